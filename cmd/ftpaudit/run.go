@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+const version = "0.1.0"
+
+// run is the whole CLI: it parses args, runs one command and returns the
+// exit code. It never calls os.Exit.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return exitUsage
+	}
+	var o outcome
+	switch args[0] {
+	case "scan":
+		o = runScan(ctx, args[1:], stdout, stderr)
+	case "demo":
+		o = runDemo(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "ftpaudit", version)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, topUsage)
+	default:
+		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, version or help)", args[0])}
+	}
+	if o.err != nil && !errors.Is(o.err, flag.ErrHelp) {
+		fmt.Fprintf(stderr, "ftpaudit: error: %v\n", o.err)
+	}
+	if errors.Is(o.err, flag.ErrHelp) {
+		return exitClean
+	}
+	return exitCode(o)
+}
+
+const topUsage = `ftpaudit audits anonymous FTP archives for writable directories and unexpected uploads.
+
+Usage:
+  ftpaudit scan [flags] TARGET...   walk and audit FTP hosts (ftp://[user@]host[:port][/path], ftps://...)
+  ftpaudit demo [flags]             serve a built-in sample archive on 127.0.0.1 and scan it
+  ftpaudit version
+
+Run 'ftpaudit scan -h' for the flags. Exit codes: 0 clean, 1 findings, 2 usage error,
+3 scan incomplete, 4 results could not be written, 130 interrupted.
+`
+
+// parseInterleaved parses flags that may come before, between or after
+// positional arguments ("scan ftp://h --format json").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	return fi.Mode()&os.ModeCharDevice != 0
+}
+
+// writeOutput writes the report to path atomically (a temporary file in
+// the same directory, then rename), or to stdout when path is "" or "-".
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		if err := write(stdout); err != nil {
+			return outputError{fmt.Errorf("write results: %w", err)}
+		}
+		return nil
+	}
+	dir, base := ".", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, base = path[:i+1], path[i+1:]
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return outputError{fmt.Errorf("write %s: %w", path, err)}
+	}
+	tmp := f.Name()
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return outputError{fmt.Errorf("write %s: %w", path, err)}
+	}
+	return nil
+}

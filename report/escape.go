@@ -1,0 +1,94 @@
+// Package report turns a finished scan into bytes: JSON for machines, tables
+// for people. It never talks FTP; every string it prints that came from a
+// server is escaped first.
+package report
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Display makes a server-supplied string safe and visible on a terminal:
+// control characters (C0, DEL, C1), invisible and bidi formatting
+// characters and invalid UTF-8 become escapes (\x1b, \u202e, \xff), a
+// backslash becomes \\, and a string with white space at either end of it
+// or of any path element is shown in double quotes (with \" inside), so
+// that names made of spaces can be seen. The result never contains a byte
+// that can move the cursor or end a line.
+func Display(s string) string {
+	var b strings.Builder
+	quote := needsQuotes(s)
+	if quote {
+		b.WriteByte('"')
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			writeHex(&b, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '"' && quote:
+			b.WriteString(`\"`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			writeHex(&b, byte(r))
+		case r >= 0x80 && r < 0xa0, unicode.Is(unicode.Cf, r), r == 0x2028, r == 0x2029:
+			b.WriteString(`\u{`)
+			b.WriteString(strings.ToLower(strconvHex(uint32(r))))
+			b.WriteByte('}')
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	if quote {
+		b.WriteByte('"')
+	}
+	return b.String()
+}
+
+func needsQuotes(s string) bool {
+	if s == "" || strings.Contains(s, `"`) {
+		return true
+	}
+	for _, part := range strings.Split(s, "/") {
+		if part == "" {
+			continue
+		}
+		if isSpace(part[0]) || isSpace(part[len(part)-1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == 0xa0 }
+
+const hexDigits = "0123456789abcdef"
+
+func writeHex(b *strings.Builder, c byte) {
+	b.WriteString(`\x`)
+	b.WriteByte(hexDigits[c>>4])
+	b.WriteByte(hexDigits[c&15])
+}
+
+func strconvHex(v uint32) string {
+	if v == 0 {
+		return "0"
+	}
+	var buf [8]byte
+	i := len(buf)
+	for v > 0 {
+		i--
+		buf[i] = hexDigits[v&15]
+		v >>= 4
+	}
+	return string(buf[i:])
+}

@@ -1,0 +1,190 @@
+package report
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ftpaudit/ftpaudit/scanner"
+)
+
+// Schema is the version tag of the JSON document.
+const Schema = "ftpaudit.scan/v1"
+
+// Reporter writes a finished scan in one format.
+type Reporter interface {
+	Report(w io.Writer, r *scanner.Result) error
+}
+
+// JSON writes the v1 JSON document (see README, "JSON schema").
+type JSON struct {
+	// Inventory adds every entry to the document.
+	Inventory bool
+}
+
+var _ Reporter = (*JSON)(nil)
+
+type jsonDoc struct {
+	Schema   string        `json:"schema"`
+	Started  string        `json:"started"`
+	Finished string        `json:"finished"`
+	Complete bool          `json:"complete"`
+	Hosts    []jsonHost    `json:"hosts"`
+	Entries  []jsonEntry   `json:"entries"`
+	Findings []jsonFinding `json:"findings"`
+}
+
+type jsonHost struct {
+	Target      string              `json:"target"`
+	Start       string              `json:"start"`
+	Banner      string              `json:"banner"`
+	Features    []string            `json:"features"`
+	Login       string              `json:"login"`
+	Complete    bool                `json:"complete"`
+	Incomplete  []string            `json:"incomplete,omitempty"`
+	LoginError  string              `json:"login_error,omitempty"`
+	Started     string              `json:"started"`
+	Finished    string              `json:"finished"`
+	Stats       scanner.Stats       `json:"stats"`
+	Errors      []scanner.PathError `json:"errors"`
+	Unreadable  []scanner.PathError `json:"unreadable"`
+	Notes       []scanner.PathError `json:"notes,omitempty"`
+	ListingMode string              `json:"listing,omitempty"`
+}
+
+type jsonEntry struct {
+	Host     string            `json:"host"`
+	Path     string            `json:"path"`
+	PathB64  string            `json:"path_b64,omitempty"`
+	Type     string            `json:"type"`
+	Size     *int64            `json:"size,omitempty"`
+	Modified string            `json:"modified,omitempty"`
+	Mode     string            `json:"mode,omitempty"`
+	Owner    string            `json:"owner,omitempty"`
+	Group    string            `json:"group,omitempty"`
+	Perm     string            `json:"perm,omitempty"`
+	Unique   string            `json:"unique,omitempty"`
+	Target   string            `json:"target,omitempty"`
+	Facts    map[string]string `json:"facts,omitempty"`
+	Raw      string            `json:"raw"`
+	RawB64   string            `json:"raw_b64,omitempty"`
+}
+
+type jsonFinding struct {
+	Host     string   `json:"host"`
+	Path     string   `json:"path"`
+	PathB64  string   `json:"path_b64,omitempty"`
+	Rule     string   `json:"rule"`
+	Severity string   `json:"severity"`
+	Evidence []string `json:"evidence"`
+}
+
+// b64 returns the base64 of s when s is not valid UTF-8 (JSON strings
+// cannot carry such bytes exactly), else "".
+func b64(s string) string {
+	if utf8.ValidString(s) {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s))
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// Report writes r as one JSON document followed by a newline.
+func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
+	doc := jsonDoc{
+		Schema:   Schema,
+		Started:  rfc3339(r.Started),
+		Finished: rfc3339(r.Finished),
+		Complete: r.Complete(),
+		Hosts:    []jsonHost{},
+		Entries:  []jsonEntry{},
+		Findings: []jsonFinding{},
+	}
+	for _, h := range r.Hosts {
+		jh := jsonHost{
+			Target:     h.Target.URL,
+			Start:      h.Target.Start,
+			Banner:     h.Info.Banner,
+			Features:   h.Info.Features,
+			Login:      h.Info.Login,
+			Complete:   h.Complete,
+			Incomplete: h.Incomplete,
+			LoginError: h.LoginError,
+			Started:    rfc3339(h.Started),
+			Finished:   rfc3339(h.Finished),
+			Stats:      h.Stats,
+			Errors:     nonNil(h.Errors),
+			Unreadable: nonNil(h.Unreadable),
+			Notes:      h.Notes,
+		}
+		if jh.Login == "" {
+			jh.Login = h.Target.User
+		}
+		if jh.Features == nil {
+			jh.Features = []string{}
+		}
+		if h.Info.Login != "" {
+			jh.ListingMode = "list"
+			if h.Info.MLSD {
+				jh.ListingMode = "mlsd"
+			}
+		}
+		doc.Hosts = append(doc.Hosts, jh)
+		if !j.Inventory {
+			continue
+		}
+		for i := range h.Entries {
+			doc.Entries = append(doc.Entries, entryJSON(h.Target.URL, &h.Entries[i]))
+		}
+	}
+	for _, f := range r.Findings {
+		ev := f.Evidence
+		if ev == nil {
+			ev = []string{}
+		}
+		doc.Findings = append(doc.Findings, jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity, Evidence: ev})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+func nonNil(p []scanner.PathError) []scanner.PathError {
+	if p == nil {
+		return []scanner.PathError{}
+	}
+	return p
+}
+
+func entryJSON(host string, e *scanner.Entry) jsonEntry {
+	je := jsonEntry{
+		Host:     host,
+		Path:     e.Path,
+		PathB64:  b64(e.Path),
+		Type:     string(e.Type),
+		Modified: rfc3339(e.Modified),
+		Mode:     e.Mode,
+		Owner:    e.Owner,
+		Group:    e.Group,
+		Perm:     e.Perm,
+		Unique:   e.Unique,
+		Target:   e.Target,
+		Facts:    e.Facts,
+		Raw:      e.Raw,
+		RawB64:   b64(e.Raw),
+	}
+	if e.Size >= 0 {
+		sz := e.Size
+		je.Size = &sz
+	}
+	return je
+}

@@ -1,0 +1,477 @@
+package scanner
+
+// This file is the only one that imports github.com/jlaffaye/ftp. The
+// library keeps the connection, login, TLS, EPSV/PASV and data-connection
+// logic; everything it would lose (raw listing bytes, the final reply text)
+// is captured here through the dial function and the debug writer it offers.
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+)
+
+// DialOptions configure how a session talks to a server.
+type DialOptions struct {
+	// ConnectTimeout bounds TCP connect (and the TLS handshake).
+	ConnectTimeout time.Duration
+	// IdleTimeout bounds every single read or write on the control and data
+	// connections; the deadline moves forward with each one.
+	IdleTimeout time.Duration
+	// Password for non-anonymous logins; anonymous logins send
+	// AnonymousPassword.
+	Password string
+	// TLSConfig is used for ftps targets.
+	TLSConfig *tls.Config
+	// MaxListingBytes bounds one listing's size; a larger listing is cut
+	// short and reported as truncated.
+	MaxListingBytes int64
+	// NoMLSD forces LIST even where the server offers MLSD.
+	NoMLSD bool
+}
+
+// AnonymousPassword is sent as the password of anonymous logins.
+const AnonymousPassword = "ftpaudit@"
+
+func (o DialOptions) withDefaults() DialOptions {
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 15 * time.Second
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Second
+	}
+	if o.MaxListingBytes <= 0 {
+		o.MaxListingBytes = 1 << 30
+	}
+	return o
+}
+
+// ReplyError is a negative FTP reply.
+type ReplyError struct {
+	Code int
+	Msg  string
+}
+
+func (e *ReplyError) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Msg) }
+
+// ServerInfo is what a server told us when we logged in.
+type ServerInfo struct {
+	Banner   string
+	Features []string
+	Login    string
+	MLSD     bool
+}
+
+// ftpSession is a Session over one jlaffaye ServerConn.
+type ftpSession struct {
+	t    Target
+	opt  DialOptions
+	conn *ftp.ServerConn
+	mlsd bool
+	// noDashA is set when the server refuses "LIST -a".
+	noDashA bool
+
+	replies replyLog
+
+	mu      sync.Mutex
+	control net.Conn // the control connection as dialled
+	data    *drainConn
+	closed  bool
+}
+
+// DialFTP connects to t, logs in and returns a session ready to list.
+func DialFTP(ctx context.Context, t Target, opt DialOptions) (Session, ServerInfo, error) {
+	opt = opt.withDefaults()
+	s := &ftpSession{t: t, opt: opt}
+	stop := context.AfterFunc(ctx, s.abort)
+	defer stop()
+
+	options := []ftp.DialOption{
+		ftp.DialWithDialFunc(s.dial),
+		ftp.DialWithDebugOutput(&s.replies),
+		ftp.DialWithDisabledMLSD(opt.NoMLSD),
+	}
+	switch t.TLS {
+	case TLSExplicit:
+		options = append(options, ftp.DialWithExplicitTLS(opt.TLSConfig))
+	case TLSImplicit:
+		options = append(options, ftp.DialWithTLS(opt.TLSConfig))
+	}
+	c, err := ftp.Dial(t.Addr(), options...)
+	if err != nil {
+		return nil, ServerInfo{}, s.classify(ctx, "connect", err)
+	}
+	s.conn = c
+	info := ServerInfo{Banner: s.replies.first(), Login: t.User}
+	pass := opt.Password
+	if t.User == "anonymous" || t.User == "ftp" {
+		if pass == "" {
+			pass = AnonymousPassword
+		}
+	}
+	if err := c.Login(t.User, pass); err != nil {
+		_ = s.Close()
+		return nil, info, s.classify(ctx, "login", err)
+	}
+	s.mlsd = c.IsTimePreciseInList()
+	info.MLSD = s.mlsd
+	info.Features = s.replies.features()
+	return s, info, nil
+}
+
+// dial is given to jlaffaye for the control connection and every data
+// connection. The first call is the control connection.
+func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: s.opt.ConnectTimeout}
+	s.mu.Lock()
+	first := s.control == nil
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, net.ErrClosed
+	}
+	if first {
+		c, err := d.Dial(network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if s.t.TLS == TLSImplicit {
+			tc := tls.Client(&deadlineConn{Conn: c, idle: s.opt.IdleTimeout}, s.opt.TLSConfig)
+			c = tc
+		}
+		dc := &deadlineConn{Conn: c, idle: s.opt.IdleTimeout}
+		s.mu.Lock()
+		s.control = dc
+		s.mu.Unlock()
+		return dc, nil
+	}
+	// A data connection. jlaffaye already replaces a PASV address with the
+	// control peer's (it does not trust PASV addresses by default), and
+	// EPSV carries only a port, so addr's host is the control peer's.
+	c, err := d.Dial(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	var conn net.Conn = &deadlineConn{Conn: c, idle: s.opt.IdleTimeout}
+	if s.t.TLS != TLSNone {
+		conn = tls.Client(conn, s.opt.TLSConfig)
+	}
+	dc := &drainConn{Conn: conn, limit: s.opt.MaxListingBytes}
+	s.mu.Lock()
+	s.data = dc
+	s.mu.Unlock()
+	return dc, nil
+}
+
+// abort closes the connections so that any blocked call returns.
+func (s *ftpSession) abort() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.control != nil {
+		_ = s.control.Close()
+	}
+	if s.data != nil {
+		_ = s.data.Conn.Close()
+	}
+}
+
+// Close ends the session politely if it can.
+func (s *ftpSession) Close() error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if s.conn != nil && !closed {
+		_ = s.conn.Quit()
+	}
+	s.abort()
+	return nil
+}
+
+// pathArg returns the form of dir to put on the command line: always
+// absolute; "/." is appended when the last name ends in white space, which
+// servers would otherwise trim.
+func pathArg(dir string) string {
+	if dir == "" || dir == "/" {
+		return "/"
+	}
+	last := dir[len(dir)-1]
+	if last == ' ' || last == '\t' {
+		return dir + "/."
+	}
+	return dir
+}
+
+// List lists one directory, returning the parsed raw listing.
+func (s *ftpSession) List(ctx context.Context, dir string) (*Listing, error) {
+	if strings.ContainsAny(dir, "\r\n\x00") {
+		return nil, &ReplyError{Code: 0, Msg: "name contains CR, LF or NUL: it cannot be sent to the server"}
+	}
+	stop := context.AfterFunc(ctx, s.abort)
+	defer stop()
+	arg := pathArg(dir)
+	var cmdArg string
+	switch {
+	case s.mlsd:
+		cmdArg = arg
+	case s.noDashA:
+		cmdArg = arg
+	default:
+		cmdArg = "-a " + arg
+	}
+	s.replies.reset()
+	_, err := s.conn.List(cmdArg)
+	if err != nil && !s.mlsd && !s.noDashA && dir == "/" {
+		var re *textproto.Error
+		if errors.As(err, &re) && (re.Code == 500 || re.Code == 501 || re.Code == 502) {
+			s.noDashA = true
+			s.replies.reset()
+			_, err = s.conn.List(arg)
+		}
+	}
+	s.mu.Lock()
+	data := s.data
+	s.data = nil
+	s.mu.Unlock()
+	if err != nil {
+		return nil, s.classify(ctx, "list "+dir, err)
+	}
+	l := &Listing{Format: FormatUnix, Reply: s.replies.last()}
+	if s.mlsd {
+		l.Format = FormatMLSD
+	}
+	if data == nil {
+		// 226 without a data connection ever being opened is impossible
+		// with jlaffaye; treat it as no data.
+		return l, nil
+	}
+	if data.err != nil {
+		return nil, s.classify(ctx, "list "+dir, data.err)
+	}
+	l.Bytes = int64(data.buf.Len())
+	l.Truncated = data.truncated
+	l.Entries, l.Bad = ParseListing(data.buf.Bytes(), s.mlsd, time.Now())
+	if !s.mlsd && len(l.Entries) > 0 {
+		l.Format = dominantFormat(l.Entries)
+	}
+	return l, nil
+}
+
+// dominantFormat reports which LIST parser most entries went through,
+// judged by the Mode field (DOS listings carry none).
+func dominantFormat(es []Entry) ListFormat {
+	n := 0
+	for i := range es {
+		if es[i].Mode != "" {
+			n++
+		}
+	}
+	if n*2 >= len(es) {
+		return FormatUnix
+	}
+	return FormatDOS
+}
+
+// classify turns a jlaffaye or network error into one the walker can act
+// on: a *ReplyError for negative replies, ErrConnLost when the connection
+// is no longer usable, the context's error after cancellation.
+func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		re := &ReplyError{Code: te.Code, Msg: te.Msg}
+		if te.Code == 421 {
+			return fmt.Errorf("%s: %w: %w", op, ErrConnLost, re)
+		}
+		return fmt.Errorf("%s: %w", op, re)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%s: %w: no reply within the idle timeout (%s)", op, ErrConnLost, s.opt.IdleTimeout)
+	}
+	var pe textproto.ProtocolError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w: malformed reply: %s", op, ErrConnLost, pe.Error())
+	}
+	return fmt.Errorf("%s: %w: %w", op, ErrConnLost, err)
+}
+
+// ErrConnLost marks errors after which a session must be discarded and the
+// operation retried on a new one.
+var ErrConnLost = errors.New("connection lost")
+
+// deadlineConn moves the connection's deadline forward before every read
+// and write, so that a silent peer fails the call after idle instead of
+// hanging it forever. It also overrides any deadline a library leaves
+// behind.
+type deadlineConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c *deadlineConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *deadlineConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// drainConn is handed to jlaffaye as the data connection. On the first
+// Read it consumes the whole transfer into buf (up to limit) and then
+// reports EOF, so jlaffaye's own lossy parser sees nothing and the raw
+// bytes stay with us.
+type drainConn struct {
+	net.Conn
+	limit     int64
+	buf       bytes.Buffer
+	drained   bool
+	truncated bool
+	err       error
+}
+
+func (c *drainConn) Read(p []byte) (int, error) {
+	if !c.drained {
+		c.drained = true
+		n, err := c.buf.ReadFrom(io.LimitReader(c.Conn, c.limit))
+		if err != nil {
+			c.err = err
+		} else if n == c.limit {
+			// Is there more? One more byte tells.
+			var one [1]byte
+			if m, _ := c.Conn.Read(one[:]); m > 0 {
+				c.truncated = true
+			}
+		}
+	}
+	return 0, io.EOF
+}
+
+// replyLog receives jlaffaye's debug stream of the control connection
+// (commands written and replies read; data never passes through it because
+// drainConn hides it). It keeps replies only, never commands, so that no
+// password can be retained.
+type replyLog struct {
+	mu      sync.Mutex
+	partial []byte
+	multi   []string // lines of a multi-line reply in progress
+	replies []string // completed replies, most recent last (bounded)
+}
+
+const maxReplies = 8
+
+func (r *replyLog) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.partial = append(r.partial, p...)
+	for {
+		i := bytes.IndexByte(r.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimSuffix(string(r.partial[:i]), "\r")
+		r.partial = r.partial[i+1:]
+		r.line(line)
+	}
+	if len(r.partial) > 64<<10 { // a hostile endless line
+		r.partial = r.partial[:0]
+	}
+	return len(p), nil
+}
+
+func isCode(s string) bool {
+	return len(s) >= 4 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'
+}
+
+func (r *replyLog) line(line string) {
+	if r.multi != nil {
+		if len(r.multi) < 256 {
+			r.multi = append(r.multi, line)
+		}
+		if isCode(line) && line[3] == ' ' && line[:3] == r.multi[0][:3] {
+			r.push(strings.Join(r.multi, "\n"))
+			r.multi = nil
+		}
+		return
+	}
+	if !isCode(line) {
+		return // a command we sent: never kept
+	}
+	if line[3] == '-' {
+		r.multi = []string{line}
+		return
+	}
+	r.push(line)
+}
+
+func (r *replyLog) push(s string) {
+	r.replies = append(r.replies, s)
+	if len(r.replies) > maxReplies {
+		copy(r.replies, r.replies[len(r.replies)-maxReplies:])
+		r.replies = r.replies[:maxReplies]
+	}
+}
+
+func (r *replyLog) reset() {
+	r.mu.Lock()
+	r.replies = r.replies[:0]
+	r.mu.Unlock()
+}
+
+func (r *replyLog) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.replies) == 0 {
+		return ""
+	}
+	return r.replies[len(r.replies)-1]
+}
+
+func (r *replyLog) first() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.replies) == 0 {
+		return ""
+	}
+	return r.replies[0]
+}
+
+// features returns the FEAT lines from the most recent 211 reply.
+func (r *replyLog) features() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.replies) - 1; i >= 0; i-- {
+		rep := r.replies[i]
+		if !strings.HasPrefix(rep, "211") || !strings.Contains(rep, "\n") {
+			continue
+		}
+		var out []string
+		for _, l := range strings.Split(rep, "\n") {
+			if strings.HasPrefix(l, " ") {
+				out = append(out, strings.TrimSpace(l))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package scanner
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Result is a finished scan of one or more hosts.
+type Result struct {
+	Started  time.Time
+	Finished time.Time
+	Hosts    []*HostResult
+	// Findings are sorted by severity, host and path.
+	Findings []Finding
+}
+
+// Complete reports whether every host was scanned completely.
+func (r *Result) Complete() bool {
+	for _, h := range r.Hosts {
+		if !h.Complete {
+			return false
+		}
+	}
+	return true
+}
+
+// Options configure a scan.
+type Options struct {
+	Dial DialOptions
+	Walk WalkOptions
+	// Connect overrides how sessions are opened (tests); nil means FTP.
+	Connect func(ctx context.Context, t Target) Connector
+	// ParallelHosts bounds how many hosts are walked at once; zero means 4.
+	ParallelHosts int
+}
+
+// Scan walks every target, several hosts in parallel, and returns the
+// results in the order of targets. It returns when every walk has ended;
+// after cancellation the results are partial and say so.
+func Scan(ctx context.Context, targets []Target, opt Options) *Result {
+	res := &Result{Started: time.Now(), Hosts: make([]*HostResult, len(targets))}
+	par := opt.ParallelHosts
+	if par <= 0 {
+		par = 4
+	}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+			}
+			connect := FTPConnector(t, opt.Dial)
+			if opt.Connect != nil {
+				connect = opt.Connect(ctx, t)
+			}
+			res.Hosts[i] = Walk(ctx, t, connect, opt.Walk)
+		}()
+	}
+	wg.Wait()
+	res.Finished = time.Now()
+	return res
+}
+
+// FTPConnector returns a Connector that dials t over FTP.
+func FTPConnector(t Target, opt DialOptions) Connector {
+	return func(ctx context.Context) (Session, ServerInfo, error) {
+		return DialFTP(ctx, t, opt)
+	}
+}
+
+// Finding is one thing wrong with a host, with the evidence it rests on.
+type Finding struct {
+	Host     string
+	Path     string
+	Rule     string
+	Severity string
+	Evidence []string
+}

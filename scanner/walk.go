@@ -1,0 +1,648 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Session lists directories over one connection. It is used by one
+// goroutine at a time.
+type Session interface {
+	// List returns the listing of dir, an absolute path whose names are
+	// exact server bytes. A *ReplyError in the chain means the server
+	// refused; ErrConnLost means the session is unusable.
+	List(ctx context.Context, dir string) (*Listing, error)
+	Close() error
+}
+
+// Listing is one directory's parsed listing.
+type Listing struct {
+	Entries []Entry
+	Bad     []BadLine
+	Format  ListFormat
+	// Reply is the server's final reply to the listing command.
+	Reply string
+	// Bytes is the size of the raw listing.
+	Bytes int64
+	// Truncated is set when the listing was cut short by our size bound.
+	Truncated bool
+}
+
+// Connector opens sessions to one host.
+type Connector func(ctx context.Context) (Session, ServerInfo, error)
+
+// Progress receives counts as the walk goes. Implementations must be safe
+// for concurrent use. The scanner never prints; the CLI draws a bar.
+type Progress interface {
+	// Listed is called after each directory listing.
+	Listed(host string, dirs, files int)
+}
+
+// NopProgress is a Progress that does nothing.
+type NopProgress struct{}
+
+// Listed does nothing.
+func (NopProgress) Listed(string, int, int) {}
+
+// WalkOptions bound and shape a walk.
+type WalkOptions struct {
+	// Connections is the number of sessions listing in parallel.
+	Connections int
+	// MaxDepth bounds how deep below the start the walk goes; reaching it
+	// makes the scan incomplete.
+	MaxDepth int
+	// Retries is how often one directory is retried after its connection
+	// was lost.
+	Retries int
+	// Progress, if set, is told about each listing.
+	Progress Progress
+	// Backoff is the first wait after a refused connection; it doubles up
+	// to 16 times its value. Zero means 500ms.
+	Backoff time.Duration
+	// MaxConnectAttempts bounds reconnect attempts when no session of the
+	// host is alive. Zero means 6.
+	MaxConnectAttempts int
+}
+
+// DefaultConnections is the default number of connections per host,
+// chosen by benchmark (see README).
+const DefaultConnections = 8
+
+// DefaultMaxDepth is the default depth bound.
+const DefaultMaxDepth = 128
+
+// PathError is an error tied to one path.
+type PathError struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// Stats counts what a walk saw.
+type Stats struct {
+	Dirs       int `json:"dirs"`
+	Files      int `json:"files"`
+	Links      int `json:"links"`
+	Other      int `json:"other"`
+	Unreadable int `json:"unreadable"`
+	Errors     int `json:"errors"`
+	// Listed is the number of directories whose listing succeeded.
+	Listed int `json:"listed"`
+	// BadLines counts listing lines that could not be parsed.
+	BadLines int `json:"bad_lines"`
+}
+
+// HostResult is everything a walk learned about one host.
+type HostResult struct {
+	Target   Target
+	Info     ServerInfo
+	Started  time.Time
+	Finished time.Time
+	// Complete is true only when every directory that the walk reached was
+	// either listed in full or refused by the server as unreadable.
+	Complete bool
+	// Incomplete says why Complete is false, one reason per line.
+	Incomplete []string
+	// LoginError is set when no session could be opened at all.
+	LoginError string
+	Stats      Stats
+	// Unreadable lists the directories the server refused to list, with
+	// its reply.
+	Unreadable []PathError
+	// Errors lists directories whose listing failed, and lines that could
+	// not be parsed.
+	Errors []PathError
+	// Notes are facts worth reporting that are not errors (for example a
+	// directory skipped because it is the same as one already walked).
+	Notes []PathError
+	// Entries holds every entry seen, sorted by path.
+	Entries []Entry
+}
+
+// dirJob is one directory waiting to be listed.
+type dirJob struct {
+	path    string
+	depth   int
+	entry   *Entry // the entry in the parent's listing; nil for the start
+	parent  *dirNode
+	attempt int
+}
+
+// dirNode links a listed directory to its ancestors so that a directory
+// listing identical to an ancestor's (a loop the server shows as a plain
+// directory) is caught.
+type dirNode struct {
+	fp     uint64
+	parent *dirNode
+}
+
+// walker holds the state of one host's walk.
+type walker struct {
+	opt  WalkOptions
+	conn Connector
+	res  *HostResult
+	seed maphash.Seed
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []dirJob
+	pending int // queued + being listed
+	alive   int // sessions currently open
+	seen    map[string]struct{}
+	uniques map[string]string
+	done    bool
+	info    bool // res.Info has been filled
+}
+
+// Walk lists every directory reachable from t's start directory, using
+// sessions from connect, and returns what it saw. Cancellation of ctx
+// stops the walk; what was found so far is returned with Complete false.
+func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *HostResult {
+	if opt.Connections <= 0 {
+		opt.Connections = DefaultConnections
+	}
+	if opt.MaxDepth <= 0 {
+		opt.MaxDepth = DefaultMaxDepth
+	}
+	if opt.Retries <= 0 {
+		opt.Retries = 3
+	}
+	if opt.Progress == nil {
+		opt.Progress = NopProgress{}
+	}
+	if opt.Backoff <= 0 {
+		opt.Backoff = 500 * time.Millisecond
+	}
+	if opt.MaxConnectAttempts <= 0 {
+		opt.MaxConnectAttempts = 6
+	}
+	w := &walker{
+		opt:     opt,
+		conn:    connect,
+		res:     &HostResult{Target: t, Started: time.Now()},
+		seed:    maphash.MakeSeed(),
+		seen:    map[string]struct{}{t.Start: {}},
+		uniques: map[string]string{},
+	}
+	w.cond = sync.NewCond(&w.mu)
+	w.queue = append(w.queue, dirJob{path: t.Start})
+	w.pending = 1
+
+	// Wake waiting workers on cancellation.
+	stop := context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		w.cond.Broadcast()
+		w.mu.Unlock()
+	})
+	defer stop()
+
+	var wg sync.WaitGroup
+	for i := 0; i < opt.Connections; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			w.worker(ctx, i)
+		}(i)
+	}
+	wg.Wait()
+	w.finish(ctx)
+	return w.res
+}
+
+func (w *walker) finish(ctx context.Context) {
+	r := w.res
+	r.Finished = time.Now()
+	if n := len(w.queue); n > 0 {
+		r.Incomplete = append(r.Incomplete, fmt.Sprintf("%d directories were never listed", n))
+		for _, j := range w.queue {
+			r.Errors = append(r.Errors, PathError{Path: j.path, Error: "not listed: the walk stopped before reaching it"})
+		}
+	}
+	if ctx.Err() != nil {
+		r.Incomplete = append(r.Incomplete, "scan interrupted: "+context.Cause(ctx).Error())
+	}
+	if r.LoginError != "" {
+		r.Incomplete = append(r.Incomplete, "no session: "+r.LoginError)
+	}
+	slices.SortFunc(r.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	sortPathErrors(r.Errors)
+	sortPathErrors(r.Unreadable)
+	sortPathErrors(r.Notes)
+	r.Stats.Errors = len(r.Errors)
+	r.Stats.Unreadable = len(r.Unreadable)
+	r.Complete = len(r.Incomplete) == 0
+}
+
+func sortPathErrors(p []PathError) {
+	slices.SortFunc(p, func(a, b PathError) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Error, b.Error)
+	})
+}
+
+// next blocks until a job is available or the walk is over.
+func (w *walker) next(ctx context.Context) (dirJob, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.queue) == 0 && w.pending > 0 && !w.done && ctx.Err() == nil {
+		w.cond.Wait()
+	}
+	if len(w.queue) == 0 || w.done || ctx.Err() != nil {
+		return dirJob{}, false
+	}
+	j := w.queue[len(w.queue)-1] // LIFO: depth first keeps the queue small
+	w.queue = w.queue[:len(w.queue)-1]
+	return j, true
+}
+
+// requeue puts a job back after a lost connection.
+func (w *walker) requeue(j dirJob) {
+	w.mu.Lock()
+	w.queue = append(w.queue, j)
+	w.cond.Broadcast()
+	w.mu.Unlock()
+}
+
+// jobDone marks one job finished.
+func (w *walker) jobDone() {
+	w.mu.Lock()
+	w.pending--
+	if w.pending == 0 {
+		w.cond.Broadcast()
+	}
+	w.mu.Unlock()
+}
+
+func (w *walker) worker(ctx context.Context, id int) {
+	var s Session
+	defer func() {
+		if s != nil {
+			_ = s.Close()
+			w.mu.Lock()
+			w.alive--
+			w.mu.Unlock()
+		}
+	}()
+	// Stagger the first logins a little so a server's connection rate
+	// limit is not hit by a burst.
+	if id > 0 && !sleepCtx(ctx, time.Duration(id)*20*time.Millisecond) {
+		return
+	}
+	failures := 0
+	for {
+		j, ok := w.next(ctx)
+		if !ok {
+			return
+		}
+		if s == nil {
+			var err error
+			s, err = w.connect(ctx, &failures)
+			if err != nil {
+				// Give the job back: another session may take it. If
+				// none is alive, the host has failed.
+				w.mu.Lock()
+				w.queue = append(w.queue, j)
+				if w.alive == 0 && w.res.LoginError == "" && failures >= w.opt.MaxConnectAttempts {
+					w.res.LoginError = err.Error()
+					w.done = true
+				}
+				w.cond.Broadcast()
+				w.mu.Unlock()
+				return
+			}
+		}
+		l, err := s.List(ctx, j.path)
+		if err != nil && errors.Is(err, ErrConnLost) && ctx.Err() == nil {
+			_ = s.Close()
+			s = nil
+			w.mu.Lock()
+			w.alive--
+			w.mu.Unlock()
+			if j.attempt+1 < w.opt.Retries {
+				j.attempt++
+				w.requeue(j)
+				continue
+			}
+		}
+		var re *ReplyError
+		if err != nil && errors.As(err, &re) && re.Code >= 400 && re.Code < 500 && !errors.Is(err, ErrConnLost) &&
+			j.attempt+1 < w.opt.Retries && ctx.Err() == nil {
+			// A transient refusal (425 no data connection, 426 aborted,
+			// 450 busy): wait, then try again on the same session.
+			j.attempt++
+			if sleepCtx(ctx, w.opt.Backoff*time.Duration(j.attempt)) {
+				w.requeue(j)
+				continue
+			}
+		}
+		w.record(ctx, j, l, err)
+		w.jobDone()
+	}
+}
+
+// connect opens a session, backing off while the server refuses.
+func (w *walker) connect(ctx context.Context, failures *int) (Session, error) {
+	backoff := w.opt.Backoff
+	for {
+		s, info, err := w.conn(ctx)
+		if err == nil {
+			w.mu.Lock()
+			w.alive++
+			if !w.info {
+				w.res.Info, w.info = info, true
+			}
+			w.mu.Unlock()
+			*failures = 0
+			return s, nil
+		}
+		*failures++
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		w.mu.Lock()
+		alive := w.alive
+		if !w.info && info.Banner != "" {
+			w.res.Info = info
+		}
+		w.mu.Unlock()
+		if IsLoginRefused(err) && !IsTooMany(err) {
+			*failures = w.opt.MaxConnectAttempts
+			return nil, err
+		}
+		// The server is busy or limiting us. With other sessions alive,
+		// this one steps aside after a few tries: the walk goes on with
+		// fewer connections.
+		if *failures >= w.opt.MaxConnectAttempts || (alive > 0 && *failures >= 2) {
+			return nil, err
+		}
+		d := backoff + rand.N(backoff/2+1)
+		if !sleepCtx(ctx, d) {
+			return nil, err
+		}
+		if backoff < 16*w.opt.Backoff {
+			backoff *= 2
+		}
+	}
+}
+
+// IsTooMany reports whether err is a server saying it has too many
+// connections (421, or 530 with such a text) rather than refusing the
+// credentials.
+func IsTooMany(err error) bool {
+	var re *ReplyError
+	if !errors.As(err, &re) {
+		return false
+	}
+	if re.Code == 421 {
+		return true
+	}
+	m := strings.ToLower(re.Msg)
+	return re.Code == 530 && (strings.Contains(m, "too many") || strings.Contains(m, "maximum") ||
+		strings.Contains(m, "limit") || strings.Contains(m, "try again") || strings.Contains(m, "busy"))
+}
+
+// IsLoginRefused reports whether err is a negative reply to the login.
+func IsLoginRefused(err error) bool {
+	var re *ReplyError
+	return errors.As(err, &re) && (re.Code == 530 || re.Code == 332)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// failedReplyWords are words in a positive final reply that mean the
+// listing did not really happen (vsftpd: "226 Transfer done (but failed to
+// open directory).").
+var failedReplyWords = []string{"fail", "denied", "error", "cannot", "can't", "unable", "not permitted"}
+
+// truncatedReplyWords mean the server cut the listing short (pure-ftpd:
+// "226-Output truncated to 2000 matches").
+var truncatedReplyWords = []string{"truncat", "too many", "limit"}
+
+func containsAny(s string, words []string) bool {
+	s = strings.ToLower(s)
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// record files one directory's outcome.
+func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.res
+	if err != nil {
+		var re *ReplyError
+		switch {
+		case ctx.Err() != nil:
+			w.queue = append(w.queue, j) // reported as never listed
+		case errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ErrConnLost):
+			r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: re.Error()})
+		default:
+			r.Errors = append(r.Errors, PathError{Path: j.path, Error: err.Error()})
+			r.Incomplete = appendReason(r.Incomplete, "listings failed")
+		}
+		return
+	}
+	r.Stats.Listed++
+	if l.Truncated {
+		r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("listing cut short after %d bytes", l.Bytes)})
+		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
+	}
+	if containsAny(l.Reply, truncatedReplyWords) && len(l.Entries) > 0 {
+		r.Errors = append(r.Errors, PathError{Path: j.path, Error: "server cut the listing short: " + l.Reply})
+		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
+	}
+	if len(l.Entries) == 0 && len(l.Bad) == 0 && containsAny(l.Reply, failedReplyWords) {
+		// Success code, no data, and a text that says otherwise: this is
+		// how vsftpd answers for a directory it cannot open.
+		r.Stats.Listed--
+		r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: l.Reply})
+		return
+	}
+	if len(l.Entries) == 0 && len(l.Bad) == 0 && j.entry != nil && !anonCanList(j.entry) {
+		// An empty success for a directory whose own attributes say
+		// anonymous users may not read it: not proof of emptiness.
+		r.Stats.Listed--
+		r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: "empty listing, and its attributes (" + attrSummary(j.entry) + ") do not let anonymous users read it"})
+		return
+	}
+	if j.entry != nil && listsAsItself(j, l) {
+		r.Stats.Listed--
+		r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: "server listed the directory itself instead of its contents"})
+		return
+	}
+	for _, b := range l.Bad {
+		r.Stats.BadLines++
+		r.Errors = append(r.Errors, PathError{Path: j.path, Error: "unparsed listing line: " + b.Err + ": " + b.Raw})
+	}
+	fp := w.fingerprint(l)
+	node := &dirNode{fp: fp, parent: j.parent}
+	for a := j.parent; a != nil; a = a.parent {
+		if a.fp == fp && len(l.Entries) > 0 {
+			r.Notes = append(r.Notes, PathError{Path: j.path, Error: "lists exactly like one of its ancestors (a loop); not descended"})
+			node = nil
+			break
+		}
+	}
+	names := make(map[string]struct{}, len(l.Entries))
+	dirs, files := 0, 0
+	for i := range l.Entries {
+		e := l.Entries[i]
+		if e.Name == "." || e.Name == ".." || e.Name == "" {
+			continue
+		}
+		if _, dup := names[e.Name]; dup {
+			r.Errors = append(r.Errors, PathError{Path: joinPath(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
+			continue
+		}
+		names[e.Name] = struct{}{}
+		e.Path = joinPath(j.path, e.Name)
+		switch e.Type {
+		case TypeDir:
+			r.Stats.Dirs++
+			dirs++
+		case TypeFile:
+			r.Stats.Files++
+			files++
+		case TypeLink:
+			r.Stats.Links++
+			files++
+		default:
+			r.Stats.Other++
+			files++
+		}
+		r.Entries = append(r.Entries, e)
+		if e.Type != TypeDir || node == nil {
+			continue
+		}
+		if strings.ContainsAny(e.Name, "/\x00\r\n") {
+			r.Errors = append(r.Errors, PathError{Path: e.Path, Error: "directory name contains '/', NUL, CR or LF: cannot be listed"})
+			r.Incomplete = appendReason(r.Incomplete, "directories with names that cannot be sent")
+			continue
+		}
+		if _, ok := w.seen[e.Path]; ok {
+			continue
+		}
+		if e.Unique != "" {
+			if first, ok := w.uniques[e.Unique]; ok {
+				r.Notes = append(r.Notes, PathError{Path: e.Path, Error: "same directory as " + first + " (MLSD unique fact); not descended"})
+				continue
+			}
+			w.uniques[e.Unique] = e.Path
+		}
+		if j.depth+1 > w.opt.MaxDepth {
+			r.Errors = append(r.Errors, PathError{Path: e.Path, Error: fmt.Sprintf("not listed: deeper than --max-depth %d", w.opt.MaxDepth)})
+			r.Incomplete = appendReason(r.Incomplete, "depth bound reached")
+			continue
+		}
+		w.seen[e.Path] = struct{}{}
+		ec := e
+		w.queue = append(w.queue, dirJob{path: e.Path, depth: j.depth + 1, entry: &ec, parent: node})
+		w.pending++
+	}
+	w.cond.Broadcast()
+	w.opt.Progress.Listed(w.res.Target.URL, dirs, files)
+}
+
+func appendReason(rs []string, r string) []string {
+	if slices.Contains(rs, r) {
+		return rs
+	}
+	return append(rs, r)
+}
+
+// listsAsItself reports whether a listing holds only the directory itself:
+// one directory entry with the directory's own name and attributes.
+func listsAsItself(j dirJob, l *Listing) bool {
+	if len(l.Entries) != 1 {
+		return false
+	}
+	e, d := l.Entries[0], j.entry
+	if e.Type != TypeDir {
+		return false
+	}
+	if e.Name != d.Name && e.Name != j.path {
+		return false
+	}
+	return e.Mode == d.Mode && e.Size == d.Size && e.Modified.Equal(d.Modified) && e.Owner == d.Owner
+}
+
+// fingerprint hashes what a listing shows, to recognise a directory that
+// lists the same as an ancestor.
+func (w *walker) fingerprint(l *Listing) uint64 {
+	var h maphash.Hash
+	h.SetSeed(w.seed)
+	for i := range l.Entries {
+		e := &l.Entries[i]
+		h.WriteString(e.Name)
+		h.WriteByte(0)
+		h.WriteString(string(e.Type))
+		h.WriteByte(0)
+		h.WriteString(e.Mode)
+		fmt.Fprintf(&h, "%d %d", e.Size, e.Modified.Unix())
+	}
+	return h.Sum64()
+}
+
+// joinPath joins a directory path and a name exactly; it never cleans, so
+// a server name such as ".." or "a/b" cannot move the result elsewhere
+// without it being visible.
+func joinPath(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// anonCanList reports whether a directory's own listed attributes allow an
+// anonymous user to list it. Unknown attributes allow it.
+func anonCanList(e *Entry) bool {
+	if e.Perm != "" && e.Facts != nil {
+		return strings.ContainsRune(e.Perm, 'l')
+	}
+	if len(e.Mode) < 10 {
+		return true
+	}
+	if e.Mode[7] == 'r' {
+		return true
+	}
+	switch e.Owner {
+	case "ftp", "anonymous":
+		return e.Mode[1] == 'r'
+	}
+	return false
+}
+
+func attrSummary(e *Entry) string {
+	var parts []string
+	if e.Mode != "" {
+		parts = append(parts, e.Mode)
+	}
+	if e.Owner != "" {
+		parts = append(parts, "owner "+e.Owner)
+	}
+	if e.Perm != "" {
+		parts = append(parts, "perm="+e.Perm)
+	}
+	return strings.Join(parts, ", ")
+}

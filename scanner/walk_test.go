@@ -1,0 +1,298 @@
+package scanner
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// memTree is an in-memory archive served through the Session interface:
+// dirs maps a directory path to its listing.
+type memTree struct {
+	dirs map[string][]Entry
+	// replies overrides the final reply for a path (with an empty listing).
+	replies map[string]string
+	// errs makes listing a path fail with this error.
+	errs map[string]error
+	// dropFirst makes the first N listings of a path lose the connection.
+	dropFirst map[string]int
+
+	mu       sync.Mutex
+	listings map[string]int
+	sessions atomic.Int32
+	open     atomic.Int32
+	maxOpen  atomic.Int32
+	// refuse makes connects fail with this error while > 0 remain.
+	refuse atomic.Int32
+}
+
+func d(name string) Entry { return Entry{Name: name, Type: TypeDir, Mode: "drwxr-xr-x", Size: 4096} }
+func f(name string) Entry { return Entry{Name: name, Type: TypeFile, Mode: "-rw-r--r--", Size: 1} }
+func l(name, target string) Entry {
+	return Entry{Name: name, Type: TypeLink, Mode: "lrwxrwxrwx", Target: target, Size: int64(len(target))}
+}
+
+func (m *memTree) connector() Connector {
+	return func(ctx context.Context) (Session, ServerInfo, error) {
+		if m.refuse.Load() > 0 {
+			m.refuse.Add(-1)
+			return nil, ServerInfo{}, &ReplyError{Code: 421, Msg: "Too many connections"}
+		}
+		m.sessions.Add(1)
+		n := m.open.Add(1)
+		for {
+			mx := m.maxOpen.Load()
+			if n <= mx || m.maxOpen.CompareAndSwap(mx, n) {
+				break
+			}
+		}
+		return &memSession{m: m}, ServerInfo{Banner: "220 mem", Login: "anonymous"}, nil
+	}
+}
+
+type memSession struct {
+	m      *memTree
+	closed bool
+}
+
+func (s *memSession) Close() error {
+	if !s.closed {
+		s.closed = true
+		s.m.open.Add(-1)
+	}
+	return nil
+}
+
+func (s *memSession) List(ctx context.Context, dir string) (*Listing, error) {
+	if s.closed {
+		return nil, fmt.Errorf("list: %w", ErrConnLost)
+	}
+	m := s.m
+	m.mu.Lock()
+	if m.listings == nil {
+		m.listings = map[string]int{}
+	}
+	m.listings[dir]++
+	n := m.listings[dir]
+	m.mu.Unlock()
+	if n <= m.dropFirst[dir] {
+		return nil, fmt.Errorf("list %s: %w: reset", dir, ErrConnLost)
+	}
+	if err, ok := m.errs[dir]; ok {
+		return nil, err
+	}
+	if r, ok := m.replies[dir]; ok {
+		return &Listing{Reply: r}, nil
+	}
+	es, ok := m.dirs[dir]
+	if !ok {
+		return nil, &ReplyError{Code: 550, Msg: "No such file or directory"}
+	}
+	return &Listing{Entries: slices.Clone(es), Reply: "226 Transfer complete"}, nil
+}
+
+func paths(r *HostResult) []string {
+	var out []string
+	for _, e := range r.Entries {
+		out = append(out, e.Path)
+	}
+	return out
+}
+
+func walkMem(t *testing.T, m *memTree, opt WalkOptions) *HostResult {
+	t.Helper()
+	if opt.Backoff == 0 {
+		opt.Backoff = time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return Walk(ctx, Target{URL: "ftp://mem", Start: "/"}, m.connector(), opt)
+}
+
+func TestWalkAwkwardNames(t *testing.T) {
+	m := &memTree{dirs: map[string][]Entry{
+		"/":               {d("pub"), d("..."), d("  "), d(". "), f(" lead"), f("trail "), l("loop", "."), l("escape", "/etc")},
+		"/pub":            {d("sub"), f("README"), f("\x1b[31mred\xff")},
+		"/pub/sub":        {f("a")},
+		"/...":            {f("warez.zip")},
+		"/  ":             {d("  "), f("x")},
+		"/  /  ":          {f("deep")},
+		"/. ":             {},
+		"/pub/sub/a/nope": {f("never reached")},
+	}}
+	for _, conns := range []int{1, 4} {
+		r := walkMem(t, m, WalkOptions{Connections: conns})
+		want := []string{
+			"/  ", "/  /  ", "/  /  /deep", "/  /x", "/ lead", "/...", "/.../warez.zip", "/. ",
+			"/escape", "/loop", "/pub", "/pub/README", "/pub/sub", "/pub/sub/a", "/pub/\x1b[31mred\xff", "/trail ",
+		}
+		slices.Sort(want)
+		if got := paths(r); !slices.Equal(got, want) {
+			t.Errorf("connections=%d: paths\n got %q\nwant %q", conns, got, want)
+		}
+		if !r.Complete {
+			t.Errorf("connections=%d: incomplete: %v %v", conns, r.Incomplete, r.Errors)
+		}
+		if r.Stats.Dirs != 6 || r.Stats.Files != 8 || r.Stats.Links != 2 || r.Stats.Listed != 7 {
+			t.Errorf("stats %+v", r.Stats)
+		}
+	}
+}
+
+func TestWalkUnreadableKinds(t *testing.T) {
+	bin := Entry{Name: "bin", Type: TypeDir, Mode: "d--x--x--x", Owner: "root", Size: 4096}
+	incoming := Entry{Name: "incoming", Type: TypeDir, Mode: "drwx-wx-wx", Owner: "root", Size: 4096}
+	etc := Entry{Name: "etc", Type: TypeDir, Mode: "d--x--x--x", Owner: "root", Size: 4096}
+	self := Entry{Name: "self", Type: TypeDir, Mode: "drwx------", Owner: "root", Size: 4096}
+	m := &memTree{
+		dirs: map[string][]Entry{
+			"/":         {bin, incoming, etc, self, d("empty")},
+			"/incoming": {},
+			"/empty":    {},
+			"/self":     {self},
+		},
+		replies: map[string]string{"/bin": "226 Transfer done (but failed to open directory)."},
+		errs:    map[string]error{"/etc": fmt.Errorf("list /etc: %w", &ReplyError{Code: 550, Msg: "Permission denied"})},
+	}
+	r := walkMem(t, m, WalkOptions{Connections: 2})
+	if !r.Complete {
+		t.Fatalf("unreadable directories must not make the scan incomplete: %v", r.Incomplete)
+	}
+	var got []string
+	for _, u := range r.Unreadable {
+		got = append(got, u.Path)
+	}
+	want := []string{"/bin", "/etc", "/incoming", "/self"}
+	if !slices.Equal(got, want) {
+		t.Errorf("unreadable %q, want %q (%+v)", got, want, r.Unreadable)
+	}
+	for _, u := range r.Unreadable {
+		if u.Path == "/etc" && !strings.Contains(u.Error, "550 Permission denied") {
+			t.Errorf("/etc reply not kept: %q", u.Error)
+		}
+		if u.Path == "/bin" && !strings.Contains(u.Error, "failed to open") {
+			t.Errorf("/bin reply not kept: %q", u.Error)
+		}
+	}
+	if r.Stats.Listed != 2 { // / and /empty
+		t.Errorf("listed %d, want 2", r.Stats.Listed)
+	}
+}
+
+func TestWalkLoopsTerminate(t *testing.T) {
+	// A server that shows a symlink loop as a plain directory: /loop lists
+	// exactly like /, forever.
+	root := []Entry{d("loop"), f("x")}
+	m := &memTree{dirs: map[string][]Entry{"/": root}}
+	var dirsFn func(string) []Entry
+	dirsFn = func(p string) []Entry { return root }
+	for p := "/loop"; len(p) < 200; p += "/loop" {
+		m.dirs[p] = dirsFn(p)
+	}
+	r := walkMem(t, m, WalkOptions{Connections: 3})
+	if got := paths(r); !slices.Equal(got, []string{"/loop", "/loop/loop", "/loop/x", "/x"}) {
+		t.Errorf("paths %q", got)
+	}
+	if len(r.Notes) != 1 || r.Notes[0].Path != "/loop" {
+		t.Errorf("notes %+v", r.Notes)
+	}
+	// MLSD unique facts: two names for one directory are walked once.
+	a := Entry{Name: "a", Type: TypeDir, Unique: "u1"}
+	b := Entry{Name: "b", Type: TypeDir, Unique: "u1"}
+	m = &memTree{dirs: map[string][]Entry{"/": {a, b}, "/a": {f("1")}, "/b": {f("2")}}}
+	r = walkMem(t, m, WalkOptions{Connections: 1})
+	if r.Stats.Listed != 2 || len(r.Notes) != 1 {
+		t.Errorf("unique dedupe: listed %d notes %+v", r.Stats.Listed, r.Notes)
+	}
+}
+
+func TestWalkDepthBoundIsReported(t *testing.T) {
+	m := &memTree{dirs: map[string][]Entry{"/": {d("a")}, "/a": {d("b")}, "/a/b": {d("c")}, "/a/b/c": {}}}
+	r := walkMem(t, m, WalkOptions{MaxDepth: 2})
+	if r.Complete {
+		t.Fatal("a walk cut by --max-depth claims to be complete")
+	}
+	if len(r.Errors) != 1 || r.Errors[0].Path != "/a/b/c" {
+		t.Errorf("errors %+v", r.Errors)
+	}
+}
+
+func TestWalkRetriesLostConnections(t *testing.T) {
+	m := &memTree{
+		dirs:      map[string][]Entry{"/": {d("a"), d("b")}, "/a": {f("1")}, "/b": {f("2")}},
+		dropFirst: map[string]int{"/a": 2, "/b": 5},
+	}
+	r := walkMem(t, m, WalkOptions{Connections: 2, Retries: 3})
+	if r.Complete {
+		t.Fatal("a directory that failed every retry must make the scan incomplete")
+	}
+	if got := paths(r); !slices.Equal(got, []string{"/a", "/a/1", "/b"}) {
+		t.Errorf("paths %q", got)
+	}
+	if len(r.Errors) != 1 || r.Errors[0].Path != "/b" || !strings.Contains(r.Errors[0].Error, "connection lost") {
+		t.Errorf("errors %+v", r.Errors)
+	}
+	if m.open.Load() != 0 {
+		t.Errorf("%d sessions left open", m.open.Load())
+	}
+}
+
+func TestWalkBacksOffWhenRefused(t *testing.T) {
+	m := &memTree{dirs: map[string][]Entry{"/": {f("x")}}}
+	m.refuse.Store(3)
+	r := walkMem(t, m, WalkOptions{Connections: 1})
+	if !r.Complete || len(r.Entries) != 1 {
+		t.Fatalf("complete=%v entries=%d incomplete=%v", r.Complete, len(r.Entries), r.Incomplete)
+	}
+	m = &memTree{dirs: map[string][]Entry{"/": {f("x")}}}
+	m.refuse.Store(1000)
+	r = walkMem(t, m, WalkOptions{Connections: 2, MaxConnectAttempts: 3})
+	if r.Complete || r.LoginError == "" {
+		t.Fatalf("an unreachable host must be incomplete with a reason: %+v", r)
+	}
+}
+
+func TestWalkCancelledIsIncomplete(t *testing.T) {
+	m := &memTree{dirs: map[string][]Entry{"/": {d("a")}, "/a": {}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := Walk(ctx, Target{URL: "ftp://mem", Start: "/"}, m.connector(), WalkOptions{})
+	if r.Complete {
+		t.Fatal("cancelled walk claims completeness")
+	}
+}
+
+func TestWalkHostileNames(t *testing.T) {
+	m := &memTree{dirs: map[string][]Entry{
+		"/": {d("a/b"), d(".."), d("."), f("dup"), f("dup"), d("ok")},
+		"/ok": {},
+	}}
+	r := walkMem(t, m, WalkOptions{})
+	if got := paths(r); !slices.Equal(got, []string{"/a/b", "/dup", "/ok"}) {
+		t.Errorf("paths %q", got)
+	}
+	if r.Complete {
+		t.Error("a directory that could not be listed (name with '/') must make the scan incomplete")
+	}
+	var errs []string
+	for _, e := range r.Errors {
+		errs = append(errs, e.Path)
+	}
+	if !slices.Equal(errs, []string{"/a/b", "/dup"}) {
+		t.Errorf("errors %+v", r.Errors)
+	}
+}
+
+func TestTransient4xxRetried(t *testing.T) {
+	m := &memTree{dirs: map[string][]Entry{"/": {f("x")}},
+		errs: map[string]error{"/": &ReplyError{Code: 425, Msg: "Can't open data connection"}}}
+	r := walkMem(t, m, WalkOptions{Retries: 2})
+	if r.Complete || m.listings["/"] != 2 {
+		t.Errorf("complete=%v listings=%d", r.Complete, m.listings["/"])
+	}
+}
