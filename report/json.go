@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -132,10 +133,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 			jh.Features = []string{}
 		}
 		if h.Info.Login != "" {
-			jh.ListingMode = "list"
-			if h.Info.MLSD {
-				jh.ListingMode = "mlsd"
-			}
+			jh.ListingMode = strings.ToLower(listingMode(h.Info))
 		}
 		doc.Hosts = append(doc.Hosts, jh)
 		if !j.Inventory {

@@ -46,10 +46,7 @@ func (s *Summary) Report(w io.Writer, r *scanner.Result) error {
 		}
 		mode := "-"
 		if h.Info.Login != "" {
-			mode = "LIST -a"
-			if h.Info.MLSD {
-				mode = "MLSD"
-			}
+			mode = listingMode(h.Info)
 		}
 		st := h.Stats
 		err := t.Append([]string{
@@ -99,4 +96,15 @@ func writePaths(w io.Writer, host, what string, ps []scanner.PathError, max int)
 		}
 		fmt.Fprintf(w, "  %s  %s\n", Display(p.Path), Display(strings.ReplaceAll(p.Error, "\n", " | ")))
 	}
+}
+
+// listingMode names how a host's directories were listed.
+func listingMode(i scanner.ServerInfo) string {
+	switch {
+	case i.Paired:
+		return "MLSD+LIST"
+	case i.MLSD:
+		return "MLSD"
+	}
+	return "LIST"
 }

@@ -45,6 +45,9 @@ type Entry struct {
 	Facts map[string]string
 	// Raw is the server's line, without its line terminator.
 	Raw string
+	// ListRaw is the entry's LIST -a line when the directory was listed
+	// both ways (MLSD and LIST -a); empty otherwise.
+	ListRaw string
 }
 
 // ListFormat says which parser a listing went through.

@@ -39,6 +39,8 @@ type DialOptions struct {
 	MaxListingBytes int64
 	// NoMLSD forces LIST even where the server offers MLSD.
 	NoMLSD bool
+	// MLSDOnly skips the LIST -a cross-check on servers that offer MLSD.
+	MLSDOnly bool
 }
 
 // AnonymousPassword is sent as the password of anonymous logins.
@@ -71,6 +73,9 @@ type ServerInfo struct {
 	Features []string
 	Login    string
 	MLSD     bool
+	// Paired is set when every directory is listed with both MLSD and
+	// LIST -a, over two connections per session.
+	Paired bool
 }
 
 // ftpSession is a Session over one jlaffaye ServerConn.
@@ -91,8 +96,29 @@ type ftpSession struct {
 }
 
 // DialFTP connects to t, logs in and returns a session ready to list.
+// Where the server offers MLSD, and neither NoMLSD nor MLSDOnly is set, the
+// session holds a second connection for LIST -a (see pairSession).
 func DialFTP(ctx context.Context, t Target, opt DialOptions) (Session, ServerInfo, error) {
 	opt = opt.withDefaults()
+	s, info, err := dialOne(ctx, t, opt)
+	if err != nil || !s.mlsd || opt.MLSDOnly {
+		if err != nil {
+			return nil, info, err
+		}
+		return s, info, nil
+	}
+	lopt := opt
+	lopt.NoMLSD = true
+	ls, _, err := dialOne(ctx, t, lopt)
+	if err != nil {
+		_ = s.Close()
+		return nil, info, err
+	}
+	info.Paired = true
+	return &pairSession{mlsd: s, list: ls}, info, nil
+}
+
+func dialOne(ctx context.Context, t Target, opt DialOptions) (*ftpSession, ServerInfo, error) {
 	s := &ftpSession{t: t, opt: opt}
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
@@ -213,33 +239,122 @@ func pathArg(dir string) string {
 	return dir
 }
 
-// List lists one directory, returning the parsed raw listing.
+// List lists one directory with MLSD where the server offers it, else
+// with LIST -a.
 func (s *ftpSession) List(ctx context.Context, dir string) (*Listing, error) {
 	if strings.ContainsAny(dir, "\r\n\x00") {
 		return nil, &ReplyError{Code: 0, Msg: "name contains CR, LF or NUL: it cannot be sent to the server"}
 	}
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
-	arg := pathArg(dir)
-	var cmdArg string
-	switch {
-	case s.mlsd:
-		cmdArg = arg
-	case s.noDashA:
-		cmdArg = arg
-	default:
-		cmdArg = "-a " + arg
+	if s.mlsd {
+		return s.listRaw(ctx, dir, pathArg(dir), true)
 	}
-	s.replies.reset()
-	_, err := s.conn.List(cmdArg)
-	if err != nil && !s.mlsd && !s.noDashA && dir == "/" {
-		var re *textproto.Error
-		if errors.As(err, &re) && (re.Code == 500 || re.Code == 501 || re.Code == 502) {
-			s.noDashA = true
-			s.replies.reset()
-			_, err = s.conn.List(arg)
+	return s.listLIST(ctx, dir)
+}
+
+// pairSession lists every directory twice, with MLSD on one connection and
+// LIST -a on another, at the same time, and merges the two by name:
+// servers hide different entries from each (see mergeListings).
+type pairSession struct {
+	mlsd, list *ftpSession
+}
+
+func (p *pairSession) Close() error {
+	_ = p.list.Close()
+	return p.mlsd.Close()
+}
+
+func (p *pairSession) List(ctx context.Context, dir string) (*Listing, error) {
+	var ll *Listing
+	var lerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ll, lerr = p.list.List(ctx, dir)
+	}()
+	l, err := p.mlsd.List(ctx, dir)
+	<-done
+	if err != nil {
+		return nil, err
+	}
+	if lerr != nil {
+		var re *ReplyError
+		if errors.As(lerr, &re) && !errors.Is(lerr, ErrConnLost) {
+			l.Warnings = append(l.Warnings, "LIST -a refused where MLSD worked: "+re.Error())
+			return l, nil
+		}
+		return nil, lerr
+	}
+	var only []string
+	l.Entries, only = mergeListings(l.Entries, ll.Entries)
+	l.Bad = append(l.Bad, ll.Bad...)
+	l.Bytes += ll.Bytes
+	l.Truncated = l.Truncated || ll.Truncated
+	if containsAny(ll.Reply, truncatedReplyWords) {
+		l.Reply = ll.Reply
+	}
+	for _, n := range only {
+		l.Warnings = append(l.Warnings, "shown by LIST -a but not by MLSD: "+n)
+	}
+	return l, nil
+}
+
+// listLIST lists dir with LIST -a (or LIST, where the server refuses -a).
+// Servers parse LIST's argument like ls: they split it at spaces, expand
+// glob characters and take a leading "-" for options (proftpd and pure-ftpd
+// list "/" for "LIST -a /  /."; pure-ftpd lists star*name and starXname
+// for "LIST -a /star*name"). So only a plain path goes on the command
+// line; any other directory is entered with CWD, which takes one path
+// verbatim, and listed without an argument.
+func (s *ftpSession) listLIST(ctx context.Context, dir string) (*Listing, error) {
+	arg := pathArg(dir)
+	if !plainPath(dir) {
+		s.replies.reset()
+		if err := s.conn.ChangeDir(arg); err != nil {
+			return nil, s.classify(ctx, "cwd "+dir, err)
+		}
+		arg = ""
+	}
+	if s.noDashA {
+		return s.listRaw(ctx, dir, arg, false)
+	}
+	l, err := s.listRaw(ctx, dir, strings.TrimSpace("-a "+arg), false)
+	var re *ReplyError
+	if err != nil && dir == "/" && errors.As(err, &re) && (re.Code == 500 || re.Code == 501 || re.Code == 502) {
+		s.noDashA = true
+		return s.listRaw(ctx, dir, arg, false)
+	}
+	return l, err
+}
+
+// plainPath reports whether a path can go on a LIST command line without
+// a server reading anything into it: ASCII letters, digits and ._+,=@%/-
+// only, and no element that starts with "-".
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '.' || c == '_' || c == '+' || c == ',' || c == '=' || c == '@' || c == '%':
+		case c == '/':
+			if i+1 < len(p) && p[i+1] == '-' {
+				return false
+			}
+		case c == '-':
+		default:
+			return false
 		}
 	}
+	return true
+}
+
+// listRaw runs one listing command and parses its raw bytes.
+func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool) (*Listing, error) {
+	s.replies.reset()
+	// jlaffaye sends "MLSD arg" on a session where the server offered
+	// MLSD, "LIST arg" on one dialled with MLSD disabled.
+	_, err := s.conn.List(cmdArg)
 	s.mu.Lock()
 	data := s.data
 	s.data = nil
@@ -248,12 +363,10 @@ func (s *ftpSession) List(ctx context.Context, dir string) (*Listing, error) {
 		return nil, s.classify(ctx, "list "+dir, err)
 	}
 	l := &Listing{Format: FormatUnix, Reply: s.replies.last()}
-	if s.mlsd {
+	if mlsd {
 		l.Format = FormatMLSD
 	}
 	if data == nil {
-		// 226 without a data connection ever being opened is impossible
-		// with jlaffaye; treat it as no data.
 		return l, nil
 	}
 	if data.err != nil {
@@ -261,8 +374,8 @@ func (s *ftpSession) List(ctx context.Context, dir string) (*Listing, error) {
 	}
 	l.Bytes = int64(data.buf.Len())
 	l.Truncated = data.truncated
-	l.Entries, l.Bad = ParseListing(data.buf.Bytes(), s.mlsd, time.Now())
-	if !s.mlsd && len(l.Entries) > 0 {
+	l.Entries, l.Bad = ParseListing(data.buf.Bytes(), mlsd, time.Now())
+	if !mlsd && len(l.Entries) > 0 {
 		l.Format = dominantFormat(l.Entries)
 	}
 	return l, nil

@@ -33,6 +33,9 @@ type Listing struct {
 	Bytes int64
 	// Truncated is set when the listing was cut short by our size bound.
 	Truncated bool
+	// Warnings are facts about the listing worth reporting (for example
+	// names one listing command showed and the other hid).
+	Warnings []string
 }
 
 // Connector opens sessions to one host.
@@ -293,7 +296,7 @@ func (w *walker) worker(ctx context.Context, id int) {
 	}()
 	// Stagger the first logins a little so a server's connection rate
 	// limit is not hit by a burst.
-	if id > 0 && !sleepCtx(ctx, time.Duration(id)*20*time.Millisecond) {
+	if id > 0 && !sleepCtx(ctx, time.Duration(id)*10*time.Millisecond) {
 		return
 	}
 	failures := 0
@@ -374,6 +377,12 @@ func (w *walker) connect(ctx context.Context, failures *int) (Session, error) {
 		}
 		w.mu.Unlock()
 		if IsLoginRefused(err) && !IsTooMany(err) {
+			*failures = w.opt.MaxConnectAttempts
+			return nil, err
+		}
+		if !IsTooMany(err) && *failures >= 2 {
+			// Refused, unreachable, TLS failure: a definite answer, not
+			// a busy server. One retry covers a passing fault.
 			*failures = w.opt.MaxConnectAttempts
 			return nil, err
 		}
@@ -490,6 +499,9 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 		r.Stats.Listed--
 		r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: "server listed the directory itself instead of its contents"})
 		return
+	}
+	for _, wn := range l.Warnings {
+		r.Notes = append(r.Notes, PathError{Path: j.path, Error: wn})
 	}
 	for _, b := range l.Bad {
 		r.Stats.BadLines++

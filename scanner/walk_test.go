@@ -269,7 +269,7 @@ func TestWalkCancelledIsIncomplete(t *testing.T) {
 
 func TestWalkHostileNames(t *testing.T) {
 	m := &memTree{dirs: map[string][]Entry{
-		"/": {d("a/b"), d(".."), d("."), f("dup"), f("dup"), d("ok")},
+		"/":   {d("a/b"), d(".."), d("."), f("dup"), f("dup"), d("ok")},
 		"/ok": {},
 	}}
 	r := walkMem(t, m, WalkOptions{})

@@ -1,0 +1,224 @@
+package main
+
+// The real-server suite: runs `ftpaudit scan --inventory` against real
+// vsftpd, proftpd and pure-ftpd started by testdata/realservers/start.sh and
+// compares what it reports with the archive on disk, byte for byte.
+// FTPAUDIT_REAL_SERVERS names the servers (name=url=archive-dir, comma
+// separated; testdata/realservers/env.sh sets it). Without it the suite
+// skips, unless FTPAUDIT_REQUIRE_REAL=1 (CI), where skipping is a failure.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type realServer struct{ name, url, dir string }
+
+func realServers(t *testing.T) []realServer {
+	t.Helper()
+	spec := os.Getenv("FTPAUDIT_REAL_SERVERS")
+	if spec == "" {
+		if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
+			t.Fatal("FTPAUDIT_REQUIRE_REAL=1 but FTPAUDIT_REAL_SERVERS is empty: the real servers did not start")
+		}
+		t.Skip("FTPAUDIT_REAL_SERVERS not set; run testdata/realservers/start.sh and source env.sh")
+	}
+	var out []realServer
+	for _, s := range strings.Split(spec, ",") {
+		parts := strings.SplitN(s, "=", 3)
+		if len(parts) != 3 {
+			t.Fatalf("bad FTPAUDIT_REAL_SERVERS element %q (want name=url=dir)", s)
+		}
+		out = append(out, realServer{parts[0], parts[1], parts[2]})
+	}
+	if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
+		var names []string
+		for _, s := range out {
+			names = append(names, s.name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"proftpd", "pureftpd", "vsftpd"}) {
+			t.Fatalf("CI needs vsftpd, proftpd and pure-ftpd; have %v", names)
+		}
+	}
+	return out
+}
+
+// scanDoc is the part of the v1 JSON the tests read.
+type scanDoc struct {
+	Schema string `json:"schema"`
+	Hosts  []struct {
+		Target     string `json:"target"`
+		Complete   bool   `json:"complete"`
+		Incomplete []string
+		Stats      map[string]int `json:"stats"`
+		Errors     []struct{ Path, Error string }
+		Unreadable []struct{ Path, Error string }
+		Features   []string `json:"features"`
+	} `json:"hosts"`
+	Entries []struct {
+		Path    string `json:"path"`
+		PathB64 string `json:"path_b64"`
+		Type    string `json:"type"`
+		Size    *int64 `json:"size"`
+		Raw     string `json:"raw"`
+	} `json:"entries"`
+}
+
+func (d *scanDoc) paths(t *testing.T) map[string]int {
+	m := map[string]int{}
+	for _, e := range d.Entries {
+		p := e.Path
+		if e.PathB64 != "" {
+			b, err := base64.StdEncoding.DecodeString(e.PathB64)
+			if err != nil {
+				t.Fatalf("path_b64 %q: %v", e.PathB64, err)
+			}
+			p = string(b)
+		}
+		m[p]++
+	}
+	return m
+}
+
+func runJSON(t *testing.T, args ...string) (*scanDoc, int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, args, nil, &out, &errb)
+	var doc scanDoc
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("ftpaudit %v: exit %d, output is not JSON: %v\nstderr: %s", args, code, err, errb.String())
+	}
+	return &doc, code, errb.String()
+}
+
+// anonPerm returns the permission bits (rwx as 0-7) the ftp user has.
+func anonPerm(fi os.FileInfo, uid, gid uint32) uint32 {
+	st := fi.Sys().(*syscall.Stat_t)
+	m := uint32(fi.Mode().Perm())
+	switch {
+	case st.Uid == uid:
+		return m >> 6 & 7
+	case st.Gid == gid:
+		return m >> 3 & 7
+	}
+	return m & 7
+}
+
+// expectedView walks the archive on disk as the anonymous (ftp) user can
+// see it over FTP: every name in every directory it may list, symlinks
+// not followed. It returns path -> type and the directories it may not list.
+func expectedView(t *testing.T, root string) (map[string]string, map[string]int64, []string) {
+	t.Helper()
+	u, err := user.Lookup("ftp")
+	if err != nil {
+		t.Fatalf("user ftp: %v", err)
+	}
+	uid64, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid64, _ := strconv.ParseUint(u.Gid, 10, 32)
+	uid, gid := uint32(uid64), uint32(gid64)
+	types := map[string]string{}
+	sizes := map[string]int64{}
+	var unreadable []string
+	var walk func(rel string)
+	walk = func(rel string) {
+		ents, err := os.ReadDir(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatalf("read %s: %v", rel, err)
+		}
+		for _, de := range ents {
+			p := rel + "/" + de.Name()
+			fi, err := os.Lstat(filepath.Join(root, p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case fi.Mode()&os.ModeSymlink != 0:
+				types[p] = "link"
+			case fi.IsDir():
+				types[p] = "dir"
+				if anonPerm(fi, uid, gid)&5 == 5 {
+					walk(p)
+				} else {
+					unreadable = append(unreadable, p)
+				}
+			case fi.Mode().IsRegular():
+				types[p] = "file"
+				sizes[p] = fi.Size()
+			default:
+				types[p] = "other"
+			}
+		}
+	}
+	walk("")
+	slices.Sort(unreadable)
+	return types, sizes, unreadable
+}
+
+func TestRealServersInventoryIsExact(t *testing.T) {
+	for _, srv := range realServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			wantTypes, wantSizes, wantUnreadable := expectedView(t, srv.dir)
+			for _, conns := range []string{"1", "8"} {
+				doc, code, stderr := runJSON(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", conns, srv.url+"/")
+				if code != exitClean {
+					t.Errorf("connections=%s: exit %d, want %d; stderr %s", conns, code, exitClean, stderr)
+				}
+				if len(doc.Hosts) != 1 || !doc.Hosts[0].Complete {
+					t.Fatalf("connections=%s: host not complete: %+v", conns, doc.Hosts)
+				}
+				got := doc.paths(t)
+				for p, n := range got {
+					if n != 1 {
+						t.Errorf("%q reported %d times", p, n)
+					}
+					if _, ok := wantTypes[p]; !ok {
+						t.Errorf("reported %q, which the archive does not have", p)
+					}
+				}
+				for p := range wantTypes {
+					if got[p] == 0 {
+						t.Errorf("missed %q", p)
+					}
+				}
+				for _, e := range doc.Entries {
+					p := e.Path
+					if e.PathB64 != "" {
+						b, _ := base64.StdEncoding.DecodeString(e.PathB64)
+						p = string(b)
+					}
+					if wt := wantTypes[p]; wt != "" && wt != e.Type {
+						t.Errorf("%q: type %s, want %s (raw %q)", p, e.Type, wt, e.Raw)
+					}
+					if ws, ok := wantSizes[p]; ok && (e.Size == nil || *e.Size != ws) {
+						t.Errorf("%q: size %v, want %d (raw %q)", p, e.Size, ws, e.Raw)
+					}
+				}
+				var gotUnreadable []string
+				for _, u := range doc.Hosts[0].Unreadable {
+					gotUnreadable = append(gotUnreadable, u.Path)
+				}
+				slices.Sort(gotUnreadable)
+				if !slices.Equal(gotUnreadable, wantUnreadable) {
+					t.Errorf("unreadable %q, want %q (%+v)", gotUnreadable, wantUnreadable, doc.Hosts[0].Unreadable)
+				}
+				if len(doc.Hosts[0].Errors) != 0 {
+					t.Errorf("errors: %+v", doc.Hosts[0].Errors)
+				}
+			}
+		})
+	}
+}
