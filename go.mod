@@ -6,6 +6,7 @@ require (
 	github.com/jlaffaye/ftp v0.2.4
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/schollz/progressbar/v3 v3.19.1
+	go.yaml.in/yaml/v3 v3.0.5
 	goftp.io/server/v2 v2.0.3
 )
 

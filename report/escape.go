@@ -17,8 +17,14 @@ import (
 // that names made of spaces can be seen. The result never contains a byte
 // that can move the cursor or end a line.
 func Display(s string) string {
+	return escape(s, needsQuotes(s))
+}
+
+// escape applies Display's escapes to s, and when quote is set also
+// wraps it in double quotes (escaping '"' inside). Without quote it is
+// used for cells whose bounds the format already makes exact (CSV).
+func escape(s string, quote bool) string {
 	var b strings.Builder
-	quote := needsQuotes(s)
 	if quote {
 		b.WriteByte('"')
 	}
@@ -62,14 +68,19 @@ func needsQuotes(s string) bool {
 		if part == "" {
 			continue
 		}
-		if isSpace(part[0]) || isSpace(part[len(part)-1]) {
+		first, _ := utf8.DecodeRuneInString(part)
+		last, _ := utf8.DecodeLastRuneInString(part)
+		if isSpace(first) || isSpace(last) {
 			return true
 		}
 	}
 	return false
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == 0xa0 }
+// isSpace reports white space that a terminal shows as blank: ASCII and
+// Unicode spaces (U+00A0, U+2000..U+200A, U+3000, ...), decoded as runes
+// so that a multi-byte letter such as "à" (C3 A0) is not taken for one.
+func isSpace(r rune) bool { return r != utf8.RuneError && unicode.IsSpace(r) }
 
 const hexDigits = "0123456789abcdef"
 

@@ -148,7 +148,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		if ev == nil {
 			ev = []string{}
 		}
-		doc.Findings = append(doc.Findings, jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity, Evidence: ev})
+		doc.Findings = append(doc.Findings, jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity.String(), Evidence: ev})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

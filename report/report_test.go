@@ -54,7 +54,7 @@ func sample() *scanner.Result {
 		},
 	}
 	return &scanner.Result{Started: t0, Finished: t0.Add(2 * time.Second), Hosts: []*scanner.HostResult{h},
-		Findings: []scanner.Finding{{Host: tgt.URL, Path: "/  ", Rule: "hidden-name", Severity: "high", Evidence: []string{"name is only spaces"}}}}
+		Findings: []scanner.Finding{{Host: tgt.URL, Path: "/  ", Rule: "hidden-name", Severity: scanner.SevHigh, Evidence: []string{"name is only spaces"}}}}
 }
 
 func TestJSONGolden(t *testing.T) {

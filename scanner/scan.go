@@ -33,6 +33,10 @@ type Options struct {
 	Connect func(ctx context.Context, t Target) Connector
 	// ParallelHosts bounds how many hosts are walked at once; zero means 4.
 	ParallelHosts int
+	// Probe selects the active probe (off by default).
+	Probe ProbeMode
+	// Policy judges the results; nil means DefaultPolicy.
+	Policy *Policy
 }
 
 // Scan walks every target, several hosts in parallel, and returns the
@@ -59,10 +63,20 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 			if opt.Connect != nil {
 				connect = opt.Connect(ctx, t)
 			}
-			res.Hosts[i] = Walk(ctx, t, connect, opt.Walk)
+			h := Walk(ctx, t, connect, opt.Walk)
+			AfterWalk(ctx, h, connect, opt.Probe)
+			res.Hosts[i] = h
 		}()
 	}
 	wg.Wait()
+	pol := opt.Policy
+	if pol == nil {
+		pol = DefaultPolicy()
+	}
+	for _, h := range res.Hosts {
+		res.Findings = append(res.Findings, Judge(h, pol)...)
+	}
+	SortFindings(res.Findings)
 	res.Finished = time.Now()
 	return res
 }
@@ -72,13 +86,4 @@ func FTPConnector(t Target, opt DialOptions) Connector {
 	return func(ctx context.Context) (Session, ServerInfo, error) {
 		return DialFTP(ctx, t, opt)
 	}
-}
-
-// Finding is one thing wrong with a host, with the evidence it rests on.
-type Finding struct {
-	Host     string
-	Path     string
-	Rule     string
-	Severity string
-	Evidence []string
 }

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -126,6 +127,10 @@ type HostResult struct {
 	Notes []PathError
 	// Entries holds every entry seen, sorted by path.
 	Entries []Entry
+	// Probes holds the active probe's outcome per directory (--probe).
+	Probes []ProbeResult
+	// Fetched holds small files downloaded to judge their content.
+	Fetched []FetchedFile
 }
 
 // dirJob is one directory waiting to be listed.
@@ -161,6 +166,10 @@ type walker struct {
 	uniques map[string]string
 	done    bool
 	info    bool // res.Info has been filled
+	// chunks holds each listing's kept entries, in place: no per-entry
+	// copy while walking; finish builds the sorted Entries once.
+	chunks [][]Entry
+	nent   int
 }
 
 // Walk lists every directory reachable from t's start directory, using
@@ -233,7 +242,7 @@ func (w *walker) finish(ctx context.Context) {
 	if r.LoginError != "" {
 		r.Incomplete = append(r.Incomplete, "no session: "+r.LoginError)
 	}
-	slices.SortFunc(r.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	r.Entries = w.sortedEntries()
 	sortPathErrors(r.Errors)
 	sortPathErrors(r.Unreadable)
 	sortPathErrors(r.Notes)
@@ -518,6 +527,7 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 	}
 	names := make(map[string]struct{}, len(l.Entries))
 	dirs, files := 0, 0
+	kept := l.Entries[:0]
 	for i := range l.Entries {
 		e := l.Entries[i]
 		if e.Name == "." || e.Name == ".." || e.Name == "" {
@@ -543,7 +553,7 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 			r.Stats.Other++
 			files++
 		}
-		r.Entries = append(r.Entries, e)
+		kept = append(kept, e)
 		if e.Type != TypeDir || node == nil {
 			continue
 		}
@@ -571,6 +581,10 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 		ec := e
 		w.queue = append(w.queue, dirJob{path: e.Path, depth: j.depth + 1, entry: &ec, parent: node})
 		w.pending++
+	}
+	if len(kept) > 0 {
+		w.chunks = append(w.chunks, kept)
+		w.nent += len(kept)
 	}
 	w.cond.Broadcast()
 	w.opt.Progress.Listed(w.res.Target.URL, dirs, files)
@@ -611,7 +625,10 @@ func (w *walker) fingerprint(l *Listing) uint64 {
 		h.WriteString(string(e.Type))
 		h.WriteByte(0)
 		h.WriteString(e.Mode)
-		fmt.Fprintf(&h, "%d %d", e.Size, e.Modified.Unix())
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:8], uint64(e.Size))
+		binary.LittleEndian.PutUint64(b[8:], uint64(e.Modified.Unix()))
+		h.Write(b[:])
 	}
 	return h.Sum64()
 }
@@ -657,4 +674,22 @@ func attrSummary(e *Entry) string {
 		parts = append(parts, "perm="+e.Perm)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// sortedEntries joins the listings' entries into one slice sorted by path,
+// sorting pointers rather than moving the large structs around.
+func (w *walker) sortedEntries() []Entry {
+	ptrs := make([]*Entry, 0, w.nent)
+	for _, c := range w.chunks {
+		for i := range c {
+			ptrs = append(ptrs, &c[i])
+		}
+	}
+	slices.SortFunc(ptrs, func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) })
+	out := make([]Entry, len(ptrs))
+	for i, p := range ptrs {
+		out[i] = *p
+	}
+	w.chunks = nil
+	return out
 }

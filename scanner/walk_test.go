@@ -189,10 +189,8 @@ func TestWalkLoopsTerminate(t *testing.T) {
 	// exactly like /, forever.
 	root := []Entry{d("loop"), f("x")}
 	m := &memTree{dirs: map[string][]Entry{"/": root}}
-	var dirsFn func(string) []Entry
-	dirsFn = func(p string) []Entry { return root }
 	for p := "/loop"; len(p) < 200; p += "/loop" {
-		m.dirs[p] = dirsFn(p)
+		m.dirs[p] = root
 	}
 	r := walkMem(t, m, WalkOptions{Connections: 3})
 	if got := paths(r); !slices.Equal(got, []string{"/loop", "/loop/loop", "/loop/x", "/x"}) {

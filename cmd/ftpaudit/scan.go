@@ -28,7 +28,40 @@ type scanFlags struct {
 	quiet          bool
 	noMLSD         bool
 	insecure       bool
+	probe          probeFlag
+	policy         string
+	failOn         string
+	verbose        bool
 }
+
+// probeFlag is --probe (candidates) or --probe=all.
+type probeFlag struct{ mode scanner.ProbeMode }
+
+func (p *probeFlag) String() string {
+	switch p.mode {
+	case scanner.ProbeCandidates:
+		return "true"
+	case scanner.ProbeAll:
+		return "all"
+	}
+	return "false"
+}
+
+func (p *probeFlag) Set(v string) error {
+	switch v {
+	case "true", "candidates":
+		p.mode = scanner.ProbeCandidates
+	case "all":
+		p.mode = scanner.ProbeAll
+	case "false", "off":
+		p.mode = scanner.ProbeOff
+	default:
+		return fmt.Errorf("want --probe or --probe=all, not %q", v)
+	}
+	return nil
+}
+
+func (p *probeFlag) IsBoolFlag() bool { return true }
 
 func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.connections, "connections", scanner.DefaultConnections, "connections per host (each lists directories in parallel)")
@@ -37,7 +70,11 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 0, "bound on the whole scan (0: none); hitting it makes the scan incomplete")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 15*time.Second, "bound on TCP connect and TLS handshake")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "bound on any single read or write on a control or data connection")
-	fs.StringVar(&f.format, "format", "auto", "output format: table, json, or auto (table on a terminal, json otherwise)")
+	fs.StringVar(&f.format, "format", "auto", "output format: table (cleanup table), summary (coverage per host), json, csv, or auto (table on a terminal, json otherwise)")
+	fs.Var(&f.probe, "probe", "active probe: upload and remove a canary file and directory in candidate directories (--probe=all: every directory)")
+	fs.StringVar(&f.policy, "policy", "", "policy file (YAML): intended drop boxes, ignored paths, anonymous account, severity overrides, extra suspicious names")
+	fs.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or worse: info, low, medium, high, critical")
+	fs.BoolVar(&f.verbose, "verbose", false, "table: show info findings as rows too")
 	fs.StringVar(&f.output, "o", "", "write results to this file (atomically) instead of stdout")
 	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
@@ -57,9 +94,12 @@ func (f *scanFlags) check() error {
 		return usageError{errors.New("timeouts must be positive")}
 	}
 	switch f.format {
-	case "auto", "table", "json":
+	case "auto", "table", "summary", "json", "csv":
 	default:
-		return usageError{fmt.Errorf("--format %q: want table, json or auto", f.format)}
+		return usageError{fmt.Errorf("--format %q: want table, summary, json, csv or auto", f.format)}
+	}
+	if _, ok := scanner.ParseSeverity(f.failOn); !ok {
+		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high or critical", f.failOn)}
 	}
 	return nil
 }
@@ -129,8 +169,17 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("--timeout %s reached", f.timeout))
 		defer cancel()
 	}
+	var pol *scanner.Policy
+	if f.policy != "" {
+		var err error
+		if pol, err = scanner.LoadPolicy(f.policy); err != nil {
+			return outcome{err: usageError{err}}
+		}
+	}
 	prog := newProgress(stderr, f.quiet)
 	opt := scanner.Options{
+		Probe:  f.probe.mode,
+		Policy: pol,
 		Dial: scanner.DialOptions{
 			ConnectTimeout: f.connectTimeout,
 			IdleTimeout:    f.idleTimeout,
@@ -168,14 +217,23 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 	var rep report.Reporter
 	switch format {
 	case "table":
+		rep = &report.Table{Verbose: f.verbose}
+	case "summary":
 		rep = &report.Summary{}
+	case "csv":
+		rep = &report.CSV{}
 	default:
 		rep = &report.JSON{Inventory: f.inventory}
 	}
+	failOn, _ := scanner.ParseSeverity(f.failOn)
 	o := outcome{
 		interrupted: errors.Is(ctx.Err(), context.Canceled),
 		incomplete:  !res.Complete(),
-		findings:    len(res.Findings) > 0,
+	}
+	for _, fd := range res.Findings {
+		if fd.Severity >= failOn {
+			o.findings = true
+		}
 	}
 	o.err = writeOutput(f.output, stdout, func(w io.Writer) error { return rep.Report(w, res) })
 	if f.output != "" && o.err == nil && !f.quiet && isTerminal(stderr) {

@@ -1,0 +1,538 @@
+package report
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
+
+	"github.com/ftpaudit/ftpaudit/scanner"
+)
+
+// findingsSample is a scan of two hosts with findings of every severity.
+func findingsSample() *scanner.Result {
+	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	mod := time.Date(2026, 11, 1, 12, 30, 0, 0, time.UTC)
+	a := scanner.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
+	b := scanner.Target{URL: "ftps://mirror@[::1]:2121", Host: "::1", Port: "2121", User: "mirror", Start: "/pub"}
+	ha := &scanner.HostResult{
+		Target: a, Info: scanner.ServerInfo{Login: "anonymous"}, Started: t0, Finished: t0.Add(time.Second),
+		Complete:   true,
+		Stats:      scanner.Stats{Dirs: 12, Files: 40, Other: 1, Links: 2, Listed: 11, Unreadable: 2},
+		Unreadable: []scanner.PathError{{Path: "/bin", Error: "550 Permission denied"}, {Path: "/etc", Error: "550 Permission denied"}},
+	}
+	hb := &scanner.HostResult{
+		Target: b, Info: scanner.ServerInfo{Login: "mirror"}, Started: t0, Finished: t0.Add(3 * time.Second),
+		Complete:   false,
+		Incomplete: []string{"listings failed", "depth bound reached"},
+		Stats:      scanner.Stats{Dirs: 5, Files: 7, Listed: 3, Unreadable: 1, Errors: 2},
+	}
+	return &scanner.Result{Started: t0, Finished: t0.Add(3 * time.Second), Hosts: []*scanner.HostResult{ha, hb},
+		Findings: []scanner.Finding{
+			{Host: a.URL, Path: "/incoming", Rule: "writable-dir", Severity: scanner.SevCritical,
+				Evidence: []string{"mode drwxrwxrwx: others may write", "probe: STOR accepted"}, Size: 4096, Modified: mod,
+				Action: "chmod o-w /incoming, or make it a write-only drop box (chmod 1733)"},
+			{Host: a.URL, Path: "/  ", Rule: "hidden-name", Severity: scanner.SevHigh,
+				Evidence: []string{"name is only spaces"}, Size: 4096, Modified: mod, Action: "inspect and remove"},
+			{Host: a.URL, Path: "/incoming/movie.mkv", Rule: "warez", Severity: scanner.SevHigh,
+				Evidence: []string{"4.7 GiB video in a writable upload area"}, Size: 5046586573, Modified: mod, Action: "remove"},
+			{Host: b.URL, Path: "/pub/.ssh/id_rsa", Rule: "secret-file", Severity: scanner.SevHigh,
+				Evidence: []string{"private key name"}, Size: 1679, Modified: mod, Action: "remove it and rotate the key"},
+			{Host: a.URL, Path: "/pub/...", Rule: "hidden-name", Severity: scanner.SevMedium,
+				Evidence: []string{"name is only dots"}, Size: -1, Action: "inspect"},
+			{Host: b.URL, Path: "/pub/core", Rule: "core-dump", Severity: scanner.SevLow,
+				Evidence: nil, Size: 512},
+			{Host: a.URL, Path: "/bin", Rule: "unreadable-dir", Severity: scanner.SevInfo,
+				Evidence: []string{"550 Permission denied"}, Size: -1},
+			{Host: a.URL, Path: "/etc", Rule: "unreadable-dir", Severity: scanner.SevInfo,
+				Evidence: []string{"550 Permission denied"}, Size: 0},
+		}}
+}
+
+// hostilePaths are names a hostile server can hand us.
+var hostilePaths = []string{
+	"/\x1b[2Jclear",
+	"/osc\x1b]0;title\x07end",
+	"/a\r\nfake,row",
+	"/nul\x00byte",
+	"/bad\xff\xfename",
+	"/rtl\u202egpj.exe",
+	"/  ",
+	"/...",
+	"/..",
+	"/ lead/trail ",
+	"/c1\u009b31mred",
+	"=cmd|' /C calc'!A0",
+	"+1",
+	"-2",
+	"@SUM(1)",
+	"\t=x",
+}
+
+// formulas are cells a spreadsheet would run.
+var formulas = []string{"=cmd|' /C calc'!A0", "+1", "-2", "@SUM(1)", "\t=x", " =1+2", "\r=x", "\uff1dcmd"}
+
+// hostileSample is a scan whose every server-supplied string is hostile.
+func hostileSample() *scanner.Result {
+	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
+	good := scanner.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
+	evil := scanner.Target{URL: "ftp://[::1]:21\x1b]0;title\x07", Host: "::1", Port: "21", User: "anonymous", Start: "/\x1b[2J"}
+	h1 := &scanner.HostResult{Target: good, Info: scanner.ServerInfo{Banner: "220 \x1b[2J\x1b]0;title\x07"}, Started: t0, Finished: t0,
+		Complete: true, Stats: scanner.Stats{Dirs: 3, Files: 9, Listed: 3}}
+	h2 := &scanner.HostResult{Target: evil, Started: t0, Finished: t0,
+		Complete: false, Incomplete: []string{"listings failed", "no session: 421 \x1b[2Jbusy\r\nfake,row"},
+		Stats: scanner.Stats{Errors: 1}}
+	var fs []scanner.Finding
+	sev := []scanner.Severity{scanner.SevCritical, scanner.SevHigh, scanner.SevMedium, scanner.SevLow, scanner.SevInfo}
+	for i, p := range hostilePaths {
+		ev := []string{formulas[i%len(formulas)], "banner 220 \x1b]0;title\x07 \x1b[2J", "a\r\nfake,row", "nul\x00 bad\xff rtl\u202e"}
+		fs = append(fs, scanner.Finding{
+			Host: good.URL, Path: p, Rule: "hostile-name", Severity: sev[i*len(sev)/len(hostilePaths)],
+			Evidence: ev, Size: int64(i * 1000), Modified: t0.Add(-time.Duration(i) * time.Hour),
+			Action: formulas[(i+1)%len(formulas)] + " then \x1b[2J remove \u202e it, a long action text that will have to be cut short",
+		})
+	}
+	fs = append(fs, scanner.Finding{Host: evil.URL, Path: "/", Rule: "banner", Severity: scanner.SevInfo,
+		Evidence: []string{"\t=x"}, Size: -1, Action: "@SUM(1)"})
+	return &scanner.Result{Started: t0, Finished: t0, Hosts: []*scanner.HostResult{h1, h2}, Findings: fs}
+}
+
+func report(t *testing.T, r Reporter, res *scanner.Result) []byte {
+	t.Helper()
+	narrowWidths(t)
+	var b bytes.Buffer
+	if err := r.Report(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// narrowWidths makes the table's width arithmetic independent of the
+// locale tests run in ("…" and box drawing are East Asian ambiguous).
+func narrowWidths(t *testing.T) {
+	if was := twwidth.IsEastAsian(); was {
+		twwidth.SetEastAsian(false)
+		t.Cleanup(func() { twwidth.SetEastAsian(was) })
+	}
+}
+
+// failWriter fails once more than left bytes are written.
+type failWriter struct{ left int }
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if len(p) > f.left {
+		n := f.left
+		f.left = 0
+		return n, io.ErrShortWrite
+	}
+	f.left -= len(p)
+	return len(p), nil
+}
+
+func TestWriteErrors(t *testing.T) {
+	for name, r := range map[string]Reporter{"table": &Table{}, "csv": &CSV{}} {
+		full := len(report(t, r, findingsSample()))
+		for _, n := range []int{0, 1, 100, full / 2, full - 1} {
+			if err := r.Report(&failWriter{left: n}, findingsSample()); err == nil {
+				t.Errorf("%s: writer failing after %d of %d bytes: no error", name, n, full)
+			}
+		}
+		if err := r.Report(&failWriter{left: full}, findingsSample()); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestTableGolden(t *testing.T) {
+	golden(t, "table.golden", report(t, &Table{}, findingsSample()))
+	golden(t, "table_verbose.golden", report(t, &Table{Verbose: true}, findingsSample()))
+	golden(t, "table_hostile.golden", report(t, &Table{Verbose: true}, hostileSample()))
+
+	none := findingsSample()
+	none.Findings = nil
+	golden(t, "table_none.golden", report(t, &Table{}, none))
+	infoOnly := findingsSample()
+	infoOnly.Findings = infoOnly.Findings[len(infoOnly.Findings)-2:]
+	golden(t, "table_info_only.golden", report(t, &Table{}, infoOnly))
+}
+
+// tableBlock returns the lines of the box-drawn table in out.
+func tableBlock(t *testing.T, out string) []string {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	start, end := -1, -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "┌") && start < 0 {
+			start = i
+		}
+		if strings.HasPrefix(l, "└") {
+			end = i
+		}
+	}
+	if start < 0 || end < start {
+		t.Fatalf("no table in output:\n%s", out)
+	}
+	return lines[start : end+1]
+}
+
+// checkTable asserts the table is terminal-safe and has exactly one line
+// per shown finding.
+func checkTable(t *testing.T, res *scanner.Result, verbose bool) {
+	t.Helper()
+	out := string(report(t, &Table{Verbose: verbose}, res))
+	for i := 0; i < len(out); i++ {
+		if c := out[i]; (c < 0x20 && c != '\n') || c == 0x7f {
+			t.Fatalf("table carries control byte %#x at %d:\n%q", c, i, out)
+		}
+	}
+	if !utf8.ValidString(out) {
+		t.Fatalf("table is not valid UTF-8:\n%q", out)
+	}
+	for _, r := range out {
+		if (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || (unicode.Is(unicode.Cf, r)) {
+			t.Fatalf("table carries invisible or bidi control %U:\n%s", r, out)
+		}
+	}
+	shown := 0
+	for _, f := range res.Findings {
+		if verbose || f.Severity > scanner.SevInfo {
+			shown++
+			// PATH is never truncated.
+			if !strings.Contains(out, "│ "+Display(f.Path)+" ") {
+				t.Errorf("path %q not shown in full as %s", f.Path, Display(f.Path))
+			}
+		}
+	}
+	block := tableBlock(t, out)
+	// top border, header, separator, one line per row, bottom border
+	if len(block) != shown+4 {
+		t.Errorf("table has %d lines for %d rows, want %d:\n%s", len(block), shown, shown+4, strings.Join(block, "\n"))
+	}
+	rows := 0
+	w := twwidth.Width(block[0])
+	for _, l := range block {
+		if strings.HasPrefix(l, "│") {
+			rows++
+			if n := strings.Count(l, "│"); n != 9 {
+				t.Errorf("row has %d column separators, want 9: %s", n, l)
+			}
+		}
+		// Equal display widths mean the borders line up.
+		if n := twwidth.Width(l); n != w {
+			t.Errorf("line is %d wide, border %d: %s", n, w, l)
+		}
+	}
+	if rows != shown+1 {
+		t.Errorf("%d row lines, want %d (header + %d findings)", rows, shown+1, shown)
+	}
+	// One summary line per host.
+	for _, h := range res.Hosts {
+		prefix := Display(h.Target.URL+pathSuffix(h.Target.Start)) + ": "
+		if n := strings.Count(out, "\n"+prefix); n != 1 {
+			t.Errorf("%d summary lines for %s, want 1", n, prefix)
+		}
+	}
+}
+
+func TestTableSafe(t *testing.T) {
+	for _, verbose := range []bool{false, true} {
+		checkTable(t, findingsSample(), verbose)
+		checkTable(t, hostileSample(), verbose)
+	}
+}
+
+func TestTableSummaryLines(t *testing.T) {
+	out := string(report(t, &Table{}, findingsSample()))
+	for _, want := range []string{
+		"\nftp://127.0.0.1:2121: 6 findings (1 critical, 2 high, 1 medium, 0 low, 2 info); 12 dirs, 41 files walked; 11 listed, 2 unreadable, 0 errors; complete\n",
+		"\nftps://mirror@[::1]:2121/pub: 2 findings (0 critical, 1 high, 0 medium, 1 low, 0 info); 5 dirs, 7 files walked; 3 listed, 1 unreadable, 2 errors; INCOMPLETE (listings failed, depth bound reached)\n",
+		"\n2 info findings not shown",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "unreadable-dir") {
+		t.Errorf("info findings shown without Verbose:\n%s", out)
+	}
+	out = string(report(t, &Table{Verbose: true}, findingsSample()))
+	if strings.Count(out, "unreadable-dir") != 2 || strings.Contains(out, "not shown") {
+		t.Errorf("Verbose does not show info findings:\n%s", out)
+	}
+	// No findings: a clear line, not an empty table, and an incomplete
+	// scan is not called clean.
+	none := findingsSample()
+	none.Findings = nil
+	out = string(report(t, &Table{}, none))
+	if strings.Contains(out, "┌") || !strings.HasPrefix(out, "No findings.") || !strings.Contains(out, "INCOMPLETE") {
+		t.Errorf("no-findings output:\n%s", out)
+	}
+	none.Hosts = none.Hosts[:1]
+	out = string(report(t, &Table{}, none))
+	if !strings.HasPrefix(out, "No findings.\n") || strings.Contains(out, "INCOMPLETE") {
+		t.Errorf("clean output:\n%s", out)
+	}
+}
+
+func TestTableTruncates(t *testing.T) {
+	long := strings.Repeat("evidence ", 40)
+	res := findingsSample()
+	res.Findings = res.Findings[:1]
+	res.Findings[0].Path = "/" + strings.Repeat("very-long-directory-name/", 12) + "file"
+	res.Findings[0].Evidence = []string{long}
+	res.Findings[0].Action = long
+	out := string(report(t, &Table{}, res))
+	if !strings.Contains(out, res.Findings[0].Path) {
+		t.Errorf("long path truncated:\n%s", out)
+	}
+	if strings.Contains(out, long) || strings.Count(out, "…") != 2 {
+		t.Errorf("evidence and action not truncated:\n%s", out)
+	}
+}
+
+func TestTruncateDisplayed(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijk", 10, "abcdefghi…"},
+		{`abcdefg\x1b[2J`, 10, `abcdefg…`}, // \x1b is not split
+		{`abcde\x1bxyz`, 10, `abcde\x1b…`}, // fits whole
+		{`ab\u{202e}cdefgh`, 10, `ab…`},    // \u{202e} is not split
+		{`abcdefgh\\ij`, 10, `abcdefgh…`},  // \\ is not split
+		{"日本語日本語", 7, "日本語…"},              // wide runes
+		{`"quoted \"x\" string"`, 12, `"quoted \"x…`},
+	} {
+		got := truncateDisplayed(c.in, c.max)
+		if got != c.want {
+			t.Errorf("truncateDisplayed(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+}
+
+func TestFitDisplay(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"chmod o-w /incoming, or make it a drop box", 24, `"chmod o-w /incoming, …"`},
+		{"chmod o-w /incoming", 24, `"chmod o-w /incoming"`},
+		{"remove \x1b\x1b it", 12, `remove \x1b…`}, // the escape is never split
+		{"say \"hi\" to them", 12, `"say \"hi…"`},
+	} {
+		got := fitDisplay(c.in, c.max)
+		if got != c.want {
+			t.Errorf("fitDisplay(%q, %d) = %s, want %s", c.in, c.max, got, c.want)
+		}
+		if twwidth.Width(got) > c.max {
+			t.Errorf("fitDisplay(%q, %d) = %s is %d wide", c.in, c.max, got, twwidth.Width(got))
+		}
+	}
+}
+
+func TestHumanSize(t *testing.T) {
+	for n, want := range map[int64]string{
+		-1:                  "-",
+		0:                   "0 B",
+		512:                 "512 B",
+		1023:                "1023 B",
+		1024:                "1.0 KiB",
+		1536:                "1.5 KiB",
+		10 * 1024:           "10 KiB",
+		1024*1024 - 1:       "1.0 MiB",
+		5046586573:          "4.7 GiB",
+		130 * 1024 * 1024:   "130 MiB",
+		1 << 62:             "4.0 EiB",
+		9223372036854775807: "8.0 EiB",
+	} {
+		if got := humanSize(n); got != want {
+			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestCSVGolden(t *testing.T) {
+	golden(t, "findings.csv.golden", report(t, &CSV{}, findingsSample()))
+	golden(t, "findings_hostile.csv.golden", report(t, &CSV{}, hostileSample()))
+	none := findingsSample()
+	none.Findings = nil
+	if got := string(report(t, &CSV{}, none)); got != "severity,host,path,rule,evidence,size,modified,action,path_b64\n" {
+		t.Errorf("no findings: %q", got)
+	}
+}
+
+// isFormulaStart reports whether a spreadsheet would read cell as a
+// formula (OWASP CSV injection), looking past leading white space.
+func isFormulaStart(cell string) bool {
+	s := strings.TrimLeftFunc(cell, func(r rune) bool { return r != '\t' && r != '\r' && unicode.IsSpace(r) })
+	return s != "" && strings.ContainsRune("=+-@\t\r\uff1d\uff0b\uff0d\uff20", []rune(s)[0])
+}
+
+func TestCSVSafe(t *testing.T) {
+	for _, res := range []*scanner.Result{findingsSample(), hostileSample()} {
+		out := report(t, &CSV{}, res)
+		for i, c := range out {
+			if (c < 0x20 && c != '\n') || c == 0x7f {
+				t.Fatalf("CSV carries control byte %#x at %d", c, i)
+			}
+		}
+		if !utf8.Valid(out) || bytes.ContainsRune(out, '\u202e') {
+			t.Fatal("CSV carries invalid UTF-8 or a bidi override")
+		}
+		rd := csv.NewReader(bytes.NewReader(out))
+		rd.FieldsPerRecord = 9
+		var recs [][]string
+		for {
+			rec, err := rd.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("reading back: %v", err)
+			}
+			recs = append(recs, rec)
+		}
+		if len(recs) != len(res.Findings)+1 {
+			t.Fatalf("%d records, want %d", len(recs), len(res.Findings)+1)
+		}
+		if strings.Join(recs[0], ",") != "severity,host,path,rule,evidence,size,modified,action,path_b64" {
+			t.Errorf("header %q", recs[0])
+		}
+		for i, rec := range recs[1:] {
+			f := res.Findings[i]
+			for j, cell := range rec {
+				if isFormulaStart(cell) {
+					t.Errorf("record %d field %s starts a formula: %q", i+1, recs[0][j], cell)
+				}
+			}
+			raw, err := base64.StdEncoding.DecodeString(rec[8])
+			if err != nil || string(raw) != f.Path {
+				t.Errorf("record %d: path_b64 %q decodes to %q (%v), want %q", i+1, rec[8], raw, err, f.Path)
+			}
+			if rec[0] != f.Severity.String() || rec[3] != f.Rule {
+				t.Errorf("record %d: severity/rule %q %q", i+1, rec[0], rec[3])
+			}
+			wantSize := ""
+			if f.Size >= 0 {
+				wantSize = strconv.FormatInt(f.Size, 10)
+			}
+			if rec[5] != wantSize {
+				t.Errorf("record %d: size %q, want %q", i+1, rec[5], wantSize)
+			}
+			if !f.Modified.IsZero() {
+				if m, err := time.Parse(time.RFC3339, rec[6]); err != nil || !m.Equal(f.Modified) || !strings.HasSuffix(rec[6], "Z") {
+					t.Errorf("record %d: modified %q (%v)", i+1, rec[6], err)
+				}
+			} else if rec[6] != "" {
+				t.Errorf("record %d: unknown modified as %q", i+1, rec[6])
+			}
+		}
+	}
+}
+
+func TestCSVCells(t *testing.T) {
+	for in, want := range map[string]string{
+		"=cmd|' /C calc'!A0": `'=cmd|' /C calc'!A0`,
+		"+1":                 "'+1",
+		"-2":                 "'-2",
+		"@SUM(1)":            "'@SUM(1)",
+		"\t=x":               `\t=x`, // the tab is escaped, so no formula
+		"\r=x":               `\r=x`,
+		" =1+2":              "' =1+2",
+		"\u00a0\u3000-1":     "'\u00a0\u3000-1",
+		"\uff1dcmd":          "'\uff1dcmd",
+		"/pub/a,b \"q\"":     `/pub/a,b "q"`,
+		"/  ":                "/  ",
+		"a\r\nfake,row":      `a\r\nfake,row`,
+		"nul\x00":            `nul\x00`,
+		"bad\xff":            `bad\xff`,
+		"rtl\u202e":          `rtl\u{202e}`,
+		"back\\slash":        `back\\slash`,
+		"/plain":             "/plain",
+		"":                   "",
+	} {
+		if got := csvText(in); got != want {
+			t.Errorf("csvText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// A raw tab or CR (never left by csvText, but formulaSafe stands
+	// alone) is prefixed too.
+	for _, in := range []string{"\t=x", "\r=x", "  @x"} {
+		if got := formulaSafe(in); got != "'"+in {
+			t.Errorf("formulaSafe(%q) = %q", in, got)
+		}
+	}
+}
+
+func FuzzCSVText(f *testing.F) {
+	for _, s := range append(append([]string{}, hostilePaths...), formulas...) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := csvText(s)
+		for i := 0; i < len(c); i++ {
+			if b := c[i]; b < 0x20 || b == 0x7f {
+				t.Fatalf("csvText(%q) = %q has control byte %#x", s, c, b)
+			}
+		}
+		if isFormulaStart(c) {
+			t.Fatalf("csvText(%q) = %q starts a formula", s, c)
+		}
+	})
+}
+
+func FuzzTruncateDisplayed(f *testing.F) {
+	for _, s := range hostilePaths {
+		f.Add(s, 10)
+	}
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		max = minCell + (max&0xff)%100
+		d := Display(s)
+		got := truncateDisplayed(d, max)
+		if !utf8.ValidString(got) {
+			t.Fatalf("truncateDisplayed(%q, %d) = %q is not valid UTF-8", d, max, got)
+		}
+		if got != d && (!strings.HasSuffix(got, "…") || !strings.HasPrefix(d, strings.TrimSuffix(got, "…"))) {
+			t.Fatalf("truncateDisplayed(%q, %d) = %q is not a prefix plus …", d, max, got)
+		}
+	})
+}
+
+// Display quotes names that start or end with any white space a terminal
+// shows as blank, judged by rune, not by byte.
+func TestDisplayUnicodeSpaces(t *testing.T) {
+	for in, want := range map[string]string{
+		"/voilà":        "/voilà", // à is C3 A0: not a trailing NBSP
+		"/à/b":          "/à/b",
+		"/\u00a0lead":   "\"/\u00a0lead\"",
+		"/trail\u00a0":  "\"/trail\u00a0\"",
+		"/\u3000":       "\"/\u3000\"",
+		"/\u2003x":      "\"/\u2003x\"",
+		"/x\u2003y":     "/x\u2003y",
+		"/bad\xa0":      `/bad\xa0`,
+		"/a\n":          `"/a\n"`,
+		"/..":           "/..",
+		"/.":            "/.",
+		"/ ":            `"/ "`,
+		"/\t=x":         `"/\t=x"`,
+		"\u00a0":        "\"\u00a0\"",
+		"/pub/ok file":  "/pub/ok file",
+		"/pub/x /y/ z ": `"/pub/x /y/ z "`,
+	} {
+		if got := Display(in); got != want {
+			t.Errorf("Display(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

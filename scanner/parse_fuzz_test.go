@@ -1,0 +1,334 @@
+package scanner
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seedListing is one sample file from testdata/listings.
+type seedListing struct {
+	name string
+	data []byte
+	mlsd bool // the file name says MLSD/MLST
+}
+
+// loadSeedListings reads every file in testdata/listings (including the
+// real-*.txt captures added later).
+func loadSeedListings(tb testing.TB) []seedListing {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "listings", "*"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []seedListing
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		base := filepath.Base(p)
+		lower := strings.ToLower(base)
+		out = append(out, seedListing{
+			name: base,
+			data: data,
+			mlsd: strings.Contains(lower, "mlsd") || strings.Contains(lower, "mlst"),
+		})
+	}
+	if len(out) == 0 {
+		tb.Fatal("no seed listings in testdata/listings")
+	}
+	return out
+}
+
+// splitListingLines is an independent implementation of ParseListing's line
+// splitting, for checking it.
+func splitListingLines(data []byte) []string {
+	if len(data) == 0 {
+		return nil
+	}
+	parts := bytes.Split(data, []byte("\n"))
+	if len(parts[len(parts)-1]) == 0 {
+		parts = parts[:len(parts)-1] // data ended with "\n"
+	}
+	lines := make([]string, len(parts))
+	for i, p := range parts {
+		lines[i] = string(bytes.TrimSuffix(p, []byte("\r")))
+	}
+	return lines
+}
+
+// skipLine reports whether the single-line parser skips line.
+func skipLine(line string, mlsd bool, now time.Time) bool {
+	if mlsd {
+		_, skip, err := ParseMLSDLine(line)
+		return err == nil && skip
+	}
+	_, _, skip, err := ParseListLine(line, now)
+	return err == nil && skip
+}
+
+// altName replaces an entry's name in the invariant checks: any name must
+// come back byte for byte when put after the same fixed fields.
+const altName = " 1, 2 Jan  1 12:00 2020-01-01 x;y=z; \xff "
+
+func checkErr(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	if msg == "" {
+		t.Fatal("empty error message")
+	}
+	if strings.ToLower(msg) != msg {
+		t.Fatalf("error message %q is not lower case", msg)
+	}
+}
+
+func validType(typ EntryType) bool {
+	switch typ {
+	case TypeDir, TypeFile, TypeLink, TypeOther:
+		return true
+	}
+	return false
+}
+
+// listTail returns the part of line that the entry's Name (and, for a split
+// symlink, " -> " and Target) came from.
+func listTail(t *testing.T, line string, e Entry) string {
+	t.Helper()
+	if e.Target != "" {
+		split := e.Name + " -> " + e.Target
+		if e.Type != TypeLink || !strings.HasSuffix(line, split) {
+			t.Fatalf("Target %q set but line %q does not end in name -> target", e.Target, line)
+		}
+		return split
+	}
+	if !strings.HasSuffix(line, e.Name) {
+		t.Fatalf("Name %q is not a suffix of line %q", e.Name, line)
+	}
+	// An unsplit ls symlink name has no " -> " with text on both sides
+	// (Go FileMode style listings never show targets, so are not split).
+	modeTok, _, _ := strings.Cut(line, " ")
+	_, _, goStyle, _ := parseModeToken(modeTok)
+	if e.Type == TypeLink && !goStyle && len(e.Name) > 2 && strings.Contains(e.Name[1:len(e.Name)-1], " -> ") {
+		t.Fatalf("link name %q contains an unsplit arrow", e.Name)
+	}
+	return e.Name
+}
+
+func FuzzParseListLine(f *testing.F) {
+	for _, s := range loadSeedListings(f) {
+		for _, l := range splitListingLines(s.data) {
+			f.Add(l, parseNow.Unix())
+		}
+	}
+	f.Add("lrwxrwxrwx 1 0 0 1 Jan  1 00:00 a -> b -> c", int64(0))
+	f.Add("-rw-r--r-- 1 0 0 1 Feb 29 10:00 x", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+	f.Fuzz(func(t *testing.T, line string, nowUnix int64) {
+		now := time.Unix(nowUnix, 0).UTC()
+		e, format, skip, err := ParseListLine(line, now)
+		e2, format2, skip2, err2 := ParseListLine(line, now)
+		if d := diffEntry(e, e2); d != "" || format != format2 || skip != skip2 || (err == nil) != (err2 == nil) {
+			t.Fatalf("not deterministic: %s", d)
+		}
+		switch format {
+		case "", FormatUnix, FormatDOS:
+		default:
+			t.Fatalf("format %q", format)
+		}
+		if err != nil {
+			checkErr(t, err)
+			if skip {
+				t.Fatal("skip together with an error")
+			}
+			return
+		}
+		if skip {
+			if line == "" || strings.HasPrefix(line, "total ") {
+				return
+			}
+			if e.Type != TypeDir || (e.Name != "." && e.Name != "..") {
+				t.Fatalf("skipped %+v", e)
+			}
+		}
+		if format == "" {
+			t.Fatal("entry without a format")
+		}
+		if e.Raw != line {
+			t.Fatalf("Raw %q != line %q", e.Raw, line)
+		}
+		if e.Name == "" || e.Path != "" || e.Facts != nil || e.Perm != "" || e.Unique != "" {
+			t.Fatalf("bad entry %+v", e)
+		}
+		if !validType(e.Type) || e.Size < -1 {
+			t.Fatalf("bad type/size %+v", e)
+		}
+		switch format {
+		case FormatUnix:
+			if len(e.Mode) != 10 {
+				t.Fatalf("Mode %q", e.Mode)
+			}
+		case FormatDOS:
+			if e.Mode != "" || e.Owner != "" || e.Group != "" {
+				t.Fatalf("DOS entry with unix fields %+v", e)
+			}
+		}
+		tail := listTail(t, line, e)
+		pre := len(line) - len(tail) - 1
+		if pre < 0 || line[pre] != ' ' {
+			t.Fatalf("name %q not preceded by a separator space in %q", tail, line)
+		}
+		// The fixed fields decide where the name starts, whatever the name.
+		alt := line[:pre+1] + altName
+		a, aformat, askip, aerr := ParseListLine(alt, now)
+		if aerr != nil || askip || aformat != format {
+			t.Fatalf("%q: err %v skip %v format %q", alt, aerr, askip, aformat)
+		}
+		want := e
+		want.Name, want.Target, want.Raw = altName, "", alt
+		if d := diffEntry(a, want); d != "" {
+			t.Fatalf("renamed line %q: %s", alt, d)
+		}
+	})
+}
+
+func FuzzParseMLSDLine(f *testing.F) {
+	for _, s := range loadSeedListings(f) {
+		for _, l := range splitListingLines(s.data) {
+			f.Add(l)
+		}
+	}
+	f.Add("type=OS.unix=slink:x;UNIX.mode=07777; l")
+	f.Fuzz(func(t *testing.T, line string) {
+		e, skip, err := ParseMLSDLine(line)
+		e2, skip2, err2 := ParseMLSDLine(line)
+		if d := diffEntry(e, e2); d != "" || skip != skip2 || (err == nil) != (err2 == nil) {
+			t.Fatalf("not deterministic: %s", d)
+		}
+		if err != nil {
+			checkErr(t, err)
+			if skip {
+				t.Fatal("skip together with an error")
+			}
+			return
+		}
+		if line == "" {
+			if !skip {
+				t.Fatal("empty line not skipped")
+			}
+			return
+		}
+		if e.Raw != line || e.Name == "" || e.Path != "" || e.Facts == nil {
+			t.Fatalf("bad entry %+v", e)
+		}
+		if !strings.HasSuffix(line, e.Name) {
+			t.Fatalf("Name %q is not a suffix of %q", e.Name, line)
+		}
+		prefix := line[:len(line)-len(e.Name)]
+		if prefix != " " && strings.Index(line, "; ")+2 != len(prefix) {
+			t.Fatalf("name %q does not start after the first \"; \" in %q", e.Name, line)
+		}
+		if !validType(e.Type) || e.Size < -1 || (e.Mode != "" && len(e.Mode) != 10) {
+			t.Fatalf("bad entry %+v", e)
+		}
+		if skip != (equalFoldASCII(e.Facts["type"], "cdir") || equalFoldASCII(e.Facts["type"], "pdir")) {
+			t.Fatalf("skip %v with type %q", skip, e.Facts["type"])
+		}
+		if ft := e.Facts["type"]; e.Type == TypeLink && !(len(ft) > 8 && equalFoldASCII(ft[:8], "os.unix=")) {
+			t.Fatalf("link from type %q", e.Facts["type"])
+		}
+		if e.Target != "" && !strings.HasSuffix(e.Facts["type"], e.Target) {
+			t.Fatalf("Target %q not from type fact %q", e.Target, e.Facts["type"])
+		}
+		for k, v := range e.Facts {
+			if k == "" || strings.ContainsAny(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ;=") || strings.Contains(v, ";") {
+				t.Fatalf("bad fact %q=%q", k, v)
+			}
+			if !strings.Contains(prefix, "="+v+";") {
+				t.Fatalf("fact value %q not in %q", v, prefix)
+			}
+		}
+		// The facts decide where the name starts, whatever the name.
+		alt := prefix + altName
+		a, askip, aerr := ParseMLSDLine(alt)
+		if aerr != nil || askip != skip {
+			t.Fatalf("%q: err %v skip %v", alt, aerr, askip)
+		}
+		want := e
+		want.Name, want.Raw = altName, alt
+		if d := diffEntry(a, want); d != "" {
+			t.Fatalf("renamed line %q: %s", alt, d)
+		}
+	})
+}
+
+func FuzzParseListing(f *testing.F) {
+	for _, s := range loadSeedListings(f) {
+		f.Add(s.data, s.mlsd)
+		f.Add(s.data, !s.mlsd)
+	}
+	f.Add([]byte("\r\n\r\r\n\n\r"), false)
+	f.Add([]byte("type=file; a\r\rtype=dir; b"), true)
+	f.Fuzz(func(t *testing.T, data []byte, mlsd bool) {
+		orig := bytes.Clone(data)
+		entries, bad := ParseListing(data, mlsd, parseNow)
+		if !bytes.Equal(orig, data) {
+			t.Fatal("ParseListing modified its input")
+		}
+		lines := splitListingLines(data)
+		// Replay the lines through the single-line parsers: ParseListing
+		// must return exactly their entries and errors, in order.
+		var wantEntries []Entry
+		var wantBad []BadLine
+		skipped := 0
+		for _, l := range lines {
+			var (
+				e    Entry
+				skip bool
+				err  error
+			)
+			if mlsd {
+				e, skip, err = ParseMLSDLine(l)
+			} else {
+				e, _, skip, err = ParseListLine(l, parseNow)
+			}
+			switch {
+			case err != nil:
+				wantBad = append(wantBad, BadLine{Raw: l, Err: err.Error()})
+			case skip:
+				skipped++
+			default:
+				wantEntries = append(wantEntries, e)
+			}
+		}
+		if len(entries)+len(bad)+skipped != len(lines) {
+			t.Fatalf("%d entries + %d bad + %d skipped != %d lines", len(entries), len(bad), skipped, len(lines))
+		}
+		if len(entries) != len(wantEntries) || len(bad) != len(wantBad) {
+			t.Fatalf("got %d entries/%d bad, want %d/%d", len(entries), len(bad), len(wantEntries), len(wantBad))
+		}
+		for i := range entries {
+			if d := diffEntry(entries[i], wantEntries[i]); d != "" {
+				t.Fatalf("entry %d: %s", i, d)
+			}
+			e := entries[i]
+			if strings.Contains(e.Raw, "\n") ||
+				!strings.HasSuffix(e.Raw, e.Name) && !strings.HasSuffix(e.Raw, e.Name+" -> "+e.Target) {
+				t.Fatalf("entry %d: Raw %q Name %q", i, entries[i].Raw, entries[i].Name)
+			}
+		}
+		for i := range bad {
+			if bad[i] != wantBad[i] {
+				t.Fatalf("bad %d = %q, want %q", i, bad[i], wantBad[i])
+			}
+			if bad[i].Err == "" || strings.Contains(bad[i].Raw, "\n") {
+				t.Fatalf("bad %d = %q", i, bad[i])
+			}
+		}
+	})
+}

@@ -1,0 +1,336 @@
+package scanner
+
+import (
+	"errors"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func globPatterns(gs []*Glob) []string {
+	out := []string{}
+	for _, g := range gs {
+		out = append(out, g.Pattern)
+	}
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func TestParseExamplePolicy(t *testing.T) {
+	p, err := LoadPolicy("../testdata/policy/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "names", p.Anonymous.Names, []string{"ftp", "anonymous"})
+	eq(t, "uids", p.Anonymous.UIDs, []string{})
+	if p.Anonymous.NoLearn {
+		t.Error("learn: true parsed as off")
+	}
+	eq(t, "drop boxes", globPatterns(p.DropBoxes), []string{})
+	eq(t, "ignore", globPatterns(p.Ignore), []string{"/pub/mirrors/**/.snapshot"})
+	if len(p.Severity) != 1 || p.Severity[RuleUploadOwner] != SevMedium || len(p.Off) != 0 {
+		t.Errorf("severity %v off %v", p.Severity, p.Off)
+	}
+	if len(p.Suspicious) != 2 || p.Suspicious[0].Glob.Pattern != "*.torrent" || !p.Suspicious[0].UploadAreasOnly ||
+		p.Suspicious[1].UploadAreasOnly || !strings.HasPrefix(p.Suspicious[1].Reason, "a web script") {
+		t.Errorf("suspicious %+v", p.Suspicious)
+	}
+	if len(p.Hosts) != 3 {
+		t.Fatalf("hosts %+v", p.Hosts)
+	}
+
+	hp := p.forHost("ftp://127.0.0.1:2121")
+	eq(t, "127 drop boxes", globPatterns(hp.dropBoxes), []string{"/incoming", "/dropbox", "/**/upload-only"})
+	eq(t, "127 uids", keys(hp.uids), []string{"117"})
+	eq(t, "127 gids", keys(hp.gids), []string{"124"})
+	eq(t, "127 names", keys(hp.names), []string{"anonymous", "ftp"})
+	if hp.learn {
+		t.Error("learning should be off when uids are given")
+	}
+
+	hp = p.forHost("ftp://ftp.example.org:21")
+	eq(t, "example drop boxes", globPatterns(hp.dropBoxes), []string{"/pub/incoming", "/**/upload-only"})
+	eq(t, "example ignore", globPatterns(hp.ignore), []string{"/pub/mirrors/**/.snapshot", "/pub/old releases/**"})
+	if !hp.learn || len(hp.uids) != 0 {
+		t.Error("example.org: learning should be on, no uids")
+	}
+	if matchAtOrBelow(hp.ignore, "/pub/old releases/1.0/x.tar.gz") == nil || matchAtOrBelow(hp.ignore, "/pub/old-releases/x") != nil {
+		t.Error("ignore with a space")
+	}
+	if matchAtOrBelow(hp.dropBoxes, "/a/b/upload-only/f") == nil {
+		t.Error("** drop box")
+	}
+}
+
+func TestPolicyErrorFiles(t *testing.T) {
+	tests := []struct {
+		file string
+		line int
+		msg  string
+	}{
+		{"bad-unknown-key.yaml", 5, `unknown key "dropbox" in hosts[0] (did you mean "drop_boxes"?)`},
+		{"bad-severity.yaml", 3, `severity.hidden-name: unknown severity "severe"`},
+		{"bad-rule-id.yaml", 4, `severity: unknown rule ID "writeable-dir" (did you mean "writable-dir"?)`},
+		{"bad-glob.yaml", 5, `hosts[0].drop_boxes: glob "/upload[s": unclosed "["`},
+		{"bad-yaml.yaml", 3, `YAML: did not find expected alphabetic or numeric character (a value starting with "*" or "&" must be quoted`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join("..", "testdata", "policy", tc.file)
+			p, err := LoadPolicy(path)
+			if err == nil {
+				t.Fatalf("no error; policy %+v", p)
+			}
+			var pe *PolicyError
+			if !errors.As(err, &pe) || pe.Line != tc.line || pe.File != path {
+				t.Fatalf("error %q: want file %s line %d", err, path, tc.line)
+			}
+			prefix := path + ":" + strconv.Itoa(tc.line) + ": "
+			if !strings.HasPrefix(err.Error(), prefix+tc.msg) {
+				t.Errorf("error %q\nwant prefix %q", err, prefix+tc.msg)
+			}
+		})
+	}
+}
+
+func TestPolicyErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		line       int
+		msg        string
+	}{
+		{"unknown top key", "version: 1\ndropbox: [/x]\n", 2, `unknown key "dropbox" in the policy (did you mean "drop_boxes"?)`},
+		{"unknown anonymous key", "anonymous:\n  uid: [1]\n", 2, `unknown key "uid" in anonymous (did you mean "uids"?)`},
+		{"unknown suspicious key", "suspicious:\n  - name: '*.x'\n    reason: r\n    why: w\n", 4, `unknown key "why" in suspicious[0]`},
+		{"bad severity", "severity:\n  writable-dir: urgent\n", 2, `severity.writable-dir: unknown severity "urgent"`},
+		{"severity not a string", "severity:\n  writable-dir: [high]\n", 2, `severity.writable-dir: want a string, got a list`},
+		{"unknown rule", "\n\nseverity:\n  dropbox: low\n", 4, `severity: unknown rule ID "dropbox" (did you mean "dropbox-dir"?)`},
+		{"bad path glob bracket", "ignore:\n  - /ok\n  - \"/a[b\"\n", 3, `ignore: glob "/a[b": unclosed "["`},
+		{"relative path glob", "drop_boxes: [incoming]\n", 1, `drop_boxes: glob "incoming": a path glob starts with "/"`},
+		{"trailing slash", "drop_boxes: [/incoming/]\n", 1, `drop_boxes: glob "/incoming/": a path glob does not end with "/"`},
+		{"double star in a name", "ignore: ['/a/b**']\n", 1, `ignore: glob "/a/b**": "**" must be a whole path element`},
+		{"empty element", "ignore: ['/a//b']\n", 1, `ignore: glob "/a//b": empty path element`},
+		{"bad range", "ignore: ['/[z-a]']\n", 1, `ignore: glob "/[z-a]": bad range 'z'-'a'`},
+		{"trailing backslash", "ignore: ['/a\\']\n", 1, `ignore: glob "/a\\": trailing backslash`},
+		{"bad host glob", "hosts:\n  - match: \"ftp://[::1\"\n", 2, `hosts[0].match: glob "ftp://[::1": unclosed "["`},
+		{"missing match", "hosts:\n  - drop_boxes: [/x]\n", 2, `hosts[0]: match is required`},
+		{"host not a mapping", "hosts:\n  - ftp://x\n", 2, `hosts[0]: want a mapping`},
+		{"name glob with slash", "suspicious:\n  - name: a/b\n    reason: r\n", 2, `suspicious[0].name: name glob "a/b": a name pattern cannot contain "/"`},
+		{"missing reason", "suspicious:\n  - name: '*.x'\n", 2, `suspicious[0]: reason is required`},
+		{"non-numeric uid", "anonymous:\n  uids: [ftp]\n", 2, `anonymous.uids: "ftp" is not a numeric id`},
+		{"negative gid", "anonymous:\n  gids: [-1]\n", 2, `anonymous.gids: "-1" is not a numeric id`},
+		{"bad learn", "hosts:\n  - match: '*'\n    anonymous:\n      learn: maybe\n", 4, `hosts[0].anonymous.learn: want true or false`},
+		{"list wanted", "ignore: /pub\n", 1, `ignore: want a list`},
+		{"mapping wanted", "anonymous: ftp\n", 1, `anonymous: want a mapping`},
+		{"duplicate key", "version: 1\nignore: []\nignore: [/x]\n", 3, `duplicate key "ignore" in the policy (first at line 2)`},
+		{"bad version", "version: 2\n", 1, `version: only version 1 is known`},
+		{"two documents", "version: 1\n---\nversion: 1\n", 2, `more than one YAML document`},
+		{"unquoted star", "hosts:\n  - match: *\n", 2, `YAML: did not find expected alphabetic or numeric character`},
+		{"tab indentation", "ignore:\n\t- /pub\n", 2, `YAML: found character that cannot start any token`},
+		{"not a mapping", "- a\n- b\n", 1, `the policy: want a mapping`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParsePolicy([]byte(tc.yaml), "policy.yaml")
+			if err == nil {
+				t.Fatalf("no error; policy %+v", p)
+			}
+			var pe *PolicyError
+			if !errors.As(err, &pe) || pe.Line != tc.line {
+				t.Fatalf("error %q: want line %d", err, tc.line)
+			}
+			if want := "policy.yaml:" + strconv.Itoa(tc.line) + ": " + tc.msg; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q\nwant prefix %q", err, want)
+			}
+		})
+	}
+}
+
+func TestPolicyDefaults(t *testing.T) {
+	for _, y := range []string{"", "# nothing but a comment\n", "---\n", "version: 1\n"} {
+		p, err := ParsePolicy([]byte(y), "p.yaml")
+		if err != nil {
+			t.Fatalf("%q: %v", y, err)
+		}
+		d := DefaultPolicy()
+		if !slices.Equal(p.Anonymous.Names, d.Anonymous.Names) || len(p.Anonymous.UIDs) != 0 || p.Anonymous.NoLearn ||
+			len(p.DropBoxes)+len(p.Ignore)+len(p.Hosts)+len(p.Severity)+len(p.Off)+len(p.Suspicious) != 0 {
+			t.Errorf("%q: not the default policy: %+v", y, p)
+		}
+		hp := p.forHost("ftp://x:21")
+		eq(t, "names", keys(hp.names), []string{"anonymous", "ftp"})
+		if !hp.learn {
+			t.Error("default learns")
+		}
+	}
+	if _, err := LoadPolicy(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestPolicySeverityAndOff(t *testing.T) {
+	p := mustPolicy(t, "severity:\n  hidden-name: low\n  unreadable-dir: off\n  writable-dir: critical\n")
+	if p.Severity[RuleHiddenName] != SevLow || p.Severity[RuleWritableDir] != SevCritical || !p.Off[RuleUnreadableDir] || len(p.Severity) != 2 {
+		t.Errorf("severity %v off %v", p.Severity, p.Off)
+	}
+}
+
+func TestHostOverrides(t *testing.T) {
+	p := mustPolicy(t, `
+anonymous: {names: [ftp], gids: [50]}
+drop_boxes: [/incoming]
+hosts:
+  - match: "*"
+    anonymous: {names: [ftpsecure]}
+  - match: "ftp://a.example:*"
+    drop_boxes: ["/up"]
+    anonymous: {names: [ftpa], learn: false}
+  - match: "ftps://*"
+    ignore: ["/**"]
+`)
+	hp := p.forHost("ftp://a.example:21")
+	eq(t, "a names", keys(hp.names), []string{"ftpa"})
+	eq(t, "a gids", keys(hp.gids), []string{"50"})
+	eq(t, "a boxes", globPatterns(hp.dropBoxes), []string{"/incoming", "/up"})
+	if hp.learn {
+		t.Error("a: learn false")
+	}
+	hp = p.forHost("ftp://b.example:21")
+	eq(t, "b names", keys(hp.names), []string{"ftpsecure"})
+	eq(t, "b boxes", globPatterns(hp.dropBoxes), []string{"/incoming"})
+	eq(t, "b ignore", globPatterns(hp.ignore), []string{})
+	if !hp.learn {
+		t.Error("b: learn")
+	}
+	hp = p.forHost("ftps://b.example:21")
+	eq(t, "ftps ignore", globPatterns(hp.ignore), []string{"/**"})
+}
+
+func TestGlobMatch(t *testing.T) {
+	tests := []struct {
+		pat  string
+		kind GlobKind
+		s    string
+		want bool
+	}{
+		{"/incoming", GlobPath, "/incoming", true},
+		{"/incoming", GlobPath, "/incoming/x", false}, // Match is exact; at-or-below is matchAtOrBelow
+		{"/incoming", GlobPath, "/Incoming", false},
+		{"/incoming", GlobPath, "/incoming ", false},
+		{"/", GlobPath, "/", true},
+		{"/", GlobPath, "/a", false},
+		{"/*", GlobPath, "/a", true},
+		{"/*", GlobPath, "/a/b", false},
+		{"/*", GlobPath, "/.hidden", true},
+		{"/*", GlobPath, "/", false},
+		{"/pub/*.iso", GlobPath, "/pub/debian.iso", true},
+		{"/pub/*.iso", GlobPath, "/pub/x/debian.iso", false},
+		{"/**", GlobPath, "/", true},
+		{"/**", GlobPath, "/a/b/c", true},
+		{"/pub/**", GlobPath, "/pub", true},
+		{"/pub/**", GlobPath, "/pub/a/b", true},
+		{"/pub/**", GlobPath, "/public", false},
+		{"/**/incoming", GlobPath, "/incoming", true},
+		{"/**/incoming", GlobPath, "/a/b/incoming", true},
+		{"/**/incoming", GlobPath, "/a/b/incoming/x", false},
+		{"/a/**/b/**/c", GlobPath, "/a/x/b/y/z/c", true},
+		{"/a/**/b/**/c", GlobPath, "/a/b/c", true},
+		{"/a/**/b/**/c", GlobPath, "/a/c/b", false},
+		{"/**/**/x", GlobPath, "/x", true},
+		{"/up?", GlobPath, "/up1", true},
+		{"/up?", GlobPath, "/up", false},
+		{"/caf?", GlobPath, "/café", true},       // ? is one character, not one byte
+		{"/caf?", GlobPath, "/caf\xe9", true},    // or one invalid byte
+		{"/caf\xe9", GlobPath, "/caf\xe9", true}, // exact bytes
+		{"/caf\xe9", GlobPath, "/café", false},   // Latin-1 is not UTF-8
+		{"/old releases/**", GlobPath, "/old releases/1.0", true},
+		{"/  ", GlobPath, "/  ", true},
+		{"/  ", GlobPath, "/ ", false},
+		{"/*", GlobPath, "/  ", true},
+		{"/. ", GlobPath, "/.", false},
+		{"/...", GlobPath, "/...", true},
+		{"/trail dir ", GlobPath, "/trail dir ", true},
+		{"/trail dir ", GlobPath, "/trail dir", false},
+		{"/[abc]", GlobPath, "/b", true},
+		{"/[abc]", GlobPath, "/[abc]", false},
+		{`/\[abc]`, GlobPath, "/[abc]", true},
+		{`/star\*name`, GlobPath, "/star*name", true},
+		{`/star\*name`, GlobPath, "/starXname", false},
+		{"/[!a-c]x", GlobPath, "/dx", true},
+		{"/[^a-c]x", GlobPath, "/bx", false},
+		{"/[]]", GlobPath, "/]", true},
+		{"/[é-ë]", GlobPath, "/ê", true},
+		{"/a*b*c", GlobPath, "/aXXbYYc", true},
+		{"/a*b*c", GlobPath, "/aXXbYY", false},
+		{"/*.tar.*", GlobPath, "/x.tar.gz", true},
+		{"/-rf", GlobPath, "/-rf", true},
+		{"*", GlobHost, "ftp://127.0.0.1:2121", true},
+		{"ftp://127.0.0.1:2121", GlobHost, "ftp://127.0.0.1:2121", true},
+		{"ftp://127.0.0.1:2121", GlobHost, "ftp://127.0.0.1:21", false},
+		{"ftp://127.0.0.1:*", GlobHost, "ftp://127.0.0.1:2121", true},
+		{"FTP://Mirror.Example.ORG:*", GlobHost, "ftp://mirror.example.org:21", true},
+		{"*.example.org:*", GlobHost, "ftps://ftp.example.org:990", true},
+		{"ftp://[[]::1]:21", GlobHost, "ftp://[::1]:21", true},
+		{"*.NFO", GlobName, "team.nfo", true},
+		{"*.nfo", GlobName, "TEAM.NFO", true},
+		{"file_id.diz", GlobName, "FILE_ID.DIZ", true},
+		{"*.nfo", GlobName, "x.nfo.txt", false},
+		{"*.r[0-9][0-9]", GlobName, "setup.r42", true},
+		{"*.r[0-9][0-9]", GlobName, "setup.rar", false},
+	}
+	for _, tc := range tests {
+		g, err := CompileGlob(tc.pat, tc.kind)
+		if err != nil {
+			t.Errorf("CompileGlob(%q): %v", tc.pat, err)
+			continue
+		}
+		if got := g.Match(tc.s); got != tc.want {
+			t.Errorf("glob %q (kind %d) Match(%q) = %v, want %v", tc.pat, tc.kind, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestMatchAtOrBelow(t *testing.T) {
+	gs := []*Glob{mustGlob("/incoming", GlobPath), mustGlob("/**/drop box", GlobPath)}
+	for p, want := range map[string]string{
+		"/incoming":              "/incoming",
+		"/incoming/a/b":          "/incoming",
+		"/incoming2":             "",
+		"/x/drop box/file":       "/**/drop box",
+		"/x/drop box":            "/**/drop box",
+		"/x/drop  box/file":      "",
+		"/":                      "",
+		"/pub/incoming-not-here": "",
+	} {
+		got := ""
+		if g := matchAtOrBelow(gs, p); g != nil {
+			got = g.Pattern
+		}
+		if got != want {
+			t.Errorf("matchAtOrBelow(%q) = %q, want %q", p, got, want)
+		}
+	}
+	if matchAtOrBelow([]*Glob{mustGlob("/**", GlobPath)}, "/") == nil {
+		t.Error("/** covers /")
+	}
+}
+
+func TestGlobPathological(t *testing.T) {
+	// Backtracking stays linear-ish: this would take ages with naive
+	// recursion.
+	g := mustGlob("/"+strings.Repeat("**/", 12)+"x", GlobPath)
+	long := "/" + strings.Repeat("a/", 60) + "b"
+	if g.Match(long) {
+		t.Error("matched")
+	}
+	n := mustGlob("/"+strings.Repeat("*a", 20)+"b", GlobPath)
+	if n.Match("/" + strings.Repeat("a", 200)) {
+		t.Error("matched")
+	}
+}

@@ -1,0 +1,257 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Prober is a Session that can also write: what the active probe and
+// content checks need. Names are relative to the directory set with
+// ChangeDir. Each method returns the server's reply text.
+type Prober interface {
+	Session
+	ChangeDir(ctx context.Context, dir string) (string, error)
+	Store(ctx context.Context, name string) (string, error)
+	MakeDir(ctx context.Context, name string) (string, error)
+	Delete(ctx context.Context, name string) (string, error)
+	RemoveDir(ctx context.Context, name string) (string, error)
+	// Exists asks, without listing, whether name exists in dir (the
+	// current directory).
+	Exists(ctx context.Context, dir, name string, isDir bool) (bool, error)
+	// Fetch downloads name, at most max bytes.
+	Fetch(ctx context.Context, name string, max int64) ([]byte, error)
+}
+
+// ProbeMode selects the directories the active probe writes to.
+type ProbeMode int
+
+// Probe modes.
+const (
+	ProbeOff        ProbeMode = iota
+	ProbeCandidates           // directories whose attributes suggest writing, unreadable ones, and the start
+	ProbeAll                  // every directory
+)
+
+// maxFetch bounds the files the scan downloads to judge (etc/passwd).
+const maxFetch = 1 << 20
+
+// probeCandidates returns the directories to probe, sorted: the start
+// directory, every unreadable directory (a drop box cannot be seen into),
+// and every directory with a w bit for anyone but root or an MLSD perm
+// that grants writing. With ProbeAll, every directory.
+func probeCandidates(h *HostResult, mode ProbeMode) []string {
+	set := map[string]bool{h.Target.Start: true}
+	for _, u := range h.Unreadable {
+		set[u.Path] = true
+	}
+	for i := range h.Entries {
+		e := &h.Entries[i]
+		if e.Type != TypeDir {
+			continue
+		}
+		if mode == ProbeAll || looksWritable(e) {
+			set[e.Path] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// looksWritable is the probe's broad pre-filter: any write bit other than
+// root's own, or a server-granted MLSD create/mkdir/append permission.
+func looksWritable(e *Entry) bool {
+	if strings.ContainsAny(e.Perm, "cmp") {
+		return true
+	}
+	if len(e.Mode) < 10 {
+		return false
+	}
+	if e.Mode[8] == 'w' || e.Mode[5] == 'w' {
+		return true
+	}
+	return e.Mode[2] == 'w' && e.Owner != "root" && e.Owner != "0"
+}
+
+// AfterWalk runs the checks that need a session after the walk: the
+// active probe (when mode is not ProbeOff) and the download of small files
+// whose content is judged (etc/passwd). Its outcome goes into h.Probes and
+// h.Fetched; failures are recorded there, never dropped.
+func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode ProbeMode) {
+	if h.LoginError != "" {
+		return
+	}
+	var fetch []string
+	for i := range h.Entries {
+		e := &h.Entries[i]
+		if e.Type == TypeFile && e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
+			fetch = append(fetch, e.Path)
+		}
+	}
+	var dirs []string
+	if mode != ProbeOff {
+		dirs = probeCandidates(h, mode)
+	}
+	if len(fetch) == 0 && len(dirs) == 0 {
+		return
+	}
+	s, _, err := connect(ctx)
+	if err != nil {
+		for _, d := range dirs {
+			h.Probes = append(h.Probes, ProbeResult{Dir: d, Skipped: "no session: " + err.Error()})
+		}
+		for _, f := range fetch {
+			h.Fetched = append(h.Fetched, FetchedFile{Path: f, Err: "no session: " + err.Error()})
+		}
+		return
+	}
+	defer s.Close()
+	p, ok := s.(Prober)
+	if !ok {
+		for _, d := range dirs {
+			h.Probes = append(h.Probes, ProbeResult{Dir: d, Skipped: "this session cannot write"})
+		}
+		return
+	}
+	for _, f := range fetch {
+		ff := FetchedFile{Path: f}
+		dir, name := path.Split(f)
+		if _, err := p.ChangeDir(ctx, strings.TrimSuffix(dir, "/")); err != nil {
+			ff.Err = err.Error()
+		} else if ff.Data, err = p.Fetch(ctx, name, maxFetch); err != nil {
+			ff.Err = err.Error()
+		}
+		h.Fetched = append(h.Fetched, ff)
+	}
+	names := existingNames(h)
+	for _, d := range dirs {
+		if ctx.Err() != nil {
+			h.Probes = append(h.Probes, ProbeResult{Dir: d, Skipped: "interrupted"})
+			continue
+		}
+		h.Probes = append(h.Probes, probeDir(ctx, p, h, d, names))
+	}
+}
+
+// existingNames maps each directory to the names listed in it.
+func existingNames(h *HostResult) map[string]map[string]bool {
+	m := map[string]map[string]bool{}
+	for i := range h.Entries {
+		dir, name := splitPath(h.Entries[i].Path)
+		if m[dir] == nil {
+			m[dir] = map[string]bool{}
+		}
+		m[dir][name] = true
+	}
+	return m
+}
+
+// splitPath splits an exact path at its last "/".
+func splitPath(p string) (dir, name string) {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/", p[i+1:]
+	}
+	return p[:i], p[i+1:]
+}
+
+func isUnreadable(h *HostResult, dir string) bool {
+	for _, u := range h.Unreadable {
+		if u.Path == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// probeDir uploads a zero-byte canary file and creates a canary directory
+// in dir, judged separately, tries to download the file again, removes
+// both and confirms they are gone: by listing where the directory can be
+// listed, else by asking for each by name.
+func probeDir(ctx context.Context, p Prober, h *HostResult, dir string, names map[string]map[string]bool) ProbeResult {
+	res := ProbeResult{Dir: dir}
+	listable := !isUnreadable(h, dir)
+	file, sub := CanaryNames(time.Now(), rand.Uint32())
+	for names[dir][file] || names[dir][sub] {
+		file, sub = CanaryNames(time.Now(), rand.Uint32())
+	}
+	res.File.Path, res.Mkdir.Path = joinPath(dir, file), joinPath(dir, sub)
+	if reply, err := p.ChangeDir(ctx, dir); err != nil {
+		res.Skipped = "CWD refused: " + reply
+		return res
+	}
+	// Never overwrite: where the directory cannot be listed, ask first.
+	if !listable {
+		for _, c := range []struct {
+			name  string
+			isDir bool
+		}{{file, false}, {sub, true}} {
+			exists, err := p.Exists(ctx, dir, c.name, c.isDir)
+			if err != nil || exists {
+				res.Skipped = fmt.Sprintf("could not make sure %q is free: exists=%v %v", c.name, exists, err)
+				return res
+			}
+		}
+	}
+	res.File.Tried = true
+	reply, err := p.Store(ctx, file)
+	res.File.Reply = reply
+	res.File.Accepted = err == nil
+	if errors.Is(err, ErrConnLost) {
+		res.Skipped = "connection lost during the probe: " + reply
+		return res
+	}
+	if res.File.Accepted {
+		if _, err := p.Fetch(ctx, file, 1); err == nil {
+			res.Readable = true
+		}
+	}
+	res.Mkdir.Tried = true
+	reply, err = p.MakeDir(ctx, sub)
+	res.Mkdir.Reply = reply
+	res.Mkdir.Accepted = err == nil
+	if res.File.Accepted {
+		res.File.RemoveReply, _ = p.Delete(ctx, file)
+	}
+	if res.Mkdir.Accepted {
+		res.Mkdir.RemoveReply, _ = p.RemoveDir(ctx, sub)
+	}
+	if !res.File.Accepted && !res.Mkdir.Accepted {
+		return res
+	}
+	// Confirm.
+	if listable {
+		l, err := p.List(ctx, dir)
+		if err != nil {
+			res.File.RemoveReply += "; could not confirm by listing: " + err.Error()
+			return res
+		}
+		present := map[string]bool{}
+		for _, e := range l.Entries {
+			present[e.Name] = true
+		}
+		res.File.Removed = res.File.Accepted && !present[file]
+		res.Mkdir.Removed = res.Mkdir.Accepted && !present[sub]
+		return res
+	}
+	if _, err := p.ChangeDir(ctx, dir); err == nil {
+		if res.File.Accepted {
+			exists, err := p.Exists(ctx, dir, file, false)
+			res.File.Removed = err == nil && !exists
+		}
+		if res.Mkdir.Accepted {
+			exists, err := p.Exists(ctx, dir, sub, true)
+			res.Mkdir.Removed = err == nil && !exists
+		}
+	}
+	return res
+}

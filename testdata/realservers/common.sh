@@ -1,0 +1,41 @@
+# Shared settings of start.sh, stop.sh and env.sh (sourced, not run).
+# shellcheck shell=bash
+PREFIX=${FTPAUDIT_SERVERS_PREFIX:-/opt/ftpaudit-servers}
+RUN_DIR=${FTPAUDIT_RUN_DIR:-/run/ftpaudit-servers}
+DATA_DIR=${FTPAUDIT_DATA_DIR:-/var/lib/ftpaudit-servers}
+SERVERS=${FTPAUDIT_SERVERS:-vsftpd proftpd pureftpd}
+
+server_port() {
+	case $1 in vsftpd) echo 2121 ;; proftpd) echo 2122 ;; pureftpd) echo 2123 ;; esac
+}
+pasv_min() {
+	case $1 in vsftpd) echo 30000 ;; proftpd) echo 30050 ;; pureftpd) echo 30100 ;; esac
+}
+# pure-ftpd caps its users at half the passive port range ("421 25 users (the maximum) are
+# already logged in" with 50 ports, whatever -c says), so its range has 100 ports.
+pasv_max() {
+	case $1 in vsftpd) echo 30049 ;; proftpd) echo 30099 ;; pureftpd) echo 30199 ;; esac
+}
+archive_dir() {
+	echo "$DATA_DIR/$1/archive"
+}
+# Connection limits (see NOTES.md, "Connection limits"): at least 32 concurrent anonymous
+# connections from 127.0.0.1.
+# FTPAUDIT_DEFAULT_LIMITS=1 leaves every limit at the server's default (to measure them).
+server_limits() {
+	[ "${FTPAUDIT_DEFAULT_LIMITS:-0}" = 1 ] && return 0
+	case $1 in
+	vsftpd) printf 'max_clients=64\nmax_per_ip=48\n' ;;
+	proftpd) printf 'MaxInstances 64\nMaxClientsPerHost 48\nMaxClients 64\n' ;;
+	pureftpd) ;;
+	esac
+}
+pureftpd_flags() {
+	local limits="-c 64 -C 48"
+	[ "${FTPAUDIT_DEFAULT_LIMITS:-0}" = 1 ] && limits=""
+	# pure-ftpd's default: anonymous users see dotfiles in "LIST -a"/MLSD but may not CWD into or
+	# RETR them (553 Prohibited file name). FTPAUDIT_PUREFTPD_DOTFILES=1 adds -z to allow that.
+	local dot=""
+	[ "${FTPAUDIT_PUREFTPD_DOTFILES:-0}" = 1 ] && dot="-z"
+	echo "-S 127.0.0.1,$(server_port pureftpd) -e -M -p $(pasv_min pureftpd):$(pasv_max pureftpd) $limits $dot -H -A"
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs vsftpd (with apt) and unpacks proftpd and pure-ftpd (which conflict with
+# vsftpd as "ftp-server" providers) into /opt/ftpaudit-servers without installing them.
+# Idempotent; needs root; non-interactive. See NOTES.md.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+PREFIX=${FTPAUDIT_SERVERS_PREFIX:-/opt/ftpaudit-servers}
+STAMP=$PREFIX/.setup-done-v1
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup.sh: must run as root" >&2
+	exit 1
+fi
+
+need_update=1
+apt_update() {
+	if [ "$need_update" = 1 ]; then
+		apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
+		need_update=0
+	fi
+}
+
+# Runtime libraries of proftpd-core and pure-ftpd (no conflicts, installed normally so that
+# apt resolves their own dependencies), plus vsftpd itself and python3 for the probes.
+PKGS="vsftpd libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libhashkit2
+libsodium23 libcap2 libacl1 libidn2-0 libssl3 libpam0g libcrypt1 zlib1g libncursesw6 python3"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	apt_update
+	# shellcheck disable=SC2086
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >/dev/null
+fi
+
+# Installing the vsftpd package starts a system instance on port 21 on all addresses: stop
+# that one (only when this script installed the package), we run our own on 127.0.0.1.
+case " $missing " in
+*" vsftpd "*)
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl disable --now vsftpd >/dev/null 2>&1 || true
+	elif [ -x /etc/init.d/vsftpd ]; then
+		/etc/init.d/vsftpd stop >/dev/null 2>&1 || true
+	fi
+	;;
+esac
+
+if [ ! -e "$STAMP" ] || [ ! -x "$PREFIX/proftpd/usr/sbin/proftpd" ] || [ ! -x "$PREFIX/pure-ftpd/usr/sbin/pure-ftpd" ]; then
+	apt_update
+	dl=$(mktemp -d)
+	chmod 755 "$dl"
+	trap 'rm -rf "$dl"' EXIT
+	(cd "$dl" && apt-get -o APT::Sandbox::User=root download -q proftpd-core pure-ftpd >/dev/null)
+	rm -rf "$PREFIX/proftpd" "$PREFIX/pure-ftpd"
+	mkdir -p "$PREFIX/proftpd" "$PREFIX/pure-ftpd"
+	dpkg -x "$dl"/proftpd-core_*.deb "$PREFIX/proftpd"
+	dpkg -x "$dl"/pure-ftpd_*.deb "$PREFIX/pure-ftpd"
+	touch "$STAMP"
+fi
+
+# System user ftp: anonymous user of all three servers; pure-ftpd uses its home as the
+# anonymous root (start.sh points it at the archive).
+if ! getent group ftp >/dev/null; then
+	groupadd --system ftp
+fi
+if ! getent passwd ftp >/dev/null; then
+	useradd --system --gid ftp --home-dir /srv/ftp --no-create-home --shell /usr/sbin/nologin ftp
+fi
+mkdir -p /srv/ftp

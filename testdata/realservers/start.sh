@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# start.sh — (re)starts vsftpd, proftpd and pure-ftpd on 127.0.0.1 over separate fresh copies
+# of the test archive (mkarchive.sh). Run setup.sh first. Safe to run twice (stops old
+# instances first). Prints one line per server: NAME URL ARCHIVE-DIR. See NOTES.md.
+#
+# Environment (all optional):
+#   FTPAUDIT_SERVERS_PREFIX  where setup.sh unpacked proftpd/pure-ftpd (/opt/ftpaudit-servers)
+#   FTPAUDIT_RUN_DIR         configs, pid files, logs (/run/ftpaudit-servers)
+#   FTPAUDIT_DATA_DIR        archive copies (/var/lib/ftpaudit-servers)
+#   FTPAUDIT_SERVERS         subset to start, e.g. "vsftpd proftpd" (default: all three)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=common.sh
+. "$HERE/common.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "start.sh: must run as root" >&2
+	exit 1
+fi
+
+"$HERE/stop.sh"
+
+mkdir -p "$RUN_DIR" "$DATA_DIR"
+chmod 755 "$RUN_DIR" "$DATA_DIR"
+mkdir -p "$RUN_DIR/vsftpd-empty"
+chmod 755 "$RUN_DIR/vsftpd-empty"
+
+# render TEMPLATE OUT NAME: fill the @...@ placeholders.
+render() {
+	local tmpl=$1 out=$2 name=$3 limits
+	limits=$(server_limits "$name")
+	TMPL_ARCHIVE=$(archive_dir "$name") TMPL_RUNDIR=$RUN_DIR TMPL_PORT=$(server_port "$name") \
+		TMPL_PASV_MIN=$(pasv_min "$name") TMPL_PASV_MAX=$(pasv_max "$name") TMPL_LIMITS=$limits \
+		python3 - "$tmpl" "$out" <<'PY'
+import os, sys
+s = open(sys.argv[1]).read()
+for k in ("ARCHIVE", "RUNDIR", "PORT", "PASV_MIN", "PASV_MAX", "LIMITS"):
+    s = s.replace("@%s@" % k, os.environ["TMPL_" + k])
+open(sys.argv[2], "w").write(s)
+PY
+}
+
+# launch NAME CMD...: start CMD detached (own session, no inherited stdio), record its pid.
+launch() {
+	local name=$1
+	shift
+	setsid "$@" </dev/null >"$RUN_DIR/$name.out" 2>&1 &
+	echo $! >"$RUN_DIR/$name.pid"
+}
+
+# wait_220 NAME: wait up to 20 s for a "220" greeting on the server's port.
+wait_220() {
+	local name=$1 port line pid deadline
+	port=$(server_port "$name")
+	pid=$(cat "$RUN_DIR/$name.pid")
+	deadline=$((SECONDS + 20))
+	while ((SECONDS < deadline)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
+		line=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && IFS= read -r l <&3 && printf '%s' \"\$l\"" 2>/dev/null || true)
+		case "$line" in
+		220*) return 0 ;;
+		esac
+		sleep 0.5
+	done
+	echo "start.sh: $name did not answer with a 220 greeting on 127.0.0.1:$port" >&2
+	tail -n 20 "$RUN_DIR/$name.out" >&2 2>/dev/null || true
+	return 1
+}
+
+start_vsftpd() {
+	render "$HERE/vsftpd.conf.in" "$RUN_DIR/vsftpd.conf" vsftpd
+	launch vsftpd /usr/sbin/vsftpd "$RUN_DIR/vsftpd.conf"
+}
+
+start_proftpd() {
+	render "$HERE/proftpd.conf.in" "$RUN_DIR/proftpd.conf" proftpd
+	LD_LIBRARY_PATH=$PREFIX/proftpd/usr/lib/x86_64-linux-gnu \
+		launch proftpd "$PREFIX/proftpd/usr/sbin/proftpd" -n -q -c "$RUN_DIR/proftpd.conf"
+}
+
+start_pureftpd() {
+	# pure-ftpd's anonymous root is the home of the system user ftp. To leave that home
+	# (shared with anything else on the machine) alone, run pure-ftpd in a private mount
+	# namespace in which the archive copy is bind-mounted over the ftp home.
+	local home archive
+	home=$(getent passwd ftp | cut -d: -f6)
+	archive=$(archive_dir pureftpd)
+	mkdir -p "$home"
+	# shellcheck disable=SC2046
+	launch pureftpd unshare -m --propagation private \
+		sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$archive" "$home" \
+		"$PREFIX/pure-ftpd/usr/sbin/pure-ftpd" $(pureftpd_flags) \
+		-g "$RUN_DIR/pureftpd.pid.daemon"
+}
+
+# port_busy PORT: true if some socket listens on TCP port PORT (any IPv4/IPv6 address).
+port_busy() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { found = 1 }
+		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+for name in $SERVERS; do
+	port=$(server_port "$name")
+	for ((i = 0; i < 20; i++)); do
+		port_busy "$port" || break
+		sleep 0.25
+	done
+	if port_busy "$port"; then
+		echo "start.sh: $name: port $port is already in use by another process" >&2
+		exit 1
+	fi
+done
+
+failed=""
+first=""
+for name in $SERVERS; do
+	# one fresh archive, copied (modes, owners, times, symlinks) for the other servers
+	archive=$(archive_dir "$name")
+	if [ -z "$first" ]; then
+		"$HERE/mkarchive.sh" "$archive"
+		first=$archive
+	else
+		rm -rf "$archive"
+		mkdir -p "$(dirname "$archive")"
+		cp -a "$first" "$archive"
+	fi
+	case $name in
+	vsftpd) start_vsftpd ;;
+	proftpd) start_proftpd ;;
+	pureftpd) start_pureftpd ;;
+	*)
+		echo "start.sh: unknown server $name" >&2
+		exit 2
+		;;
+	esac
+done
+for name in $SERVERS; do
+	if ! wait_220 "$name"; then
+		failed="$failed $name"
+	fi
+done
+if [ -n "$failed" ]; then
+	echo "start.sh: failed to start:$failed" >&2
+	exit 1
+fi
+for name in $SERVERS; do
+	printf '%s ftp://127.0.0.1:%s %s\n' "$name" "$(server_port "$name")" "$(archive_dir "$name")"
+done
