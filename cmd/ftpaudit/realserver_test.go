@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -21,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jlaffaye/ftp"
 )
 
 type realServer struct{ name, url, dir string }
@@ -221,4 +224,171 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 			}
 		})
 	}
+}
+
+// findingsDoc is the findings part of the v1 JSON.
+type findingsDoc struct {
+	Findings []jsonFinding `json:"findings"`
+}
+
+type jsonFinding struct {
+	Path     string   `json:"path"`
+	PathB64  string   `json:"path_b64"`
+	Rule     string   `json:"rule"`
+	Severity string   `json:"severity"`
+	Evidence []string `json:"evidence"`
+}
+
+// scanFindings runs a scan and returns its findings.
+func scanFindings(t *testing.T, args ...string) (findingsDoc, int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, args, nil, &out, &errb)
+	var doc findingsDoc
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("ftpaudit %v: exit %d, not JSON: %v; stderr %s", args, code, err, errb.String())
+	}
+	return doc, code, errb.String()
+}
+
+// diskPaths lists every path below root (relative, "/"-prefixed).
+func diskPaths(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != root {
+			out[strings.TrimPrefix(p, root)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRealServersProbe checks the active probe against what the servers
+// really allow. The test finds out on its own, with its own STOR and MKD
+// over jlaffaye/ftp (absolute paths, no CWD: not the probe's method),
+// which directories accept anonymous uploads; then `scan --probe` must
+// report exactly those as writable (writable-dir or dropbox-dir), and the
+// archive must hold nothing new afterwards except the canaries it
+// reports as probe-residue.
+func TestRealServersProbe(t *testing.T) {
+	for _, srv := range realServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			// Every directory an anonymous user can name: the visible ones,
+			// including those it may not list (a drop box can be written).
+			types, _, _ := expectedView(t, srv.dir)
+			dirs := []string{"/"}
+			for p, ty := range types {
+				if ty == "dir" {
+					dirs = append(dirs, p)
+				}
+			}
+			slices.Sort(dirs)
+			want := independentWritable(t, srv, dirs)
+			if len(want) == 0 {
+				t.Fatal("no directory accepts uploads: the archive's upload areas are missing")
+			}
+			// Without the probe, passive evidence alone must not miss any.
+			pdoc, _, _ := scanFindings(t, "scan", "--format", "json", "--quiet", srv.url+"/")
+			for _, d := range want {
+				if !slices.ContainsFunc(pdoc.Findings, func(f jsonFinding) bool {
+					return f.Path == d && (f.Rule == "writable-dir" || f.Rule == "dropbox-dir")
+				}) {
+					t.Errorf("without --probe, writable %q is not reported", d)
+				}
+			}
+			before := diskPaths(t, srv.dir)
+			doc, code, stderr := scanFindings(t, "scan", "--probe", "--format", "json", "--quiet", srv.url+"/")
+			if code != exitFindings {
+				t.Errorf("exit %d, want %d; stderr %s", code, exitFindings, stderr)
+			}
+			var got []string
+			residue := map[string]bool{}
+			for _, f := range doc.Findings {
+				p := f.Path
+				if f.PathB64 != "" {
+					b, _ := base64.StdEncoding.DecodeString(f.PathB64)
+					p = string(b)
+				}
+				switch f.Rule {
+				case "writable-dir", "dropbox-dir":
+					got = append(got, p)
+					if !slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.HasPrefix(e, "probe: ") }) {
+						t.Errorf("%s %q: evidence does not mention the probe: %q", f.Rule, p, f.Evidence)
+					}
+				case "probe-residue":
+					residue[p] = true
+				}
+			}
+			slices.Sort(got)
+			t.Logf("writable (test's own STOR/MKD): %q; probe-residue reported: %d", want, len(residue))
+			if !slices.Equal(got, want) {
+				t.Errorf("writable with --probe:\n got %q\nwant %q (found by the test's own STOR/MKD)", got, want)
+			}
+			after := diskPaths(t, srv.dir)
+			for p := range after {
+				if before[p] {
+					continue
+				}
+				if !residue[p] {
+					t.Errorf("the probe left %q behind without reporting it as probe-residue", p)
+				}
+				_ = os.RemoveAll(filepath.Join(srv.dir, p))
+			}
+			for p := range residue {
+				if !after[p] && !before[p] {
+					t.Errorf("probe-residue %q is not in the archive", p)
+				}
+			}
+		})
+	}
+}
+
+// independentWritable tries STOR and MKD in every directory and returns
+// those that accepted either, removing what it created from disk.
+func independentWritable(t *testing.T, srv realServer, dirs []string) []string {
+	t.Helper()
+	host := strings.TrimPrefix(srv.url, "ftp://")
+	c, err := ftp.Dial(host, ftp.DialWithTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Quit()
+	if err := c.Login("anonymous", "test@"); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i, d := range dirs {
+		base := d
+		if base == "/" {
+			base = ""
+		}
+		file := fmt.Sprintf("%s/indep-check-%d.txt", base, i)
+		sub := fmt.Sprintf("%s/indep-check-%d.dir", base, i)
+		ok := false
+		if strings.ContainsAny(d, "\r\n") {
+			continue
+		}
+		if c.Stor(file, strings.NewReader("")) == nil {
+			ok = true
+			_ = os.Remove(filepath.Join(srv.dir, file))
+		}
+		if c.MakeDir(sub) == nil {
+			ok = true
+			_ = os.Remove(filepath.Join(srv.dir, sub))
+		}
+		if ok {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
