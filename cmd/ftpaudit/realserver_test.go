@@ -333,6 +333,19 @@ func TestRealServersProbe(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("writable with --probe:\n got %q\nwant %q (found by the test's own STOR/MKD)", got, want)
 			}
+			// A directory whose mode lets anyone write but which refused
+			// both canaries is a latent risk (proftpd's /latent).
+			for p, ty := range types {
+				fi, err := os.Stat(filepath.Join(srv.dir, p))
+				if ty != "dir" || err != nil || fi.Mode().Perm()&0o002 == 0 || slices.Contains(want, p) {
+					continue
+				}
+				if !slices.ContainsFunc(doc.Findings, func(f jsonFinding) bool { return f.Path == p && f.Rule == "latent-writable" }) {
+					t.Errorf("%q looks writable but refused the probe: want latent-writable", p)
+				} else {
+					t.Logf("latent-writable: %q", p)
+				}
+			}
 			after := diskPaths(t, srv.dir)
 			for p := range after {
 				if before[p] {
@@ -391,4 +404,84 @@ func independentWritable(t *testing.T, srv realServer, dirs []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestRealServersPlanted checks that every problem mkarchive.sh plants is
+// flagged with the right rule, on each server, from a passive scan with a
+// policy that names the anonymous account's uid and intends /incoming as
+// a drop box.
+func TestRealServersPlanted(t *testing.T) {
+	u, err := user.Lookup("ftp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	err = os.WriteFile(pol, []byte(fmt.Sprintf("version: 1\nanonymous:\n  names: [ftp]\n  uids: [%s]\n  gids: [%s]\ndrop_boxes: [\"/incoming\"]\n", u.Uid, u.Gid)), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct{ path, rule string }
+	common := []want{
+		{"/", "anonymous-login"},
+		{"/writable", "writable-dir"},
+		{"/latent", "writable-dir"}, // passive: its mode says so (the probe test checks what proftpd really does)
+		{"/incoming", "dropbox-dir"},
+		{"/bin", "unreadable-dir"},
+		{"/etc", "unreadable-dir"},
+		{"/noperm", "unreadable-dir"},
+		{"/pub/world-writable.txt", "world-writable-file"},
+		{"/pub/.rhosts", "suspicious-name"},
+		{"/writable/warez/file_id.diz", "suspicious-name"},
+		{"/writable/warez/release.nfo", "suspicious-name"},
+		{"/writable/warez/keygen.exe", "suspicious-name"},
+		{"/writable/warez/keygen.exe", "in-writable-area"},
+		{"/writable/existing.txt", "in-writable-area"},
+		{"/pub/mirror/etc/passwd", "passwd-hashes"},
+		{"/pub/ftp-owned.txt", "upload-owner"},
+		{"/pub/CON.txt", "hidden-name"},
+		{"/...", "hidden-name"},
+		{"/  ", "hidden-name"},
+		{"/. ", "hidden-name"},
+		{"/ lead", "hidden-name"},
+		{"/trail ", "hidden-name"},
+		{"/\xff\xfe.bin", "hidden-name"},
+		{"/links/escape-abs", "symlink-escape"},
+	}
+	for _, srv := range realServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			wants := common
+			if srv.name != "proftpd" { // proftpd shows escape-up in no listing with its target
+				wants = append(wants, want{"/links/escape-up", "symlink-escape"})
+			}
+			doc, code, stderr := scanFindings(t, "scan", "--policy", pol, "--format", "json", "--quiet", srv.url+"/")
+			if code != exitFindings {
+				t.Errorf("exit %d, want %d; stderr %s", code, exitFindings, stderr)
+			}
+			have := map[want]jsonFinding{}
+			for _, f := range doc.Findings {
+				p := f.Path
+				if f.PathB64 != "" {
+					b, _ := base64.StdEncoding.DecodeString(f.PathB64)
+					p = string(b)
+				}
+				have[want{p, f.Rule}] = f
+				if len(f.Evidence) == 0 {
+					t.Errorf("%s %q has no evidence", f.Rule, p)
+				}
+			}
+			for _, w := range wants {
+				if _, ok := have[w]; !ok {
+					t.Errorf("planted %q not flagged %s", w.path, w.rule)
+				}
+			}
+			// Ordinary archive content is not flagged as a problem.
+			for _, p := range []string{"/pub/README", "/pub/docs/guide.txt", "/pub/software/v1.0/tool-1.0.tar.gz", "/README.txt"} {
+				for k, f := range have {
+					if k.path == p && f.Severity != "info" && f.Severity != "low" {
+						t.Errorf("ordinary file %q flagged %s (%s): %q", p, f.Rule, f.Severity, f.Evidence)
+					}
+				}
+			}
+		})
+	}
 }

@@ -135,11 +135,27 @@ chown -R "$FTPUSER" incoming/earlier-dir
 find . -type d -exec chmod 755 {} +
 find . -type f -exec chmod 644 {} +
 chmod 666 writable/world-writable-file.txt pub/world-writable.txt
+
+# Planted problems for the judgement tests (cmd/ftpaudit/realserver_test.go,
+# TestRealServersPlanted): one or more per rule.
+printf '+ +\n' >pub/.rhosts                                   # suspicious-name (trust file)
+mkdir -p writable/warez                                       # in a writable area:
+fill writable/warez/file_id.diz 44                            #   suspicious-name + in-writable-area
+fill writable/warez/release.nfo 45
+fill writable/warez/keygen.exe 46
+mkdir -p pub/mirror/etc                                       # passwd-hashes
+printf 'root:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijk:0:0:root:/root:/bin/sh\nftp:*:14:50::/srv/ftp:/usr/sbin/nologin\n' >pub/mirror/etc/passwd
+chmod 755 pub/mirror pub/mirror/etc
+chmod 644 pub/mirror/etc/passwd pub/.rhosts
+fill pub/ftp-owned.txt 47                                     # upload-owner
+chown "$FTPUSER" pub/ftp-owned.txt
+fill pub/CON.txt 48                                           # hidden-name (Windows reserved)
+mkdir -p latent                                               # 777, but proftpd refuses writes: latent-writable there
 find . -exec touch -h -d "2021-03-04 05:06:07 UTC" {} +
 # the ones set last: changing modes does not touch mtimes, but be safe with order
 chmod 111 bin etc
 chmod 000 noperm
 chmod 700 private
 chmod 1733 incoming
-chmod 777 writable
+chmod 777 writable latent
 chmod 755 .
