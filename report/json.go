@@ -53,6 +53,32 @@ type jsonHost struct {
 	Unreadable  []scanner.PathError `json:"unreadable"`
 	Notes       []scanner.PathError `json:"notes,omitempty"`
 	ListingMode string              `json:"listing,omitempty"`
+	Probes      []jsonProbe         `json:"probes,omitempty"`
+}
+
+type jsonProbeStep struct {
+	Path        string `json:"path"`
+	PathB64     string `json:"path_b64,omitempty"`
+	Accepted    bool   `json:"accepted"`
+	Reply       string `json:"reply"`
+	Removed     bool   `json:"removed"`
+	RemoveReply string `json:"remove_reply,omitempty"`
+}
+
+type jsonProbe struct {
+	Dir      string         `json:"dir"`
+	DirB64   string         `json:"dir_b64,omitempty"`
+	File     *jsonProbeStep `json:"file,omitempty"`
+	Mkdir    *jsonProbeStep `json:"mkdir,omitempty"`
+	Readable bool           `json:"readable"`
+	Skipped  string         `json:"skipped,omitempty"`
+}
+
+func probeStepJSON(s scanner.ProbeStep) *jsonProbeStep {
+	if !s.Tried {
+		return nil
+	}
+	return &jsonProbeStep{Path: s.Path, PathB64: b64(s.Path), Accepted: s.Accepted, Reply: s.Reply, Removed: s.Removed, RemoveReply: s.RemoveReply}
 }
 
 type jsonEntry struct {
@@ -134,6 +160,9 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		}
 		if h.Info.Login != "" {
 			jh.ListingMode = strings.ToLower(listingMode(h.Info))
+		}
+		for _, p := range h.Probes {
+			jh.Probes = append(jh.Probes, jsonProbe{Dir: p.Dir, DirB64: b64(p.Dir), File: probeStepJSON(p.File), Mkdir: probeStepJSON(p.Mkdir), Readable: p.Readable, Skipped: p.Skipped})
 		}
 		doc.Hosts = append(doc.Hosts, jh)
 		if !j.Inventory {

@@ -333,6 +333,11 @@ func TestRealServersProbe(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("writable with --probe:\n got %q\nwant %q (found by the test's own STOR/MKD)", got, want)
 			}
+			// All three serve an anonymous upload back to anonymous users
+			// (NOTES.md, "Anonymous uploads"): the drop box leaks.
+			if !slices.ContainsFunc(doc.Findings, func(f jsonFinding) bool { return f.Path == "/incoming" && f.Rule == "readable-upload" }) {
+				t.Error("/incoming serves its uploads back, but no readable-upload finding")
+			}
 			// A directory whose mode lets anyone write but which refused
 			// both canaries is a latent risk (proftpd's /latent).
 			for p, ty := range types {
