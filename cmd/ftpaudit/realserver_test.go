@@ -77,20 +77,26 @@ type scanDoc struct {
 		Size    *int64 `json:"size"`
 		Raw     string `json:"raw"`
 	} `json:"entries"`
+	Findings []jsonFinding `json:"findings"`
+}
+
+// exactPath returns the exact bytes of a JSON path (path_b64 when set).
+func exactPath(t *testing.T, p, b64 string) string {
+	t.Helper()
+	if b64 == "" {
+		return p
+	}
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatalf("path_b64 %q: %v", b64, err)
+	}
+	return string(b)
 }
 
 func (d *scanDoc) paths(t *testing.T) map[string]int {
 	m := map[string]int{}
 	for _, e := range d.Entries {
-		p := e.Path
-		if e.PathB64 != "" {
-			b, err := base64.StdEncoding.DecodeString(e.PathB64)
-			if err != nil {
-				t.Fatalf("path_b64 %q: %v", e.PathB64, err)
-			}
-			p = string(b)
-		}
-		m[p]++
+		m[exactPath(t, e.Path, e.PathB64)]++
 	}
 	return m
 }
@@ -198,11 +204,7 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 					}
 				}
 				for _, e := range doc.Entries {
-					p := e.Path
-					if e.PathB64 != "" {
-						b, _ := base64.StdEncoding.DecodeString(e.PathB64)
-						p = string(b)
-					}
+					p := exactPath(t, e.Path, e.PathB64)
 					if wt := wantTypes[p]; wt != "" && wt != e.Type {
 						t.Errorf("%q: type %s, want %s (raw %q)", p, e.Type, wt, e.Raw)
 					}
@@ -226,31 +228,12 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 	}
 }
 
-// findingsDoc is the findings part of the v1 JSON.
-type findingsDoc struct {
-	Findings []jsonFinding `json:"findings"`
-}
-
 type jsonFinding struct {
 	Path     string   `json:"path"`
 	PathB64  string   `json:"path_b64"`
 	Rule     string   `json:"rule"`
 	Severity string   `json:"severity"`
 	Evidence []string `json:"evidence"`
-}
-
-// scanFindings runs a scan and returns its findings.
-func scanFindings(t *testing.T, args ...string) (findingsDoc, int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out, errb bytes.Buffer
-	code := run(ctx, args, nil, &out, &errb)
-	var doc findingsDoc
-	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
-		t.Fatalf("ftpaudit %v: exit %d, not JSON: %v; stderr %s", args, code, err, errb.String())
-	}
-	return doc, code, errb.String()
 }
 
 // diskPaths lists every path below root (relative, "/"-prefixed).
@@ -297,7 +280,7 @@ func TestRealServersProbe(t *testing.T) {
 				t.Fatal("no directory accepts uploads: the archive's upload areas are missing")
 			}
 			// Without the probe, passive evidence alone must not miss any.
-			pdoc, _, _ := scanFindings(t, "scan", "--format", "json", "--quiet", srv.url+"/")
+			pdoc, _, _ := runJSON(t, "scan", "--format", "json", "--quiet", srv.url+"/")
 			for _, d := range want {
 				if !slices.ContainsFunc(pdoc.Findings, func(f jsonFinding) bool {
 					return f.Path == d && (f.Rule == "writable-dir" || f.Rule == "dropbox-dir")
@@ -306,18 +289,14 @@ func TestRealServersProbe(t *testing.T) {
 				}
 			}
 			before := diskPaths(t, srv.dir)
-			doc, code, stderr := scanFindings(t, "scan", "--probe", "--format", "json", "--quiet", srv.url+"/")
+			doc, code, stderr := runJSON(t, "scan", "--probe", "--format", "json", "--quiet", srv.url+"/")
 			if code != exitFindings {
 				t.Errorf("exit %d, want %d; stderr %s", code, exitFindings, stderr)
 			}
 			var got []string
 			residue := map[string]bool{}
 			for _, f := range doc.Findings {
-				p := f.Path
-				if f.PathB64 != "" {
-					b, _ := base64.StdEncoding.DecodeString(f.PathB64)
-					p = string(b)
-				}
+				p := exactPath(t, f.Path, f.PathB64)
 				switch f.Rule {
 				case "writable-dir", "dropbox-dir":
 					got = append(got, p)
@@ -458,17 +437,13 @@ func TestRealServersPlanted(t *testing.T) {
 			if srv.name != "proftpd" { // proftpd shows escape-up in no listing with its target
 				wants = append(wants, want{"/links/escape-up", "symlink-escape"})
 			}
-			doc, code, stderr := scanFindings(t, "scan", "--policy", pol, "--format", "json", "--quiet", srv.url+"/")
+			doc, code, stderr := runJSON(t, "scan", "--policy", pol, "--format", "json", "--quiet", srv.url+"/")
 			if code != exitFindings {
 				t.Errorf("exit %d, want %d; stderr %s", code, exitFindings, stderr)
 			}
 			have := map[want]jsonFinding{}
 			for _, f := range doc.Findings {
-				p := f.Path
-				if f.PathB64 != "" {
-					b, _ := base64.StdEncoding.DecodeString(f.PathB64)
-					p = string(b)
-				}
+				p := exactPath(t, f.Path, f.PathB64)
 				have[want{p, f.Rule}] = f
 				if len(f.Evidence) == 0 {
 					t.Errorf("%s %q has no evidence", f.Rule, p)
