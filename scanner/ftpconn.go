@@ -103,10 +103,10 @@ type ftpSession struct {
 func DialFTP(ctx context.Context, t Target, opt DialOptions) (Session, ServerInfo, error) {
 	opt = opt.withDefaults()
 	s, info, err := dialOne(ctx, t, opt)
-	if err != nil || !s.mlsd || opt.MLSDOnly {
-		if err != nil {
-			return nil, info, err
-		}
+	if err != nil {
+		return nil, info, err
+	}
+	if !s.mlsd || opt.MLSDOnly {
 		return s, info, nil
 	}
 	lopt := opt
@@ -383,7 +383,6 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 	l.Bytes = int64(data.buf.Len())
 	l.Truncated = data.truncated
 	l.Entries, l.Bad = ParseListing(data.buf.Bytes(), mlsd, time.Now())
-	data.release()
 	if !mlsd && len(l.Entries) > 0 {
 		l.Format = dominantFormat(l.Entries)
 	}
@@ -471,17 +470,9 @@ type drainConn struct {
 	err       error
 }
 
-// drainBufs recycles drain buffers: the parsers copy what they keep.
-var drainBufs = sync.Pool{New: func() any { return new([]byte) }}
-
 func (c *drainConn) Read(p []byte) (int, error) {
 	if !c.drained {
 		c.drained = true
-		bp := drainBufs.Get().(*[]byte)
-		if cap(*bp) < 64<<10 {
-			*bp = make([]byte, 0, 64<<10)
-		}
-		c.buf = *bytes.NewBuffer((*bp)[:0])
 		n, err := c.buf.ReadFrom(io.LimitReader(c.Conn, c.limit))
 		if err != nil {
 			c.err = err
@@ -735,13 +726,4 @@ func (p *pairSession) Exists(ctx context.Context, dir, name string, isDir bool) 
 }
 func (p *pairSession) Fetch(ctx context.Context, name string, max int64) ([]byte, error) {
 	return p.mlsd.Fetch(ctx, name, max)
-}
-
-// release gives the buffer back to the pool unless it grew huge.
-func (c *drainConn) release() {
-	b := c.buf.Bytes()[:0]
-	c.buf = bytes.Buffer{}
-	if cap(b) <= 4<<20 {
-		drainBufs.Put(&b)
-	}
 }

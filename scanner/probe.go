@@ -132,7 +132,7 @@ func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode Probe
 		}
 		h.Fetched = append(h.Fetched, ff)
 	}
-	names := existingNames(h)
+	names := existingNames(h, dirs)
 	for _, d := range dirs {
 		if ctx.Err() != nil {
 			h.Probes = append(h.Probes, ProbeResult{Dir: d, Skipped: "interrupted"})
@@ -142,15 +142,18 @@ func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode Probe
 	}
 }
 
-// existingNames maps each directory to the names listed in it.
-func existingNames(h *HostResult) map[string]map[string]bool {
-	m := map[string]map[string]bool{}
+// existingNames maps each of dirs to the names listed in it (only those:
+// the probe needs them to keep canaries from colliding).
+func existingNames(h *HostResult, dirs []string) map[string]map[string]bool {
+	m := make(map[string]map[string]bool, len(dirs))
+	for _, d := range dirs {
+		m[d] = map[string]bool{}
+	}
 	for i := range h.Entries {
 		dir, name := splitPath(h.Entries[i].Path)
-		if m[dir] == nil {
-			m[dir] = map[string]bool{}
+		if set, ok := m[dir]; ok {
+			set[name] = true
 		}
-		m[dir][name] = true
 	}
 	return m
 }

@@ -463,8 +463,52 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
+// prepared is the part of a listing's outcome that needs no shared
+// state: computed before the walker's lock is taken, so that per-entry
+// work (paths, duplicate names, the fingerprint) runs in parallel.
+type prepared struct {
+	kept []Entry     // entries to keep, Path set, "." and ".." and duplicates dropped
+	dups []PathError // names listed twice
+	loop bool        // lists exactly like an ancestor
+	node *dirNode    // this directory in the ancestor chain
+}
+
+// prepare reuses l.Entries' array for kept, so afterwards only the
+// length of l.Entries, and a single-entry listing's entry, stay meaningful.
+func (w *walker) prepare(j dirJob, l *Listing) prepared {
+	var p prepared
+	fp := w.fingerprint(l)
+	p.node = &dirNode{fp: fp, parent: j.parent}
+	for a := j.parent; a != nil; a = a.parent {
+		if a.fp == fp && len(l.Entries) > 0 {
+			p.loop = true
+			break
+		}
+	}
+	names := make(map[string]struct{}, len(l.Entries))
+	p.kept = l.Entries[:0]
+	for i := range l.Entries {
+		e := l.Entries[i]
+		if e.Name == "." || e.Name == ".." || e.Name == "" {
+			continue
+		}
+		if _, dup := names[e.Name]; dup {
+			p.dups = append(p.dups, PathError{Path: joinPath(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
+			continue
+		}
+		names[e.Name] = struct{}{}
+		e.Path = joinPath(j.path, e.Name)
+		p.kept = append(p.kept, e)
+	}
+	return p
+}
+
 // record files one directory's outcome.
 func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
+	var p prepared
+	if err == nil {
+		p = w.prepare(j, l)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r := w.res
@@ -516,29 +560,15 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 		r.Stats.BadLines++
 		r.Errors = append(r.Errors, PathError{Path: j.path, Error: "unparsed listing line: " + b.Err + ": " + b.Raw})
 	}
-	fp := w.fingerprint(l)
-	node := &dirNode{fp: fp, parent: j.parent}
-	for a := j.parent; a != nil; a = a.parent {
-		if a.fp == fp && len(l.Entries) > 0 {
-			r.Notes = append(r.Notes, PathError{Path: j.path, Error: "lists exactly like one of its ancestors (a loop); not descended"})
-			node = nil
-			break
-		}
+	node := p.node
+	if p.loop {
+		r.Notes = append(r.Notes, PathError{Path: j.path, Error: "lists exactly like one of its ancestors (a loop); not descended"})
+		node = nil
 	}
-	names := make(map[string]struct{}, len(l.Entries))
+	r.Errors = append(r.Errors, p.dups...)
 	dirs, files := 0, 0
-	kept := l.Entries[:0]
-	for i := range l.Entries {
-		e := l.Entries[i]
-		if e.Name == "." || e.Name == ".." || e.Name == "" {
-			continue
-		}
-		if _, dup := names[e.Name]; dup {
-			r.Errors = append(r.Errors, PathError{Path: joinPath(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
-			continue
-		}
-		names[e.Name] = struct{}{}
-		e.Path = joinPath(j.path, e.Name)
+	for i := range p.kept {
+		e := &p.kept[i]
 		switch e.Type {
 		case TypeDir:
 			r.Stats.Dirs++
@@ -553,7 +583,6 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 			r.Stats.Other++
 			files++
 		}
-		kept = append(kept, e)
 		if e.Type != TypeDir || node == nil {
 			continue
 		}
@@ -578,13 +607,13 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 			continue
 		}
 		w.seen[e.Path] = struct{}{}
-		ec := e
+		ec := *e
 		w.queue = append(w.queue, dirJob{path: e.Path, depth: j.depth + 1, entry: &ec, parent: node})
 		w.pending++
 	}
-	if len(kept) > 0 {
-		w.chunks = append(w.chunks, kept)
-		w.nent += len(kept)
+	if len(p.kept) > 0 {
+		w.chunks = append(w.chunks, p.kept)
+		w.nent += len(p.kept)
 	}
 	w.cond.Broadcast()
 	w.opt.Progress.Listed(w.res.Target.URL, dirs, files)
