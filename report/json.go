@@ -53,6 +53,7 @@ type jsonHost struct {
 	Unreadable  []scanner.PathError `json:"unreadable"`
 	Notes       []scanner.PathError `json:"notes,omitempty"`
 	ListingMode string              `json:"listing,omitempty"`
+	StatListing *scanner.StatReport `json:"stat_listing,omitempty"`
 	Probes      []jsonProbe         `json:"probes,omitempty"`
 }
 
@@ -160,6 +161,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		}
 		if h.Info.Login != "" {
 			jh.ListingMode = strings.ToLower(listingMode(h.Info))
+			jh.StatListing = h.Stat
 		}
 		for _, p := range h.Probes {
 			jh.Probes = append(jh.Probes, jsonProbe{Dir: p.Dir, DirB64: b64(p.Dir), File: probeStepJSON(p.File), Mkdir: probeStepJSON(p.Mkdir), Readable: p.Readable, Skipped: p.Skipped})

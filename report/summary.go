@@ -47,6 +47,9 @@ func (s *Summary) Report(w io.Writer, r *scanner.Result) error {
 		mode := "-"
 		if h.Info.Login != "" {
 			mode = listingMode(h.Info)
+			if h.Stat != nil && h.Stat.Used {
+				mode += " (STAT)" // LIST over the control connection
+			}
 		}
 		st := h.Stats
 		err := t.Append([]string{

@@ -6,6 +6,7 @@ package scanner
 // is captured here through the dial function and the debug writer it offers.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -41,6 +42,9 @@ type DialOptions struct {
 	NoMLSD bool
 	// MLSDOnly skips the LIST -a cross-check on servers that offer MLSD.
 	MLSDOnly bool
+	// NoStat turns off listing over the control connection ("STAT -a",
+	// see statlist.go); every LIST then goes over a data connection.
+	NoStat bool
 }
 
 // AnonymousPassword is sent as the password of anonymous logins.
@@ -95,18 +99,36 @@ type ftpSession struct {
 	closed  bool
 	// fetchLimit, when set, bounds the next data transfer (Fetch).
 	fetchLimit int64
+
+	// stat is the host's verdict on STAT listings (nil: never use them);
+	// ctl reads STAT replies off the control connection.
+	stat *statState
+	ctl  *bufio.Reader
 }
 
 // DialFTP connects to t, logs in and returns a session ready to list.
 // Where the server offers MLSD, and neither NoMLSD nor MLSDOnly is set, the
 // session holds a second connection for LIST -a (see pairSession).
 func DialFTP(ctx context.Context, t Target, opt DialOptions) (Session, ServerInfo, error) {
+	return dialFTP(ctx, t, opt, nil)
+}
+
+// dialFTP is DialFTP with the host's shared STAT verdict; st nil turns
+// STAT listings off.
+func dialFTP(ctx context.Context, t Target, opt DialOptions, st *statState) (Session, ServerInfo, error) {
 	opt = opt.withDefaults()
+	if opt.NoStat || t.TLS != TLSNone {
+		st = nil
+	}
 	s, info, err := dialOne(ctx, t, opt)
 	if err != nil {
 		return nil, info, err
 	}
-	if !s.mlsd || opt.MLSDOnly {
+	if !s.mlsd {
+		s.stat = st
+		return s, info, nil
+	}
+	if opt.MLSDOnly {
 		return s, info, nil
 	}
 	lopt := opt
@@ -116,6 +138,7 @@ func DialFTP(ctx context.Context, t Target, opt DialOptions) (Session, ServerInf
 		_ = s.Close()
 		return nil, info, err
 	}
+	ls.stat = st
 	info.Paired = true
 	return &pairSession{mlsd: s, list: ls}, info, nil
 }
@@ -299,6 +322,7 @@ func (p *pairSession) List(ctx context.Context, dir string) (*Listing, error) {
 	l.Bad = append(l.Bad, ll.Bad...)
 	l.Bytes += ll.Bytes
 	l.Truncated = l.Truncated || ll.Truncated
+	l.Via = ViaMLSD + "+" + ll.Via
 	if containsAny(ll.Reply, truncatedReplyWords) {
 		l.Reply = ll.Reply
 	}
@@ -316,6 +340,35 @@ func (p *pairSession) List(ctx context.Context, dir string) (*Listing, error) {
 // line; any other directory is entered with CWD, which takes one path
 // verbatim, and listed without an argument.
 func (s *ftpSession) listLIST(ctx context.Context, dir string) (*Listing, error) {
+	if s.stat != nil && !s.noDashA && plainPath(dir) {
+		use, test := s.stat.begin()
+		switch {
+		case use:
+			l, err := s.listSTAT(dir)
+			if err != nil {
+				s.abort() // the control connection may be out of step
+				return nil, s.classify(ctx, "stat "+dir, err)
+			}
+			if l != nil {
+				return l, nil
+			}
+		case test:
+			l, err := s.listData(ctx, dir)
+			if err != nil {
+				s.stat.settle(false, false, "LIST -a "+dir+" failed")
+				return nil, err
+			}
+			if err := s.checkSTAT(dir, l); err != nil {
+				s.abort() // the listing stands; the session does not
+			}
+			return l, nil
+		}
+	}
+	return s.listData(ctx, dir)
+}
+
+// listData lists dir with LIST -a over a data connection.
+func (s *ftpSession) listData(ctx context.Context, dir string) (*Listing, error) {
 	arg := pathArg(dir)
 	if !plainPath(dir) {
 		s.replies.reset()
@@ -370,9 +423,10 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 	if err != nil {
 		return nil, s.classify(ctx, "list "+dir, err)
 	}
-	l := &Listing{Format: FormatUnix, Reply: s.replies.last()}
+	l := &Listing{Format: FormatUnix, Reply: s.replies.last(), Via: ViaList}
 	if mlsd {
 		l.Format = FormatMLSD
+		l.Via = ViaMLSD
 	}
 	if data == nil {
 		return l, nil

@@ -59,11 +59,18 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 				defer func() { <-sem }()
 			case <-ctx.Done():
 			}
-			connect := FTPConnector(t, opt.Dial)
+			st := &statState{}
+			connect := func(ctx context.Context) (Session, ServerInfo, error) {
+				return dialFTP(ctx, t, opt.Dial, st)
+			}
 			if opt.Connect != nil {
-				connect = opt.Connect(ctx, t)
+				connect, st = opt.Connect(ctx, t), nil
 			}
 			h := Walk(ctx, t, connect, opt.Walk)
+			if st != nil && !opt.Dial.NoStat && t.TLS == TLSNone {
+				r := st.report()
+				h.Stat = &r
+			}
 			AfterWalk(ctx, h, connect, opt.Probe)
 			res.Hosts[i] = h
 		}()

@@ -37,7 +37,17 @@ type Listing struct {
 	// Warnings are facts about the listing worth reporting (for example
 	// names one listing command showed and the other hid).
 	Warnings []string
+	// Via says how the listing was fetched: ViaMLSD, ViaList, ViaStat, or
+	// two of them joined with "+" (MLSD and LIST -a, merged).
+	Via string
 }
+
+// How a listing was fetched.
+const (
+	ViaMLSD = "mlsd"
+	ViaList = "list"
+	ViaStat = "stat"
+)
 
 // Connector opens sessions to one host.
 type Connector func(ctx context.Context) (Session, ServerInfo, error)
@@ -131,6 +141,9 @@ type HostResult struct {
 	Probes []ProbeResult
 	// Fetched holds small files downloaded to judge their content.
 	Fetched []FetchedFile
+	// Stat says how listing over the control connection went; nil when
+	// it was off (--no-stat, FTPS, or a test connector).
+	Stat *StatReport
 }
 
 // dirJob is one directory waiting to be listed.

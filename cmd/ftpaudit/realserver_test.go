@@ -69,6 +69,13 @@ type scanDoc struct {
 		Errors     []struct{ Path, Error string }
 		Unreadable []struct{ Path, Error string }
 		Features   []string `json:"features"`
+		Stat       *struct {
+			Used      bool   `json:"used"`
+			Note      string `json:"note"`
+			Listed    int    `json:"listed"`
+			Fallbacks int    `json:"fallbacks"`
+			Resyncs   int    `json:"resyncs"`
+		} `json:"stat_listing"`
 	} `json:"hosts"`
 	Entries []struct {
 		Path    string `json:"path"`
@@ -181,13 +188,19 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 	for _, srv := range realServers(t) {
 		t.Run(srv.name, func(t *testing.T) {
 			wantTypes, wantSizes, wantUnreadable := expectedView(t, srv.dir)
-			for _, conns := range []string{"1", "8"} {
-				doc, code, stderr := runJSON(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", conns, srv.url+"/")
+			// STAT listings (the default) at 1 and 8 connections, and
+			// every directory over a data connection (--no-stat).
+			for _, conns := range []string{"1", "8", "8 --no-stat"} {
+				args := append([]string{"scan", "--inventory", "--format", "json", "--quiet", "--connections"}, strings.Fields(conns)...)
+				doc, code, stderr := runJSON(t, append(args, srv.url+"/")...)
 				if code != exitFindings { // the archive has planted problems
 					t.Errorf("connections=%s: exit %d, want %d; stderr %s", conns, code, exitFindings, stderr)
 				}
 				if len(doc.Hosts) != 1 || !doc.Hosts[0].Complete {
 					t.Fatalf("connections=%s: host not complete: %+v", conns, doc.Hosts)
+				}
+				if st := doc.Hosts[0].Stat; strings.Contains(conns, "no-stat") != (st == nil) || st != nil && (!st.Used || st.Listed == 0) {
+					t.Errorf("connections=%s: stat_listing %+v: want STAT used by default and absent with --no-stat", conns, st)
 				}
 				got := doc.paths(t)
 				for p, n := range got {
@@ -464,4 +477,94 @@ func TestRealServersPlanted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRealServersStatListingHostileNames plants names that fake the end
+// of a STAT reply (vsftpd and proftpd send names unescaped on the control
+// connection) and names holding bare CR or LF, and checks that a scan with
+// STAT listings reports exactly what a scan over data connections
+// (--no-stat) reports, and that it noticed the faked end.
+func TestRealServersStatListingHostileNames(t *testing.T) {
+	for _, srv := range realServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			top := filepath.Join(srv.dir, fmt.Sprintf("zz-stat-%d", time.Now().UnixNano()))
+			t.Cleanup(func() { _ = os.RemoveAll(top) })
+			for _, d := range []string{"ok", "hostile-lf", "hostile-end", "after"} {
+				if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range []string{
+				"ok/plain.txt",
+				"hostile-lf/a\nb",
+				"hostile-lf/cr\rx",
+				"hostile-end/inj\r\n213 End of status\r\n212 End of status\r\n213 End.\r\n-rw-r--r-- 1 0 0 9 Mar 04 2021 fake",
+				"hostile-end/zzz-after-the-fake-end",
+				"after/plain2.txt",
+			} {
+				if err := os.WriteFile(filepath.Join(top, f), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Chmod(top, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			url := srv.url + "/" + filepath.Base(top)
+			withStat, code1, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", url)
+			noStat, code2, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-stat", url)
+			if code1 != code2 {
+				t.Errorf("exit %d with STAT, %d without", code1, code2)
+			}
+			st, _ := withStat["hosts"].([]any)[0].(map[string]any)["stat_listing"].(map[string]any)
+			if st == nil || st["used"] != true || st["listed"].(float64) < 2 {
+				t.Fatalf("STAT listings not used: %v", st)
+			}
+			// vsftpd and proftpd show the hostile names; pure-ftpd hides
+			// names with control characters from every listing.
+			if srv.name != "pureftpd" && st["resyncs"].(float64) < 1 {
+				t.Errorf("the faked end of reply went unnoticed: %v", st)
+			}
+			a, b := normalise(t, withStat), normalise(t, noStat)
+			if a != b {
+				t.Errorf("STAT and --no-stat scans differ:\n--- STAT\n%s\n--- no STAT\n%s", a, b)
+			}
+			if !strings.Contains(a, "zzz-after-the-fake-end") || !strings.Contains(a, "plain2.txt") {
+				t.Errorf("entries after the faked end are missing:\n%s", a)
+			}
+		})
+	}
+}
+
+// rawScan runs ftpaudit and decodes its JSON generically.
+func rawScan(t *testing.T, args ...string) (map[string]any, int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, args, nil, &out, &errb)
+	var doc map[string]any
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("ftpaudit %v: exit %d, output is not JSON: %v\nstderr: %s", args, code, err, errb.String())
+	}
+	return doc, code, errb.String()
+}
+
+// normalise drops what differs between two scans of the same tree (times,
+// banners with clocks in them, how listings were fetched) and returns the
+// rest as indented JSON.
+func normalise(t *testing.T, doc map[string]any) string {
+	t.Helper()
+	delete(doc, "started")
+	delete(doc, "finished")
+	for _, h := range doc["hosts"].([]any) {
+		hm := h.(map[string]any)
+		for _, k := range []string{"started", "finished", "banner", "stat_listing"} {
+			delete(hm, k)
+		}
+	}
+	b, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -27,6 +27,7 @@ type scanFlags struct {
 	inventory      bool
 	quiet          bool
 	noMLSD         bool
+	noStat         bool
 	insecure       bool
 	probe          probeFlag
 	policy         string
@@ -79,6 +80,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&f.noMLSD, "no-mlsd", false, "use LIST -a even where the server offers MLSD")
+	fs.BoolVar(&f.noStat, "no-stat", false, "list every directory over a data connection, never with STAT over the control connection")
 	fs.BoolVar(&f.insecure, "insecure", false, "ftps: do not verify the server certificate (shown in the report)")
 }
 
@@ -184,6 +186,7 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 			ConnectTimeout: f.connectTimeout,
 			IdleTimeout:    f.idleTimeout,
 			NoMLSD:         f.noMLSD,
+			NoStat:         f.noStat,
 			TLSConfig:      &tls.Config{InsecureSkipVerify: f.insecure, ClientSessionCache: tls.NewLRUClientSessionCache(64)}, //nolint:gosec // opt-in, reported
 		},
 		Walk: scanner.WalkOptions{

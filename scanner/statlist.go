@@ -1,0 +1,404 @@
+package scanner
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Listing over the control connection.
+//
+// "STAT -a DIR" makes vsftpd, proftpd and pure-ftpd send DIR's "ls -l"
+// listing as a multi-line reply on the control connection: no EPSV, no
+// data connection, one round trip per directory instead of three. The
+// reply is parsed by the same LIST parser. It is used only where it is
+// provably the same listing, and only in a form that a hostile name cannot
+// subvert:
+//
+//   - Per host, the first directory is listed both ways (STAT and LIST -a
+//     over a data connection) and STAT is used for the rest of the walk
+//     only when the two listings are the same line for line.
+//   - Every STAT is sent pipelined with "REST <nonce>" and "REST 0". A name
+//     may contain CR LF and so fake the end of the STAT reply (vsftpd and
+//     proftpd send names unescaped); whatever follows a fake end arrives
+//     before the REST reply, which must echo the random nonce that no
+//     uploader can know. Anything between is proof of such a name: the
+//     reader resynchronises on the nonce, discards the STAT reply and the
+//     directory is listed over a data connection. "REST 0" clears the
+//     restart offset again.
+//   - A STAT reply is accepted only when every line parses, no line holds
+//     a bare CR or LF, the reply carries nothing but listing lines, and it
+//     lists the directory's own "." entry. Anything else (an unreadable
+//     directory, which vsftpd answers with the directory's own line,
+//     proftpd with nothing and pure-ftpd with a text; a file; a server
+//     note) falls back to LIST over a data connection, whose answers the
+//     walker already knows how to read.
+//
+// Only plain (ASCII, unsplittable) paths on unencrypted sessions use it.
+
+// statState is a host's verdict on STAT listings, shared by its sessions.
+type statState struct {
+	mu       sync.Mutex
+	verdict  int // statUnknown, statTesting, statOn, statOff
+	attempts int
+	note     string
+
+	listed    atomic.Int64 // directories listed with STAT
+	fallbacks atomic.Int64 // STAT replies refused, listed over a data connection
+	resyncs   atomic.Int64 // STAT replies with content after a faked end
+}
+
+const (
+	statUnknown = iota
+	statTesting
+	statOn
+	statOff
+)
+
+// maxStatGateAttempts bounds how many directories are tried before STAT
+// is given up for a host when none gives a clear answer (for example an
+// unreadable start directory).
+const maxStatGateAttempts = 3
+
+// StatReport says how STAT listings went on one host.
+type StatReport struct {
+	// Used is true when the host's listings went over the control
+	// connection (after the check on the first directory).
+	Used bool `json:"used"`
+	// Note says why STAT was not used, when it was not.
+	Note string `json:"note,omitempty"`
+	// Listed counts directories listed with STAT; Fallbacks those whose
+	// STAT reply was refused and that were listed over a data connection;
+	// Resyncs those whose STAT reply went on after a faked end.
+	Listed    int64 `json:"listed"`
+	Fallbacks int64 `json:"fallbacks"`
+	Resyncs   int64 `json:"resyncs"`
+}
+
+func (st *statState) report() StatReport {
+	if st == nil {
+		return StatReport{Note: "off"}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	r := StatReport{Used: st.verdict == statOn, Note: st.note,
+		Listed: st.listed.Load(), Fallbacks: st.fallbacks.Load(), Resyncs: st.resyncs.Load()}
+	if !r.Used && r.Note == "" {
+		r.Note = "never checked"
+	}
+	return r
+}
+
+// begin decides how this session lists the next directory: with STAT
+// (use), both ways to check (test), or not at all.
+func (st *statState) begin() (use, test bool) {
+	if st == nil {
+		return false, false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch st.verdict {
+	case statOn:
+		return true, false
+	case statUnknown:
+		st.verdict = statTesting
+		return false, true
+	}
+	return false, false
+}
+
+// settle records the outcome of a check: on or off, or "no answer" (back
+// to unknown, so that another directory is tried).
+func (st *statState) settle(on bool, decided bool, note string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.attempts++
+	switch {
+	case decided && on:
+		st.verdict, st.note = statOn, ""
+	case decided:
+		st.verdict, st.note = statOff, note
+	case st.attempts >= maxStatGateAttempts:
+		st.verdict, st.note = statOff, "no directory gave a clear answer: "+note
+	default:
+		st.verdict, st.note = statUnknown, note
+	}
+}
+
+// disable turns STAT off for the host after a protocol surprise.
+func (st *statState) disable(note string) {
+	st.mu.Lock()
+	st.verdict, st.note = statOff, note
+	st.mu.Unlock()
+}
+
+// errStatDesync means the control connection is no longer in step with
+// the server; the session must be dropped.
+var errStatDesync = errors.New("control connection out of step after STAT")
+
+// statResult is one STAT exchange, before it is accepted.
+type statResult struct {
+	lines   [][]byte // the listing lines, prefix space removed
+	code    string
+	final   string // the reply's last line
+	bytes   int64
+	refused string // non-empty when the reply is not a plain listing
+	resync  bool   // content followed a faked end of reply
+}
+
+// nonce returns a random decimal restart offset no uploader can guess:
+// 15 digits (about 50 bits), as many as vsftpd echoes (it answers 0 for
+// longer offsets).
+func nonce() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	const lo, span = 100_000_000_000_000, 899_999_999_999_999
+	return strconv.FormatUint(lo+binary.BigEndian.Uint64(b[:])%span, 10)
+}
+
+// statExchange sends "STAT -a dir" with its two REST sentinels and reads
+// the three replies from the raw control connection. jlaffaye's reader is
+// idle between commands and holds no buffered bytes, so the replies are
+// read here and jlaffaye never sees them; on return nothing of them is
+// left unread, or the error is errStatDesync.
+func (s *ftpSession) statExchange(dir string) (*statResult, error) {
+	if s.ctl == nil {
+		s.ctl = bufio.NewReaderSize(s.control, 16<<10)
+	}
+	n := nonce()
+	cmd := "STAT -a " + pathArg(dir) + "\r\nREST " + n + "\r\nREST 0\r\n"
+	if _, err := s.control.Write([]byte(cmd)); err != nil {
+		return nil, err
+	}
+	r := &statResult{}
+	limit := s.opt.MaxListingBytes
+	first, err := s.ctlLine(&r.bytes, limit)
+	if err != nil {
+		return nil, err
+	}
+	if !isCode(string(first)) {
+		return nil, fmt.Errorf("%w: reply to STAT does not start with a code: %q", errStatDesync, trunc(first))
+	}
+	r.code = string(first[:3])
+	if first[3] == '-' {
+		end := []byte(r.code + " ")
+		for {
+			line, err := s.ctlLine(&r.bytes, limit)
+			if err != nil {
+				return nil, err
+			}
+			if bytes.HasPrefix(line, end) {
+				r.final = string(line)
+				break
+			}
+			if bytes.HasPrefix(line, []byte(r.code+"-")) {
+				r.refused = "server text in the reply: " + string(trunc(line))
+			}
+			if bytes.ContainsAny(line, "\r\n") {
+				r.refused = "a line holds a bare CR or LF"
+			}
+			if len(line) > 0 && line[0] == ' ' {
+				line = line[1:] // proftpd indents every line
+			}
+			r.lines = append(r.lines, line)
+		}
+	} else {
+		r.final = string(first)
+		r.refused = "not a listing: " + string(trunc(first))
+	}
+	// The nonce reply. Anything before it belongs to the STAT reply: a
+	// name that faked its end. Skip to the nonce, which only the server
+	// can echo.
+	for first := true; ; first = false {
+		line, err := s.ctlLine(&r.bytes, limit)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.HasPrefix(line, []byte("350 ")) && hasToken(line, n) {
+			break
+		}
+		if first && isCode(string(line)) && line[3] == ' ' && (line[0] >= '4' || bytes.HasPrefix(line, []byte("350 "))) {
+			// REST refused, or its offset not echoed: this server does
+			// not play along. (A name that fakes such a reply after a
+			// faked end of the STAT reply lands here too, and is
+			// handled the same way: safely, by giving STAT up.)
+			return nil, fmt.Errorf("%w: REST sentinel answered %q", errStatDesync, trunc(line))
+		}
+		r.resync = true
+	}
+	last, err := s.ctlLine(&r.bytes, limit)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(last, []byte("350 ")) {
+		return nil, fmt.Errorf("%w: REST 0 answered %q", errStatDesync, trunc(last))
+	}
+	if s.ctl.Buffered() > 0 {
+		return nil, fmt.Errorf("%w: %d unexpected bytes after the sentinels", errStatDesync, s.ctl.Buffered())
+	}
+	if r.resync {
+		r.refused = "the reply went on after its end (a name holding CR LF)"
+	}
+	return r, nil
+}
+
+// ctlLine reads one CRLF-terminated line (without CRLF) from the control
+// connection, counting bytes against limit.
+func (s *ftpSession) ctlLine(total *int64, limit int64) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := s.ctl.ReadSlice('\n')
+		*total += int64(len(frag))
+		if *total > limit {
+			return nil, fmt.Errorf("%w: STAT reply larger than %d bytes", errStatDesync, limit)
+		}
+		line = append(line, frag...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(line) >= 2 && line[len(line)-2] == '\r' {
+			return line[:len(line)-2], nil
+		}
+		// A bare LF: part of a name. Keep reading up to CRLF, keeping
+		// the LF, so that the caller sees a line holding it.
+	}
+}
+
+func hasToken(line []byte, tok string) bool {
+	for _, f := range strings.FieldsFunc(string(line), func(r rune) bool { return r < '0' || r > '9' }) {
+		if f == tok {
+			return true
+		}
+	}
+	return false
+}
+
+func trunc(b []byte) []byte {
+	if len(b) > 120 {
+		return b[:120]
+	}
+	return b
+}
+
+// statListing turns an accepted exchange into a Listing, or says why not.
+func statListing(r *statResult) (*Listing, string) {
+	if r.refused != "" {
+		return nil, r.refused
+	}
+	if containsAny(r.final, truncatedReplyWords) || containsAny(r.final, failedReplyWords) {
+		return nil, "final reply: " + r.final
+	}
+	var buf bytes.Buffer
+	for _, l := range r.lines {
+		buf.Write(l)
+		buf.WriteByte('\n')
+	}
+	entries, bad := ParseListing(buf.Bytes(), false, time.Now())
+	if len(bad) > 0 {
+		return nil, "unparsed line: " + bad[0].Raw
+	}
+	if !listsDot(r.lines) {
+		return nil, "no \".\" entry: not a readable directory's listing"
+	}
+	l := &Listing{Entries: entries, Format: dominantFormat(entries), Reply: r.final, Bytes: r.bytes, Via: ViaStat}
+	return l, ""
+}
+
+// listSTAT lists dir with STAT where the host allows it. It returns nil
+// and no error when the directory must be listed over a data connection.
+func (s *ftpSession) listSTAT(dir string) (*Listing, error) {
+	r, err := s.statExchange(dir)
+	if err != nil {
+		if errors.Is(err, errStatDesync) {
+			s.stat.disable(err.Error())
+		}
+		return nil, err
+	}
+	if r.resync {
+		s.stat.resyncs.Add(1)
+	}
+	l, why := statListing(r)
+	if l == nil {
+		_ = why
+		s.stat.fallbacks.Add(1)
+		return nil, nil
+	}
+	s.stat.listed.Add(1)
+	return l, nil
+}
+
+// checkSTAT lists dir with STAT and compares the result with data, the
+// same directory's LIST -a listing, to decide whether the host's STAT
+// listings can stand in for LIST.
+func (s *ftpSession) checkSTAT(dir string, data *Listing) error {
+	r, err := s.statExchange(dir)
+	if err != nil {
+		s.stat.settle(false, true, "STAT check failed: "+err.Error())
+		return err
+	}
+	l, why := statListing(r)
+	switch {
+	case l == nil:
+		// No answer either way (an unreadable directory, say): another
+		// directory is tried, up to maxStatGateAttempts.
+		s.stat.settle(false, false, why)
+	default:
+		if d := diffRaw(data, l); d != "" {
+			s.stat.settle(false, true, "STAT and LIST -a differ on "+dir+": "+d)
+		} else {
+			s.stat.settle(true, true, "")
+		}
+	}
+	return nil
+}
+
+// listsDot reports whether lines hold the directory's own "." entry,
+// which "ls -la" of a readable directory always shows.
+func listsDot(lines [][]byte) bool {
+	now := time.Now()
+	for _, l := range lines {
+		e, _, skip, err := ParseListLine(string(l), now)
+		if err == nil && skip && e.Name == "." && e.Type == TypeDir {
+			return true
+		}
+	}
+	return false
+}
+
+// diffRaw compares two listings line by line, order aside.
+func diffRaw(a, b *Listing) string {
+	ra := make([]string, len(a.Entries))
+	for i := range a.Entries {
+		ra[i] = a.Entries[i].Raw
+	}
+	rb := make([]string, len(b.Entries))
+	for i := range b.Entries {
+		rb[i] = b.Entries[i].Raw
+	}
+	slices.Sort(ra)
+	slices.Sort(rb)
+	if len(a.Bad) > 0 {
+		return fmt.Sprintf("LIST -a has %d unparsed lines", len(a.Bad))
+	}
+	if len(ra) != len(rb) {
+		return fmt.Sprintf("%d entries against %d", len(ra), len(rb))
+	}
+	for i := range ra {
+		if ra[i] != rb[i] {
+			return fmt.Sprintf("%q against %q", ra[i], rb[i])
+		}
+	}
+	return ""
+}

@@ -1,0 +1,226 @@
+package scanner
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// statServer answers one pipelined "STAT -a DIR / REST nonce / REST 0"
+// exchange on a pipe with reply(dir, nonce), written in one piece.
+func statServer(t *testing.T, opt DialOptions, reply func(dir, nonce string) string) (*ftpSession, <-chan []string) {
+	t.Helper()
+	client, server := net.Pipe()
+	t.Cleanup(func() { _ = client.Close(); _ = server.Close() })
+	opt = opt.withDefaults()
+	s := &ftpSession{opt: opt, control: &deadlineConn{Conn: client, idle: opt.IdleTimeout}, stat: &statState{verdict: statOn}}
+	got := make(chan []string, 1)
+	go func() {
+		r := bufio.NewReader(server)
+		var cmds []string
+		for len(cmds) < 3 {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				got <- cmds
+				return
+			}
+			cmds = append(cmds, strings.TrimRight(line, "\r\n"))
+		}
+		got <- cmds
+		dir := strings.TrimPrefix(cmds[0], "STAT -a ")
+		nonce := strings.TrimPrefix(cmds[1], "REST ")
+		if out := reply(dir, nonce); out != "" {
+			_, _ = server.Write([]byte(out))
+		}
+	}()
+	return s, got
+}
+
+const (
+	dotLine  = "drwxr-xr-x    7 0        0            4096 Mar 04  2021 ."
+	dot2Line = "drwxr-xr-x   28 0        0            4096 Mar 04  2021 .."
+	fileLine = "-rw-r--r--    1 0        0              64 Mar 04  2021 README"
+)
+
+func vsftpdStat(lines ...string) func(string, string) string {
+	return func(_, n string) string {
+		return "213-Status follows:\r\n" + strings.Join(lines, "\r\n") + "\r\n213 End of status\r\n" +
+			"350 Restart position accepted (" + n + ").\r\n350 Restart position accepted (0).\r\n"
+	}
+}
+
+func TestStatListingAccepted(t *testing.T) {
+	s, cmds := statServer(t, DialOptions{}, vsftpdStat(dotLine, dot2Line, fileLine, "-rw-r--r--    1 0        0               4 Mar 04  2021  lead space"))
+	l, err := s.listSTAT("/pub")
+	if err != nil || l == nil {
+		t.Fatalf("listSTAT: %v, %v", l, err)
+	}
+	c := <-cmds
+	if c[0] != "STAT -a /pub" || !strings.HasPrefix(c[1], "REST ") || c[2] != "REST 0" || len(strings.TrimPrefix(c[1], "REST ")) != 15 {
+		t.Errorf("commands %q", c)
+	}
+	if l.Via != ViaStat || len(l.Entries) != 2 || l.Entries[0].Name != "README" || l.Entries[1].Name != " lead space" {
+		t.Errorf("listing %+v", l)
+	}
+	if s.ctl.Buffered() != 0 || s.stat.listed.Load() != 1 || s.stat.fallbacks.Load() != 0 {
+		t.Errorf("buffered %d listed %d fallbacks %d", s.ctl.Buffered(), s.stat.listed.Load(), s.stat.fallbacks.Load())
+	}
+}
+
+func TestStatListingProftpdIndent(t *testing.T) {
+	s, _ := statServer(t, DialOptions{}, func(_, n string) string {
+		return "212-Status of /pub:\r\n " + dotLine + "\r\n " + fileLine + "\r\n212 End of status\r\n" +
+			"350 Restarting at " + n + ". Send STORE or RETRIEVE to initiate transfer\r\n350 Restarting at 0. Send STORE or RETRIEVE\r\n"
+	})
+	l, err := s.listSTAT("/pub")
+	if err != nil || l == nil || len(l.Entries) != 1 || l.Entries[0].Raw != fileLine {
+		t.Fatalf("listSTAT: %+v, %v", l, err)
+	}
+}
+
+// Replies that must not be taken as a listing: the directory is then
+// listed over a data connection (nil listing, no error).
+func TestStatListingFallsBack(t *testing.T) {
+	cases := map[string]func(string, string) string{
+		// vsftpd, unreadable directory: its own line, no "."
+		"lists itself": vsftpdStat("d--x--x--x    2 0        0            4096 Mar 04  2021 bin"),
+		// proftpd, unreadable directory: nothing at all.
+		"empty": vsftpdStat(),
+		// pure-ftpd, unreadable directory: a text line.
+		"server text": func(_, n string) string {
+			return "213-STAT\r\n213-Sorry, we were unable to read [/bin]\r\n213 End.\r\n350 Restarting at " + n + "\r\n350 Restarting at 0\r\n"
+		},
+		"single-line refusal": func(_, n string) string {
+			return "450 /x: No such file or directory\r\n350 Restarting at " + n + "\r\n350 Restarting at 0\r\n"
+		},
+		"bare LF in a name": vsftpdStat(dotLine, "-rw-r--r--    1 0        0               0 Nov 22 05:31 a\nb"),
+		"bare CR in a name": vsftpdStat(dotLine, "-rw-r--r--    1 0        0               0 Nov 22 05:31 cr\rx"),
+		"unparsable line":   vsftpdStat(dotLine, "this is not a listing line"),
+		"truncation in reply": func(_, n string) string {
+			return strings.Replace(vsftpdStat(dotLine, fileLine)("", n), "213 End of status", "213 Output truncated", 1)
+		},
+	}
+	for name, reply := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, _ := statServer(t, DialOptions{}, reply)
+			l, err := s.listSTAT("/x")
+			if err != nil || l != nil {
+				t.Fatalf("got %+v, %v; want a fallback", l, err)
+			}
+			if s.stat.fallbacks.Load() != 1 || s.stat.verdict != statOn || s.ctl.Buffered() != 0 {
+				t.Errorf("fallbacks %d verdict %d buffered %d", s.stat.fallbacks.Load(), s.stat.verdict, s.ctl.Buffered())
+			}
+		})
+	}
+}
+
+// A name holding CR LF can fake the end of the STAT reply. What follows
+// the fake end must be noticed (it comes before the nonce), the reply
+// discarded and the stream left in step.
+func TestStatListingFakedEnd(t *testing.T) {
+	s, _ := statServer(t, DialOptions{}, vsftpdStat(dotLine, fileLine,
+		"-rw-r--r--    1 0        0               0 Nov 22 05:31 inj",
+		"213 End of status",
+		"-rw-r--r--    1 0        0               0 Nov 22 05:31 zzz-hidden-after-the-fake-end",
+		"350 Restart position accepted (123456789012345)."))
+	l, err := s.listSTAT("/incoming")
+	if err != nil || l != nil {
+		t.Fatalf("got %+v, %v; want the reply refused", l, err)
+	}
+	if s.stat.resyncs.Load() != 1 || s.stat.fallbacks.Load() != 1 || s.ctl.Buffered() != 0 || s.stat.verdict != statOn {
+		t.Errorf("resyncs %d fallbacks %d buffered %d verdict %d", s.stat.resyncs.Load(), s.stat.fallbacks.Load(), s.ctl.Buffered(), s.stat.verdict)
+	}
+}
+
+// Protocol surprises drop the session and turn STAT off for the host.
+func TestStatListingDesync(t *testing.T) {
+	cases := map[string]struct {
+		opt   DialOptions
+		reply func(string, string) string
+	}{
+		"REST refused": {reply: func(string, string) string {
+			return "213-Status follows:\r\n" + dotLine + "\r\n213 End of status\r\n501 REST: Resuming transfers not allowed in ASCII mode\r\n350 Restarting at 0.\r\n"
+		}},
+		"nonce not echoed": {reply: func(string, string) string {
+			return "213-Status follows:\r\n" + dotLine + "\r\n213 End of status\r\n350 Restart position accepted (0).\r\n350 Restart position accepted (0).\r\n"
+		}},
+		"bytes after the sentinels": {reply: func(d, n string) string { return vsftpdStat(dotLine)(d, n) + "226 surprise\r\n" }},
+		"no code":                   {reply: func(string, string) string { return "hello\r\n" }},
+		// A name that fakes the end and a sentinel reply (with a wrong
+		// nonce: it cannot know the right one) turns STAT off.
+		"faked sentinel": {reply: vsftpdStat(dotLine, "-rw-r--r--    1 0        0               0 Nov 22 05:31 inj",
+			"213 End of status", "350 Restart position accepted (123456789012345).", "x")},
+		"larger than the bound": {opt: DialOptions{MaxListingBytes: 200}, reply: func(d, n string) string {
+			return vsftpdStat(dotLine, fileLine, fileLine, fileLine, fileLine)(d, n)
+		}},
+		"silent server": {opt: DialOptions{IdleTimeout: 100 * time.Millisecond}, reply: func(string, string) string { return "" }},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, _ := statServer(t, c.opt, c.reply)
+			done := make(chan struct{})
+			var l *Listing
+			var err error
+			go func() { defer close(done); l, err = s.listSTAT("/x") }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("listSTAT hung")
+			}
+			if err == nil || l != nil {
+				t.Fatalf("got %+v, %v; want an error", l, err)
+			}
+			var ne net.Error
+			if !errors.Is(err, errStatDesync) && !(errors.As(err, &ne) && ne.Timeout()) {
+				t.Errorf("error %v is neither a desync nor a timeout", err)
+			}
+			if errors.Is(err, errStatDesync) && s.stat.verdict != statOff {
+				t.Errorf("STAT still on after %v", err)
+			}
+		})
+	}
+}
+
+// The per-host check turns STAT on only when it lists the same lines as
+// LIST -a over a data connection.
+func TestStatCheck(t *testing.T) {
+	data := func(raws ...string) *Listing {
+		l := &Listing{}
+		for _, r := range raws {
+			e, _, skip, err := ParseListLine(r, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !skip {
+				l.Entries = append(l.Entries, e)
+			}
+		}
+		return l
+	}
+	cases := []struct {
+		name    string
+		data    *Listing
+		reply   func(string, string) string
+		verdict int
+	}{
+		{"same", data(dotLine, fileLine), vsftpdStat(dotLine, fileLine), statOn},
+		{"STAT hides a name", data(dotLine, fileLine, "-rw-r--r--    1 0        0               4 Mar 04  2021 .rhosts"), vsftpdStat(dotLine, fileLine), statOff},
+		{"different columns", data(dotLine, fileLine), vsftpdStat(dotLine, strings.Replace(fileLine, "0        0", "ftp      ftp", 1)), statOff},
+		{"no answer (unreadable)", data(), vsftpdStat(), statUnknown},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := statServer(t, DialOptions{}, c.reply)
+			s.stat.verdict = statTesting
+			if err := s.checkSTAT("/pub", c.data); err != nil {
+				t.Fatal(err)
+			}
+			if s.stat.verdict != c.verdict {
+				t.Errorf("verdict %d, want %d (note %q)", s.stat.verdict, c.verdict, s.stat.note)
+			}
+		})
+	}
+}
