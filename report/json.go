@@ -32,29 +32,31 @@ type jsonDoc struct {
 	Started  string        `json:"started"`
 	Finished string        `json:"finished"`
 	Complete bool          `json:"complete"`
+	ScanID   int64         `json:"scan_id,omitempty"`
 	Hosts    []jsonHost    `json:"hosts"`
 	Entries  []jsonEntry   `json:"entries"`
 	Findings []jsonFinding `json:"findings"`
 }
 
 type jsonHost struct {
-	Target      string              `json:"target"`
-	Start       string              `json:"start"`
-	Banner      string              `json:"banner"`
-	Features    []string            `json:"features"`
-	Login       string              `json:"login"`
-	Complete    bool                `json:"complete"`
-	Incomplete  []string            `json:"incomplete,omitempty"`
-	LoginError  string              `json:"login_error,omitempty"`
-	Started     string              `json:"started"`
-	Finished    string              `json:"finished"`
-	Stats       scanner.Stats       `json:"stats"`
-	Errors      []scanner.PathError `json:"errors"`
-	Unreadable  []scanner.PathError `json:"unreadable"`
-	Notes       []scanner.PathError `json:"notes,omitempty"`
-	ListingMode string              `json:"listing,omitempty"`
-	StatListing *scanner.StatReport `json:"stat_listing,omitempty"`
-	Probes      []jsonProbe         `json:"probes,omitempty"`
+	Target      string                  `json:"target"`
+	Start       string                  `json:"start"`
+	Banner      string                  `json:"banner"`
+	Features    []string                `json:"features"`
+	Login       string                  `json:"login"`
+	Complete    bool                    `json:"complete"`
+	Incomplete  []string                `json:"incomplete,omitempty"`
+	LoginError  string                  `json:"login_error,omitempty"`
+	Started     string                  `json:"started"`
+	Finished    string                  `json:"finished"`
+	Stats       scanner.Stats           `json:"stats"`
+	Errors      []scanner.PathError     `json:"errors"`
+	Unreadable  []scanner.PathError     `json:"unreadable"`
+	Notes       []scanner.PathError     `json:"notes,omitempty"`
+	ListingMode string                  `json:"listing,omitempty"`
+	StatListing *scanner.StatReport     `json:"stat_listing,omitempty"`
+	Baseline    *scanner.BaselineReport `json:"baseline,omitempty"`
+	Probes      []jsonProbe             `json:"probes,omitempty"`
 }
 
 type jsonProbeStep struct {
@@ -132,6 +134,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		Started:  rfc3339(r.Started),
 		Finished: rfc3339(r.Finished),
 		Complete: r.Complete(),
+		ScanID:   r.SavedID,
 		Hosts:    []jsonHost{},
 		Entries:  []jsonEntry{},
 		Findings: []jsonFinding{},
@@ -162,6 +165,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		if h.Info.Login != "" {
 			jh.ListingMode = strings.ToLower(listingMode(h.Info))
 			jh.StatListing = h.Stat
+			jh.Baseline = h.Baseline
 		}
 		for _, p := range h.Probes {
 			jh.Probes = append(jh.Probes, jsonProbe{Dir: p.Dir, DirB64: b64(p.Dir), File: probeStepJSON(p.File), Mkdir: probeStepJSON(p.Mkdir), Readable: p.Readable, Skipped: p.Skipped})
@@ -174,13 +178,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 			doc.Entries = append(doc.Entries, entryJSON(h.Target.URL, &h.Entries[i]))
 		}
 	}
-	for _, f := range r.Findings {
-		ev := f.Evidence
-		if ev == nil {
-			ev = []string{}
-		}
-		doc.Findings = append(doc.Findings, jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity.String(), Evidence: ev})
-	}
+	doc.Findings = findingsJSON(r.Findings)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")

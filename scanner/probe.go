@@ -86,22 +86,31 @@ func looksWritable(e *Entry) bool {
 // active probe (when mode is not ProbeOff) and the download of small files
 // whose content is judged (etc/passwd). Its outcome goes into h.Probes and
 // h.Fetched; failures are recorded there, never dropped.
-func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode ProbeMode) {
+func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode ProbeMode, manifest string) {
 	if h.LoginError != "" {
 		return
 	}
-	var fetch []string
+	var fetch, manifests []string
 	for i := range h.Entries {
 		e := &h.Entries[i]
 		if e.Type == TypeFile && e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
 			fetch = append(fetch, e.Path)
 		}
+		if _, ok := ManifestKindOf(e.Name); ok && e.Type == TypeFile && manifest == "auto" {
+			manifests = append(manifests, e.Path)
+		}
+	}
+	if manifest != "" && manifest != "auto" {
+		manifests = append(manifests, manifest)
 	}
 	var dirs []string
 	if mode != ProbeOff {
 		dirs = probeCandidates(h, mode)
 	}
-	if len(fetch) == 0 && len(dirs) == 0 {
+	if manifest == "auto" && len(manifests) == 0 {
+		h.Notes = append(h.Notes, PathError{Path: h.Target.Start, Error: "--manifest auto: no published index (ls-lR, SHA256SUMS, MD5SUMS, ...) found"})
+	}
+	if len(fetch) == 0 && len(dirs) == 0 && len(manifests) == 0 {
 		return
 	}
 	s, _, err := connect(ctx)
@@ -111,6 +120,9 @@ func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode Probe
 		}
 		for _, f := range fetch {
 			h.Fetched = append(h.Fetched, FetchedFile{Path: f, Err: "no session: " + err.Error()})
+		}
+		for _, m := range manifests {
+			h.Errors = append(h.Errors, PathError{Path: m, Error: "manifest not fetched: no session: " + err.Error()})
 		}
 		return
 	}
@@ -131,6 +143,9 @@ func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode Probe
 			ff.Err = err.Error()
 		}
 		h.Fetched = append(h.Fetched, ff)
+	}
+	for _, m := range manifests {
+		fetchManifest(ctx, p, h, m)
 	}
 	names := existingNames(h, dirs)
 	for _, d := range dirs {
@@ -257,4 +272,41 @@ func probeDir(ctx context.Context, p Prober, h *HostResult, dir string, names ma
 		}
 	}
 	return res
+}
+
+// fetchManifest downloads and parses one published index. A manifest
+// that cannot be fetched or parsed is an error of the host (the
+// comparison it would have allowed did not happen), never silence.
+func fetchManifest(ctx context.Context, p Prober, h *HostResult, mpath string) {
+	dir, name := path.Split(mpath)
+	fail := func(err error) {
+		h.Errors = append(h.Errors, PathError{Path: mpath, Error: "manifest not used: " + err.Error()})
+		h.Incomplete = appendReason(h.Incomplete, "a manifest could not be used")
+		h.Complete = false
+	}
+	if _, err := p.ChangeDir(ctx, cmpOr(strings.TrimSuffix(dir, "/"), "/")); err != nil {
+		fail(err)
+		return
+	}
+	data, err := p.Fetch(ctx, name, MaxManifestBytes)
+	if err != nil {
+		fail(err)
+		return
+	}
+	m, err := ParseManifest(mpath, data)
+	if err != nil {
+		fail(err)
+		return
+	}
+	for _, pr := range m.Problems {
+		h.Notes = append(h.Notes, PathError{Path: mpath, Error: "manifest: " + pr})
+	}
+	h.Manifests = append(h.Manifests, m)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

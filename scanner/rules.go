@@ -39,6 +39,16 @@ const (
 	RuleUnreadableDir     = "unreadable-dir"
 	RuleSymlinkEscape     = "symlink-escape"
 	RuleProbeResidue      = "probe-residue"
+
+	// Against a baseline (an earlier complete scan; scan --baseline).
+	RuleNewSinceBaseline     = "new-since-baseline"
+	RuleChangedSinceBaseline = "changed-since-baseline"
+	RuleRemovedSinceBaseline = "removed-since-baseline"
+	RulePermissionChanged    = "permission-changed"
+
+	// Against the archive's own published index (scan --manifest).
+	RuleNotInManifest   = "not-in-manifest"
+	RuleMissingManifest = "missing-from-archive"
 )
 
 // Rules is the catalogue, in a stable order.
@@ -85,6 +95,24 @@ var Rules = []Rule{
 	{RuleProbeResidue, SevHigh,
 		"A canary of the active probe (ftpaudit-canary-...) is still on the server: this run could not remove it, or an earlier run left it.",
 		"Delete it as a user allowed to; a server that accepts anonymous uploads but refuses their deletion keeps everything uploaded."},
+	{RuleNewSinceBaseline, SevHigh,
+		"An entry that was not there in the baseline scan (the last scan known to be good): an upload, unless you put it there. Low inside a declared drop box, where new files are expected.",
+		"If you did not add it, look at it, delete it, and find out how it got there; if you did, save a new baseline (scan --save)."},
+	{RuleChangedSinceBaseline, SevHigh,
+		"An entry whose size, time, type, owner or MLSD unique id differs from the baseline: a replaced file is how trojaned archives are made. Medium for directories and symlinks.",
+		"Compare the file with your master copy (checksums); restore it if it differs, then save a new baseline."},
+	{RuleRemovedSinceBaseline, SevMedium,
+		"An entry of the baseline that is gone: removed by you, or by someone who could delete it.",
+		"Check that the removal was intended; restore it from the master copy if not."},
+	{RulePermissionChanged, SevMedium,
+		"An entry whose mode or MLSD perm differs from the baseline. Critical when a directory became writable by anonymous users.",
+		"Restore the baseline permissions unless the change was intended."},
+	{RuleNotInManifest, SevHigh,
+		"An entry below a published index (ls-lR, SHA256SUMS, MD5SUMS) that the index does not list: not put there by whoever built the index. This finds uploads on the very first scan, without a baseline. Low inside a declared drop box.",
+		"Look at it; delete it if it is not yours, or rebuild the index if it is."},
+	{RuleMissingManifest, SevMedium,
+		"An entry the archive's published index lists but the archive no longer has: removed, renamed, or hidden from anonymous users.",
+		"Restore it, or rebuild the index so that it tells the truth."},
 }
 
 // RuleByID returns the rule with the given ID.

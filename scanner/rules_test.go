@@ -907,7 +907,7 @@ func TestRuleCatalogue(t *testing.T) {
 	if _, ok := RuleByID("nope"); ok {
 		t.Error("RuleByID(nope) found")
 	}
-	if len(Rules) != 14 {
+	if len(Rules) != 20 {
 		t.Errorf("%d rules", len(Rules))
 	}
 }

@@ -13,6 +13,8 @@ type Result struct {
 	Hosts    []*HostResult
 	// Findings are sorted by severity, host and path.
 	Findings []Finding
+	// SavedID is the scan's id in the history database, once saved.
+	SavedID int64
 }
 
 // Complete reports whether every host was scanned completely.
@@ -37,6 +39,10 @@ type Options struct {
 	Probe ProbeMode
 	// Policy judges the results; nil means DefaultPolicy.
 	Policy *Policy
+	// Manifest compares the tree with the archive's published index:
+	// "auto" (every ls-lR, SHA256SUMS, MD5SUMS... found), an archive path,
+	// or "" (off).
+	Manifest string
 }
 
 // Scan walks every target, several hosts in parallel, and returns the
@@ -71,7 +77,7 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 				r := st.report()
 				h.Stat = &r
 			}
-			AfterWalk(ctx, h, connect, opt.Probe)
+			AfterWalk(ctx, h, connect, opt.Probe, opt.Manifest)
 			res.Hosts[i] = h
 		}()
 	}
@@ -82,6 +88,9 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 	}
 	for _, h := range res.Hosts {
 		res.Findings = append(res.Findings, Judge(h, pol)...)
+		if len(h.Manifests) > 0 {
+			res.Findings = append(res.Findings, ManifestFindings(h, h.Manifests, pol)...)
+		}
 	}
 	SortFindings(res.Findings)
 	res.Finished = time.Now()

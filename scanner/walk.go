@@ -144,6 +144,11 @@ type HostResult struct {
 	// Stat says how listing over the control connection went; nil when
 	// it was off (--no-stat, FTPS, or a test connector).
 	Stat *StatReport
+	// Baseline is the comparison with an earlier scan (scan --baseline);
+	// nil when none was asked for.
+	Baseline *BaselineReport
+	// Manifests are the published indexes compared with (scan --manifest).
+	Manifests []*Manifest
 }
 
 // dirJob is one directory waiting to be listed.

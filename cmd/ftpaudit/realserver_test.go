@@ -568,3 +568,128 @@ func normalise(t *testing.T, doc map[string]any) string {
 	}
 	return string(b)
 }
+
+// TestRealServersBaseline is issue 4's acceptance test: scan and save,
+// plant new files, replace one, make one directory world-writable; the
+// next scan with --baseline last reports exactly those changes.
+func TestRealServersBaseline(t *testing.T) {
+	for _, srv := range realServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "history.db")
+			args := []string{"--format", "json", "--quiet", "--db", db, srv.url + "/"}
+			first, code, stderr := rawScan(t, append([]string{"scan", "--save"}, args...)...)
+			if code != exitFindings || first["scan_id"] == nil {
+				t.Fatalf("first scan: exit %d, scan_id %v; stderr %s", code, first["scan_id"], stderr)
+			}
+			// Plant, replace, chmod; undo it all afterwards.
+			planted := []string{"pub/new-upload.zip", "pub/mirror/0day.rar"}
+			replaced := filepath.Join(srv.dir, "pub/README")
+			opened := filepath.Join(srv.dir, "pub/images")
+			orig, err := os.ReadFile(replaced)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(replaced)
+			if err != nil {
+				t.Fatal(err)
+			}
+			di, err := os.Stat(opened)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				for _, p := range planted {
+					_ = os.Remove(filepath.Join(srv.dir, p))
+				}
+				_ = os.WriteFile(replaced, orig, fi.Mode().Perm())
+				_ = os.Chtimes(replaced, fi.ModTime(), fi.ModTime())
+				_ = os.Chmod(opened, di.Mode().Perm())
+			})
+			for _, p := range planted {
+				if err := os.WriteFile(filepath.Join(srv.dir, p), []byte("planted"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(replaced, append(orig, "trojaned\n"...), fi.Mode().Perm()); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(opened, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			second, _, stderr := rawScan(t, append([]string{"scan", "--save", "--baseline", "last"}, args...)...)
+			var got []string
+			for _, f := range second["findings"].([]any) {
+				fm := f.(map[string]any)
+				switch fm["rule"] {
+				case "new-since-baseline", "changed-since-baseline", "removed-since-baseline", "permission-changed":
+					got = append(got, fmt.Sprintf("%s %s %s", fm["severity"], fm["rule"], fm["path"]))
+				}
+			}
+			slices.Sort(got)
+			want := []string{
+				"critical permission-changed /pub/images",
+				"high changed-since-baseline /pub/README",
+				"high new-since-baseline /pub/mirror/0day.rar",
+				"high new-since-baseline /pub/new-upload.zip",
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("baseline findings\n got %q\nwant %q\nstderr %s", got, want, stderr)
+			}
+			base, _ := second["hosts"].([]any)[0].(map[string]any)["baseline"].(map[string]any)
+			if base == nil || base["scan_id"] != first["scan_id"] || base["added"] != 2.0 || base["removed"] != 0.0 || base["changed"] != 2.0 || base["not_compared"] != 0.0 {
+				t.Errorf("baseline report %v (first scan %v)", base, first["scan_id"])
+			}
+		})
+	}
+}
+
+// TestRealServersVerify: verify exits 1 while a finding of the earlier
+// scan remains and 0 once every one is gone.
+func TestRealServersVerify(t *testing.T) {
+	for _, srv := range realServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			top := filepath.Join(srv.dir, fmt.Sprintf("zz-verify-%d", time.Now().UnixNano()))
+			t.Cleanup(func() { _ = os.RemoveAll(top) })
+			if err := os.MkdirAll(top, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			bad := []string{"world-writable.iso", "crack-keygen.exe"}
+			for _, n := range bad {
+				if err := os.WriteFile(filepath.Join(top, n), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Chmod(filepath.Join(top, bad[0]), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			db := filepath.Join(t.TempDir(), "history.db")
+			url := srv.url + "/" + filepath.Base(top)
+			doc, code, stderr := rawScan(t, "scan", "--save", "--format", "json", "--quiet", "--db", db, url)
+			if code != exitFindings {
+				t.Fatalf("scan: exit %d; stderr %s", code, stderr)
+			}
+			id := fmt.Sprint(doc["scan_id"])
+			count := func(v map[string]any) (gone, still, new float64) {
+				return v["gone"].(float64), v["still_there"].(float64), v["new"].(float64)
+			}
+			v, code, stderr := rawScan(t, "verify", "--format", "json", "--quiet", "--db", db, id)
+			if g, s, n := count(v); code != exitFindings || g != 0 || s < 2 || n != 0 {
+				t.Errorf("before cleanup: exit %d, gone %v still %v new %v; stderr %s", code, g, s, n, stderr)
+			}
+			if err := os.Remove(filepath.Join(top, bad[1])); err != nil { // half the cleanup
+				t.Fatal(err)
+			}
+			v, code, _ = rawScan(t, "verify", "--format", "json", "--quiet", "--db", db, id)
+			if g, s, _ := count(v); code != exitFindings || g < 1 || s < 1 {
+				t.Errorf("half cleaned: exit %d, gone %v still %v", code, g, s)
+			}
+			if err := os.Remove(filepath.Join(top, bad[0])); err != nil {
+				t.Fatal(err)
+			}
+			v, code, stderr = rawScan(t, "verify", "--format", "json", "--quiet", "--db", db, id)
+			if g, _, n := count(v); code != exitClean || g < 2 || n != 0 {
+				t.Errorf("after cleanup: exit %d, gone %v new %v: %v; stderr %s", code, g, n, v["items"], stderr)
+			}
+		})
+	}
+}

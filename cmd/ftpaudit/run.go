@@ -25,12 +25,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		o = runScan(ctx, args[1:], stdout, stderr)
 	case "demo":
 		o = runDemo(ctx, args[1:], stdout, stderr)
+	case "history":
+		o = runHistory(ctx, args[1:], stdout, stderr)
+	case "diff":
+		o = runDiff(ctx, args[1:], stdout, stderr)
+	case "verify":
+		o = runVerify(ctx, args[1:], stdout, stderr)
+	case "prune":
+		o = runPrune(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "ftpaudit", version)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, topUsage)
 	default:
-		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, version or help)", args[0])}
+		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, history, diff, verify, prune, version or help)", args[0])}
 	}
 	if o.err != nil && !errors.Is(o.err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "ftpaudit: error: %v\n", o.err)
@@ -46,6 +54,12 @@ const topUsage = `ftpaudit audits anonymous FTP archives for writable directorie
 Usage:
   ftpaudit scan [flags] TARGET...   walk and audit FTP hosts (ftp://[user@]host[:port][/path], ftps://...)
   ftpaudit demo [flags]             serve a built-in sample archive on 127.0.0.1 and scan it
+  ftpaudit scan --save --baseline last TARGET...
+                                    also record the scan and compare it with the last good one
+  ftpaudit history                  list saved scans
+  ftpaudit diff A B                 compare two saved scans
+  ftpaudit verify SCAN-ID           after a cleanup: rescan, and say which findings are gone
+  ftpaudit prune --keep N           delete old saved scans
   ftpaudit version
 
 Run 'ftpaudit scan -h' for the flags. Exit codes: 0 clean, 1 findings, 2 usage error,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ftpaudit/ftpaudit/report"
@@ -33,6 +34,7 @@ type scanFlags struct {
 	policy         string
 	failOn         string
 	verbose        bool
+	manifest       string
 }
 
 // probeFlag is --probe (candidates) or --probe=all.
@@ -81,6 +83,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&f.noMLSD, "no-mlsd", false, "use LIST -a even where the server offers MLSD")
 	fs.BoolVar(&f.noStat, "no-stat", false, "list every directory over a data connection, never with STAT over the control connection")
+	fs.StringVar(&f.manifest, "manifest", "", "compare with the archive's published index: auto (every ls-lR[.gz], SHA256SUMS, MD5SUMS... in the tree) or its path in the archive (/pub/ls-lR.gz)")
 	fs.BoolVar(&f.insecure, "insecure", false, "ftps: do not verify the server certificate (shown in the report)")
 }
 
@@ -99,6 +102,9 @@ func (f *scanFlags) check() error {
 	case "auto", "table", "summary", "json", "csv":
 	default:
 		return usageError{fmt.Errorf("--format %q: want table, summary, json, csv or auto", f.format)}
+	}
+	if f.manifest != "" && f.manifest != "auto" && !strings.HasPrefix(f.manifest, "/") {
+		return usageError{fmt.Errorf("--manifest %q: want auto or an absolute path in the archive (/pub/ls-lR.gz)", f.manifest)}
 	}
 	if _, ok := scanner.ParseSeverity(f.failOn); !ok {
 		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high or critical", f.failOn)}
@@ -127,8 +133,10 @@ Flags:
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outcome {
 	var f scanFlags
+	var hf historyFlags
 	fs := newFlagSet("scan", stderr, scanUsage)
 	f.register(fs)
+	hf.register(fs)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -150,38 +158,66 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 		}
 		targets = append(targets, t)
 	}
-	passwords := map[string]string{}
-	for _, t := range targets {
-		if t.User == "anonymous" || t.User == "ftp" {
-			continue
-		}
-		p, err := lookupPassword(t)
-		if err != nil {
-			return outcome{err: usageError{err}}
-		}
-		passwords[t.URL] = p
+	passwords, err := passwordsFor(targets)
+	if err != nil {
+		return outcome{err: err}
 	}
-	return scanAndReport(ctx, targets, passwords, &f, stdout, stderr)
+	hook, err := hf.prepare(ctx, stderr, &f, args)
+	if err != nil {
+		return outcome{err: err}
+	}
+	defer hook.close()
+	return scanAndReport(ctx, targets, passwords, &f, stdout, stderr, hook.after)
 }
 
 // scanAndReport runs the scan and writes its report; demo shares it.
-func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[string]string, f *scanFlags, stdout, stderr io.Writer) outcome {
+// after, when set, runs between the two (history: baseline and save).
+func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[string]string, f *scanFlags, stdout, stderr io.Writer, after ...func(context.Context, *scanner.Result, *scanner.Policy) error) outcome {
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("--timeout %s reached", f.timeout))
 		defer cancel()
 	}
-	var pol *scanner.Policy
-	if f.policy != "" {
-		var err error
-		if pol, err = scanner.LoadPolicy(f.policy); err != nil {
-			return outcome{err: usageError{err}}
+	pol, err := f.loadPolicy()
+	if err != nil {
+		return outcome{err: err}
+	}
+	res := runScanCore(ctx, targets, passwords, f, pol, stderr)
+	var afterErr error
+	for _, a := range after {
+		if err := a(ctx, res, pol); err != nil && afterErr == nil {
+			afterErr = err
 		}
 	}
+	o := f.outcome(ctx, res)
+	o.err = writeOutput(f.output, stdout, func(w io.Writer) error { return f.reporter(stdout).Report(w, res) })
+	if f.output != "" && o.err == nil && !f.quiet && isTerminal(stderr) {
+		fmt.Fprintf(stderr, "ftpaudit: results written to %s\n", f.output)
+	}
+	if o.err == nil {
+		o.err = afterErr
+	}
+	return o
+}
+
+func (f *scanFlags) loadPolicy() (*scanner.Policy, error) {
+	if f.policy == "" {
+		return nil, nil
+	}
+	pol, err := scanner.LoadPolicy(f.policy)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return pol, nil
+}
+
+// runScanCore scans targets with the options f names.
+func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[string]string, f *scanFlags, pol *scanner.Policy, stderr io.Writer) *scanner.Result {
 	prog := newProgress(stderr, f.quiet)
 	opt := scanner.Options{
-		Probe:  f.probe.mode,
-		Policy: pol,
+		Probe:    f.probe.mode,
+		Policy:   pol,
+		Manifest: f.manifest,
 		Dial: scanner.DialOptions{
 			ConnectTimeout: f.connectTimeout,
 			IdleTimeout:    f.idleTimeout,
@@ -209,7 +245,11 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 	}
 	res := scanner.Scan(ctx, targets, opt)
 	prog.Finish()
+	return res
+}
 
+// reporter returns the Reporter for --format.
+func (f *scanFlags) reporter(stdout io.Writer) report.Reporter {
 	format := f.format
 	if format == "auto" {
 		format = "json"
@@ -217,17 +257,19 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 			format = "table"
 		}
 	}
-	var rep report.Reporter
 	switch format {
 	case "table":
-		rep = &report.Table{Verbose: f.verbose}
+		return &report.Table{Verbose: f.verbose}
 	case "summary":
-		rep = &report.Summary{}
+		return &report.Summary{}
 	case "csv":
-		rep = &report.CSV{}
-	default:
-		rep = &report.JSON{Inventory: f.inventory}
+		return &report.CSV{}
 	}
+	return &report.JSON{Inventory: f.inventory}
+}
+
+// outcome judges a finished scan for the exit code.
+func (f *scanFlags) outcome(ctx context.Context, res *scanner.Result) outcome {
 	failOn, _ := scanner.ParseSeverity(f.failOn)
 	o := outcome{
 		interrupted: errors.Is(ctx.Err(), context.Canceled),
@@ -238,11 +280,23 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 			o.findings = true
 		}
 	}
-	o.err = writeOutput(f.output, stdout, func(w io.Writer) error { return rep.Report(w, res) })
-	if f.output != "" && o.err == nil && !f.quiet && isTerminal(stderr) {
-		fmt.Fprintf(stderr, "ftpaudit: results written to %s\n", f.output)
-	}
 	return o
+}
+
+// passwordsFor looks up the password of every target with a named user.
+func passwordsFor(targets []scanner.Target) (map[string]string, error) {
+	passwords := map[string]string{}
+	for _, t := range targets {
+		if t.User == "anonymous" || t.User == "ftp" {
+			continue
+		}
+		p, err := lookupPassword(t)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		passwords[t.URL] = p
+	}
+	return passwords, nil
 }
 
 // lookupPassword finds the password for a named user: FTPAUDIT_PASSWORD,

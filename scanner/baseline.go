@@ -1,0 +1,413 @@
+package scanner
+
+import (
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Comparing a scan with a baseline: an earlier complete scan of the same
+// host and start directory, the last one known to be good.
+
+// ChangeKind says how an entry differs from the baseline.
+type ChangeKind string
+
+// Change kinds.
+const (
+	Added   ChangeKind = "added"
+	Removed ChangeKind = "removed"
+	Changed ChangeKind = "changed"
+)
+
+// Change is one entry that differs between two scans.
+type Change struct {
+	Kind ChangeKind
+	Path string
+	// Old is the baseline's entry (nil when Added), New the current one
+	// (nil when Removed).
+	Old, New *Entry
+	// Fields names what changed (Changed only): "type", "size",
+	// "modified", "owner", "group", "unique", "target", "mode", "perm".
+	Fields []string
+}
+
+// PermissionOnly reports whether only mode and perm changed.
+func (c *Change) PermissionOnly() bool {
+	for _, f := range c.Fields {
+		if f != "mode" && f != "perm" {
+			return false
+		}
+	}
+	return len(c.Fields) > 0
+}
+
+// SeqOf yields the entries of a slice sorted by Path (as HostResult.Entries
+// are) for DiffEntries.
+func SeqOf(es []Entry) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		for i := range es {
+			if !yield(es[i], nil) {
+				return
+			}
+		}
+	}
+}
+
+// DiffEntries compares two streams of entries, each in ascending byte
+// order of Path, and calls emit for every entry added, removed or changed.
+// Memory stays bounded: one entry of each side at a time. An error from
+// either stream or from emit stops the comparison and is returned; a
+// stream out of order is an error, never a wrong answer.
+func DiffEntries(old, cur iter.Seq2[Entry, error], emit func(Change) error) error {
+	nextOld, stopOld := iter.Pull2(old)
+	defer stopOld()
+	nextCur, stopCur := iter.Pull2(cur)
+	defer stopCur()
+	var lastOld, lastCur string
+	pull := func(next func() (Entry, error, bool), last *string, side string) (*Entry, error) {
+		e, err, ok := next()
+		if !ok {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if *last != "" && e.Path <= *last {
+			return nil, fmt.Errorf("%s entries out of order: %q after %q", side, e.Path, *last)
+		}
+		*last = e.Path
+		return &e, nil
+	}
+	o, err := pull(nextOld, &lastOld, "baseline")
+	if err != nil {
+		return err
+	}
+	c, err := pull(nextCur, &lastCur, "current")
+	if err != nil {
+		return err
+	}
+	for o != nil || c != nil {
+		switch {
+		case c == nil || (o != nil && o.Path < c.Path):
+			if err := emit(Change{Kind: Removed, Path: o.Path, Old: o}); err != nil {
+				return err
+			}
+			if o, err = pull(nextOld, &lastOld, "baseline"); err != nil {
+				return err
+			}
+		case o == nil || c.Path < o.Path:
+			if err := emit(Change{Kind: Added, Path: c.Path, New: c}); err != nil {
+				return err
+			}
+			if c, err = pull(nextCur, &lastCur, "current"); err != nil {
+				return err
+			}
+		default:
+			if fields := changedFields(o, c); len(fields) > 0 {
+				if err := emit(Change{Kind: Changed, Path: c.Path, Old: o, New: c, Fields: fields}); err != nil {
+					return err
+				}
+			}
+			if o, err = pull(nextOld, &lastOld, "baseline"); err != nil {
+				return err
+			}
+			if c, err = pull(nextCur, &lastCur, "current"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// changedFields compares what a listing says about one path. A
+// directory's size and time are left out: they change whenever an entry
+// is added or removed inside it, which is reported for that entry.
+func changedFields(o, c *Entry) []string {
+	var f []string
+	if o.Type != c.Type {
+		f = append(f, "type")
+	}
+	if o.Type != TypeDir || c.Type != TypeDir {
+		if o.Size >= 0 && c.Size >= 0 && o.Size != c.Size {
+			f = append(f, "size")
+		}
+		if !sameTime(o.Modified, c.Modified) {
+			f = append(f, "modified")
+		}
+	}
+	if o.Owner != "" && c.Owner != "" && o.Owner != c.Owner {
+		f = append(f, "owner")
+	}
+	if o.Group != "" && c.Group != "" && o.Group != c.Group {
+		f = append(f, "group")
+	}
+	if o.Unique != "" && c.Unique != "" && o.Unique != c.Unique {
+		f = append(f, "unique")
+	}
+	if o.Target != c.Target && o.Type == TypeLink && c.Type == TypeLink {
+		f = append(f, "target")
+	}
+	if o.Mode != "" && c.Mode != "" && o.Mode != c.Mode {
+		f = append(f, "mode")
+	}
+	if o.Perm != "" && c.Perm != "" && o.Perm != c.Perm {
+		f = append(f, "perm")
+	}
+	return f
+}
+
+// sameTime compares listing times at the precision both carry. "ls -l"
+// shows the time of day only for recent files and the year for older
+// ones, so the same file listed six months apart shows "May 20 10:00"
+// and then "May 20 2026": a date at midnight matches any time that day.
+func sameTime(a, b time.Time) bool {
+	if a.IsZero() || b.IsZero() {
+		return true // unknown on one side: not evidence of a change
+	}
+	if a.Equal(b) {
+		return true
+	}
+	midnight := func(t time.Time) bool {
+		return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+	}
+	ya, ma, da := a.Date()
+	yb, mb, db := b.Date()
+	if ya == yb && ma == mb && da == db && (midnight(a) || midnight(b)) {
+		return true
+	}
+	// Minute precision (LIST) against second precision (MLSD).
+	return a.Truncate(time.Minute).Equal(b.Truncate(time.Minute)) && (a.Second() == 0 || b.Second() == 0)
+}
+
+// Baseline identifies the scan compared against.
+type Baseline struct {
+	ScanID  int64
+	Started time.Time
+}
+
+// BaselineReport is a host's comparison with its baseline.
+type BaselineReport struct {
+	ScanID  int64     `json:"scan_id"`
+	Started time.Time `json:"started"`
+	Added   int       `json:"added"`
+	Removed int       `json:"removed"`
+	Changed int       `json:"changed"`
+	// NotCompared counts baseline entries below directories this scan
+	// could not list (unreadable now, failed, or never reached): whether
+	// they are still there is unknown, so they are not reported removed.
+	NotCompared int `json:"not_compared"`
+	// NotComparedDirs names those directories (at most 100).
+	NotComparedDirs []string `json:"not_compared_dirs,omitempty"`
+	// Note says why there was nothing to compare with, when ScanID is 0.
+	Note string `json:"note,omitempty"`
+}
+
+// BaselineJudge turns the changes of one host into findings.
+type BaselineJudge struct {
+	h      *HostResult
+	hp     *hostPolicy
+	base   Baseline
+	report BaselineReport
+	out    []Finding
+	// blind holds the directories whose content this scan did not see.
+	blind []string
+	// dirs holds the current scan's directories seen so far (see Tap).
+	dirs map[string]bool
+}
+
+// NewBaselineJudge prepares the comparison of h with a baseline.
+func NewBaselineJudge(h *HostResult, base Baseline, p *Policy) *BaselineJudge {
+	if p == nil {
+		p = DefaultPolicy()
+	}
+	j := &BaselineJudge{h: h, hp: p.forHost(h.Target.URL), base: base, dirs: map[string]bool{h.Target.Start: true}}
+	j.report.ScanID, j.report.Started = base.ScanID, base.Started
+	for _, u := range h.Unreadable {
+		j.blind = append(j.blind, u.Path)
+	}
+	for _, e := range h.Errors {
+		// Failed listings, directories never reached, names that could
+		// not be sent; unparsed lines are errors of a listed directory
+		// but a line that could not be read may be the entry in
+		// question, so that directory counts as unseen too.
+		j.blind = append(j.blind, e.Path)
+	}
+	slices.Sort(j.blind)
+	j.blind = slices.Compact(j.blind)
+	return j
+}
+
+// Tap passes the current scan's entries through to DiffEntries and notes
+// its directories on the way (a parent sorts before its children, so it
+// is noted before any removal below it is judged). Use it on the current
+// side: judging a removal needs to know whether the parent still exists.
+func (j *BaselineJudge) Tap(cur iter.Seq2[Entry, error]) iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		for e, err := range cur {
+			if err == nil && e.Type == TypeDir {
+				j.dirs[e.Path] = true
+			}
+			if !yield(e, err) {
+				return
+			}
+		}
+	}
+}
+
+// unseen returns the directory whose content this scan did not see that
+// holds p, or "".
+func (j *BaselineJudge) unseen(p string) string {
+	for q := parentPath(p); ; q = parentPath(q) {
+		if _, ok := slices.BinarySearch(j.blind, q); ok {
+			return q
+		}
+		if !j.dirs[q] && q != j.h.Target.Start {
+			// The parent is gone (or not a directory any more): the
+			// entry is removed with it, and knowably so only if the
+			// parent's own parent was seen; keep climbing.
+			if q == "/" || q == "" {
+				return ""
+			}
+			continue
+		}
+		return ""
+	}
+}
+
+func parentPath(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+// Add judges one change.
+func (j *BaselineJudge) Add(c Change) {
+	if matchAtOrBelow(j.hp.ignore, c.Path) != nil {
+		return
+	}
+	since := fmt.Sprintf("baseline: scan %d of %s", j.base.ScanID, j.base.Started.UTC().Format(time.RFC3339))
+	switch c.Kind {
+	case Added:
+		j.report.Added++
+		sev := SevHigh
+		ev := []string{"not in the " + since, "now: " + describeEntry(c.New)}
+		if box := matchAtOrBelow(j.hp.dropBoxes, c.Path); box != nil {
+			sev = SevLow
+			ev = append(ev, "inside the declared drop box "+box.String())
+		}
+		j.add(c.Path, RuleNewSinceBaseline, sev, ev, c.New)
+	case Removed:
+		if d := j.unseen(c.Path); d != "" {
+			j.report.NotCompared++
+			if len(j.report.NotComparedDirs) < 100 && !slices.Contains(j.report.NotComparedDirs, d) {
+				j.report.NotComparedDirs = append(j.report.NotComparedDirs, d)
+			}
+			return
+		}
+		j.report.Removed++
+		j.add(c.Path, RuleRemovedSinceBaseline, SevMedium, []string{"in the " + since + ", gone now", "was: " + describeEntry(c.Old)}, c.Old)
+	case Changed:
+		j.report.Changed++
+		var perm, other []string
+		for _, f := range c.Fields {
+			ev := fmt.Sprintf("%s: %s → %s", f, fieldValue(c.Old, f), fieldValue(c.New, f))
+			if f == "mode" || f == "perm" {
+				perm = append(perm, ev)
+			} else {
+				other = append(other, ev)
+			}
+		}
+		if len(other) > 0 {
+			sev := SevHigh
+			if c.New.Type != TypeFile && c.Old.Type != TypeFile {
+				sev = SevMedium
+			}
+			j.add(c.Path, RuleChangedSinceBaseline, sev, append(other, "compared with the "+since), c.New)
+		}
+		if len(perm) > 0 {
+			sev := SevMedium
+			if c.New.Type == TypeDir && anonWritableAttrs(c.New) && !anonWritableAttrs(c.Old) {
+				sev = SevCritical
+				perm = append(perm, "the directory became writable by anonymous users")
+			}
+			j.add(c.Path, RulePermissionChanged, sev, append(perm, "compared with the "+since), c.New)
+		}
+	}
+}
+
+// anonWritableAttrs reports whether an entry's own attributes let
+// anonymous users write: others' write bit, or MLSD perm c, m or p.
+func anonWritableAttrs(e *Entry) bool {
+	return modeHas(e.Mode, 8, 'w') || permGrants(e.Perm, "cmp") != ""
+}
+
+func (j *BaselineJudge) add(path, rule string, sev Severity, ev []string, e *Entry) {
+	pol := j.hp.pol
+	if pol.Off[rule] {
+		return
+	}
+	if s, ok := pol.Severity[rule]; ok {
+		sev = s
+	}
+	r, _ := RuleByID(rule)
+	f := Finding{Host: j.h.Target.URL, Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: -1, Action: r.Action}
+	if e != nil {
+		f.Size, f.Modified = e.Size, e.Modified
+	}
+	j.out = append(j.out, f)
+}
+
+// Finish returns the findings and the report.
+func (j *BaselineJudge) Finish() ([]Finding, BaselineReport) {
+	SortFindings(j.out)
+	return j.out, j.report
+}
+
+func describeEntry(e *Entry) string {
+	var b strings.Builder
+	b.WriteString(string(e.Type))
+	if e.Size >= 0 && e.Type != TypeDir {
+		fmt.Fprintf(&b, ", %d bytes", e.Size)
+	}
+	if !e.Modified.IsZero() {
+		b.WriteString(", modified " + e.Modified.UTC().Format(time.RFC3339))
+	}
+	if e.Mode != "" {
+		b.WriteString(", mode " + disp(e.Mode))
+	}
+	if e.Owner != "" {
+		b.WriteString(", owner " + disp(e.Owner))
+	}
+	return b.String()
+}
+
+func fieldValue(e *Entry, f string) string {
+	switch f {
+	case "type":
+		return string(e.Type)
+	case "size":
+		return fmt.Sprint(e.Size)
+	case "modified":
+		if e.Modified.IsZero() {
+			return "unknown"
+		}
+		return e.Modified.UTC().Format(time.RFC3339)
+	case "owner":
+		return disp(e.Owner)
+	case "group":
+		return disp(e.Group)
+	case "unique":
+		return disp(e.Unique)
+	case "target":
+		return disp(e.Target)
+	case "mode":
+		return disp(e.Mode)
+	case "perm":
+		return disp(e.Perm)
+	}
+	return "?"
+}

@@ -1,0 +1,231 @@
+package history
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+)
+
+// The byte-exact encodings of schema.go: string lists and MLSD facts as
+// a uvarint count followed by uvarint-length-prefixed strings; times as
+// integers.
+
+var errCodec = errors.New("malformed encoded value")
+
+// encodeList encodes a string list; nil stays nil (NULL).
+func encodeList(l []string) []byte {
+	if l == nil {
+		return nil
+	}
+	n := binary.MaxVarintLen64
+	for _, s := range l {
+		n += binary.MaxVarintLen64 + len(s)
+	}
+	b := make([]byte, 0, n)
+	b = binary.AppendUvarint(b, uint64(len(l)))
+	for _, s := range l {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// decodeList reverses encodeList.
+func decodeList(b []byte) ([]string, error) {
+	if b == nil {
+		return nil, nil
+	}
+	d := decoder{b: b}
+	n := d.count()
+	l := make([]string, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		l = append(l, d.str())
+	}
+	if err := d.done(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// appendFacts appends MLSD facts to b as a list of keys and values, keys
+// sorted.
+func appendFacts(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(2*len(m)))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendUvarint(b, uint64(len(m[k])))
+		b = append(b, m[k]...)
+	}
+	return b
+}
+
+// decodeFacts reverses encodeFacts.
+func decodeFacts(b []byte) (map[string]string, error) {
+	if b == nil {
+		return nil, nil
+	}
+	l, err := decodeList(b)
+	if err != nil {
+		return nil, err
+	}
+	if len(l)%2 != 0 {
+		return nil, fmt.Errorf("facts: %w (odd count)", errCodec)
+	}
+	m := make(map[string]string, len(l)/2)
+	for i := 0; i < len(l); i += 2 {
+		m[l[i]] = l[i+1]
+	}
+	return m, nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errCodec
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a list length, bounded by the bytes left (each element
+// takes at least one byte), so that a damaged value cannot make it
+// allocate without bound.
+func (d *decoder) count() int {
+	v := d.uvarint()
+	if v > uint64(len(d.b)) {
+		d.err = errCodec
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) str() string {
+	v := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if v > uint64(len(d.b)) {
+		d.err = errCodec
+		return ""
+	}
+	s := string(d.b[:v])
+	d.b = d.b[v:]
+	return s
+}
+
+func (d *decoder) done() error {
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errCodec
+	}
+	return d.err
+}
+
+// encodeGob encodes v with encoding/gob; a nil pointer or an empty slice
+// is stored as NULL.
+func encodeGob[T any](v T, empty bool) ([]byte, error) {
+	if empty {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeGob decodes b into *v; NULL leaves v as it is.
+func decodeGob[T any](b []byte, v *T) error {
+	if b == nil {
+		return nil
+	}
+	return gob.NewDecoder(bytes.NewReader(b)).Decode(v)
+}
+
+// Unix nanoseconds represent times from 1678 to 2262.
+var (
+	minNanoTime = time.Unix(0, math.MinInt64)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
+
+// nanoValue stores a scan or host time: NULL when zero, Unix ns
+// otherwise.
+func nanoValue(t time.Time) (any, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	if t.Before(minNanoTime) || t.After(maxNanoTime) {
+		return nil, fmt.Errorf("time %s out of range", t.Format(time.RFC3339))
+	}
+	return t.UnixNano(), nil
+}
+
+// nanoTime reverses nanoValue.
+func nanoTime(v any) (time.Time, error) {
+	switch x := v.(type) {
+	case nil:
+		return time.Time{}, nil
+	case int64:
+		return time.Unix(0, x).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("time: %w (%T)", errCodec, v)
+}
+
+// secTime rebuilds an entry or finding time from its two columns.
+func secTime(sec, nsec any) (time.Time, error) {
+	s, ok := sec.(int64)
+	if !ok {
+		if sec == nil {
+			return time.Time{}, nil
+		}
+		return time.Time{}, fmt.Errorf("time: %w (%T)", errCodec, sec)
+	}
+	var ns int64
+	switch x := nsec.(type) {
+	case nil:
+	case int64:
+		ns = x
+	default:
+		return time.Time{}, fmt.Errorf("time: %w (%T)", errCodec, nsec)
+	}
+	return time.Unix(s, ns).UTC(), nil
+}
+
+// secValues splits a time into its two columns.
+func secValues(t time.Time) (sec, nsec any) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	if ns := t.Nanosecond(); ns != 0 {
+		nsec = int64(ns)
+	}
+	return t.Unix(), nsec
+}
+
+// text returns a nullable TEXT or BLOB column as a string.
+func text(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return x, nil
+	case []byte:
+		return string(x), nil
+	}
+	return "", fmt.Errorf("text: %w (%T)", errCodec, v)
+}

@@ -1,0 +1,340 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ftpaudit/ftpaudit/scanner"
+)
+
+// Writing and reading the entries table, the bulk of the database.
+
+// Entry rows are inserted with one prepared statement per row that binds
+// a single BLOB holding all of the row's values, cut into columns with
+// substr() (and cast back to TEXT or INTEGER). Binding seventeen values
+// per row cost more than SQLite's own work, and the driver allocates for
+// every string parameter and every boxed integer: for a million rows,
+// hundreds of megabytes of garbage on top of the result being saved.
+// With one BLOB, whose offsets and lengths are small integers that box
+// without allocating, a row costs the driver's few fixed allocations.
+
+// Kinds of packed columns: how a field's bytes are turned back into the
+// column's value. Casting a BLOB to TEXT keeps its bytes as they are
+// (SQLite does not check UTF-8); integers travel as decimal text.
+const (
+	asBlob = iota
+	asText
+	asInt
+)
+
+// entryFields are the packed columns, in the order of their bytes in the
+// row's BLOB.
+var entryFields = []struct {
+	col  string
+	kind int
+}{
+	{"path", asBlob}, {"name", asBlob}, {"type", asText}, {"size", asInt}, {"mtime", asInt}, {"mtime_ns", asInt},
+	{"mode", asText}, {"owner", asText}, {"grp", asText}, {"perm", asText}, {"uniq", asText}, {"target", asText},
+	{"facts", asBlob}, {"raw", asText}, {"list_raw", asText},
+}
+
+// Indexes of entryFields, for rowPacker.
+const (
+	fPath = iota
+	fName
+	fType
+	fSize
+	fMtime
+	fMtimeNS
+	fMode
+	fOwner
+	fGroup
+	fPerm
+	fUnique
+	fTarget
+	fFacts
+	fRaw
+	fListRaw
+)
+
+// Parameters of insertEntrySQL: these, then the length of the path (which
+// starts the BLOB), then the (offset, length) pairs of the other
+// entryFields: 32 in all, the most the driver matches to the statement
+// by scanning rather than by building a map on every call. All but the
+// BLOB (:b, numbered at its first use) are anonymous ("?"): the driver
+// looks up every parameter's name on every call, and a named or numbered
+// one costs an allocation each time. (INSERT ... SELECT could name the
+// BLOB once, but makes SQLite keep a statement journal, which doubled
+// the time.)
+const (
+	parHost = iota
+	parDup
+	parRow
+	parFields
+)
+
+var insertEntrySQL = func() string {
+	cols := []string{"host_id", "dup"}
+	vals := []string{"?", "?"}
+	for i, f := range entryFields {
+		v := "substr(:b, ?, ?)"
+		if i == fPath {
+			v = "substr(:b, 1, ?)"
+		}
+		switch f.kind {
+		case asText:
+			v = "CAST(" + v + " AS TEXT)"
+		case asInt:
+			v = "CAST(" + v + " AS INTEGER)"
+		}
+		cols = append(cols, f.col)
+		vals = append(vals, v)
+	}
+	return "INSERT INTO entries (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") + ")"
+}()
+
+// rowPacker fills insertEntrySQL's parameters for one entry.
+type rowPacker struct {
+	buf []byte // the row's bytes
+	// blob is what is bound: buf copied into a buffer whose length stays
+	// the same from row to row (bytes past the row's are ignored), so
+	// that its interface value is made only when it grows, not once per
+	// row; blobArg is that value.
+	blob    []byte
+	blobArg any
+	args    []driver.NamedValue
+}
+
+func newRowPacker(hostID int64) *rowPacker {
+	p := &rowPacker{args: make([]driver.NamedValue, parFields+2*len(entryFields)-1)}
+	for i := range p.args {
+		p.args[i].Ordinal = i + 1
+	}
+	p.args[parRow].Name = "b"
+	p.args[parHost].Value = hostID
+	return p
+}
+
+// null makes field i (not fPath) NULL.
+func (p *rowPacker) null(i int) {
+	a := p.args[parFields+2*i-1:]
+	a[0].Value, a[1].Value = nil, nil
+}
+
+// mark sets field i to the bytes of buf from start on. Offsets and
+// lengths below 256 box without allocating.
+func (p *rowPacker) mark(i, start int) {
+	if i == fPath {
+		p.args[parFields].Value = int64(len(p.buf))
+		return
+	}
+	a := p.args[parFields+2*i-1:]
+	a[0].Value, a[1].Value = int64(start+1), int64(len(p.buf)-start)
+}
+
+func (p *rowPacker) str(i int, s string) {
+	start := len(p.buf)
+	p.buf = append(p.buf, s...)
+	p.mark(i, start)
+}
+
+// text stores s, or NULL when it is empty.
+func (p *rowPacker) text(i int, s string) {
+	if s == "" {
+		p.null(i)
+		return
+	}
+	p.str(i, s)
+}
+
+func (p *rowPacker) int(i int, v int64) {
+	start := len(p.buf)
+	p.buf = strconv.AppendInt(p.buf, v, 10)
+	p.mark(i, start)
+}
+
+func (p *rowPacker) pack(e *scanner.Entry, dup int64) {
+	p.buf = p.buf[:0]
+	p.args[parDup].Value = dup
+	p.str(fPath, e.Path) // first: its offset is always 1
+	if e.Path[strings.LastIndexByte(e.Path, '/')+1:] == e.Name {
+		p.null(fName)
+	} else {
+		p.str(fName, e.Name)
+	}
+	p.text(fType, string(e.Type))
+	p.int(fSize, e.Size)
+	if e.Modified.IsZero() {
+		p.null(fMtime)
+		p.null(fMtimeNS)
+	} else {
+		p.int(fMtime, e.Modified.Unix())
+		if ns := e.Modified.Nanosecond(); ns != 0 {
+			p.int(fMtimeNS, int64(ns))
+		} else {
+			p.null(fMtimeNS)
+		}
+	}
+	p.text(fMode, e.Mode)
+	p.text(fOwner, e.Owner)
+	p.text(fGroup, e.Group)
+	p.text(fPerm, e.Perm)
+	p.text(fUnique, e.Unique)
+	p.text(fTarget, e.Target)
+	if e.Facts == nil {
+		p.null(fFacts)
+	} else {
+		start := len(p.buf)
+		p.buf = appendFacts(p.buf, e.Facts)
+		p.mark(fFacts, start)
+	}
+	p.text(fRaw, e.Raw)
+	p.text(fListRaw, e.ListRaw)
+	if len(p.buf) > len(p.blob) {
+		p.blob = make([]byte, (len(p.buf)+256)&^255)
+		p.blobArg = p.blob
+	}
+	copy(p.blob, p.buf)
+	p.args[parRow].Value = p.blobArg
+}
+
+// saveEntries inserts a host's entries in key order (path, then the order
+// given), which appends to the table's B-tree.
+func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hostID int64, es []scanner.Entry) error {
+	cmp := func(a, b *scanner.Entry) int { return strings.Compare(a.Path, b.Path) }
+	var order []int32 // nil: es is sorted already, as the walker leaves it
+	if !slices.IsSortedFunc(es, func(a, b scanner.Entry) int { return cmp(&a, &b) }) {
+		if len(es) > math.MaxInt32 {
+			return errors.New("too many entries")
+		}
+		order = make([]int32, len(es))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortStableFunc(order, func(a, b int32) int { return cmp(&es[a], &es[b]) })
+	}
+	p := newRowPacker(hostID)
+	// Rows are stepped without ctx: watching ctx costs a goroutine
+	// handoff per statement. It is checked every 1024 rows.
+	bg := context.Background()
+	dup := int64(0)
+	prev := -1
+	for k := range es {
+		i := k
+		if order != nil {
+			i = int(order[k])
+		}
+		e := &es[i]
+		if k&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if prev >= 0 && es[prev].Path == e.Path {
+			dup++
+		} else {
+			dup = 0
+		}
+		prev = i
+		p.pack(e, dup)
+		if _, err := ins.ExecContext(bg, p.args); err != nil {
+			return s.dbErr(fmt.Sprintf("insert entry %q", e.Path), err)
+		}
+		if saveHook != nil && (k+1)%4096 == 0 {
+			saveHook(k + 1)
+		}
+	}
+	return nil
+}
+
+// Entries yields a host's entries in ascending byte order of Path (Go's
+// strings.Compare order), every attribute as saved; Modified is UTC. Rows
+// are read as they are yielded, so memory does not grow with the number
+// of entries. An error is yielded once, last; a host that does not exist
+// yields ErrNotFound.
+func (s *Store) Entries(ctx context.Context, hostID int64) iter.Seq2[scanner.Entry, error] {
+	return func(yield func(scanner.Entry, error) bool) {
+		if err := s.hostExists(ctx, hostID); err != nil {
+			yield(scanner.Entry{}, err)
+			return
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT path, name, type, size, mtime, mtime_ns,
+			mode, owner, grp, perm, uniq, target, facts, raw, list_raw
+			FROM entries WHERE host_id = ? ORDER BY path, dup`, hostID)
+		if err != nil {
+			yield(scanner.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
+			return
+		}
+		defer rows.Close()
+		var r entryRow
+		for rows.Next() {
+			e, err := r.scan(rows)
+			if err != nil {
+				yield(scanner.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
+				return
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(scanner.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
+		}
+	}
+}
+
+// entryRow holds the scan destinations of one entries row, reused from
+// row to row.
+type entryRow struct {
+	path, name, facts                                         sql.RawBytes
+	typ, mtime, mtimeNS, mode, owner, group, perm, uniq, targ any
+	raw, listRaw                                              any
+	dest                                                      []any
+}
+
+func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
+	if r.dest == nil {
+		r.dest = []any{&r.path, &r.name, &r.typ, nil, &r.mtime, &r.mtimeNS,
+			&r.mode, &r.owner, &r.group, &r.perm, &r.uniq, &r.targ, &r.facts, &r.raw, &r.listRaw}
+	}
+	var e scanner.Entry
+	r.dest[3] = &e.Size
+	if err := rows.Scan(r.dest...); err != nil {
+		return e, err
+	}
+	e.Path = string(r.path)
+	if r.name == nil {
+		e.Name = e.Path[strings.LastIndexByte(e.Path, '/')+1:]
+	} else {
+		e.Name = string(r.name)
+	}
+	var err error
+	var typ string
+	for _, f := range []struct {
+		dst *string
+		v   any
+	}{{&typ, r.typ}, {&e.Mode, r.mode}, {&e.Owner, r.owner}, {&e.Group, r.group}, {&e.Perm, r.perm},
+		{&e.Unique, r.uniq}, {&e.Target, r.targ}, {&e.Raw, r.raw}, {&e.ListRaw, r.listRaw}} {
+		if *f.dst, err = text(f.v); err != nil {
+			return e, fmt.Errorf("entry %q: %w", e.Path, err)
+		}
+	}
+	e.Type = scanner.EntryType(typ)
+	if e.Modified, err = secTime(r.mtime, r.mtimeNS); err != nil {
+		return e, fmt.Errorf("entry %q: %w", e.Path, err)
+	}
+	if r.facts != nil {
+		if e.Facts, err = decodeFacts(r.facts); err != nil {
+			return e, fmt.Errorf("entry %q: %w", e.Path, err)
+		}
+	}
+	return e, nil
+}

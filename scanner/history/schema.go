@@ -1,0 +1,145 @@
+package history
+
+// The schema of the history database.
+//
+// Versioning: the schema version is SQLite's PRAGMA user_version, and the
+// file is marked as ftpaudit's with PRAGMA application_id (appID). Both
+// live in the database header, so they change in the same transaction as
+// the tables. Version N means that migrations[0:N] have been applied;
+// migrations[0] is version 1. Open applies the missing steps, in order, in
+// one write transaction (BEGIN IMMEDIATE), after reading the version again
+// inside it, so two processes opening a new file at once apply each step
+// once. A version higher than len(migrations) was written by a newer
+// ftpaudit: Open refuses it with ErrNewerSchema rather than guess.
+//
+// A migration is only ever appended; a released step is never edited.
+//
+// Encodings, chosen so that every byte a server sent round-trips exactly:
+//   - Paths and names are BLOBs, so that ORDER BY path is memcmp order,
+//     the same as Go's strings.Compare. Other server text (raw lines,
+//     owners, replies) is TEXT, which SQLite stores byte for byte without
+//     checking UTF-8; nothing here applies SQL string functions to it.
+//   - An empty string attribute of an entry is stored as NULL.
+//   - entries.name is NULL when it is the part of path after its last
+//     '/', which it almost always is (a name holding '/' is stored).
+//   - Times are UTC: scan and host times as Unix nanoseconds; entry and
+//     finding times, which a server may set anywhere in the calendar, as
+//     Unix seconds plus a nanosecond column that is NULL when zero. A zero
+//     time.Time is NULL.
+//   - String lists (features, incomplete reasons, evidence) and MLSD facts
+//     are BLOBs in the package's own length-prefixed form (codec.go); NULL
+//     is a nil list or map, so "no facts" (LIST) and "empty facts" stay
+//     apart.
+//   - Nested host data that is only ever read back whole (STAT report,
+//     probe outcomes, fetched files, baseline report) is encoding/gob: byte
+//     exact, unlike JSON, which replaces invalid UTF-8.
+
+// appID marks a database as ftpaudit's (PRAGMA application_id): "ftau".
+const appID = 0x66746175
+
+// migrations are the schema steps; migrations[i] brings the schema to
+// version i+1.
+var migrations = []string{
+	// Version 1.
+	`
+CREATE TABLE scans (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	started   INTEGER,           -- Unix ns
+	finished  INTEGER,           -- Unix ns
+	saved     INTEGER NOT NULL,  -- Unix ns, when Save ran
+	complete  INTEGER NOT NULL,  -- every host complete
+	args      TEXT NOT NULL      -- the command line, without secrets
+);
+
+CREATE TABLE hosts (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	scan_id     INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	seq         INTEGER NOT NULL,  -- position in the scan's host list
+	target      TEXT NOT NULL,     -- scanner.Target.URL
+	start       BLOB NOT NULL,     -- scanner.Target.Start
+	host        TEXT NOT NULL,
+	port        TEXT NOT NULL,
+	user        TEXT NOT NULL,
+	tls         TEXT NOT NULL,
+	banner      TEXT NOT NULL,
+	features    BLOB,              -- string list
+	login       TEXT NOT NULL,
+	mlsd        INTEGER NOT NULL,
+	paired      INTEGER NOT NULL,
+	started     INTEGER,           -- Unix ns
+	finished    INTEGER,           -- Unix ns
+	complete    INTEGER NOT NULL,
+	incomplete  BLOB,              -- string list
+	login_error TEXT NOT NULL,
+	dirs        INTEGER NOT NULL,
+	files       INTEGER NOT NULL,
+	links       INTEGER NOT NULL,
+	other       INTEGER NOT NULL,
+	unreadable  INTEGER NOT NULL,
+	errors      INTEGER NOT NULL,
+	listed      INTEGER NOT NULL,
+	bad_lines   INTEGER NOT NULL,
+	stat        BLOB,              -- gob *scanner.StatReport
+	probes      BLOB,              -- gob []scanner.ProbeResult
+	fetched     BLOB,              -- gob []scanner.FetchedFile
+	baseline    BLOB,              -- gob *scanner.BaselineReport
+	n_entries   INTEGER NOT NULL,
+	n_findings  INTEGER NOT NULL,
+	UNIQUE (scan_id, seq)
+);
+CREATE INDEX hosts_target ON hosts (target, start, scan_id);
+
+-- One row per entry. dup numbers entries that share a path within one
+-- host (a hostile name holding '/' can collide with a real path); it is 0
+-- otherwise. Rows are inserted in key order.
+CREATE TABLE entries (
+	host_id  INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+	path     BLOB NOT NULL,
+	dup      INTEGER NOT NULL,
+	name     BLOB,     -- NULL: the part of path after its last '/'
+	type     TEXT,
+	size     INTEGER NOT NULL,
+	mtime    INTEGER,  -- Unix seconds; NULL when unknown
+	mtime_ns INTEGER,  -- nanoseconds part; NULL when zero
+	mode     TEXT,
+	owner    TEXT,
+	grp      TEXT,
+	perm     TEXT,
+	uniq     TEXT,
+	target   TEXT,
+	facts    BLOB,     -- MLSD facts; NULL for LIST
+	raw      TEXT,
+	list_raw TEXT,
+	PRIMARY KEY (host_id, path, dup)
+) WITHOUT ROWID;
+
+-- A host's errors, unreadable directories and notes (scanner.PathError).
+CREATE TABLE path_notes (
+	host_id  INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+	kind     TEXT NOT NULL,  -- 'error', 'unreadable' or 'note'
+	seq      INTEGER NOT NULL,
+	path     BLOB NOT NULL,
+	message  TEXT NOT NULL,
+	PRIMARY KEY (host_id, kind, seq)
+) WITHOUT ROWID;
+
+-- Findings in the order saved (id). host_id is NULL for a finding whose
+-- host is not among the scan's hosts; it is kept with the scan.
+CREATE TABLE findings (
+	id       INTEGER PRIMARY KEY,
+	scan_id  INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+	host_id  INTEGER REFERENCES hosts(id) ON DELETE CASCADE,
+	host     TEXT NOT NULL,
+	path     BLOB NOT NULL,
+	rule     TEXT NOT NULL,
+	severity INTEGER NOT NULL,
+	evidence BLOB,     -- string list
+	size     INTEGER NOT NULL,
+	mtime    INTEGER,
+	mtime_ns INTEGER,
+	action   TEXT NOT NULL
+);
+CREATE INDEX findings_host ON findings (host_id);
+CREATE INDEX findings_scan ON findings (scan_id);
+`,
+}

@@ -1,0 +1,875 @@
+package scanner
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ---- helpers ----
+
+// mfEntry is a ManifestEntry in short form for comparisons.
+func mfShort(es []ManifestEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		s := fmt.Sprintf("%s %s", e.Type, e.Path)
+		if e.Size >= 0 {
+			s += fmt.Sprintf(" %d", e.Size)
+		}
+		if e.Hash != "" {
+			s += " " + e.Hash[:8]
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func mfParse(t *testing.T, mpath, data string) *Manifest {
+	t.Helper()
+	m, err := ParseManifest(mpath, []byte(data))
+	if err != nil {
+		t.Fatalf("ParseManifest(%q): %v", mpath, err)
+	}
+	return m
+}
+
+func mfEq(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got  %q\n want %q", what, got, want)
+	}
+}
+
+func mfSeed(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "manifests", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func mfGzip(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// problemsMatch checks that each want is a substring of the problem at
+// the same index.
+func problemsMatch(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("problems: got %d %q, want %d like %q", len(got), got, len(want), want)
+		return
+	}
+	for i := range want {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("problem %d: %q does not contain %q", i, got[i], want[i])
+		}
+	}
+}
+
+// ---- ManifestKindOf ----
+
+func TestManifestKindOf(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		kind ManifestKind
+	}{
+		{"ls-lR", ManifestLsLR}, {"ls-lR.gz", ManifestLsLR}, {"ls-lR.txt", ManifestLsLR},
+		{"/pub/ls-lR.gz", ManifestLsLR},
+		{"SHA256SUMS", ManifestSums}, {"SHA512SUMS", ManifestSums}, {"SHA1SUMS", ManifestSums}, {"MD5SUMS", ManifestSums},
+		{"SHA256SUMS.txt", ManifestSums}, {"MD5SUMS.txt", ManifestSums},
+		{"md5sum.txt", ManifestSums}, {"sha1sum.txt", ManifestSums}, {"sha256sum.txt", ManifestSums}, {"sha512sum.txt", ManifestSums},
+		{"ls-lR.Z", ""}, {"LS-LR", ""}, {"ls-lr", ""}, {"sha256sums", ""}, {"Md5Sums", ""},
+		{"foo.iso.sha256", ""}, {"SHA256SUMS.gpg", ""}, {"SHA256SUMS.sign", ""}, {"ls-lR.bz2", ""},
+		{"", ""}, {"/", ""}, {"MD5SUMS/", ""}, {"xls-lR", ""},
+	} {
+		kind, ok := ManifestKindOf(tc.name)
+		if kind != tc.kind || ok != (tc.kind != "") {
+			t.Errorf("ManifestKindOf(%q) = %q, %v; want %q", tc.name, kind, ok, tc.kind)
+		}
+	}
+}
+
+// ---- ls-lR ----
+
+var gnuSeedEntries = []string{
+	"file /README 1234",
+	"dir /gnu 4096",
+	"file /gnu/README.gnu 789",
+	"dir /gnu/hello 4096",
+	"file /gnu/hello/hello-2.12.1.tar.gz 1013376",
+	"file /gnu/hello/hello-2.12.1.tar.gz.sig 833",
+	"file /gnu/hello/hello-2.12.tar.gz 1009765",
+	"link /gnu/hello/hello-latest.tar.gz 19",
+	"dir /gnu/tar 4096",
+	"file /gnu/tar/tar-1.34.tar.xz 2255971",
+	"file /gnu/tar/tar-1.34.tar.xz.sig 833",
+	"file /ls-lR 10240",
+	"file /ls-lR.gz 2048",
+	"dir /old-gnu 4096",
+	"link /pub 3",
+}
+
+func TestManifestLsLRGNUSeed(t *testing.T) {
+	data := mfSeed(t, "gnu-mirror--ls-lR")
+	m := mfParse(t, "/ls-lR", string(data))
+	if m.Kind != ManifestLsLR || m.Root != "/" || m.Path != "/ls-lR" {
+		t.Errorf("kind %q root %q path %q", m.Kind, m.Root, m.Path)
+	}
+	mfEq(t, "entries", mfShort(m.Entries), gnuSeedEntries)
+	problemsMatch(t, m.Problems)
+	// Line numbers point into the file.
+	lines := strings.Split(string(data), "\n")
+	for _, e := range m.Entries {
+		_, name := splitPath(e.Path)
+		if e.Line < 1 || e.Line > len(lines) || !strings.Contains(lines[e.Line-1], " "+name) {
+			t.Errorf("%s: line %d is %q", e.Path, e.Line, lines[max(0, min(e.Line-1, len(lines)-1))])
+		}
+	}
+
+	// The same listing at /pub: relative headers are relative to the
+	// manifest's directory.
+	m = mfParse(t, "/pub/ls-lR", string(data))
+	if m.Root != "/pub" || len(m.Entries) != len(gnuSeedEntries) || m.Entries[0].Path != "/pub/README" {
+		t.Errorf("at /pub: root %q, %d entries, first %q", m.Root, len(m.Entries), m.Entries[0].Path)
+	}
+}
+
+func TestManifestLsLRGzip(t *testing.T) {
+	data := mfSeed(t, "gnu-mirror--ls-lR")
+	gz := mfGzip(t, data)
+	for _, name := range []string{"/ls-lR.gz", "/ls-lR"} { // magic bytes decide, not the name
+		m, err := ParseManifest(name, gz)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		mfEq(t, name, mfShort(m.Entries), gnuSeedEntries)
+	}
+	// A plain ls-lR named .gz is read as it is.
+	m := mfParse(t, "/ls-lR.gz", string(data))
+	mfEq(t, "plain .gz", mfShort(m.Entries), gnuSeedEntries)
+	// Two gzip members are one stream.
+	m2, err := ParseManifest("/ls-lR.gz", append(mfGzip(t, data[:100]), mfGzip(t, data[100:])...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfEq(t, "two members", mfShort(m2.Entries), gnuSeedEntries)
+	// A truncated download is an error, not a partial index.
+	if _, err := ParseManifest("/ls-lR.gz", gz[:len(gz)-20]); err == nil || !strings.Contains(err.Error(), "gzip") {
+		t.Errorf("truncated gzip: err = %v", err)
+	}
+	if _, err := ParseManifest("/ls-lR.gz", []byte{0x1f, 0x8b, 8}); err == nil {
+		t.Error("gzip header only: no error")
+	}
+}
+
+func TestParseManifestGzipBomb(t *testing.T) {
+	// 1 MiB of zeros compresses to about 1 kB; 257 members of it
+	// decompress to more than MaxManifestBytes.
+	member := mfGzip(t, make([]byte, 1<<20))
+	bomb := bytes.Repeat(member, MaxManifestBytes>>20+1)
+	start := time.Now()
+	_, err := ParseManifest("/pub/ls-lR.gz", bomb)
+	if err == nil || !strings.Contains(err.Error(), "bound") {
+		t.Fatalf("gzip bomb (%d bytes): err = %v", len(bomb), err)
+	}
+	t.Logf("bomb of %d bytes rejected in %v: %v", len(bomb), time.Since(start), err)
+	// Exactly at the bound is accepted (and is one long line of NULs).
+	if testing.Short() {
+		return
+	}
+	m, err := ParseManifest("/pub/ls-lR.gz", bomb[:len(bomb)-len(member)])
+	if err != nil {
+		t.Fatalf("at the bound: %v", err)
+	}
+	if len(m.Entries) != 0 || len(m.Problems) != 1 {
+		t.Errorf("at the bound: %d entries, problems %q", len(m.Entries), m.Problems)
+	}
+}
+
+func TestParseManifestTooLarge(t *testing.T) {
+	big := make([]byte, MaxManifestBytes+1) // never touched: rejected by its length
+	if _, err := ParseManifest("/MD5SUMS", big); err == nil || !strings.Contains(err.Error(), "bound") {
+		t.Errorf("too large: err = %v", err)
+	}
+}
+
+func TestParseManifestBadName(t *testing.T) {
+	for _, p := range []string{"ls-lR", "/pub/index.txt", "/pub/", "", "/pub/foo.sha256"} {
+		if _, err := ParseManifest(p, []byte("x\n")); err == nil {
+			t.Errorf("ParseManifest(%q): no error", p)
+		}
+	}
+}
+
+func TestManifestLsLRHeaders(t *testing.T) {
+	const f1 = "-rw-r--r--  1 ftp ftp  10 Jan  1  2020 "
+	const d1 = "drwxr-xr-x  2 ftp ftp 512 Jan  1  2020 "
+	for _, tc := range []struct {
+		name, mpath, data string
+		root              string
+		rebasable         bool
+		want              []string
+		problems          []string
+	}{
+		{
+			name:  "headerless first section, bare relative header",
+			mpath: "/ls-lR",
+			data:  "total 2\n" + d1 + "pub\n" + f1 + "README\n\npub:\ntotal 1\n" + f1 + "a\n",
+			root:  "/",
+			want:  []string{"file /README 10", "dir /pub 512", "file /pub/a 10"},
+		},
+		{
+			name:  "GNU ls -lRa: . and .. skipped, ./ headers, empty section",
+			mpath: "/mirror/ls-lR",
+			data: ".:\ntotal 3\n" + d1 + ".\n" + d1 + "..\n" + d1 + "x\n\n./x:\ntotal 0\n\n./x/../x:\n" + f1 + "no\n\n" +
+				"./x/./y:\n" + f1 + "b\n",
+			root:     "/mirror",
+			want:     []string{"dir /mirror/x 512", "file /mirror/x/y/b 10"},
+			problems: []string{`line 10: section header ./x/../x: climbs with ".."`},
+		},
+		{
+			name:  "absolute headers that are archive paths",
+			mpath: "/pub/ls-lR",
+			data:  "/pub:\n" + d1 + "sub\n" + f1 + "ls-lR\n\n/pub/sub:\n" + f1 + "a\n\n/etc:\n" + f1 + "passwd\n",
+			root:  "/pub",
+			want:  []string{"file /pub/ls-lR 10", "dir /pub/sub 512", "file /pub/sub/a 10"},
+			problems: []string{
+				"line 8: section header /etc: lies outside the index's root /pub",
+			},
+		},
+		{
+			name:      "absolute headers below the manifest's directory: a subtree",
+			mpath:     "/pub/ls-lR",
+			data:      "/pub/gnu:\n" + f1 + "a\n\n/pub/gnu/x:\n" + f1 + "b\n\n./other:\n" + f1 + "c\n",
+			root:      "/pub/gnu",
+			rebasable: true,
+			want:      []string{"file /pub/gnu/a 10", "file /pub/gnu/x/b 10"},
+			problems:  []string{"line 7: section header ./other: lies outside the index's root /pub/gnu"},
+		},
+		{
+			name:      "server paths at the archive root: Root taken as the header, rebased later",
+			mpath:     "/ls-lR",
+			data:      "/srv/ftp:\n" + d1 + "pub\n\n/srv/ftp/pub:\n" + f1 + "a\n",
+			root:      "/srv/ftp",
+			rebasable: true,
+			want:      []string{"dir /srv/ftp/pub 512", "file /srv/ftp/pub/a 10"},
+		},
+		{
+			name:  "GNU server paths: first header is the manifest's directory",
+			mpath: "/pub/ls-lR",
+			data:  "/srv/ftp/pub:\ntotal 1\n" + d1 + "gnu\n\n/srv/ftp/pub/gnu:\n" + f1 + "a\n\n/srv/ftp/etc:\n" + f1 + "shadow\n",
+			root:  "/pub",
+			want:  []string{"dir /pub/gnu 512", "file /pub/gnu/a 10"},
+			problems: []string{
+				"line 8: section header /srv/ftp/etc: lies outside /srv/ftp/pub, taken as the server's path of /pub",
+			},
+		},
+		{
+			name:  "headers without a blank line before them, trailing slash",
+			mpath: "/ls-lR",
+			data:  f1 + "a\n./d/:\n" + f1 + "b\n/d/e:\n" + f1 + "c\n",
+			root:  "/",
+			want:  []string{"file /a 10", "file /d/b 10", "file /d/e/c 10"},
+		},
+		{
+			name:  "bad lines, odd names, links, duplicates",
+			mpath: "/ls-lR",
+			data: "total 5\n" + f1 + "a b \n" + "lrwxrwxrwx  1 ftp ftp 4 Jan  1  2020 l -> a b \n" +
+				"garbage line\n" + f1 + "x/y\n" + f1 + "..\n" + "ls: cannot open directory './priv': Permission denied\n" +
+				"\n./d:\n" + f1 + "k\n" + "\n./d:\n" + f1 + "k\n" + "\n:\n" + f1 + "lost\n",
+			root: "/",
+			want: []string{"file /a b  10", "file /d/k 10", "link /l 4"},
+			problems: []string{
+				"line 4: unrecognised listing line: garbage line",
+				`line 5: name x/y contains "/"`,
+				`line 6: file named ".."`,
+				"line 7: ",
+				"line 15: section header : is empty",
+				"line 13: /d/k listed again (first at line 10)",
+			},
+		},
+		{
+			name:  "a blank line inside a section, header-looking file name",
+			mpath: "/ls-lR",
+			data:  f1 + "a\n\n" + f1 + "b:\n" + f1 + "c\n",
+			root:  "/",
+			// After a blank line "…b:" is a header, as ls would mean it;
+			// its path is not absolute or ./, so it is relative.
+			want: []string{"file /-rw-r--r--  1 ftp ftp  10 Jan  1  2020 b/c 10", "file /a 10"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mfParse(t, tc.mpath, tc.data)
+			if m.Root != tc.root || m.rebasable != tc.rebasable {
+				t.Errorf("root %q rebasable %v, want %q %v", m.Root, m.rebasable, tc.root, tc.rebasable)
+			}
+			mfEq(t, "entries", mfShort(m.Entries), tc.want)
+			problemsMatch(t, m.Problems, tc.problems...)
+		})
+	}
+}
+
+func TestManifestLsLRBSDServerPathsSeed(t *testing.T) {
+	m := mfParse(t, "/pub/ls-lR", string(mfSeed(t, "bsd-server-paths--ls-lR")))
+	if m.Root != "/pub" || m.rebasable {
+		t.Errorf("root %q rebasable %v", m.Root, m.rebasable)
+	}
+	mfEq(t, "entries", mfShort(m.Entries), []string{
+		"dir /pub/FreeBSD 512",
+		"file /pub/FreeBSD/README.TXT 1876",
+		"dir /pub/FreeBSD/releases 512",
+		"file /pub/FreeBSD/releases/CHECKSUM.SHA256-14.0 4312",
+		"file /pub/INDEX 512",
+		"dir /pub/incoming 512",
+	})
+	problemsMatch(t, m.Problems)
+}
+
+func TestParseManifestProblemsBounded(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 250; i++ {
+		b.WriteString("not a checksum line\n")
+	}
+	b.WriteString("d41d8cd98f00b204e9800998ecf8427e  ok\n")
+	m := mfParse(t, "/MD5SUMS", b.String())
+	if len(m.Problems) != 101 || m.Problems[100] != "and 150 more problems" || !strings.HasPrefix(m.Problems[99], "line 100: ") {
+		t.Errorf("%d problems, last %q", len(m.Problems), m.Problems[len(m.Problems)-1])
+	}
+	mfEq(t, "entries", mfShort(m.Entries), []string{"file /ok d41d8cd9"})
+}
+
+func TestParseManifestPathBound(t *testing.T) {
+	defer func(n int) { maxManifestPathBytes = n }(maxManifestPathBytes)
+	maxManifestPathBytes = 1 << 20
+	// A 4 kB section header and 300 short lines: 1.2 MB of paths from
+	// 15 kB of input.
+	hdr := "./" + strings.Repeat("d", 4096) + ":\n"
+	data := "\n" + hdr + strings.Repeat("-rw-r--r-- 1 a b 1 Jan 1 2020 x\n", 300)
+	if _, err := ParseManifest("/ls-lR", []byte(data)); err == nil || !strings.Contains(err.Error(), "bound") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestParseManifestDeepPaths(t *testing.T) {
+	// Half a million path elements in a header and in a checksum name:
+	// linear work (joining element by element would copy 125 GB).
+	deep := strings.Repeat("a/", 500000) + "b"
+	start := time.Now()
+	m := mfParse(t, "/ls-lR", "./"+deep+":\n-rw-r--r-- 1 a b 1 Jan 1 2020 x\n")
+	if len(m.Entries) != 1 || m.Entries[0].Path != "/"+deep+"/x" {
+		t.Errorf("ls-lR: %d entries", len(m.Entries))
+	}
+	m = mfParse(t, "/MD5SUMS", "d41d8cd98f00b204e9800998ecf8427e  ./"+deep+"\n")
+	if len(m.Entries) != 1 || m.Entries[0].Path != "/"+deep {
+		t.Errorf("MD5SUMS: %d entries", len(m.Entries))
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// ---- checksums ----
+
+func TestManifestSumsSeeds(t *testing.T) {
+	m := mfParse(t, "/pub/SHA256SUMS", string(mfSeed(t, "debian-escaped--SHA256SUMS")))
+	mfEq(t, "SHA256SUMS", mfShort(m.Entries), []string{
+		"file /pub/debian-12.5.0-amd64-DVD-1.iso 9363d67b",
+		"file /pub/debian-12.5.0-amd64-netinst.iso 36d1e546",
+		"file /pub/firmware/README.txt 07f7ab47",
+		"file /pub/weird\\name\nwith-newline.txt 0728c355",
+	})
+	problemsMatch(t, m.Problems)
+	if m.Kind != ManifestSums || m.Root != "/pub" || m.Entries[0].Line != 2 || m.Entries[0].Size != -1 || len(m.Entries[0].Hash) != 64 {
+		t.Errorf("kind %q root %q first %+v", m.Kind, m.Root, m.Entries[0])
+	}
+
+	m = mfParse(t, "/OpenBSD/7.4/amd64/MD5SUMS", string(mfSeed(t, "openbsd-tag--MD5SUMS")))
+	mfEq(t, "MD5SUMS", mfShort(m.Entries), []string{
+		"file /OpenBSD/7.4/amd64/INSTALL.amd64 " + m.Entries[0].Hash[:8],
+		"file /OpenBSD/7.4/amd64/bsd.rd " + m.Entries[1].Hash[:8],
+		"file /OpenBSD/7.4/amd64/install74.iso " + m.Entries[2].Hash[:8],
+		"file /OpenBSD/7.4/amd64/man74.tgz " + m.Entries[3].Hash[:8],
+	})
+	for _, e := range m.Entries {
+		if len(e.Hash) != 32 || strings.ToLower(e.Hash) != e.Hash {
+			t.Errorf("%s: hash %q", e.Path, e.Hash)
+		}
+	}
+	problemsMatch(t, m.Problems)
+
+	m = mfParse(t, "/alpine/SHA512SUMS", string(mfSeed(t, "clearsigned--SHA512SUMS")))
+	if len(m.Entries) != 2 || m.Entries[0].Path != "/alpine/alpine-standard-3.19.1-x86_64.iso" || m.Entries[0].Line != 4 {
+		t.Errorf("clear-signed: %q", mfShort(m.Entries))
+	}
+	problemsMatch(t, m.Problems)
+}
+
+func TestManifestSumsLines(t *testing.T) {
+	h32 := "d41d8cd98f00b204e9800998ecf8427e"
+	h64 := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	data := strings.Join([]string{
+		"# a comment",
+		h64 + "  plain",
+		h64 + " *bin.iso",
+		h64 + "  ./dot/./slash//name",
+		h64 + "   leading space",
+		h64 + " single-space",
+		`\` + h64 + `  back\\slash`,
+		h64 + `  literal\n`,
+		"SHA256 (tagged (1).txt) = " + strings.ToUpper(h64),
+		"SHA2-256(openssl)= " + h64,
+		`\SHA256 (esc\naped) = ` + h64,
+		h32 + "  short",
+		"SHA256 (wrongtag) = " + h32,
+		h64 + "  ../escape",
+		h64 + "  sub/../../escape",
+		h64 + "  /etc/passwd",
+		h64 + "  ./",
+		`\` + h64 + `  bad\tescape`,
+		`\` + h64 + `  trailing\`,
+		"zz" + h64[2:] + "  nothex",
+		h64,
+		h64 + "  ",
+		h64 + "  plain",
+		"",
+		"MD5 (x) = " + h32 + "\r",
+	}, "\n")
+	m := mfParse(t, "/pub/SHA256SUMS", data)
+	mfEq(t, "entries", mfShort(m.Entries), []string{
+		"file /pub/ leading space e3b0c442",
+		"file /pub/back\\slash e3b0c442",
+		"file /pub/bin.iso e3b0c442",
+		"file /pub/dot/slash/name e3b0c442",
+		"file /pub/esc\naped e3b0c442",
+		"file /pub/literal\\n e3b0c442",
+		"file /pub/openssl e3b0c442",
+		"file /pub/plain e3b0c442",
+		"file /pub/single-space e3b0c442",
+		"file /pub/tagged (1).txt e3b0c442",
+		"file /pub/x d41d8cd9",
+	})
+	problemsMatch(t, m.Problems,
+		"line 12: digest has 32 hex digits, want 64",
+		"line 13: digest has 32 hex digits, want 64",
+		`line 14: name ../escape climbs out`,
+		`line 15: name sub/../../escape climbs out`,
+		"line 16: absolute name /etc/passwd",
+		"line 17: name ./ names the index's directory itself",
+		`line 18: unknown escape "\t"`,
+		`line 19: escaped name ends in a lone "\"`,
+		"line 20: not a checksum line",
+		"line 21: not a checksum line",
+		"line 22: no file name",
+		"line 23: /pub/plain listed again (first at line 2)",
+	)
+	for _, e := range m.Entries {
+		if e.Hash != strings.ToLower(e.Hash) || e.Size != -1 || e.Type != TypeFile {
+			t.Errorf("%+v", e)
+		}
+	}
+}
+
+// ---- comparison ----
+
+const mfHost = "ftp://ftp.example.org:21"
+
+func mfD(p string) Entry {
+	return Entry{Path: p, Name: baseNameOf(p), Type: TypeDir, Size: 4096, Mode: "drwxr-xr-x"}
+}
+
+func mfF(p string, size int64) Entry {
+	return Entry{Path: p, Name: baseNameOf(p), Type: TypeFile, Size: size, Mode: "-rw-r--r--"}
+}
+
+func mfL(p, target string) Entry {
+	return Entry{Path: p, Name: baseNameOf(p), Type: TypeLink, Size: int64(len(target)), Target: target, Mode: "lrwxrwxrwx"}
+}
+
+func baseNameOf(p string) string { _, n := splitPath(p); return n }
+
+func mfHostResult(es ...Entry) *HostResult {
+	h := &HostResult{Target: Target{URL: mfHost, Start: "/"}, Complete: true, Entries: es}
+	slices.SortFunc(h.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	return h
+}
+
+func mfPolicy(t *testing.T, y string) *Policy {
+	t.Helper()
+	p, err := ParsePolicy([]byte(y), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mfSummary renders findings as "severity rule path".
+func mfSummary(fs []Finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = fmt.Sprintf("%s %s %s", f.Severity, f.Rule, f.Path)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func mfFind(t *testing.T, fs []Finding, rule, path string) Finding {
+	t.Helper()
+	for _, f := range fs {
+		if f.Rule == rule && f.Path == path {
+			return f
+		}
+	}
+	t.Fatalf("no %s finding for %q", rule, path)
+	return Finding{}
+}
+
+func mfHasEvidence(t *testing.T, f Finding, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !slices.ContainsFunc(f.Evidence, func(ev string) bool { return strings.Contains(ev, w) }) {
+			t.Errorf("%s %s: no evidence containing %q in %q", f.Rule, f.Path, w, f.Evidence)
+		}
+	}
+}
+
+// The ls-lR of the test archive's root (the manifest at /ls-lR).
+const mfRootLsLR = `.:
+total 9
+-rw-r--r--   1 ftp ftp       1234 Mar  3  2023 README
+-rw-r--r--   1 ftp ftp          0 Jan 10 09:12 ls-lR
+drwxr-xr-x   4 ftp ftp       4096 Jan  9 18:00 gnu
+drwxr-xr-x   8 ftp ftp       4096 Jan  9 18:00 pub
+
+./gnu:
+drwxr-xr-x   2 ftp ftp       4096 Jan  9 18:00 hello
+drwxr-xr-x   2 ftp ftp       4096 Jan  9 18:00 gone
+
+./gnu/hello:
+-rw-r--r--   1 ftp ftp    1013376 Jan  9 18:00 hello-2.12.1.tar.gz
+-rw-r--r--   1 ftp ftp        500 Jan  9 18:00 old.tar.gz
+
+./gnu/gone:
+-rw-r--r--   1 ftp ftp          1 Jan  9 18:00 a
+-rw-r--r--   1 ftp ftp          2 Jan  9 18:00 b
+
+./pub:
+drwx-wx-wx   2 ftp ftp       4096 Jan  9 18:00 incoming
+drwx------   2 ftp ftp       4096 Jan  9 18:00 private
+drwxr-xr-x   2 ftp ftp       4096 Jan  9 18:00 err
+drwxr-xr-x   2 ftp ftp       4096 Jan  9 18:00 sub
+drwxr-xr-x   2 ftp ftp       4096 Jan  9 18:00 typechg
+lrwxrwxrwx   1 ftp ftp          1 Jan  9 18:00 link -> x
+-rw-r--r--   1 ftp ftp         12 Jan  9 18:00 SHA256SUMS
+
+./pub/private:
+-rw-------   1 ftp ftp         10 Jan  9 18:00 secret.txt
+
+./pub/err:
+-rw-r--r--   1 ftp ftp         10 Jan  9 18:00 x
+
+./pub/sub:
+-rw-r--r--   1 ftp ftp         10 Jan  9 18:00 data.bin
+
+./tmp:
+-rw-r--r--   1 ftp ftp         10 Jan  9 18:00 a
+`
+
+func mfRootManifests(t *testing.T) []*Manifest {
+	t.Helper()
+	h := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	sums := h + "  release.iso\n" + h + "  sub/data.bin\n" + h + "  missing.iso\n"
+	return []*Manifest{mfParse(t, "/ls-lR", mfRootLsLR), mfParse(t, "/pub/SHA256SUMS", sums)}
+}
+
+func mfRootHost() *HostResult {
+	h := mfHostResult(
+		mfF("/README", 1234),
+		mfF("/ls-lR", 5555), // the manifest itself: not compared
+		mfF("/ls-lR.gz", 99),
+		mfD("/gnu"),
+		mfD("/gnu/hello"),
+		mfF("/gnu/hello/hello-2.12.1.tar.gz", 999),
+		mfF("/gnu/hello/evil.tar.gz", 66),
+		mfD("/gnu/newdir"),
+		mfF("/gnu/newdir/x", 1),
+		mfD("/pub"),
+		mfL("/pub/link", "x"),
+		mfD("/pub/incoming"),
+		mfF("/pub/incoming/upload.zip", 7),
+		mfD("/pub/private"),
+		mfF("/pub/private/leak", 1), // below an unreadable directory
+		mfD("/pub/err"),
+		mfF("/pub/release.iso", 100),
+		mfF("/pub/SHA256SUMS", 12),
+		mfF("/pub/SHA256SUMS.gpg", 12),
+		mfD("/pub/sub"),
+		mfF("/pub/sub/data.bin", 10),
+		mfF("/pub/sub/extra.bin", 10),
+		mfF("/pub/typechg", 3),
+		mfD("/tmp"),
+		mfF("/tmp/junk", 1),
+	)
+	h.Unreadable = []PathError{{Path: "/pub/private", Error: "550 Permission denied"}}
+	h.Errors = []PathError{{Path: "/pub/err", Error: "425 Can't open data connection"}}
+	return h
+}
+
+const mfRootPolicy = `
+drop_boxes: ["/pub/incoming"]
+ignore: ["/tmp"]
+`
+
+func TestManifestFindings(t *testing.T) {
+	h := mfRootHost()
+	h.Complete = false
+	h.Incomplete = []string{"listings failed"}
+	fs := ManifestFindings(h, mfRootManifests(t), mfPolicy(t, mfRootPolicy))
+	mfEq(t, "findings", mfSummary(fs), []string{
+		"high not-in-manifest /gnu/hello/evil.tar.gz",
+		"high not-in-manifest /gnu/hello/hello-2.12.1.tar.gz",
+		"high not-in-manifest /gnu/newdir",
+		"high not-in-manifest /gnu/newdir/x",
+		"high not-in-manifest /pub/sub/extra.bin",
+		"high not-in-manifest /pub/typechg",
+		"low not-in-manifest /pub/incoming/upload.zip",
+		"medium missing-from-archive /gnu/gone",
+		"medium missing-from-archive /gnu/hello/old.tar.gz",
+		"medium missing-from-archive /pub/missing.iso",
+	})
+	for _, f := range fs {
+		if f.Host != mfHost || f.Action == "" || len(f.Evidence) == 0 {
+			t.Errorf("%+v", f)
+		}
+	}
+
+	f := mfFind(t, fs, RuleNotInManifest, "/gnu/hello/hello-2.12.1.tar.gz")
+	mfHasEvidence(t, f, "listed in /ls-lR line 13 as a 1013376-byte file; the archive has 999 bytes")
+	if f.Size != 999 {
+		t.Errorf("size %d", f.Size)
+	}
+	mfHasEvidence(t, mfFind(t, fs, RuleNotInManifest, "/gnu/hello/evil.tar.gz"), "not listed in /ls-lR (ls-lR index of /)")
+	mfHasEvidence(t, mfFind(t, fs, RuleNotInManifest, "/pub/typechg"), "listed in /ls-lR line 25 as a directory; the archive has a file")
+	f = mfFind(t, fs, RuleNotInManifest, "/pub/sub/extra.bin")
+	mfHasEvidence(t, f, "not listed in /ls-lR", "not listed in /pub/SHA256SUMS (checksum index of /pub)")
+	f = mfFind(t, fs, RuleNotInManifest, "/pub/incoming/upload.zip")
+	mfHasEvidence(t, f, "inside the declared drop box /pub/incoming", "not listed in /ls-lR", "not listed in /pub/SHA256SUMS")
+
+	f = mfFind(t, fs, RuleMissingManifest, "/gnu/gone")
+	mfHasEvidence(t, f, "listed in /ls-lR (ls-lR index of /) line 10 as a directory", "the scan listed /gnu and it is not there",
+		"the index lists 2 more entries below it", "the scan was incomplete (listings failed), but it listed /gnu in full")
+	f = mfFind(t, fs, RuleMissingManifest, "/gnu/hello/old.tar.gz")
+	mfHasEvidence(t, f, "line 14 as a 500-byte file")
+	if f.Size != 500 {
+		t.Errorf("missing size %d", f.Size)
+	}
+	f = mfFind(t, fs, RuleMissingManifest, "/pub/missing.iso")
+	mfHasEvidence(t, f, "listed in /pub/SHA256SUMS (checksum index of /pub) line 3 as a file with SHA-256 digest e3b0c442")
+	if f.Size != -1 {
+		t.Errorf("missing size %d", f.Size)
+	}
+
+	// Complete scan: no word about incompleteness.
+	h = mfRootHost()
+	fs = ManifestFindings(h, mfRootManifests(t), mfPolicy(t, mfRootPolicy))
+	for _, f := range fs {
+		for _, ev := range f.Evidence {
+			if strings.Contains(ev, "incomplete") {
+				t.Errorf("%s: %q", f.Path, ev)
+			}
+		}
+	}
+	if len(fs) != 10 {
+		t.Errorf("complete scan: %q", mfSummary(fs))
+	}
+}
+
+func TestManifestFindingsPolicy(t *testing.T) {
+	// Without a policy the drop box is not one and /tmp is compared.
+	fs := ManifestFindings(mfRootHost(), mfRootManifests(t), nil)
+	got := mfSummary(fs)
+	for _, want := range []string{"high not-in-manifest /pub/incoming/upload.zip", "high not-in-manifest /tmp", "high not-in-manifest /tmp/junk", "medium missing-from-archive /tmp/a"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("no %q in %q", want, got)
+		}
+	}
+	// Severity overrides and rules turned off.
+	fs = ManifestFindings(mfRootHost(), mfRootManifests(t), mfPolicy(t, mfRootPolicy+"severity:\n  not-in-manifest: critical\n  missing-from-archive: off\n"))
+	for _, f := range fs {
+		if f.Rule != RuleNotInManifest || f.Severity != SevCritical {
+			t.Errorf("%s %s %s", f.Severity, f.Rule, f.Path)
+		}
+	}
+	if len(fs) != 7 {
+		t.Errorf("%q", mfSummary(fs))
+	}
+	// Host entries in policy ignore globs per host.
+	p := mfPolicy(t, "hosts:\n  - match: \""+mfHost+"\"\n    ignore: [\"/gnu\", \"/pub\", \"/tmp\"]\n")
+	if fs := ManifestFindings(mfRootHost(), mfRootManifests(t), p); len(fs) != 0 {
+		t.Errorf("all ignored: %q", mfSummary(fs))
+	}
+}
+
+func TestManifestFindingsNothingKnowable(t *testing.T) {
+	// Nothing at all: no findings, no panic.
+	if fs := ManifestFindings(nil, mfRootManifests(t), nil); fs != nil {
+		t.Error(fs)
+	}
+	if fs := ManifestFindings(mfRootHost(), nil, nil); fs != nil {
+		t.Error(fs)
+	}
+	// The scan started below the manifest: what it did not list cannot
+	// be missing.
+	h := mfHostResult(mfF("/pub/sub/data.bin", 10), mfF("/pub/sub/new", 1))
+	h.Target.Start = "/pub/sub"
+	fs := ManifestFindings(h, mfRootManifests(t), nil)
+	mfEq(t, "start below", mfSummary(fs), []string{"high not-in-manifest /pub/sub/new"})
+	// A manifest that lists nothing says nothing.
+	empty := mfParse(t, "/SHA256SUMS", "garbage\n")
+	if fs := ManifestFindings(mfHostResult(mfF("/a", 1)), []*Manifest{empty}, nil); len(fs) != 0 {
+		t.Errorf("empty manifest: %q", mfSummary(fs))
+	}
+	// Failed, partial and undescended listings hide what is missing.
+	m := mfParse(t, "/ls-lR", "d:\n-rw-r--r-- 1 a b 1 Jan 1 2020 x\n\ne:\n-rw-r--r-- 1 a b 1 Jan 1 2020 y\n\ne/f:\n-rw-r--r-- 1 a b 1 Jan 1 2020 z\n\ng:\n-rw-r--r-- 1 a b 1 Jan 1 2020 w\n")
+	h = mfHostResult(mfD("/d"), mfD("/e"), mfD("/e/f"), mfD("/g"))
+	h.Errors = []PathError{{Path: "/d", Error: "unparsed listing line: bad: ?"}}
+	h.Notes = []PathError{{Path: "/e", Error: "lists exactly like one of its ancestors (a loop); not descended"},
+		{Path: "/g", Error: "MLSD showed names that LIST -a did not"}}
+	fs = ManifestFindings(h, []*Manifest{m}, nil)
+	mfEq(t, "blind", mfSummary(fs), []string{
+		"high not-in-manifest /d", "high not-in-manifest /e", "high not-in-manifest /e/f", "high not-in-manifest /g",
+		"medium missing-from-archive /g/w",
+	})
+}
+
+func TestManifestFindingsFlatSums(t *testing.T) {
+	h := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	m := mfParse(t, "/pub/iso/SHA256SUMS", h+"  a.iso\n"+h+" *b.iso\n")
+	host := mfHostResult(
+		mfD("/pub"), mfD("/pub/iso"),
+		mfF("/pub/iso/a.iso", 1), mfF("/pub/iso/b.iso", 2), mfF("/pub/iso/c.iso", 3),
+		mfF("/pub/iso/SHA256SUMS", 4), mfF("/pub/iso/SHA256SUMS.sign", 4), mfF("/pub/iso/MD5SUMS", 4),
+		mfF("/pub/iso/c.iso.sha256", 4),
+		mfL("/pub/iso/latest.iso", "a.iso"),
+		mfD("/pub/iso/sub"), mfF("/pub/iso/sub/other", 1), // a flat list says nothing about subdirectories
+		mfF("/pub/outside", 1),
+	)
+	fs := ManifestFindings(host, []*Manifest{m}, nil)
+	mfEq(t, "flat", mfSummary(fs), []string{"high not-in-manifest /pub/iso/c.iso", "high not-in-manifest /pub/iso/c.iso.sha256"})
+
+	// A recursive list covers subdirectories, files only.
+	m = mfParse(t, "/pub/iso/SHA256SUMS", h+"  a.iso\n"+h+"  sub/x\n")
+	fs = ManifestFindings(host, []*Manifest{m}, nil)
+	mfEq(t, "recursive", mfSummary(fs), []string{
+		"high not-in-manifest /pub/iso/b.iso", "high not-in-manifest /pub/iso/c.iso", "high not-in-manifest /pub/iso/c.iso.sha256",
+		"high not-in-manifest /pub/iso/sub/other", "medium missing-from-archive /pub/iso/sub/x",
+	})
+}
+
+func TestManifestFindingsRebase(t *testing.T) {
+	const f1 = "-rw-r--r-- 1 a b 1 Jan 1 2020 "
+	// Server paths at the root: the archive has no /srv, so they are
+	// read relative to /.
+	m := mfParse(t, "/ls-lR", "/srv/ftp:\n"+f1+"ls-lR\n"+f1+"a\n"+f1+"gone\n")
+	host := mfHostResult(mfF("/ls-lR", 1), mfF("/a", 1), mfF("/new", 1))
+	fs := ManifestFindings(host, []*Manifest{m}, nil)
+	mfEq(t, "rebased", mfSummary(fs), []string{"high not-in-manifest /new", "medium missing-from-archive /gone"})
+	mfHasEvidence(t, mfFind(t, fs, RuleNotInManifest, "/new"), "the archive has no /srv/ftp, so its paths under /srv/ftp are taken as the server's")
+
+	// Archive paths: /pub exists, so the index covers /pub only.
+	m = mfParse(t, "/ls-lR", "/pub:\n"+f1+"a\n")
+	host = mfHostResult(mfD("/pub"), mfF("/pub/a", 1), mfF("/pub/new", 1), mfF("/other", 1))
+	fs = ManifestFindings(host, []*Manifest{m}, nil)
+	mfEq(t, "archive paths", mfSummary(fs), []string{"high not-in-manifest /pub/new"})
+}
+
+func TestManifestFindingsDotNames(t *testing.T) {
+	const f1 = "-rw-r--r-- 1 a b 1 Jan 1 2020 "
+	host := mfHostResult(mfF("/a", 1), mfF("/.message", 1), mfD("/pub"), mfD("/pub/.x"), mfF("/pub/.x/y", 1), mfF("/pub/z", 1))
+	// Built without -a: no dot name could be listed.
+	m := mfParse(t, "/ls-lR", f1+"a\n"+"drwxr-xr-x 2 a b 1 Jan 1 2020 pub\n")
+	fs := ManifestFindings(host, []*Manifest{m}, nil)
+	mfEq(t, "without -a", mfSummary(fs), []string{
+		"high not-in-manifest /.message", "high not-in-manifest /pub/.x", "high not-in-manifest /pub/.x/y", "high not-in-manifest /pub/z",
+	})
+	for _, f := range fs {
+		if got := slices.Contains(f.Evidence, manifestDotNote); got != (f.Path != "/pub/z") {
+			t.Errorf("%s: dot note %v: %q", f.Path, got, f.Evidence)
+		}
+	}
+	// Built with -a: it would have listed them.
+	m = mfParse(t, "/ls-lR", f1+".banner\n"+f1+"a\n"+"drwxr-xr-x 2 a b 1 Jan 1 2020 pub\n")
+	for _, f := range ManifestFindings(host, []*Manifest{m}, nil) {
+		if slices.Contains(f.Evidence, manifestDotNote) {
+			t.Errorf("%s: dot note with an index that lists dot names", f.Path)
+		}
+	}
+}
+
+// mfLarge builds an archive of dirs directories of per files each, and
+// an ls-lR at its root listing every other file.
+func mfLarge(t testing.TB, dirs, per int) (*HostResult, *Manifest) {
+	var b strings.Builder
+	es := make([]Entry, 0, dirs*(per+1))
+	b.WriteString(".:\n")
+	for d := 0; d < dirs; d++ {
+		fmt.Fprintf(&b, "drwxr-xr-x 2 a b 4096 Jan 1 2020 d%04d\n", d)
+		es = append(es, mfD(fmt.Sprintf("/d%04d", d)))
+	}
+	for d := 0; d < dirs; d++ {
+		fmt.Fprintf(&b, "\n./d%04d:\n", d)
+		for i := 0; i < per; i++ {
+			if i%2 == 0 {
+				fmt.Fprintf(&b, "-rw-r--r-- 1 a b 10 Jan 1 2020 f%04d\n", i)
+			}
+			es = append(es, mfF(fmt.Sprintf("/d%04d/f%04d", d, i), 10))
+		}
+	}
+	m, err := ParseManifest("/ls-lR", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mfHostResult(es...), m
+}
+
+// TestManifestFindingsLarge guards against quadratic comparison: 200,000
+// entries, half of them in the index.
+func TestManifestFindingsLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large")
+	}
+	const dirs, per = 400, 500
+	h, m := mfLarge(t, dirs, per)
+	start := time.Now()
+	fs := ManifestFindings(h, []*Manifest{m}, nil)
+	if len(fs) != dirs*per/2 {
+		t.Errorf("%d findings", len(fs))
+	}
+	t.Logf("%d entries compared in %v", len(h.Entries), time.Since(start))
+}
+
+// BenchmarkManifestFindings compares 1,000,000 entries with an ls-lR
+// listing half of them.
+func BenchmarkManifestFindings(b *testing.B) {
+	h, m := mfLarge(b, 1000, 1000)
+	b.ResetTimer()
+	for b.Loop() {
+		ManifestFindings(h, []*Manifest{m}, nil)
+	}
+}
