@@ -57,6 +57,7 @@ type jsonHost struct {
 	StatListing *scanner.StatReport     `json:"stat_listing,omitempty"`
 	Baseline    *scanner.BaselineReport `json:"baseline,omitempty"`
 	Probes      []jsonProbe             `json:"probes,omitempty"`
+	Manifests   []jsonManifest          `json:"manifests,omitempty"`
 }
 
 type jsonProbeStep struct {
@@ -100,6 +101,15 @@ type jsonEntry struct {
 	Facts    map[string]string `json:"facts,omitempty"`
 	Raw      string            `json:"raw"`
 	RawB64   string            `json:"raw_b64,omitempty"`
+}
+
+// jsonManifest is a published index a host was compared with.
+type jsonManifest struct {
+	Path     string `json:"path"`
+	Kind     string `json:"kind"`
+	Root     string `json:"root"`
+	Entries  int    `json:"entries"`
+	Problems int    `json:"problems"`
 }
 
 type jsonFinding struct {
@@ -169,6 +179,9 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		}
 		for _, p := range h.Probes {
 			jh.Probes = append(jh.Probes, jsonProbe{Dir: p.Dir, DirB64: b64(p.Dir), File: probeStepJSON(p.File), Mkdir: probeStepJSON(p.Mkdir), Readable: p.Readable, Skipped: p.Skipped})
+		}
+		for _, m := range h.Manifests {
+			jh.Manifests = append(jh.Manifests, jsonManifest{Path: m.Path, Kind: string(m.Kind), Root: m.Root, Entries: len(m.Entries), Problems: len(m.Problems)})
 		}
 		doc.Hosts = append(doc.Hosts, jh)
 		if !j.Inventory {

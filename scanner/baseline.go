@@ -61,6 +61,11 @@ func SeqOf(es []Entry) iter.Seq2[Entry, error] {
 // either stream or from emit stops the comparison and is returned; a
 // stream out of order is an error, never a wrong answer.
 func DiffEntries(old, cur iter.Seq2[Entry, error], emit func(Change) error) error {
+	// The baseline side is read ahead in its own goroutine: reading
+	// entries out of the store costs more than comparing them, and the
+	// two sides then decode on two cores.
+	old, stopAhead := readAhead(old)
+	defer stopAhead()
 	nextOld, stopOld := iter.Pull2(old)
 	defer stopOld()
 	nextCur, stopCur := iter.Pull2(cur)
@@ -119,6 +124,71 @@ func DiffEntries(old, cur iter.Seq2[Entry, error], emit func(Change) error) erro
 		}
 	}
 	return nil
+}
+
+// readAhead runs seq in a goroutine, handing entries over in batches.
+// stop ends the goroutine early (it is also safe after the end).
+func readAhead(seq iter.Seq2[Entry, error]) (iter.Seq2[Entry, error], func()) {
+	type batch struct {
+		es  []Entry
+		err error
+	}
+	const size = 512
+	ch := make(chan batch, 4)
+	done := make(chan struct{})
+	go func() {
+		defer close(ch)
+		b := make([]Entry, 0, size)
+		send := func(bt batch) bool {
+			select {
+			case ch <- bt:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		for e, err := range seq {
+			if err != nil {
+				if len(b) > 0 && !send(batch{es: b}) {
+					return
+				}
+				send(batch{err: err})
+				return
+			}
+			b = append(b, e)
+			if len(b) == size {
+				if !send(batch{es: b}) {
+					return
+				}
+				b = make([]Entry, 0, size)
+			}
+		}
+		if len(b) > 0 {
+			send(batch{es: b})
+		}
+	}()
+	var once bool
+	stop := func() {
+		if !once {
+			once = true
+			close(done)
+			for range ch { // let the goroutine finish
+			}
+		}
+	}
+	return func(yield func(Entry, error) bool) {
+		for bt := range ch {
+			if bt.err != nil {
+				yield(Entry{}, bt.err)
+				return
+			}
+			for i := range bt.es {
+				if !yield(bt.es[i], nil) {
+					return
+				}
+			}
+		}
+	}, stop
 }
 
 // changedFields compares what a listing says about one path. A

@@ -166,3 +166,27 @@ func TestBaselineJudge(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 }
+
+// An early stop (emit fails) ends the read-ahead goroutine before
+// DiffEntries returns.
+func TestDiffEntriesStopsReadAhead(t *testing.T) {
+	exited := make(chan struct{})
+	many := iter.Seq2[Entry, error](func(yield func(Entry, error) bool) {
+		defer close(exited)
+		for i := 0; i < 100000; i++ {
+			if !yield(Entry{Path: fmt.Sprintf("/f%06d", i)}, nil) {
+				return
+			}
+		}
+	})
+	stop := errors.New("stop")
+	err := DiffEntries(many, SeqOf(nil), func(Change) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Fatalf("err %v", err)
+	}
+	select {
+	case <-exited:
+	default:
+		t.Error("the baseline stream was still running after DiffEntries returned")
+	}
+}

@@ -159,7 +159,7 @@ func compareHost(ctx context.Context, st *history.Store, h *scanner.HostResult, 
 		started = sc.Started
 	}
 	j := scanner.NewBaselineJudge(h, scanner.Baseline{ScanID: base.ScanID, Started: started}, pol)
-	err := scanner.DiffEntries(st.Entries(ctx, base.ID), j.Tap(scanner.SeqOf(h.Entries)), func(c scanner.Change) error {
+	err := scanner.DiffEntries(st.EntryAttrs(ctx, base.ID), j.Tap(scanner.SeqOf(h.Entries)), func(c scanner.Change) error {
 		j.Add(c)
 		return nil
 	})
@@ -306,7 +306,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 				return outcome{err: outputError{err}}
 			}
 			j := scanner.NewBaselineJudge(h, scanner.Baseline{ScanID: a, Started: sa.Started}, pol)
-			err = scanner.DiffEntries(st.Entries(ctx, ha.ID), j.Tap(st.Entries(ctx, hb.ID)), func(c scanner.Change) error {
+			err = scanner.DiffEntries(st.EntryAttrs(ctx, ha.ID), j.Tap(st.EntryAttrs(ctx, hb.ID)), func(c scanner.Change) error {
 				j.Add(c)
 				return nil
 			})

@@ -693,3 +693,55 @@ func TestRealServersVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestRealServersManifest: with --manifest auto, an upload the archive's
+// own index does not list is not-in-manifest, an indexed file that is gone
+// is missing-from-archive, and nothing else is reported by either rule.
+func TestRealServersManifest(t *testing.T) {
+	for _, srv := range realServers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			top := filepath.Join(srv.dir, fmt.Sprintf("zz-manifest-%d", time.Now().UnixNano()))
+			t.Cleanup(func() { _ = os.RemoveAll(top) })
+			for _, d := range []string{"releases", "docs"} {
+				if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, f := range []string{"releases/tool-1.0.tar.gz", "releases/tool-1.1.tar.gz", "docs/manual.txt", "releases/tool-0.9.tar.gz"} {
+				if err := os.WriteFile(filepath.Join(top, f), []byte(f), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sums := "" +
+				"0000000000000000000000000000000000000000000000000000000000000001  tool-1.0.tar.gz\n" +
+				"0000000000000000000000000000000000000000000000000000000000000002  tool-1.1.tar.gz\n" +
+				"0000000000000000000000000000000000000000000000000000000000000003  tool-0.9.tar.gz\n" +
+				"0000000000000000000000000000000000000000000000000000000000000004  tool-0.8.tar.gz\n"
+			if err := os.WriteFile(filepath.Join(top, "releases/SHA256SUMS"), []byte(sums), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The upload the index does not know, and an indexed file that
+			// was never there (tool-0.8.tar.gz).
+			if err := os.WriteFile(filepath.Join(top, "releases/tool-1.1-patched.exe"), []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			doc, _, stderr := rawScan(t, "scan", "--manifest", "auto", "--format", "json", "--quiet", srv.url+"/"+filepath.Base(top))
+			var got []string
+			for _, f := range doc["findings"].([]any) {
+				fm := f.(map[string]any)
+				if r := fm["rule"]; r == "not-in-manifest" || r == "missing-from-archive" {
+					got = append(got, fmt.Sprintf("%s %s", r, strings.TrimPrefix(fm["path"].(string), "/"+filepath.Base(top))))
+				}
+			}
+			slices.Sort(got)
+			want := []string{"missing-from-archive /releases/tool-0.8.tar.gz", "not-in-manifest /releases/tool-1.1-patched.exe"}
+			if !slices.Equal(got, want) {
+				t.Errorf("manifest findings\n got %q\nwant %q\nstderr %s\nhost %v", got, want, stderr, doc["hosts"])
+			}
+			ms, _ := doc["hosts"].([]any)[0].(map[string]any)["manifests"].([]any)
+			if len(ms) != 1 || ms[0].(map[string]any)["entries"] != 4.0 {
+				t.Errorf("manifests %v", ms)
+			}
+		})
+	}
+}

@@ -193,7 +193,7 @@ func BenchmarkDiff1M(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		kinds = map[scanner.ChangeKind]int{}
-		err := scanner.DiffEntries(s.Entries(ctx, old.ID), s.Entries(ctx, cur.ID), func(c scanner.Change) error {
+		err := scanner.DiffEntries(s.EntryAttrs(ctx, old.ID), s.EntryAttrs(ctx, cur.ID), func(c scanner.Change) error {
 			kinds[c.Kind]++
 			return nil
 		})

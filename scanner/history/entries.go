@@ -261,13 +261,27 @@ func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hos
 // of entries. An error is yielded once, last; a host that does not exist
 // yields ErrNotFound.
 func (s *Store) Entries(ctx context.Context, hostID int64) iter.Seq2[scanner.Entry, error] {
+	return s.entries(ctx, hostID, false)
+}
+
+// EntryAttrs is Entries without the MLSD facts and the raw lines: every
+// attribute a baseline comparison looks at, read faster (the driver's
+// cost is per column).
+func (s *Store) EntryAttrs(ctx context.Context, hostID int64) iter.Seq2[scanner.Entry, error] {
+	return s.entries(ctx, hostID, true)
+}
+
+func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[scanner.Entry, error] {
+	cols := "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw"
+	if lean {
+		cols = "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target"
+	}
 	return func(yield func(scanner.Entry, error) bool) {
 		if err := s.hostExists(ctx, hostID); err != nil {
 			yield(scanner.Entry{}, err)
 			return
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT path, name, type, size, mtime, mtime_ns,
-			mode, owner, grp, perm, uniq, target, facts, raw, list_raw
+		rows, err := s.db.QueryContext(ctx, `SELECT `+cols+`
 			FROM entries WHERE host_id = ? ORDER BY path, dup`, hostID)
 		if err != nil {
 			yield(scanner.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
@@ -275,6 +289,7 @@ func (s *Store) Entries(ctx context.Context, hostID int64) iter.Seq2[scanner.Ent
 		}
 		defer rows.Close()
 		var r entryRow
+		r.lean = lean
 		for rows.Next() {
 			e, err := r.scan(rows)
 			if err != nil {
@@ -298,6 +313,7 @@ type entryRow struct {
 	typ, mtime, mtimeNS, mode, owner, group, perm, uniq, targ any
 	raw, listRaw                                              any
 	dest                                                      []any
+	lean                                                      bool // no facts, raw, list_raw
 }
 
 func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
@@ -307,7 +323,11 @@ func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
 	}
 	var e scanner.Entry
 	r.dest[3] = &e.Size
-	if err := rows.Scan(r.dest...); err != nil {
+	dest := r.dest
+	if r.lean {
+		dest = dest[:12]
+	}
+	if err := rows.Scan(dest...); err != nil {
 		return e, err
 	}
 	e.Path = string(r.path)

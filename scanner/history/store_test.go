@@ -217,6 +217,12 @@ func TestRoundTrip(t *testing.T) {
 	// Entries: every field, in strings.Compare order.
 	for i, h := range sc.Hosts {
 		checkEntries(t, collect(t, s.Entries(ctx, h.ID)), sortedCopy(r.Hosts[i].Entries))
+		// EntryAttrs: the same without facts and raw lines.
+		lean := sortedCopy(r.Hosts[i].Entries)
+		for j := range lean {
+			lean[j].Facts, lean[j].Raw, lean[j].ListRaw = nil, "", ""
+		}
+		checkEntries(t, collect(t, s.EntryAttrs(ctx, h.ID)), lean)
 	}
 
 	// Findings, in the order saved, per host; the orphan is with none.
