@@ -54,6 +54,7 @@ type jsonHost struct {
 	Unreadable  []scanner.PathError     `json:"unreadable"`
 	Notes       []scanner.PathError     `json:"notes,omitempty"`
 	ListingMode string                  `json:"listing,omitempty"`
+	TLS         string                  `json:"tls,omitempty"`
 	StatListing *scanner.StatReport     `json:"stat_listing,omitempty"`
 	Baseline    *scanner.BaselineReport `json:"baseline,omitempty"`
 	Probes      []jsonProbe             `json:"probes,omitempty"`
@@ -175,6 +176,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		if h.Info.Login != "" {
 			jh.ListingMode = strings.ToLower(listingMode(h.Info))
 			jh.StatListing = h.Stat
+			jh.TLS = h.Info.TLS
 			jh.Baseline = h.Baseline
 		}
 		for _, p := range h.Probes {

@@ -67,6 +67,9 @@ func (s *Summary) Report(w io.Writer, r *scanner.Result) error {
 	}
 	for _, h := range r.Hosts {
 		host := Display(h.Target.URL)
+		if h.Info.TLS == "unverified" {
+			fmt.Fprintf(w, "\n%s TLS: the server certificate was NOT verified (--insecure / verify: false)\n", host)
+		}
 		if h.Info.Banner != "" {
 			fmt.Fprintf(w, "\n%s banner: %s\n", host, Display(h.Info.Banner))
 		}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/textproto"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +34,13 @@ type DialOptions struct {
 	// Password for non-anonymous logins; anonymous logins send
 	// AnonymousPassword.
 	Password string
-	// TLSConfig is used for ftps targets.
+	// TLSConfig is used for ftps targets, on the control connection and
+	// every data connection. Each session works on a copy whose
+	// ServerName defaults to the target's host (the certificate is
+	// verified against it) and whose ClientSessionCache is the session's
+	// own, so that data connections resume the control connection's TLS
+	// session; the ClientSessionCache given here is not used (see
+	// sessionTLS). Nil means Go's defaults (system roots).
 	TLSConfig *tls.Config
 	// MaxListingBytes bounds one listing's size; a larger listing is cut
 	// short and reported as truncated.
@@ -80,12 +87,18 @@ type ServerInfo struct {
 	// Paired is set when every directory is listed with both MLSD and
 	// LIST -a, over two connections per session.
 	Paired bool
+	// TLS says how the session was protected: "none", "verified", or
+	// "unverified" (certificate verification turned off by the user).
+	TLS string
 }
 
 // ftpSession is a Session over one jlaffaye ServerConn.
 type ftpSession struct {
-	t    Target
-	opt  DialOptions
+	t   Target
+	opt DialOptions
+	// tls is the session's own TLS configuration (see sessionTLS); nil
+	// for plain FTP.
+	tls  *tls.Config
 	conn *ftp.ServerConn
 	mlsd bool
 	// noDashA is set when the server refuses "LIST -a".
@@ -145,6 +158,9 @@ func dialFTP(ctx context.Context, t Target, opt DialOptions, st *statState) (Ses
 
 func dialOne(ctx context.Context, t Target, opt DialOptions) (*ftpSession, ServerInfo, error) {
 	s := &ftpSession{t: t, opt: opt}
+	if t.TLS != TLSNone {
+		s.tls = sessionTLS(opt.TLSConfig, t.Host)
+	}
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
 
@@ -155,16 +171,27 @@ func dialOne(ctx context.Context, t Target, opt DialOptions) (*ftpSession, Serve
 	}
 	switch t.TLS {
 	case TLSExplicit:
-		options = append(options, ftp.DialWithExplicitTLS(opt.TLSConfig))
+		// jlaffaye sends AUTH TLS and wraps the control connection
+		// with tls.Client(conn, s.tls).
+		options = append(options, ftp.DialWithExplicitTLS(s.tls))
 	case TLSImplicit:
-		options = append(options, ftp.DialWithTLS(opt.TLSConfig))
+		// s.dial wraps the control connection itself (jlaffaye does
+		// not, given a dial function); the option only makes jlaffaye
+		// send PBSZ 0 and PROT P after login.
+		options = append(options, ftp.DialWithTLS(s.tls))
 	}
 	c, err := ftp.Dial(t.Addr(), options...)
 	if err != nil {
 		return nil, ServerInfo{}, s.classify(ctx, "connect", err)
 	}
 	s.conn = c
-	info := ServerInfo{Banner: s.replies.first(), Login: t.User}
+	info := ServerInfo{Banner: s.replies.first(), Login: t.User, TLS: "none"}
+	if t.TLS != TLSNone {
+		info.TLS = "verified"
+		if opt.TLSConfig != nil && opt.TLSConfig.InsecureSkipVerify {
+			info.TLS = "unverified"
+		}
+	}
 	pass := opt.Password
 	if t.User == "anonymous" || t.User == "ftp" {
 		if pass == "" {
@@ -172,6 +199,7 @@ func dialOne(ctx context.Context, t Target, opt DialOptions) (*ftpSession, Serve
 		}
 	}
 	if err := c.Login(t.User, pass); err != nil {
+		err = userReply(err, s.replies.last())
 		_ = s.Close()
 		return nil, info, s.classify(ctx, "login", err)
 	}
@@ -198,7 +226,7 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 			return nil, err
 		}
 		if s.t.TLS == TLSImplicit {
-			tc := tls.Client(&deadlineConn{Conn: c, idle: s.opt.IdleTimeout}, s.opt.TLSConfig)
+			tc := tls.Client(&deadlineConn{Conn: c, idle: s.opt.IdleTimeout}, s.tls)
 			c = tc
 		}
 		dc := &deadlineConn{Conn: c, idle: s.opt.IdleTimeout}
@@ -216,7 +244,13 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 	}
 	var conn net.Conn = &deadlineConn{Conn: c, idle: s.opt.IdleTimeout}
 	if s.t.TLS != TLSNone {
-		conn = tls.Client(conn, s.opt.TLSConfig)
+		// The handshake waits for the first Read or Write: servers
+		// start TLS on a data connection only after the command that
+		// uses it, which jlaffaye sends after dialling (a handshake here
+		// hangs proftpd and pure-ftpd, jlaffaye/ftp#282). Sharing s.tls,
+		// and so its session cache, with the control connection makes it
+		// resume the control session.
+		conn = tls.Client(conn, s.tls)
 	}
 	limit := s.opt.MaxListingBytes
 	s.mu.Lock()
@@ -229,6 +263,68 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 	s.data = dc
 	s.mu.Unlock()
 	return dc, nil
+}
+
+// userReply restores the reply code that jlaffaye drops when USER gets an
+// answer other than 230 or 331 (it returns errors.New(text)). Servers that
+// require TLS refuse a plain login right there: vsftpd with
+// force_anon_logins_ssl answers "530 Anonymous sessions must use
+// encryption." and closes the connection. As a *textproto.Error it is
+// classified as the login refusal it is, not as a lost connection.
+func userReply(err error, last string) error {
+	var te *textproto.Error
+	if errors.As(err, &te) || !isCode(last) || last[3] != ' ' || last[0] < '4' {
+		return err
+	}
+	if strings.TrimSpace(last[4:]) != strings.TrimSpace(err.Error()) {
+		return err
+	}
+	code, _ := strconv.Atoi(last[:3])
+	return &textproto.Error{Code: code, Msg: err.Error()}
+}
+
+// sessionTLS returns the TLS configuration of one session: a copy of base
+// (an empty one if nil) with ServerName set to host where base leaves it
+// empty, and a client session cache of its own.
+//
+// Servers that require TLS session reuse (vsftpd's require_ssl_reuse=YES,
+// its default; proftpd unless NoSessionReuseRequired) refuse a data
+// connection whose handshake does not resume the control connection's
+// session ("522 SSL connection failed: session reuse required"). Go
+// resumes only a session found in Config.ClientSessionCache under the
+// key ServerName (or, without one, the peer's address, which has a new
+// port on every data connection), so both are needed, and the data
+// connections must use the same cache as their control connection. A
+// cache shared by several sessions to one host (the caller's: the CLI
+// passes one per host) would let one session's data connection resume
+// another session's ticket. vsftpd accepts that (it checks only that some
+// session was resumed), but proftpd's mod_tls also requires the session
+// to be the control connection's: hence one cache per session, and the
+// caller's ClientSessionCache is not used. With TLS 1.3 the ticket comes
+// after the handshake; it is read with the first reply on the control
+// connection (USER), long before the first data connection. Both TLS 1.2
+// (tickets) and 1.3 resume this way; no version cap is needed.
+//
+// ServerName is also what the certificate is verified against (a DNS
+// name or an IP literal, matched to the certificate's SANs); without it,
+// or InsecureSkipVerify, Go refuses to handshake at all.
+func sessionTLS(base *tls.Config, host string) *tls.Config {
+	var c *tls.Config
+	if base != nil {
+		c = base.Clone()
+	} else {
+		c = &tls.Config{}
+	}
+	if c.ServerName == "" {
+		// An IPv6 literal with a zone ("fe80::1%eth0") is verified as
+		// the address alone.
+		if i := strings.IndexByte(host, '%'); i >= 0 && net.ParseIP(host[:i]) != nil {
+			host = host[:i]
+		}
+		c.ServerName = host
+	}
+	c.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	return c
 }
 
 // abort closes the connections so that any blocked call returns.
@@ -522,6 +618,16 @@ type drainConn struct {
 	drained   bool
 	truncated bool
 	err       error
+}
+
+// Handshake completes a TLS data connection's handshake. jlaffaye calls it
+// after an upload that wrote nothing (Store of an empty file), which would
+// otherwise close the connection without ever handshaking.
+func (c *drainConn) Handshake() error {
+	if tc, ok := c.Conn.(*tls.Conn); ok {
+		return tc.Handshake()
+	}
+	return nil
 }
 
 func (c *drainConn) Read(p []byte) (int, error) {

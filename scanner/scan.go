@@ -39,6 +39,14 @@ type Options struct {
 	Probe ProbeMode
 	// Policy judges the results; nil means DefaultPolicy.
 	Policy *Policy
+	// Budget, when set, bounds the connections open at once across all
+	// hosts.
+	Budget *Budget
+	// TargetDial and TargetWalk, when set, give a target its own dial and
+	// walk options (a hosts file: password, TLS, connections, excludes);
+	// nil means Dial and Walk for every target.
+	TargetDial func(Target) DialOptions
+	TargetWalk func(Target) WalkOptions
 	// Manifest compares the tree with the archive's published index:
 	// "auto" (every ls-lR, SHA256SUMS, MD5SUMS... found), an archive path,
 	// or "" (off).
@@ -53,6 +61,9 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 	par := opt.ParallelHosts
 	if par <= 0 {
 		par = 4
+		if opt.Budget != nil {
+			par = len(targets) // the budget bounds the connections
+		}
 	}
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
@@ -65,15 +76,25 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 				defer func() { <-sem }()
 			case <-ctx.Done():
 			}
+			dial, walk := opt.Dial, opt.Walk
+			if opt.TargetDial != nil {
+				dial = opt.TargetDial(t)
+			}
+			if opt.TargetWalk != nil {
+				walk = opt.TargetWalk(t)
+			}
 			st := &statState{}
 			connect := func(ctx context.Context) (Session, ServerInfo, error) {
-				return dialFTP(ctx, t, opt.Dial, st)
+				return dialFTP(ctx, t, dial, st)
 			}
 			if opt.Connect != nil {
 				connect, st = opt.Connect(ctx, t), nil
 			}
-			h := Walk(ctx, t, connect, opt.Walk)
-			if st != nil && !opt.Dial.NoStat && t.TLS == TLSNone {
+			if opt.Budget != nil {
+				connect = budgeted(connect, opt.Budget)
+			}
+			h := Walk(ctx, t, connect, walk)
+			if st != nil && !dial.NoStat && t.TLS == TLSNone {
 				r := st.report()
 				h.Stat = &r
 			}

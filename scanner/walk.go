@@ -83,6 +83,9 @@ type WalkOptions struct {
 	// MaxConnectAttempts bounds reconnect attempts when no session of the
 	// host is alive. Zero means 6.
 	MaxConnectAttempts int
+	// Exclude names directories (path globs) that are not descended: they
+	// are reported as entries of their parent, and noted, but not listed.
+	Exclude []*Glob
 }
 
 // DefaultConnections is the default number of connections per host,
@@ -610,6 +613,10 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 			continue
 		}
 		if _, ok := w.seen[e.Path]; ok {
+			continue
+		}
+		if g := matchAtOrBelow(w.opt.Exclude, e.Path); g != nil {
+			r.Notes = append(r.Notes, PathError{Path: e.Path, Error: "excluded by configuration (" + g.String() + "): not descended"})
 			continue
 		}
 		if e.Unique != "" {

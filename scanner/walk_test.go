@@ -294,3 +294,67 @@ func TestTransient4xxRetried(t *testing.T) {
 		t.Errorf("complete=%v listings=%d", r.Complete, m.listings["/"])
 	}
 }
+
+func TestWalkExclude(t *testing.T) {
+	m := &memTree{dirs: map[string][]Entry{"/": {d("pub"), d("huge")}, "/pub": {f("a")}, "/huge": {d("x")}, "/huge/x": {f("b")}}}
+	r := walkMem(t, m, WalkOptions{Exclude: []*Glob{mustGlob("/huge", GlobPath)}})
+	if got := paths(r); !slices.Equal(got, []string{"/huge", "/pub", "/pub/a"}) {
+		t.Errorf("paths %q", got)
+	}
+	if !r.Complete || len(r.Notes) != 1 || r.Notes[0].Path != "/huge" || !strings.Contains(r.Notes[0].Error, "excluded") {
+		t.Errorf("complete=%v notes %+v", r.Complete, r.Notes)
+	}
+	if m.listings["/huge"] != 0 {
+		t.Error("an excluded directory was listed")
+	}
+}
+
+// A budget shared by several hosts bounds the sessions open at once
+// across all of them, and every token comes back.
+func TestBudgetBoundsConnectionsAcrossHosts(t *testing.T) {
+	b := NewBudget(3)
+	var open, maxOpen atomic.Int32
+	var wg sync.WaitGroup
+	for h := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dirs := map[string][]Entry{"/": {}}
+			for i := range 30 {
+				name := fmt.Sprintf("d%d", i)
+				dirs["/"] = append(dirs["/"], d(name))
+				dirs["/"+name] = []Entry{f("x")}
+			}
+			m := &memTree{dirs: dirs}
+			inner := m.connector()
+			counting := func(ctx context.Context) (Session, ServerInfo, error) {
+				s, info, err := inner(ctx)
+				if err == nil {
+					n := open.Add(1)
+					for mx := maxOpen.Load(); n > mx && !maxOpen.CompareAndSwap(mx, n); mx = maxOpen.Load() {
+					}
+					s = &countSession{Session: s, open: &open}
+				}
+				return s, info, err
+			}
+			r := Walk(context.Background(), Target{URL: fmt.Sprintf("ftp://mem%d", h), Start: "/"}, budgeted(counting, b), WalkOptions{Connections: 4, Backoff: time.Millisecond})
+			if !r.Complete || r.Stats.Dirs != 30 {
+				t.Errorf("host %d: complete=%v dirs=%d %v", h, r.Complete, r.Stats.Dirs, r.Incomplete)
+			}
+		}()
+	}
+	wg.Wait()
+	if maxOpen.Load() > 3 {
+		t.Errorf("at most %d sessions open at once, budget 3", maxOpen.Load())
+	}
+	if len(b.tokens) != 3 {
+		t.Errorf("%d of 3 tokens back", len(b.tokens))
+	}
+}
+
+type countSession struct {
+	Session
+	open *atomic.Int32
+}
+
+func (s *countSession) Close() error { s.open.Add(-1); return s.Session.Close() }

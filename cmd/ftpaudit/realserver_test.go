@@ -17,13 +17,13 @@ import (
 	"os/user"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jlaffaye/ftp"
+
+	"github.com/ftpaudit/ftpaudit/internal/archivetest"
 )
 
 type realServer struct{ name, url, dir string }
@@ -121,66 +121,13 @@ func runJSON(t *testing.T, args ...string) (*scanDoc, int, string) {
 	return &doc, code, errb.String()
 }
 
-// anonPerm returns the permission bits (rwx as 0-7) the ftp user has.
-func anonPerm(fi os.FileInfo, uid, gid uint32) uint32 {
-	st := fi.Sys().(*syscall.Stat_t)
-	m := uint32(fi.Mode().Perm())
-	switch {
-	case st.Uid == uid:
-		return m >> 6 & 7
-	case st.Gid == gid:
-		return m >> 3 & 7
-	}
-	return m & 7
-}
-
-// expectedView walks the archive on disk as the anonymous (ftp) user can
-// see it over FTP: every name in every directory it may list, symlinks
-// not followed. It returns path -> type and the directories it may not list.
+// expectedView is archivetest.View, failing the test on error.
 func expectedView(t *testing.T, root string) (map[string]string, map[string]int64, []string) {
 	t.Helper()
-	u, err := user.Lookup("ftp")
+	types, sizes, unreadable, err := archivetest.View(root)
 	if err != nil {
-		t.Fatalf("user ftp: %v", err)
+		t.Fatal(err)
 	}
-	uid64, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid64, _ := strconv.ParseUint(u.Gid, 10, 32)
-	uid, gid := uint32(uid64), uint32(gid64)
-	types := map[string]string{}
-	sizes := map[string]int64{}
-	var unreadable []string
-	var walk func(rel string)
-	walk = func(rel string) {
-		ents, err := os.ReadDir(filepath.Join(root, rel))
-		if err != nil {
-			t.Fatalf("read %s: %v", rel, err)
-		}
-		for _, de := range ents {
-			p := rel + "/" + de.Name()
-			fi, err := os.Lstat(filepath.Join(root, p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			switch {
-			case fi.Mode()&os.ModeSymlink != 0:
-				types[p] = "link"
-			case fi.IsDir():
-				types[p] = "dir"
-				if anonPerm(fi, uid, gid)&5 == 5 {
-					walk(p)
-				} else {
-					unreadable = append(unreadable, p)
-				}
-			case fi.Mode().IsRegular():
-				types[p] = "file"
-				sizes[p] = fi.Size()
-			default:
-				types[p] = "other"
-			}
-		}
-	}
-	walk("")
-	slices.Sort(unreadable)
 	return types, sizes, unreadable
 }
 
@@ -744,4 +691,87 @@ func TestRealServersManifest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRealServersFleet is issue 5's acceptance test: one hosts file with
+// vsftpd requiring FTPS (its self-signed CA given in the file), proftpd
+// over plain FTP, and a host that refuses connections. Two hosts come out
+// complete, the third failed with its reason, and the exit code says
+// incomplete.
+func TestRealServersFleet(t *testing.T) {
+	servers := realServers(t)
+	spec := os.Getenv("FTPAUDIT_FTPS_SERVER")
+	if spec == "" {
+		if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
+			t.Fatal("FTPAUDIT_REQUIRE_REAL=1 but FTPAUDIT_FTPS_SERVER is empty: the FTPS server did not start")
+		}
+		t.Skip("FTPAUDIT_FTPS_SERVER not set")
+	}
+	parts := strings.SplitN(spec, "=", 4)
+	if len(parts) != 4 {
+		t.Fatalf("bad FTPAUDIT_FTPS_SERVER %q", spec)
+	}
+	tlsURL, ca := parts[1], parts[3]
+	var plain string
+	for _, s := range servers {
+		if s.name == "proftpd" {
+			plain = s.url
+		}
+	}
+	if plain == "" {
+		t.Skip("no proftpd among the real servers")
+	}
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.yaml")
+	doc := fmt.Sprintf(`version: 1
+max_connections: 12
+hosts:
+  - url: %s/
+    ca_file: %s
+    connections: 4
+  - url: %s/pub
+  - url: ftp://127.0.0.1:1/
+`, tlsURL, ca, plain)
+	if err := os.WriteFile(hosts, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code, stderr := rawScan(t, "scan", "--hosts", hosts, "--format", "json", "--quiet", "--connect-timeout", "5s")
+	if code != exitIncomplete {
+		t.Errorf("exit %d, want %d (incomplete); stderr %s", code, exitIncomplete, stderr)
+	}
+	hs := out["hosts"].([]any)
+	if len(hs) != 3 {
+		t.Fatalf("%d hosts", len(hs))
+	}
+	for i, h := range hs {
+		hm := h.(map[string]any)
+		switch i {
+		case 0, 1:
+			if hm["complete"] != true || hm["stats"].(map[string]any)["files"].(float64) == 0 {
+				t.Errorf("host %v: want complete with files: %v", hm["target"], hm["incomplete"])
+			}
+		case 2:
+			le, _ := hm["login_error"].(string)
+			if hm["complete"] != false || !strings.Contains(le, "refused") {
+				t.Errorf("refusing host: complete %v login_error %q", hm["complete"], le)
+			}
+		}
+	}
+	if tl := hs[0].(map[string]any)["tls"]; tl != "verified" {
+		t.Errorf("FTPS host: tls %v, want verified", tl)
+	}
+	// The summary names the failed host and its reason.
+	_, _, _ = rawScanText(t, hosts)
+}
+
+func rawScanText(t *testing.T, hosts string) (string, int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"scan", "--hosts", hosts, "--format", "summary", "--quiet", "--connect-timeout", "5s"}, nil, &out, &errb)
+	if !strings.Contains(out.String(), "127.0.0.1:1") || !strings.Contains(strings.ToLower(out.String()), "refused") {
+		t.Errorf("summary does not show the failed host and why:\n%s", out.String())
+	}
+	return out.String(), code, errb.String()
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -35,6 +37,16 @@ type scanFlags struct {
 	failOn         string
 	verbose        bool
 	manifest       string
+	hostsFile      string
+	metricsFile    string
+	maxConns       int
+	caFile         string
+	logFormat      string
+	logLevel       string
+
+	// Set by runScan from the command line and the hosts file.
+	fleet *fleet
+	log   *slog.Logger
 }
 
 // probeFlag is --probe (candidates) or --probe=all.
@@ -73,7 +85,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 0, "bound on the whole scan (0: none); hitting it makes the scan incomplete")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 15*time.Second, "bound on TCP connect and TLS handshake")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "bound on any single read or write on a control or data connection")
-	fs.StringVar(&f.format, "format", "auto", "output format: table (cleanup table), summary (coverage per host), json, csv, or auto (table on a terminal, json otherwise)")
+	fs.StringVar(&f.format, "format", "auto", "output format: table (cleanup table), summary (coverage per host), json, jsonl (one finding per line, then one line per host), csv, or auto (table on a terminal, json otherwise)")
 	fs.Var(&f.probe, "probe", "active probe: upload and remove a canary file and directory in candidate directories (--probe=all: every directory)")
 	fs.StringVar(&f.policy, "policy", "", "policy file (YAML): intended drop boxes, ignored paths, anonymous account, severity overrides, extra suspicious names")
 	fs.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or worse: info, low, medium, high, critical")
@@ -85,6 +97,12 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noStat, "no-stat", false, "list every directory over a data connection, never with STAT over the control connection")
 	fs.StringVar(&f.manifest, "manifest", "", "compare with the archive's published index: auto (every ls-lR[.gz], SHA256SUMS, MD5SUMS... in the tree) or its path in the archive (/pub/ls-lR.gz)")
 	fs.BoolVar(&f.insecure, "insecure", false, "ftps: do not verify the server certificate (shown in the report)")
+	fs.StringVar(&f.caFile, "ca-file", "", "ftps: verify server certificates against the CA certificates in this PEM file (instead of the system's)")
+	fs.StringVar(&f.metricsFile, "metrics-file", "", "also write Prometheus metrics (node_exporter textfile format) to this file, atomically")
+	fs.StringVar(&f.hostsFile, "hosts", "", "scan the hosts listed in this YAML file (with their credentials, TLS, limits, excludes and policy), besides any TARGET")
+	fs.IntVar(&f.maxConns, "max-connections", 64, "connections open at once across all hosts")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 }
 
 func (f *scanFlags) check() error {
@@ -99,12 +117,26 @@ func (f *scanFlags) check() error {
 		return usageError{errors.New("timeouts must be positive")}
 	}
 	switch f.format {
-	case "auto", "table", "summary", "json", "csv":
+	case "auto", "table", "summary", "json", "jsonl", "csv":
 	default:
-		return usageError{fmt.Errorf("--format %q: want table, summary, json, csv or auto", f.format)}
+		return usageError{fmt.Errorf("--format %q: want table, summary, json, jsonl, csv or auto", f.format)}
 	}
 	if f.manifest != "" && f.manifest != "auto" && !strings.HasPrefix(f.manifest, "/") {
 		return usageError{fmt.Errorf("--manifest %q: want auto or an absolute path in the archive (/pub/ls-lR.gz)", f.manifest)}
+	}
+	if f.caFile != "" {
+		if _, err := loadCA(f.caFile); err != nil {
+			return usageError{fmt.Errorf("--ca-file: %w", err)}
+		}
+	}
+	if f.maxConns < 2 {
+		return usageError{fmt.Errorf("--max-connections %d: want at least 2", f.maxConns)}
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return usageError{fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
+	}
+	if _, err := parseLevel(f.logLevel); err != nil {
+		return usageError{err}
 	}
 	if _, ok := scanner.ParseSeverity(f.failOn); !ok {
 		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high or critical", f.failOn)}
@@ -147,18 +179,42 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	if err := f.check(); err != nil {
 		return outcome{err: err}
 	}
-	if len(pos) == 0 {
-		return outcome{err: usageError{errors.New("no target: want ftp://host[:port][/path]")}}
-	}
+	f.log = newLogger(stderr, f.logFormat, f.logLevel)
 	var targets []scanner.Target
+	if f.hostsFile != "" {
+		fl, err := loadHosts(f.hostsFile)
+		if err != nil {
+			return outcome{err: usageError{err}}
+		}
+		for _, w := range fl.warnings {
+			f.log.Warn("hosts file", "warning", w)
+		}
+		f.fleet = fl
+		for _, h := range fl.hosts {
+			targets = append(targets, h.target)
+		}
+	}
+	if len(pos) == 0 && len(targets) == 0 {
+		return outcome{err: usageError{errors.New("no target: want ftp://host[:port][/path] or --hosts FILE")}}
+	}
+	var cli []scanner.Target
 	for _, a := range pos {
 		t, err := scanner.ParseTarget(a)
 		if err != nil {
 			return outcome{err: usageError{err}}
 		}
-		targets = append(targets, t)
+		cli = append(cli, t)
 	}
-	passwords, err := passwordsFor(targets)
+	targets = append(targets, cli...)
+	seen := map[string]bool{}
+	for _, t := range targets {
+		k := t.URL + t.Start
+		if seen[k] {
+			return outcome{err: usageError{fmt.Errorf("%s%s is given twice", t.URL, t.Start)}}
+		}
+		seen[k] = true
+	}
+	passwords, err := passwordsFor(cli)
 	if err != nil {
 		return outcome{err: err}
 	}
@@ -194,10 +250,36 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 	if f.output != "" && o.err == nil && !f.quiet && isTerminal(stderr) {
 		fmt.Fprintf(stderr, "ftpaudit: results written to %s\n", f.output)
 	}
+	if err := f.writeMetrics(res); err != nil && o.err == nil {
+		o.err = err
+	}
 	if o.err == nil {
 		o.err = afterErr
 	}
 	return o
+}
+
+// writeMetrics writes --metrics-file atomically. The time of each host's
+// last complete scan is carried over from the previous file, so that
+// "no complete scan in 36 h" can be alerted on.
+func (f *scanFlags) writeMetrics(res *scanner.Result) error {
+	if f.metricsFile == "" {
+		return nil
+	}
+	var last map[string]time.Time
+	if old, err := os.Open(f.metricsFile); err == nil {
+		last, _ = report.ReadLastComplete(old)
+		old.Close()
+	}
+	return writeOutput(f.metricsFile, nil, func(w io.Writer) error {
+		if fl, ok := w.(*os.File); ok {
+			// node_exporter reads it as another user.
+			if err := fl.Chmod(0o644); err != nil {
+				return err
+			}
+		}
+		return report.WriteMetrics(w, res, last)
+	})
 }
 
 func (f *scanFlags) loadPolicy() (*scanner.Policy, error) {
@@ -211,19 +293,49 @@ func (f *scanFlags) loadPolicy() (*scanner.Policy, error) {
 	return pol, nil
 }
 
-// runScanCore scans targets with the options f names.
+// runScanCore scans targets with the options f names. Targets from a
+// hosts file (f.fleet) carry their own password, TLS, connection limit,
+// excludes and policy; the others use the flags and passwords.
 func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[string]string, f *scanFlags, pol *scanner.Policy, stderr io.Writer) *scanner.Result {
+	log := f.log
+	if log == nil {
+		log = newLogger(stderr, f.logFormat, f.logLevel)
+	}
 	prog := newProgress(stderr, f.quiet)
+	baseTLS := &tls.Config{InsecureSkipVerify: f.insecure, ClientSessionCache: tls.NewLRUClientSessionCache(64)} //nolint:gosec // opt-in, reported
+	if f.caFile != "" {
+		pool, err := loadCA(f.caFile)
+		if err != nil {
+			// check() cannot know; refuse loudly rather than fall
+			// back to the system roots.
+			log.Error("--ca-file unusable; every ftps target will fail verification", "error", err)
+			pool = x509.NewCertPool()
+		}
+		baseTLS.RootCAs = pool
+	}
+	per := map[string]*fleetHost{}
+	if f.fleet != nil {
+		for i := range f.fleet.hosts {
+			h := &f.fleet.hosts[i]
+			per[h.target.URL+"\x00"+h.target.Start] = h
+			if h.policy != nil {
+				if pol == nil {
+					pol = scanner.DefaultPolicy()
+				}
+				pol.Hosts = append(pol.Hosts, *h.policy)
+			}
+		}
+	}
 	opt := scanner.Options{
 		Probe:    f.probe.mode,
 		Policy:   pol,
 		Manifest: f.manifest,
+		Budget:   scanner.NewBudget(f.maxConns),
 		Dial: scanner.DialOptions{
 			ConnectTimeout: f.connectTimeout,
 			IdleTimeout:    f.idleTimeout,
 			NoMLSD:         f.noMLSD,
 			NoStat:         f.noStat,
-			TLSConfig:      &tls.Config{InsecureSkipVerify: f.insecure, ClientSessionCache: tls.NewLRUClientSessionCache(64)}, //nolint:gosec // opt-in, reported
 		},
 		Walk: scanner.WalkOptions{
 			Connections: f.connections,
@@ -232,20 +344,73 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 			Progress:    prog,
 		},
 	}
-	if len(passwords) > 0 {
-		opt.Connect = func(_ context.Context, t scanner.Target) scanner.Connector {
-			d := opt.Dial
-			d.Password = passwords[t.URL]
-			if d.TLSConfig != nil {
-				d.TLSConfig = d.TLSConfig.Clone()
-				d.TLSConfig.ServerName = t.Host
-			}
-			return scanner.FTPConnector(t, d)
+	opt.TargetDial = func(t scanner.Target) scanner.DialOptions {
+		d := opt.Dial
+		if h := per[t.URL+"\x00"+t.Start]; h != nil {
+			d.Password = h.password
+			d.TLSConfig = h.tls
+			return d
 		}
+		d.Password = passwords[t.URL]
+		if t.TLS != scanner.TLSNone {
+			d.TLSConfig = baseTLS.Clone()
+			d.TLSConfig.ServerName = t.Host
+		}
+		return d
+	}
+	opt.TargetWalk = func(t scanner.Target) scanner.WalkOptions {
+		w := opt.Walk
+		if h := per[t.URL+"\x00"+t.Start]; h != nil {
+			if h.conns > 0 {
+				w.Connections = h.conns
+			}
+			w.Exclude = h.exclude
+		}
+		return w
+	}
+	for _, t := range targets {
+		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != scanner.TLSNone)
 	}
 	res := scanner.Scan(ctx, targets, opt)
 	prog.Finish()
+	for _, h := range res.Hosts {
+		attrs := []any{"host", h.Target.URL, "start", h.Target.Start, "complete", h.Complete,
+			"dirs", h.Stats.Dirs, "files", h.Stats.Files, "unreadable", h.Stats.Unreadable, "errors", h.Stats.Errors,
+			"duration", h.Finished.Sub(h.Started).Round(time.Millisecond).String()}
+		switch {
+		case h.LoginError != "":
+			log.Error("host failed", append(attrs, "error", h.LoginError)...)
+		case !h.Complete:
+			log.Warn("host incomplete", append(attrs, "reasons", strings.Join(h.Incomplete, "; "))...)
+		default:
+			log.Info("host done", attrs...)
+		}
+		for _, e := range h.Errors {
+			log.Debug("listing error", "host", h.Target.URL, "path", e.Path, "error", e.Error)
+		}
+	}
 	return res
+}
+
+// newLogger returns the structured logger on stderr (log/slog).
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	lv, err := parseLevel(level)
+	if err != nil {
+		lv = slog.LevelWarn
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return lv, nil
 }
 
 // reporter returns the Reporter for --format.
@@ -264,6 +429,8 @@ func (f *scanFlags) reporter(stdout io.Writer) report.Reporter {
 		return &report.Summary{}
 	case "csv":
 		return &report.CSV{}
+	case "jsonl":
+		return &report.JSONL{}
 	}
 	return &report.JSON{Inventory: f.inventory}
 }

@@ -59,7 +59,7 @@ func (s *Server) commands() map[string]server.Command {
 		m[k] = def[k]
 	}
 	m["USER"] = wrapped{Command: def["USER"], needParam: true, pre: func(sess *server.Session, param string) bool {
-		if isAnonymous(param) {
+		if _, named := s.opt.Users[param]; isAnonymous(param) || named {
 			return false
 		}
 		sess.WriteMessage(530, "This FTP server is anonymous only.")

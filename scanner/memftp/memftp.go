@@ -66,6 +66,10 @@ type Options struct {
 	// Logf, when set, receives the protocol trace and server errors. When
 	// nil the server prints nothing at all.
 	Logf func(format string, args ...any)
+	// Users are named accounts (user name to password) accepted besides
+	// the anonymous ones. They see and may do what anonymous users may:
+	// they exist to test logins with passwords.
+	Users map[string]string
 }
 
 // Server is a running server.
@@ -135,7 +139,7 @@ func Start(ctx context.Context, root *Node, opt Options) (*Server, error) {
 		Hostname:       "127.0.0.1",
 		Port:           ln.Addr().(*net.TCPAddr).Port,
 		Perm:           server.NewSimplePerm("ftp", "ftp"), // required, unused
-		Auth:           anonAuth{},
+		Auth:           anonAuth{users: opt.Users},
 		Logger:         s.log,
 		Commands:       s.commands(),
 		WelcomeMessage: welcome,
@@ -413,10 +417,14 @@ func (l *logger) PrintResponse(_ string, code int, message string) {
 	l.logf("memftp: < %d %q", code, message)
 }
 
-// anonAuth accepts the anonymous users with any password.
-type anonAuth struct{}
+// anonAuth accepts the anonymous users with any password, and the named
+// users with theirs.
+type anonAuth struct{ users map[string]string }
 
-func (anonAuth) CheckPasswd(_ *server.Context, user, _ string) (bool, error) {
+func (a anonAuth) CheckPasswd(_ *server.Context, user, pass string) (bool, error) {
+	if want, ok := a.users[user]; ok {
+		return pass == want, nil
+	}
 	return isAnonymous(user), nil
 }
 

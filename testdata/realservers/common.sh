@@ -4,20 +4,28 @@ PREFIX=${FTPAUDIT_SERVERS_PREFIX:-/opt/ftpaudit-servers}
 RUN_DIR=${FTPAUDIT_RUN_DIR:-/run/ftpaudit-servers}
 DATA_DIR=${FTPAUDIT_DATA_DIR:-/var/lib/ftpaudit-servers}
 SERVERS=${FTPAUDIT_SERVERS:-vsftpd proftpd pureftpd}
+# The FTPS server (vsftpd requiring explicit TLS, see NOTES.md "FTPS"). Kept apart from
+# SERVERS: FTPAUDIT_REAL_SERVERS lists plain-FTP servers only. FTPAUDIT_TLS_SERVERS=""
+# leaves it out.
+TLS_SERVERS=${FTPAUDIT_TLS_SERVERS-vsftpd-tls}
 
 server_port() {
-	case $1 in vsftpd) echo 2121 ;; proftpd) echo 2122 ;; pureftpd) echo 2123 ;; esac
+	case $1 in vsftpd) echo 2121 ;; proftpd) echo 2122 ;; pureftpd) echo 2123 ;; vsftpd-tls) echo 2124 ;; esac
 }
 pasv_min() {
-	case $1 in vsftpd) echo 30000 ;; proftpd) echo 30050 ;; pureftpd) echo 30100 ;; esac
+	case $1 in vsftpd) echo 30000 ;; proftpd) echo 30050 ;; pureftpd) echo 30100 ;; vsftpd-tls) echo 30200 ;; esac
 }
 # pure-ftpd caps its users at half the passive port range ("421 25 users (the maximum) are
 # already logged in" with 50 ports, whatever -c says), so its range has 100 ports.
 pasv_max() {
-	case $1 in vsftpd) echo 30049 ;; proftpd) echo 30099 ;; pureftpd) echo 30199 ;; esac
+	case $1 in vsftpd) echo 30049 ;; proftpd) echo 30099 ;; pureftpd) echo 30199 ;; vsftpd-tls) echo 30249 ;; esac
 }
 archive_dir() {
 	echo "$DATA_DIR/$1/archive"
+}
+# tls_dir NAME: the test CA and the server's certificate and key (made by ensure_tls_certs).
+tls_dir() {
+	echo "$DATA_DIR/$1/tls"
 }
 # Connection limits (see NOTES.md, "Connection limits"): at least 32 concurrent anonymous
 # connections from 127.0.0.1.
@@ -25,7 +33,7 @@ archive_dir() {
 server_limits() {
 	[ "${FTPAUDIT_DEFAULT_LIMITS:-0}" = 1 ] && return 0
 	case $1 in
-	vsftpd) printf 'max_clients=64\nmax_per_ip=48\n' ;;
+	vsftpd | vsftpd-tls) printf 'max_clients=64\nmax_per_ip=48\n' ;;
 	proftpd) printf 'MaxInstances 64\nMaxClientsPerHost 48\nMaxClients 64\n' ;;
 	pureftpd) ;;
 	esac

@@ -1,7 +1,11 @@
 # env.sh — source after start.sh:  . testdata/realservers/env.sh
 # Exports FTPAUDIT_REAL_SERVERS="name=url=archive-dir,..." for the Go tests, e.g.
 #   vsftpd=ftp://127.0.0.1:2121=/var/lib/ftpaudit-servers/vsftpd/archive,proftpd=...,pureftpd=...
-# Honours the same FTPAUDIT_DATA_DIR / FTPAUDIT_SERVERS as start.sh. Defines nothing else.
+# and, unless FTPAUDIT_TLS_SERVERS="", FTPAUDIT_FTPS_SERVER="name=url=archive-dir=ca-file":
+#   vsftpd-tls=ftps://127.0.0.1:2124=/var/lib/ftpaudit-servers/vsftpd-tls/archive=/var/lib/ftpaudit-servers/vsftpd-tls/tls/ca.pem
+# (plain-FTP servers only in the first: the tests that read it assume ftp://).
+# Honours the same FTPAUDIT_DATA_DIR / FTPAUDIT_SERVERS / FTPAUDIT_TLS_SERVERS as start.sh.
+# Defines nothing else.
 # shellcheck shell=bash
 FTPAUDIT_REAL_SERVERS=$(
 	# shellcheck source=common.sh
@@ -13,3 +17,16 @@ FTPAUDIT_REAL_SERVERS=$(
 	done
 )
 export FTPAUDIT_REAL_SERVERS
+FTPAUDIT_FTPS_SERVER=$(
+	# shellcheck source=common.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+	for name in $TLS_SERVERS; do
+		printf '%s=ftps://127.0.0.1:%s=%s=%s' "$name" "$(server_port "$name")" "$(archive_dir "$name")" "$(tls_dir "$name")/ca.pem"
+		break
+	done
+)
+if [ -n "$FTPAUDIT_FTPS_SERVER" ]; then
+	export FTPAUDIT_FTPS_SERVER
+else
+	unset FTPAUDIT_FTPS_SERVER
+fi

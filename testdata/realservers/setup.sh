@@ -22,9 +22,11 @@ apt_update() {
 }
 
 # Runtime libraries of proftpd-core and pure-ftpd (no conflicts, installed normally so that
-# apt resolves their own dependencies), plus vsftpd itself and python3 for the probes.
+# apt resolves their own dependencies), plus vsftpd itself, python3 for the probes and
+# openssl (start.sh makes the FTPS server's test CA and certificate with it).
 PKGS="vsftpd libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libhashkit2
-libsodium23 libcap2 libacl1 libidn2-0 libssl3 libpam0g libcrypt1 zlib1g libncursesw6 python3"
+libsodium23 libcap2 libacl1 libidn2-0 libssl3 libpam0g libcrypt1 zlib1g libncursesw6 python3
+openssl"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

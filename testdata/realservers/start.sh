@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # start.sh — (re)starts vsftpd, proftpd and pure-ftpd on 127.0.0.1 over separate fresh copies
-# of the test archive (mkarchive.sh). Run setup.sh first. Safe to run twice (stops old
-# instances first). Prints one line per server: NAME URL ARCHIVE-DIR. See NOTES.md.
+# of the test archive (mkarchive.sh), plus vsftpd-tls, a second vsftpd that requires explicit
+# TLS (certificate from a test CA made here). Run setup.sh first. Safe to run twice (stops
+# old instances first). Prints one line per server: NAME URL ARCHIVE-DIR [CA-FILE]. See
+# NOTES.md.
 #
 # Environment (all optional):
 #   FTPAUDIT_SERVERS_PREFIX  where setup.sh unpacked proftpd/pure-ftpd (/opt/ftpaudit-servers)
 #   FTPAUDIT_RUN_DIR         configs, pid files, logs (/run/ftpaudit-servers)
 #   FTPAUDIT_DATA_DIR        archive copies (/var/lib/ftpaudit-servers)
 #   FTPAUDIT_SERVERS         subset to start, e.g. "vsftpd proftpd" (default: all three)
+#   FTPAUDIT_TLS_SERVERS     "vsftpd-tls" (default) or "" to leave the FTPS server out
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,10 +35,10 @@ render() {
 	limits=$(server_limits "$name")
 	TMPL_ARCHIVE=$(archive_dir "$name") TMPL_RUNDIR=$RUN_DIR TMPL_PORT=$(server_port "$name") \
 		TMPL_PASV_MIN=$(pasv_min "$name") TMPL_PASV_MAX=$(pasv_max "$name") TMPL_LIMITS=$limits \
-		python3 - "$tmpl" "$out" <<'PY'
+		TMPL_TLSDIR=$(tls_dir "$name") python3 - "$tmpl" "$out" <<'PY'
 import os, sys
 s = open(sys.argv[1]).read()
-for k in ("ARCHIVE", "RUNDIR", "PORT", "PASV_MIN", "PASV_MAX", "LIMITS"):
+for k in ("ARCHIVE", "RUNDIR", "PORT", "PASV_MIN", "PASV_MAX", "LIMITS", "TLSDIR"):
     s = s.replace("@%s@" % k, os.environ["TMPL_" + k])
 open(sys.argv[2], "w").write(s)
 PY
@@ -75,6 +78,72 @@ start_vsftpd() {
 	launch vsftpd /usr/sbin/vsftpd "$RUN_DIR/vsftpd.conf"
 }
 
+# ensure_tls_certs NAME: a self-signed test CA (ca.pem, ca.key) and a server certificate it
+# signed for IP 127.0.0.1 and DNS localhost (server.pem, server.key) in tls_dir NAME. Kept
+# across runs (the CA file path and content stay stable); each is re-made only when missing,
+# expiring within 30 days, or (server) not matching its key, the CA or the names. Offline.
+ensure_tls_certs() {
+	local dir ser out
+	dir=$(tls_dir "$1")
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	if [ ! -s "$dir/ca.key" ] || ! openssl x509 -in "$dir/ca.pem" -noout -checkend 2592000 >/dev/null 2>&1; then
+		rm -f "$dir/ca.pem" "$dir/ca.key" "$dir/server.pem" "$dir/server.key"
+		(umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/ca.key" 2>/dev/null)
+		openssl req -x509 -new -key "$dir/ca.key" -sha256 -days 3650 -subj "/CN=ftpaudit test CA" \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+			-addext "subjectKeyIdentifier=hash" -out "$dir/ca.pem"
+		chmod 644 "$dir/ca.pem"
+	fi
+	if [ -s "$dir/server.key" ] && [ -s "$dir/server.pem" ] &&
+		openssl verify -CAfile "$dir/ca.pem" -purpose sslserver "$dir/server.pem" >/dev/null 2>&1 &&
+		openssl x509 -in "$dir/server.pem" -noout -checkend 2592000 >/dev/null 2>&1 &&
+		openssl x509 -in "$dir/server.pem" -noout -ext subjectAltName 2>/dev/null | grep -q 'IP Address:127.0.0.1' &&
+		openssl x509 -in "$dir/server.pem" -noout -ext subjectAltName 2>/dev/null | grep -q 'DNS:localhost' &&
+		[ "$(openssl x509 -in "$dir/server.pem" -noout -pubkey)" = "$(openssl pkey -in "$dir/server.key" -pubout)" ]; then
+		return 0
+	fi
+	rm -f "$dir/server.pem" "$dir/server.key" "$dir/server.csr"
+	(umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/server.key" 2>/dev/null)
+	openssl req -new -key "$dir/server.key" -subj "/CN=127.0.0.1" -out "$dir/server.csr"
+	ser=0x$(openssl rand -hex 16)
+	# (openssl 3 chats on stderr even when all is well: shown only on failure)
+	if ! out=$(openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+		-set_serial "$ser" -sha256 -days 825 -out "$dir/server.pem" -extfile <(printf '%s\n' \
+			"basicConstraints=critical,CA:FALSE" \
+			"keyUsage=critical,digitalSignature,keyEncipherment" \
+			"extendedKeyUsage=serverAuth" \
+			"subjectAltName=IP:127.0.0.1,DNS:localhost" \
+			"authorityKeyIdentifier=keyid") 2>&1); then
+		echo "start.sh: signing the $1 test certificate failed: $out" >&2
+		return 1
+	fi
+	rm -f "$dir/server.csr"
+	chmod 644 "$dir/server.pem"
+}
+
+start_vsftpd_tls() {
+	ensure_tls_certs vsftpd-tls
+	render "$HERE/vsftpd-tls.conf.in" "$RUN_DIR/vsftpd-tls.conf" vsftpd-tls
+	launch vsftpd-tls /usr/sbin/vsftpd "$RUN_DIR/vsftpd-tls.conf"
+}
+
+# wait_tls NAME: AUTH TLS on the server's port must give a handshake whose certificate
+# verifies against the test CA for 127.0.0.1 (vsftpd loads its certificate only then).
+wait_tls() {
+	local name=$1 port out
+	port=$(server_port "$name")
+	out=$(timeout 15 openssl s_client -brief -starttls ftp -connect "127.0.0.1:$port" \
+		-CAfile "$(tls_dir "$name")/ca.pem" -verify_ip 127.0.0.1 -verify_return_error </dev/null 2>&1) || true
+	case "$out" in
+	*"Verification: OK"*) return 0 ;;
+	esac
+	echo "start.sh: $name: no verified TLS handshake after AUTH TLS on 127.0.0.1:$port:" >&2
+	printf '%s\n' "$out" | tail -n 10 >&2
+	tail -n 20 "$RUN_DIR/$name.out" >&2 2>/dev/null || true
+	return 1
+}
+
 start_proftpd() {
 	render "$HERE/proftpd.conf.in" "$RUN_DIR/proftpd.conf" proftpd
 	LD_LIBRARY_PATH=$PREFIX/proftpd/usr/lib/x86_64-linux-gnu \
@@ -104,7 +173,7 @@ port_busy() {
 		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-for name in $SERVERS; do
+for name in $SERVERS $TLS_SERVERS; do
 	port=$(server_port "$name")
 	for ((i = 0; i < 20; i++)); do
 		port_busy "$port" || break
@@ -118,7 +187,7 @@ done
 
 failed=""
 first=""
-for name in $SERVERS; do
+for name in $SERVERS $TLS_SERVERS; do
 	# one fresh archive, copied (modes, owners, times, symlinks) for the other servers
 	archive=$(archive_dir "$name")
 	if [ -z "$first" ]; then
@@ -133,14 +202,23 @@ for name in $SERVERS; do
 	vsftpd) start_vsftpd ;;
 	proftpd) start_proftpd ;;
 	pureftpd) start_pureftpd ;;
+	vsftpd-tls) start_vsftpd_tls ;;
 	*)
 		echo "start.sh: unknown server $name" >&2
 		exit 2
 		;;
 	esac
 done
-for name in $SERVERS; do
+for name in $SERVERS $TLS_SERVERS; do
 	if ! wait_220 "$name"; then
+		failed="$failed $name"
+	fi
+done
+for name in $TLS_SERVERS; do
+	case " $failed " in
+	*" $name "*) continue ;;
+	esac
+	if ! wait_tls "$name"; then
 		failed="$failed $name"
 	fi
 done
@@ -150,4 +228,7 @@ if [ -n "$failed" ]; then
 fi
 for name in $SERVERS; do
 	printf '%s ftp://127.0.0.1:%s %s\n' "$name" "$(server_port "$name")" "$(archive_dir "$name")"
+done
+for name in $TLS_SERVERS; do
+	printf '%s ftps://127.0.0.1:%s %s %s\n' "$name" "$(server_port "$name")" "$(archive_dir "$name")" "$(tls_dir "$name")/ca.pem"
 done

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit/scanner/memftp"
+)
+
+func writeFile(t *testing.T, path, data string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testCA writes a self-signed CA certificate (PEM) to path.
+func testCA(t *testing.T, path string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), 0o644)
+}
+
+// The documented example parses, with every credential source.
+func TestHostsFileExample(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../testdata/hosts/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "hosts.yaml"), string(data), 0o644)
+	testCA(t, filepath.Join(dir, "mirror-ca.pem"))
+	writeFile(t, filepath.Join(dir, "backup.pw"), "pw-from-file\n", 0o600)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	writeFile(t, filepath.Join(home, ".netrc"), "machine ftp.internal.example login ops password pw-from-netrc\n", 0o600)
+	t.Setenv("MIRROR_FTP_PASSWORD", "pw-from-env")
+	fl, err := loadHosts(filepath.Join(dir, "hosts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl.maxConnections != 32 || len(fl.hosts) != 5 || len(fl.warnings) != 0 {
+		t.Fatalf("max %d, %d hosts, warnings %q", fl.maxConnections, len(fl.hosts), fl.warnings)
+	}
+	got := map[string]fleetHost{}
+	for _, h := range fl.hosts {
+		got[h.target.URL+h.target.Start] = h
+	}
+	pub, inc := got["ftp://ftp.example.org:21/pub"], got["ftp://ftp.example.org:21/incoming"]
+	if pub.conns != 8 || inc.policy == nil || len(pub.exclude) != 1 || pub.policy.Match.Match("ftp://other:21") || !pub.policy.Match.Match("ftp://ftp.example.org:21") {
+		t.Errorf("ftp.example.org: %+v", pub)
+	}
+	m := got["ftps://mirror@mirror.example.net:2121/"]
+	if m.password != "pw-from-env" || m.tls == nil || m.tls.RootCAs == nil || m.tls.InsecureSkipVerify || m.conns != 4 || m.tls.ServerName != "mirror.example.net" {
+		t.Errorf("mirror: %+v", m)
+	}
+	b := got["ftps-implicit://backup@10.0.0.7:990/"]
+	if b.password != "pw-from-file" || b.tls == nil || !b.tls.InsecureSkipVerify || b.target.TLS != scanner.TLSImplicit {
+		t.Errorf("backup: %+v", b)
+	}
+	if o := got["ftp://ops@ftp.internal.example:21/"]; o.password != "pw-from-netrc" {
+		t.Errorf("ops: password from netrc not used")
+	}
+}
+
+func TestHostsFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SET_PW", "x")
+	for _, tc := range []struct{ doc, want string }{
+		{"version: 2\nhosts: [{url: ftp://a}]\n", "version 2"},
+		{"version: 1\n", "no hosts"},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    pasword_env: X\n", `:3: unknown key "pasword_env"`},
+		{"version: 1\nbogus: 1\nhosts: [{url: ftp://a}]\n", "bogus"},
+		{"version: 1\nhosts:\n  - url: ftp://a\n  - url: ftps://b\n    tls: none\n", ":4: ftps://b:21: tls: none contradicts"},
+		{"version: 1\nhosts:\n  - url: ftp://u@a\n    password_env: SET_PW\n    password: y\n", "give one of"},
+		{"version: 1\nhosts:\n  - url: ftp://u@a\n    password_env: NOT_SET_ANYWHERE\n", "NOT_SET_ANYWHERE is not set"},
+		{"version: 1\nhosts:\n  - url: ftps://a\n    ca_file: nope.pem\n", "ca_file"},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    start: [pub]\n", "absolute"},
+		{"version: 1\nhosts:\n  - url: ftp://a:b:c\n", "ftp://a:b:c"},
+	} {
+		p := filepath.Join(dir, "h.yaml")
+		writeFile(t, p, tc.doc, 0o644)
+		_, err := loadHosts(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.doc, err, tc.want)
+		}
+	}
+	p := filepath.Join(dir, "h.yaml")
+	writeFile(t, p, "version: 1\nhosts:\n  - url: ftp://u@a\n    password: literal\n", 0o644)
+	fl, err := loadHosts(p)
+	if err != nil || len(fl.warnings) != 1 || !strings.Contains(fl.warnings[0], "literal password") || strings.Contains(fl.warnings[0], "literal\n") {
+		t.Errorf("literal password: %v %q", err, fl.warnings)
+	}
+}
+
+// A password given through an environment variable appears in no output,
+// log or error: not in the report (every format), not in debug logs, not
+// in the history database, not when the login is refused.
+func TestSecretNeverLeaks(t *testing.T) {
+	const secret = "Zq7-s3cr3t-PaSS"
+	root, err := memftp.ParseSpec(bytes.NewReader(ftpaudit.DemoArchive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := memftp.Start(context.Background(), root, memftp.Options{MLSD: true, Users: map[string]string{"bob": secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	bad, err := memftp.Start(context.Background(), root, memftp.Options{Users: map[string]string{"bob": "another"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	t.Setenv("FLEET_PW", secret)
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.yaml")
+	writeFile(t, hosts, "version: 1\nhosts:\n  - url: ftp://bob@"+good.Addr+"/\n    password_env: FLEET_PW\n  - url: ftp://bob@"+bad.Addr+"/\n    password_env: FLEET_PW\n", 0o644)
+	db := filepath.Join(dir, "h.db")
+	var all strings.Builder
+	for _, format := range []string{"json", "table", "csv", "summary"} {
+		out := filepath.Join(dir, "out."+format)
+		code, stdout, stderr := runCLI(t, "scan", "--hosts", hosts, "--log-level", "debug", "--log-format", "json", "--format", format, "--inventory", "-o", out, "--save", "--db", db, "--quiet")
+		if code != exitIncomplete { // the second host refuses the login
+			t.Errorf("%s: exit %d; stderr %s", format, code, stderr)
+		}
+		file, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.WriteString(stdout + stderr + string(file))
+		if format == "json" {
+			doc := decode(t, string(file))
+			hs := doc["hosts"].([]any)
+			if len(hs) != 2 || hs[0].(map[string]any)["complete"] != true || hs[1].(map[string]any)["complete"] != false || len(doc["entries"].([]any)) == 0 {
+				t.Errorf("want the first host scanned with its password and the second refused: %v", hs)
+			}
+			if !strings.Contains(string(file), "530") || !strings.Contains(stderr, `"level":"DEBUG"`) {
+				t.Errorf("the refused login or the debug log is missing:\n%s\n%s", file, stderr)
+			}
+		}
+	}
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all.Write(raw)
+	// The verify command and a hosts file error are outputs too.
+	_, o, e := runCLI(t, "verify", "--db", db, "--format", "json", "--quiet", "1")
+	all.WriteString(o + e)
+	if strings.Contains(all.String(), secret) {
+		t.Fatal("the password appears in an output, a log, an error or the database")
+	}
+}
+
+// --metrics-file is written atomically, readable by node_exporter, and
+// keeps a host's last complete scan time when the next scan fails.
+func TestMetricsFile(t *testing.T) {
+	url := demoServer(t)
+	dir := t.TempDir()
+	mf := filepath.Join(dir, "ftpaudit.prom")
+	code, _, stderr := runCLI(t, "scan", "--quiet", "--format", "json", "--metrics-file", mf, url)
+	if code != exitFindings {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	fi, err := os.Stat(mf)
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("metrics file: %v %v", fi, err)
+	}
+	first, _ := os.ReadFile(mf)
+	host := strings.TrimSuffix(url, "/")
+	if !strings.Contains(string(first), `ftpaudit_scan_complete{host="`+host+`"} 1`) || !strings.Contains(string(first), "ftpaudit_last_complete_scan_timestamp_seconds") {
+		t.Fatalf("metrics:\n%s", first)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}

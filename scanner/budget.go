@@ -1,0 +1,105 @@
+package scanner
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// Budget bounds the connections open at once across every host of a
+// scan. A session over MLSD holds two connections (MLSD and LIST -a), so
+// it costs two: a host's first session reserves two and gives one back
+// once the login shows it needs one.
+type Budget struct {
+	tokens chan struct{}
+	turn   chan struct{} // one acquirer at a time, so partial holds cannot deadlock
+}
+
+// NewBudget returns a budget of n connections (n < 2 is raised to 2, the
+// price of one paired session).
+func NewBudget(n int) *Budget {
+	n = max(n, 2)
+	b := &Budget{tokens: make(chan struct{}, n), turn: make(chan struct{}, 1)}
+	for range n {
+		b.tokens <- struct{}{}
+	}
+	return b
+}
+
+func (b *Budget) acquire(ctx context.Context, w int) error {
+	select {
+	case b.turn <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	defer func() { <-b.turn }()
+	for got := 0; got < w; got++ {
+		select {
+		case <-b.tokens:
+		case <-ctx.Done():
+			b.release(got)
+			return context.Cause(ctx)
+		}
+	}
+	return nil
+}
+
+func (b *Budget) release(w int) {
+	for range w {
+		b.tokens <- struct{}{}
+	}
+}
+
+// budgeted makes every session of connect hold its connections' worth of
+// b while open.
+func budgeted(connect Connector, b *Budget) Connector {
+	var weight atomic.Int32 // 0 until the first login says 1 or 2
+	return func(ctx context.Context) (Session, ServerInfo, error) {
+		w := int(weight.Load())
+		if w == 0 {
+			w = 2
+		}
+		if err := b.acquire(ctx, w); err != nil {
+			return nil, ServerInfo{}, err
+		}
+		s, info, err := connect(ctx)
+		if err != nil {
+			b.release(w)
+			return nil, info, err
+		}
+		need := 1
+		if info.Paired {
+			need = 2
+		}
+		weight.Store(int32(need))
+		if w > need {
+			b.release(w - need)
+		}
+		var once sync.Once
+		done := func() { once.Do(func() { b.release(need) }) }
+		if p, ok := s.(Prober); ok {
+			return &budgetProber{Prober: p, done: done}, info, nil
+		}
+		return &budgetSession{Session: s, done: done}, info, nil
+	}
+}
+
+type budgetSession struct {
+	Session
+	done func()
+}
+
+func (s *budgetSession) Close() error {
+	defer s.done()
+	return s.Session.Close()
+}
+
+type budgetProber struct {
+	Prober
+	done func()
+}
+
+func (s *budgetProber) Close() error {
+	defer s.done()
+	return s.Prober.Close()
+}
