@@ -115,8 +115,9 @@ type ftpSession struct {
 
 	// stat is the host's verdict on STAT listings (nil: never use them);
 	// ctl reads STAT replies off the control connection.
-	stat *statState
-	ctl  *bufio.Reader
+	stat   *statState
+	ctl    *bufio.Reader
+	ctlBuf []byte // ctlLine's reused line buffer
 }
 
 // DialFTP connects to t, logs in and returns a session ready to list.
@@ -532,7 +533,9 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 	}
 	l.Bytes = int64(data.buf.Len())
 	l.Truncated = data.truncated
-	l.Entries, l.Bad = ParseListing(data.buf.Bytes(), mlsd, time.Now())
+	text := data.buf.String()
+	data.buf = bytes.Buffer{} // not live together with the entries
+	l.Entries, l.Bad = parseListing(text, mlsd, time.Now())
 	if !mlsd && len(l.Entries) > 0 {
 		l.Format = dominantFormat(l.Entries)
 	}

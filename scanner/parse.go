@@ -52,7 +52,17 @@ func ParseListing(data []byte, mlsd bool, now time.Time) (entries []Entry, bad [
 		return nil, nil
 	}
 	// One copy of the whole buffer; every Raw, Name, ... is a substring of it.
-	s := string(data)
+	return parseListing(string(data), mlsd, now)
+}
+
+// parseListing is ParseListing on a string the entries may keep
+// substrings of. Callers that own a large buffer copy it to a string and
+// drop the buffer before parsing, so that the two are not live at once
+// with the entries.
+func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
+	if len(s) == 0 {
+		return nil, nil
+	}
 	// Enough room for every line: entries are parsed in place, never copied.
 	entries = make([]Entry, 0, strings.Count(s, "\n")+1)
 	for len(s) > 0 {

@@ -147,7 +147,7 @@ var errStatDesync = errors.New("control connection out of step after STAT")
 
 // statResult is one STAT exchange, before it is accepted.
 type statResult struct {
-	lines   [][]byte // the listing lines, prefix space removed
+	lines   bytes.Buffer // the listing lines, prefix space removed, each ending in "\n"
 	code    string
 	final   string // the reply's last line
 	bytes   int64
@@ -209,7 +209,8 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 			if len(line) > 0 && line[0] == ' ' {
 				line = line[1:] // proftpd indents every line
 			}
-			r.lines = append(r.lines, line)
+			r.lines.Write(line)
+			r.lines.WriteByte('\n')
 		}
 	} else {
 		r.final = string(first)
@@ -253,8 +254,11 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 
 // ctlLine reads one CRLF-terminated line (without CRLF) from the control
 // connection, counting bytes against limit.
+//
+// The line is valid until the next call (its buffer is reused).
 func (s *ftpSession) ctlLine(total *int64, limit int64) ([]byte, error) {
-	var line []byte
+	line := s.ctlBuf[:0]
+	defer func() { s.ctlBuf = line[:0] }()
 	for {
 		frag, err := s.ctl.ReadSlice('\n')
 		*total += int64(len(frag))
@@ -300,17 +304,14 @@ func statListing(r *statResult) (*Listing, string) {
 	if containsAny(r.final, truncatedReplyWords) || containsAny(r.final, failedReplyWords) {
 		return nil, "final reply: " + r.final
 	}
-	var buf bytes.Buffer
-	for _, l := range r.lines {
-		buf.Write(l)
-		buf.WriteByte('\n')
+	if !listsDot(r.lines.Bytes()) {
+		return nil, "no \".\" entry: not a readable directory's listing"
 	}
-	entries, bad := ParseListing(buf.Bytes(), false, time.Now())
+	text := r.lines.String()
+	r.lines = bytes.Buffer{} // not live together with the entries
+	entries, bad := parseListing(text, false, time.Now())
 	if len(bad) > 0 {
 		return nil, "unparsed line: " + bad[0].Raw
-	}
-	if !listsDot(r.lines) {
-		return nil, "no \".\" entry: not a readable directory's listing"
 	}
 	l := &Listing{Entries: entries, Format: dominantFormat(entries), Reply: r.final, Bytes: r.bytes, Via: ViaStat}
 	return l, ""
@@ -366,9 +367,15 @@ func (s *ftpSession) checkSTAT(dir string, data *Listing) error {
 
 // listsDot reports whether lines hold the directory's own "." entry,
 // which "ls -la" of a readable directory always shows.
-func listsDot(lines [][]byte) bool {
+func listsDot(lines []byte) bool {
 	now := time.Now()
-	for _, l := range lines {
+	for len(lines) > 0 {
+		l := lines
+		if i := bytes.IndexByte(lines, '\n'); i >= 0 {
+			l, lines = lines[:i], lines[i+1:]
+		} else {
+			lines = nil
+		}
 		e, _, skip, err := ParseListLine(string(l), now)
 		if err == nil && skip && e.Name == "." && e.Type == TypeDir {
 			return true

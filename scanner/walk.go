@@ -83,6 +83,12 @@ type WalkOptions struct {
 	// MaxConnectAttempts bounds reconnect attempts when no session of the
 	// host is alive. Zero means 6.
 	MaxConnectAttempts int
+	// MaxDirEntries bounds the entries kept from one directory, and
+	// MaxEntries those of the whole walk (0: DefaultMaxDirEntries,
+	// DefaultMaxEntries). Reaching either is reported and makes the scan
+	// incomplete; reaching MaxEntries stops the walk.
+	MaxDirEntries int
+	MaxEntries    int
 	// Exclude names directories (path globs) that are not descended: they
 	// are reported as entries of their parent, and noted, but not listed.
 	Exclude []*Glob
@@ -91,6 +97,13 @@ type WalkOptions struct {
 // DefaultConnections is the default number of connections per host,
 // chosen by benchmark (see README).
 const DefaultConnections = 8
+
+// Default entry bounds: enough for any real archive, small enough to keep
+// memory bounded (about 300 bytes per entry).
+const (
+	DefaultMaxDirEntries = 2_000_000
+	DefaultMaxEntries    = 5_000_000
+)
 
 // DefaultMaxDepth is the default depth bound.
 const DefaultMaxDepth = 128
@@ -214,6 +227,12 @@ func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *Ho
 	}
 	if opt.MaxConnectAttempts <= 0 {
 		opt.MaxConnectAttempts = 6
+	}
+	if opt.MaxDirEntries <= 0 {
+		opt.MaxDirEntries = DefaultMaxDirEntries
+	}
+	if opt.MaxEntries <= 0 {
+		opt.MaxEntries = DefaultMaxEntries
 	}
 	w := &walker{
 		opt:     opt,
@@ -587,6 +606,17 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 		node = nil
 	}
 	r.Errors = append(r.Errors, p.dups...)
+	if n := len(p.kept); n > w.opt.MaxDirEntries {
+		r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("lists %d entries, more than --max-dir-entries %d: only the first %d kept", n, w.opt.MaxDirEntries, w.opt.MaxDirEntries)})
+		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
+		p.kept = p.kept[:w.opt.MaxDirEntries]
+	}
+	if room := w.opt.MaxEntries - w.nent; len(p.kept) > room {
+		r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entries %d here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntries, max(room, 0), len(p.kept))})
+		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
+		p.kept = p.kept[:max(room, 0)]
+		w.done = true
+	}
 	dirs, files := 0, 0
 	for i := range p.kept {
 		e := &p.kept[i]
@@ -733,17 +763,72 @@ func attrSummary(e *Entry) string {
 // sortedEntries joins the listings' entries into one slice sorted by path,
 // sorting pointers rather than moving the large structs around.
 func (w *walker) sortedEntries() []Entry {
+	defer func() { w.chunks = nil }()
+	byPath := func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) }
+	// When the largest listing's array has room for every other entry
+	// (a huge directory in a small tree: its array was sized by line
+	// count, "." and ".." included), gather them there.
+	big := 0
+	for i, c := range w.chunks {
+		if len(c) > len(w.chunks[big]) {
+			big = i
+		}
+	}
+	if len(w.chunks) > 1 && cap(w.chunks[big]) >= w.nent {
+		all := w.chunks[big]
+		for i, c := range w.chunks {
+			if i != big {
+				all = append(all, c...)
+			}
+		}
+		w.chunks = [][]Entry{all}
+	}
+	if len(w.chunks) == 1 {
+		// One directory (or one listing holding nearly everything): sort
+		// it where it lies, without a second copy of every entry.
+		c := w.chunks[0]
+		if !slices.IsSortedFunc(c, func(a, b Entry) int { return byPath(&a, &b) }) {
+			idx := make([]int32, len(c))
+			for i := range idx {
+				idx[i] = int32(i)
+			}
+			slices.SortFunc(idx, func(a, b int32) int { return byPath(&c[a], &c[b]) })
+			permute(c, idx)
+		}
+		return c
+	}
 	ptrs := make([]*Entry, 0, w.nent)
 	for _, c := range w.chunks {
 		for i := range c {
 			ptrs = append(ptrs, &c[i])
 		}
 	}
-	slices.SortFunc(ptrs, func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(ptrs, byPath)
 	out := make([]Entry, len(ptrs))
 	for i, p := range ptrs {
 		out[i] = *p
 	}
-	w.chunks = nil
 	return out
+}
+
+// permute reorders es in place so that es[i] becomes the old es[idx[i]],
+// following cycles; idx is destroyed.
+func permute(es []Entry, idx []int32) {
+	for i := range idx {
+		if idx[i] < 0 {
+			continue
+		}
+		tmp := es[i]
+		j := i
+		for {
+			k := int(idx[j])
+			idx[j] = -1
+			if k == i {
+				es[j] = tmp
+				break
+			}
+			es[j] = es[k]
+			j = k
+		}
+	}
 }

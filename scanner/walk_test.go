@@ -358,3 +358,44 @@ type countSession struct {
 }
 
 func (s *countSession) Close() error { s.open.Add(-1); return s.Session.Close() }
+
+func TestWalkEntryBounds(t *testing.T) {
+	big := []Entry{d("sub")}
+	for i := range 50 {
+		big = append(big, f(fmt.Sprintf("f%02d", i)))
+	}
+	m := &memTree{dirs: map[string][]Entry{"/": big, "/sub": {d("a"), d("b")}, "/sub/a": {f("x")}, "/sub/b": {f("y")}}}
+	r := walkMem(t, m, WalkOptions{MaxDirEntries: 10})
+	if r.Complete || len(r.Entries) != 10+2+1+1 || !strings.Contains(strings.Join(r.Incomplete, ";"), "entry bound") {
+		t.Errorf("per directory: complete=%v entries=%d incomplete=%q", r.Complete, len(r.Entries), r.Incomplete)
+	}
+	r = walkMem(t, m, WalkOptions{MaxEntries: 52, Connections: 1})
+	if r.Complete || len(r.Entries) != 52 || len(r.Errors) == 0 {
+		t.Errorf("total: complete=%v entries=%d errors=%+v", r.Complete, len(r.Entries), r.Errors)
+	}
+	for _, e := range r.Errors {
+		if e.Path == "/sub" && !strings.Contains(e.Error, "--max-entries 52") {
+			t.Errorf("error %+v", e)
+		}
+	}
+}
+
+func TestPermute(t *testing.T) {
+	for n := range 40 {
+		es := make([]Entry, n)
+		idx := make([]int32, n)
+		for i := range es {
+			es[i].Path = fmt.Sprintf("/%03d", (i*7+3)%max(n, 1))
+		}
+		want := slices.Clone(es)
+		slices.SortFunc(want, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+		for i := range idx {
+			idx[i] = int32(i)
+		}
+		slices.SortFunc(idx, func(a, b int32) int { return strings.Compare(es[a].Path, es[b].Path) })
+		permute(es, idx)
+		if !slices.EqualFunc(es, want, func(a, b Entry) bool { return a.Path == b.Path }) {
+			t.Fatalf("n=%d: %v", n, es)
+		}
+	}
+}
