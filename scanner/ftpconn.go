@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,6 +113,11 @@ type ftpSession struct {
 	closed  bool
 	// fetchLimit, when set, bounds the next data transfer (Fetch).
 	fetchLimit int64
+	// pasvNote is a PASV reply that named another host than the control
+	// peer, waiting to be reported with the next listing; pasvNoted is
+	// set once one has been (once per session is enough).
+	pasvNote  string
+	pasvNoted bool
 
 	// stat is the host's verdict on STAT listings (nil: never use them);
 	// ctl reads STAT replies off the control connection.
@@ -239,6 +245,7 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 	// A data connection. jlaffaye already replaces a PASV address with the
 	// control peer's (it does not trust PASV addresses by default), and
 	// EPSV carries only a port, so addr's host is the control peer's.
+	s.notePASV(addr)
 	c, err := d.Dial(network, addr)
 	if err != nil {
 		return nil, err
@@ -264,6 +271,58 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 	s.data = dc
 	s.mu.Unlock()
 	return dc, nil
+}
+
+// notePASV notes, once per session, a PASV reply (the reply just read,
+// before this data connection) that named another host than addr's, the
+// control peer's: the server is misconfigured (NAT) or hostile (a PASV
+// reply aimed at a third host). The address is never dialled.
+func (s *ftpSession) notePASV(addr string) {
+	s.mu.Lock()
+	noted := s.pasvNoted
+	s.mu.Unlock()
+	if noted {
+		return
+	}
+	rep := s.replies.last()
+	if !strings.HasPrefix(rep, "227") {
+		return
+	}
+	i, j := strings.IndexByte(rep, '('), strings.LastIndexByte(rep, ')')
+	if i < 0 || j < i {
+		return
+	}
+	f := strings.Split(rep[i+1:j], ",")
+	if len(f) != 6 {
+		return
+	}
+	named := net.ParseIP(strings.Join(f[:4], "."))
+	peer, port, err := net.SplitHostPort(addr)
+	if named == nil || err != nil || named.Equal(net.ParseIP(peer)) {
+		return
+	}
+	s.mu.Lock()
+	s.pasvNote = fmt.Sprintf("PASV reply named %s; connected to the control peer %s instead",
+		net.JoinHostPort(named.String(), port), peer)
+	s.mu.Unlock()
+}
+
+// samePASVNote reports whether a and b are both PASV notes (which differ
+// by port only on the two connections of a pairSession).
+func samePASVNote(a, b string) bool {
+	const p = "PASV reply named "
+	return strings.HasPrefix(a, p) && strings.HasPrefix(b, p)
+}
+
+// takeNotes adds what the session has noted to a listing it returns.
+func (s *ftpSession) takeNotes(l *Listing) *Listing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pasvNote != "" {
+		l.Warnings = append(l.Warnings, s.pasvNote)
+		s.pasvNote, s.pasvNoted = "", true
+	}
+	return l
 }
 
 // userReply restores the reply code that jlaffaye drops when USER gets an
@@ -423,6 +482,11 @@ func (p *pairSession) List(ctx context.Context, dir string) (*Listing, error) {
 	if containsAny(ll.Reply, truncatedReplyWords) {
 		l.Reply = ll.Reply
 	}
+	for _, w := range ll.Warnings {
+		if !slices.ContainsFunc(l.Warnings, func(x string) bool { return x == w || samePASVNote(x, w) }) {
+			l.Warnings = append(l.Warnings, w)
+		}
+	}
 	for _, n := range only {
 		l.Warnings = append(l.Warnings, "shown by LIST -a but not by MLSD: "+n)
 	}
@@ -526,20 +590,27 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 		l.Via = ViaMLSD
 	}
 	if data == nil {
-		return l, nil
+		return s.takeNotes(l), nil
 	}
 	if data.err != nil {
 		return nil, s.classify(ctx, "list "+dir, data.err)
 	}
 	l.Bytes = int64(data.buf.Len())
 	l.Truncated = data.truncated
+	if b := data.buf.Bytes(); len(b) > 0 && b[len(b)-1] != '\n' && !l.Truncated {
+		// Servers end every listing line, the last one too, with CRLF:
+		// a last line without one means the data connection was closed
+		// in the middle of it, whatever the final reply says.
+		l.Truncated = true
+		l.Warnings = append(l.Warnings, "the listing's last line has no line end: the data connection closed in the middle of it")
+	}
 	text := data.buf.String()
 	data.buf = bytes.Buffer{} // not live together with the entries
 	l.Entries, l.Bad = parseListing(text, mlsd, time.Now())
 	if !mlsd && len(l.Entries) > 0 {
 		l.Format = dominantFormat(l.Entries)
 	}
-	return l, nil
+	return s.takeNotes(l), nil
 }
 
 // dominantFormat reports which LIST parser most entries went through,
@@ -565,6 +636,12 @@ func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
 	}
 	var te *textproto.Error
+	if errors.As(err, &te) && (te.Code < 100 || te.Code > 599) {
+		// Not an FTP reply (RFC 959 codes are 1yz to 5yz; 6yz are
+		// RFC 2228's protected replies, never used here): the control
+		// connection is out of step. Never taken for a refusal.
+		return fmt.Errorf("%s: %w: malformed reply: %d %s", op, ErrConnLost, te.Code, te.Msg)
+	}
 	if errors.As(err, &te) {
 		re := &ReplyError{Code: te.Code, Msg: te.Msg}
 		if te.Code == 421 {
@@ -666,6 +743,16 @@ const maxReplies = 8
 func (r *replyLog) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if isCommand(p) {
+		// jlaffaye writes each command it sends to the same stream, in
+		// one Write. It is never kept; and a reply in progress around it
+		// (a server that sent ahead, or framed a reply differently from
+		// jlaffaye's reader) is dropped with it, so that no command can
+		// end up inside a kept reply.
+		r.partial = r.partial[:0]
+		r.multi = nil
+		return len(p), nil
+	}
 	r.partial = append(r.partial, p...)
 	for {
 		i := bytes.IndexByte(r.partial, '\n')
@@ -680,6 +767,19 @@ func (r *replyLog) Write(p []byte) (int, error) {
 		r.partial = r.partial[:0]
 	}
 	return len(p), nil
+}
+
+// isCommand reports whether one Write of the debug stream is a command
+// line: an ASCII letter, then one line ending in CR LF. A chunk of a
+// server reply of that shape is dropped as well: losing reply text is
+// safe, keeping a command (a password) is not.
+func isCommand(p []byte) bool {
+	n := len(p)
+	if n < 3 || p[n-2] != '\r' || p[n-1] != '\n' || bytes.IndexByte(p[:n-2], '\n') >= 0 {
+		return false
+	}
+	c := p[0]
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 }
 
 func isCode(s string) bool {

@@ -663,6 +663,12 @@ func newElem(toks []globTok) globElem {
 		lit = append(lit, t.lit)
 	}
 	e.fastLit = string(lit)
+	if e.fast == fastSuffix && len(lit) > 0 && lit[0]&0xC0 == 0x80 {
+		// The literal starts inside a UTF-8 sequence: "*" takes whole
+		// characters, so "é" (C3 A9) does not end in "\xa9" for the
+		// matcher, while a byte suffix test would say it does.
+		e.fast = fastNone
+	}
 	return e
 }
 

@@ -32,7 +32,8 @@ type Listing struct {
 	Reply string
 	// Bytes is the size of the raw listing.
 	Bytes int64
-	// Truncated is set when the listing was cut short by our size bound.
+	// Truncated is set when the listing was cut short: by our size bound,
+	// or by a data connection closed in the middle of a line.
 	Truncated bool
 	// Warnings are facts about the listing worth reporting (for example
 	// names one listing command showed and the other hid).
@@ -599,6 +600,9 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 	for _, b := range l.Bad {
 		r.Stats.BadLines++
 		r.Errors = append(r.Errors, PathError{Path: j.path, Error: "unparsed listing line: " + b.Err + ": " + b.Raw})
+		// A line that does not parse may be an entry (a name holding a
+		// line feed, a line cut short): the listing is not known in full.
+		r.Incomplete = appendReason(r.Incomplete, "unparsed listing lines")
 	}
 	node := p.node
 	if p.loop {
