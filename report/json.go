@@ -56,6 +56,7 @@ type jsonHost struct {
 	ListingMode string                  `json:"listing,omitempty"`
 	TLS         string                  `json:"tls,omitempty"`
 	StatListing *scanner.StatReport     `json:"stat_listing,omitempty"`
+	Recursive   *scanner.TreeReport     `json:"recursive_listing,omitempty"`
 	Baseline    *scanner.BaselineReport `json:"baseline,omitempty"`
 	Probes      []jsonProbe             `json:"probes,omitempty"`
 	Manifests   []jsonManifest          `json:"manifests,omitempty"`
@@ -176,6 +177,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 		if h.Info.Login != "" {
 			jh.ListingMode = strings.ToLower(listingMode(h.Info))
 			jh.StatListing = h.Stat
+			jh.Recursive = h.Tree
 			jh.TLS = h.Info.TLS
 			jh.Baseline = h.Baseline
 		}

@@ -50,6 +50,9 @@ func (s *Summary) Report(w io.Writer, r *scanner.Result) error {
 			if h.Stat != nil && h.Stat.Used {
 				mode += " (STAT)" // LIST over the control connection
 			}
+			if h.Tree != nil && h.Tree.State == "used" {
+				mode += " (LIST -R)"
+			}
 		}
 		st := h.Stats
 		err := t.Append([]string{

@@ -207,11 +207,17 @@ func changedFields(o, c *Entry) []string {
 			f = append(f, "modified")
 		}
 	}
-	if o.Owner != "" && c.Owner != "" && o.Owner != c.Owner {
-		f = append(f, "owner")
-	}
-	if o.Group != "" && c.Group != "" && o.Group != c.Group {
-		f = append(f, "group")
+	// Owner and group are compared only between listings of one kind:
+	// MLSD gives numeric ids or its own names (proftpd says "ftp" where
+	// LIST says "root"), and a directory may be listed either way from
+	// one scan to the next (recursive listing is LIST only).
+	if fromMLSD(o) == fromMLSD(c) {
+		if o.Owner != "" && c.Owner != "" && o.Owner != c.Owner {
+			f = append(f, "owner")
+		}
+		if o.Group != "" && c.Group != "" && o.Group != c.Group {
+			f = append(f, "group")
+		}
 	}
 	if o.Unique != "" && c.Unique != "" && o.Unique != c.Unique {
 		f = append(f, "unique")
@@ -226,6 +232,12 @@ func changedFields(o, c *Entry) []string {
 		f = append(f, "perm")
 	}
 	return f
+}
+
+// fromMLSD reports whether an entry's attributes came from MLSD (which
+// alone gives perm and unique facts).
+func fromMLSD(e *Entry) bool {
+	return e.Perm != "" || e.Unique != "" || e.Facts != nil
 }
 
 // sameTime compares listing times at the precision both carry. "ls -l"

@@ -103,3 +103,19 @@ func (s *budgetProber) Close() error {
 	defer s.done()
 	return s.Prober.Close()
 }
+
+// ListTree passes recursive listing through when the session has it.
+func (s *budgetSession) ListTree(ctx context.Context, dir string) (*TreeListing, error) {
+	if tl, ok := s.Session.(TreeLister); ok {
+		return tl.ListTree(ctx, dir)
+	}
+	return nil, ErrTreeUnsupported
+}
+
+// ListTree passes recursive listing through when the session has it.
+func (s *budgetProber) ListTree(ctx context.Context, dir string) (*TreeListing, error) {
+	if tl, ok := s.Prober.(TreeLister); ok {
+		return tl.ListTree(ctx, dir)
+	}
+	return nil, ErrTreeUnsupported
+}

@@ -67,14 +67,7 @@ func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []Ba
 	entries = make([]Entry, 0, strings.Count(s, "\n")+1)
 	for len(s) > 0 {
 		var line string
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			line, s = s[:i], s[i+1:]
-		} else {
-			line, s = s, ""
-		}
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
+		line, s = cutLine(s)
 		n := len(entries)
 		e := &entries[:n+1][n] // may hold a rejected line's leftovers: parsers overwrite it whole
 		var (

@@ -48,6 +48,9 @@ const (
 	ViaMLSD = "mlsd"
 	ViaList = "list"
 	ViaStat = "stat"
+	// ViaListR marks a directory's listing taken from a section of a
+	// recursive LIST -aR of one of its ancestors (or itself).
+	ViaListR = "list-R"
 )
 
 // Connector opens sessions to one host.
@@ -93,6 +96,9 @@ type WalkOptions struct {
 	// Exclude names directories (path globs) that are not descended: they
 	// are reported as entries of their parent, and noted, but not listed.
 	Exclude []*Glob
+	// NoTree turns off recursive listing (LIST -aR) of subtrees: every
+	// directory is listed on its own.
+	NoTree bool
 }
 
 // DefaultConnections is the default number of connections per host,
@@ -166,6 +172,9 @@ type HostResult struct {
 	Baseline *BaselineReport
 	// Manifests are the published indexes compared with (scan --manifest).
 	Manifests []*Manifest
+	// Tree says how recursive listing went; nil when it was off or the
+	// sessions could not do it.
+	Tree *TreeReport
 }
 
 // dirJob is one directory waiting to be listed.
@@ -175,6 +184,9 @@ type dirJob struct {
 	entry   *Entry // the entry in the parent's listing; nil for the start
 	parent  *dirNode
 	attempt int
+	// noTree: list this directory on its own (a recursive listing that
+	// covered it was not trusted, or failed).
+	noTree bool
 }
 
 // dirNode links a listed directory to its ancestors so that a directory
@@ -205,6 +217,9 @@ type walker struct {
 	// copy while walking; finish builds the sorted Entries once.
 	chunks [][]Entry
 	nent   int
+	tree   treeGate
+	// treeDepth is the depth from which subtrees are listed recursively.
+	treeDepth int
 }
 
 // Walk lists every directory reachable from t's start directory, using
@@ -372,7 +387,30 @@ func (w *walker) worker(ctx context.Context, id int) {
 				return
 			}
 		}
-		l, err := s.List(ctx, j.path)
+		var (
+			l   *Listing
+			err error
+		)
+		if tl, ok := s.(TreeLister); ok && w.wantTree(ctx, j) {
+			var done bool
+			done, err = w.listTree(ctx, tl, j)
+			if done {
+				w.jobDone()
+				continue
+			}
+			// From here on the directory is listed on its own. A lost
+			// connection, a transient refusal (4xx) or cancellation
+			// counts as this attempt's outcome; a permanent refusal of
+			// the recursive form (5xx) does not.
+			j.noTree = true
+			var re *ReplyError
+			if err != nil && !errors.Is(err, ErrConnLost) && ctx.Err() == nil && (!errors.As(err, &re) || re.Code >= 500) {
+				err = nil
+			}
+		}
+		if err == nil {
+			l, err = s.List(ctx, j.path)
+		}
 		if err != nil && errors.Is(err, ErrConnLost) && ctx.Err() == nil {
 			_ = s.Close()
 			s = nil
@@ -396,7 +434,7 @@ func (w *walker) worker(ctx context.Context, id int) {
 				continue
 			}
 		}
-		w.record(ctx, j, l, err)
+		w.record(ctx, j, l, err, nil)
 		w.jobDone()
 	}
 }
@@ -544,8 +582,10 @@ func (w *walker) prepare(j dirJob, l *Listing) prepared {
 	return p
 }
 
-// record files one directory's outcome.
-func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
+// record files one directory's outcome. take, if set, is offered each
+// subdirectory to be walked; one it takes is not queued (its listing is
+// already at hand, in a recursive listing).
+func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, take func(*dirJob) bool) {
 	var p prepared
 	if err == nil {
 		p = w.prepare(j, l)
@@ -621,6 +661,9 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 		p.kept = p.kept[:max(room, 0)]
 		w.done = true
 	}
+	if j.depth == 0 {
+		w.setTreeDepth(p.kept)
+	}
 	dirs, files := 0, 0
 	for i := range p.kept {
 		e := &p.kept[i]
@@ -667,7 +710,11 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error) {
 		}
 		w.seen[e.Path] = struct{}{}
 		ec := *e
-		w.queue = append(w.queue, dirJob{path: e.Path, depth: j.depth + 1, entry: &ec, parent: node})
+		child := dirJob{path: e.Path, depth: j.depth + 1, entry: &ec, parent: node}
+		if take != nil && take(&child) {
+			continue
+		}
+		w.queue = append(w.queue, child)
 		w.pending++
 	}
 	if len(p.kept) > 0 {

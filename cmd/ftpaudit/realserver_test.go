@@ -76,6 +76,18 @@ type scanDoc struct {
 			Fallbacks int    `json:"fallbacks"`
 			Resyncs   int    `json:"resyncs"`
 		} `json:"stat_listing"`
+		Tree *struct {
+			State    string `json:"state"`
+			Note     string `json:"note"`
+			Covered  int    `json:"covered"`
+			Subtrees []struct {
+				Path     string `json:"path"`
+				Via      string `json:"via"`
+				Dirs     int    `json:"dirs"`
+				Relisted int    `json:"relisted"`
+				Reason   string `json:"reason"`
+			} `json:"subtrees"`
+		} `json:"recursive_listing"`
 	} `json:"hosts"`
 	Entries []struct {
 		Path    string `json:"path"`
@@ -135,9 +147,11 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 	for _, srv := range realServers(t) {
 		t.Run(srv.name, func(t *testing.T) {
 			wantTypes, wantSizes, wantUnreadable := expectedView(t, srv.dir)
-			// STAT listings (the default) at 1 and 8 connections, and
-			// every directory over a data connection (--no-stat).
-			for _, conns := range []string{"1", "8", "8 --no-stat"} {
+			// The defaults (recursive listing where the server has it,
+			// STAT listings) at 1 and 8 connections; every directory over
+			// a data connection (--no-stat); every directory on its own
+			// (--no-recursive-list).
+			for _, conns := range []string{"1", "8", "8 --no-stat", "8 --no-recursive-list"} {
 				args := append([]string{"scan", "--inventory", "--format", "json", "--quiet", "--connections"}, strings.Fields(conns)...)
 				doc, code, stderr := runJSON(t, append(args, srv.url+"/")...)
 				if code != exitFindings { // the archive has planted problems
@@ -146,8 +160,34 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 				if len(doc.Hosts) != 1 || !doc.Hosts[0].Complete {
 					t.Fatalf("connections=%s: host not complete: %+v", conns, doc.Hosts)
 				}
-				if st := doc.Hosts[0].Stat; strings.Contains(conns, "no-stat") != (st == nil) || st != nil && (!st.Used || st.Listed == 0) {
+				tree := doc.Hosts[0].Tree
+				treeUsed := tree != nil && tree.State == "used"
+				if st := doc.Hosts[0].Stat; strings.Contains(conns, "no-stat") != (st == nil) || st != nil && (!st.Used || st.Listed == 0 && !treeUsed) {
 					t.Errorf("connections=%s: stat_listing %+v: want STAT used by default and absent with --no-stat", conns, st)
+				}
+				// proftpd and pure-ftpd list recursively; vsftpd (without
+				// ls_recurse_enable) ignores the R, which must be seen.
+				switch {
+				case strings.Contains(conns, "no-recursive-list"):
+					if tree != nil {
+						t.Errorf("connections=%s: recursive_listing %+v, want none", conns, tree)
+					}
+				case srv.name == "vsftpd":
+					if tree == nil || tree.State != "unsupported" {
+						t.Errorf("connections=%s: recursive_listing %+v, want unsupported", conns, tree)
+					}
+				default:
+					if !treeUsed || tree.Covered == 0 {
+						t.Errorf("connections=%s: recursive_listing %+v, want used", conns, tree)
+					}
+				}
+				// proftpd's LIST hides symlinks to the directory itself or
+				// an ancestor, which only its MLSD shows: a directory listed
+				// recursively (LIST only) lacks them. Nothing else may be
+				// missing.
+				hidden := map[string]bool{}
+				if treeUsed && srv.name == "proftpd" {
+					hidden = map[string]bool{"/links/loop": true, "/links/escape-up": true}
 				}
 				got := doc.paths(t)
 				for p, n := range got {
@@ -159,7 +199,7 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 					}
 				}
 				for p := range wantTypes {
-					if got[p] == 0 {
+					if got[p] == 0 && !hidden[p] {
 						t.Errorf("missed %q", p)
 					}
 				}
@@ -457,8 +497,8 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 				t.Fatal(err)
 			}
 			url := srv.url + "/" + filepath.Base(top)
-			withStat, code1, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", url)
-			noStat, code2, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-stat", url)
+			withStat, code1, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-recursive-list", url)
+			noStat, code2, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-stat", "--no-recursive-list", url)
 			if code1 != code2 {
 				t.Errorf("exit %d with STAT, %d without", code1, code2)
 			}
@@ -478,8 +518,47 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			if !strings.Contains(a, "zzz-after-the-fake-end") || !strings.Contains(a, "plain2.txt") {
 				t.Errorf("entries after the faked end are missing:\n%s", a)
 			}
+			// Recursive listing (the default) of the same tree: lines
+			// broken by the hostile names make their sections
+			// untrustworthy, and those directories are listed on their
+			// own; the result is the same.
+			withTree, code3, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-stat", url)
+			if code3 != code2 {
+				t.Errorf("exit %d with recursive listing, %d without", code3, code2)
+			}
+			// On MLSD servers a directory listed on its own carries MLSD
+			// facts, one listed recursively LIST attributes: compare what
+			// both must agree on.
+			if c, d := inventoryView(withTree), inventoryView(noStat); c != d {
+				t.Errorf("recursive and per-directory scans differ:\n--- recursive\n%s\n--- per directory\n%s", c, d)
+			}
 		})
 	}
+}
+
+// inventoryView is what any two scans of one tree must agree on however
+// each directory was listed: every entry's exact path, type and size, and
+// the host's completeness, errors and unreadable directories.
+func inventoryView(doc map[string]any) string {
+	var lines []string
+	for _, e := range doc["entries"].([]any) {
+		m := e.(map[string]any)
+		p := m["path"]
+		if b, ok := m["path_b64"]; ok {
+			p = b
+		}
+		lines = append(lines, fmt.Sprintf("entry %v %v %v", p, m["type"], m["size"]))
+	}
+	h := doc["hosts"].([]any)[0].(map[string]any)
+	lines = append(lines, fmt.Sprintf("complete %v", h["complete"]))
+	for _, k := range []string{"errors", "unreadable"} {
+		list, _ := h[k].([]any)
+		for _, e := range list {
+			lines = append(lines, fmt.Sprintf("%s %v", k, e.(map[string]any)["path"]))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 // rawScan runs ftpaudit and decodes its JSON generically.

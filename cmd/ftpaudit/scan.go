@@ -33,6 +33,7 @@ type scanFlags struct {
 	quiet          bool
 	noMLSD         bool
 	noStat         bool
+	noTree         bool
 	insecure       bool
 	probe          probeFlag
 	policy         string
@@ -98,6 +99,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.BoolVar(&f.noMLSD, "no-mlsd", false, "use LIST -a even where the server offers MLSD")
+	fs.BoolVar(&f.noTree, "no-recursive-list", false, "list every directory on its own, never a whole subtree with one LIST -aR")
 	fs.BoolVar(&f.noStat, "no-stat", false, "list every directory over a data connection, never with STAT over the control connection")
 	fs.StringVar(&f.manifest, "manifest", "", "compare with the archive's published index: auto (every ls-lR[.gz], SHA256SUMS, MD5SUMS... in the tree) or its path in the archive (/pub/ls-lR.gz)")
 	fs.BoolVar(&f.insecure, "insecure", false, "ftps: do not verify the server certificate (shown in the report)")
@@ -350,6 +352,7 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 			MaxDirEntries: f.maxDirEntries,
 			Retries:       f.retries,
 			Progress:      prog,
+			NoTree:        f.noTree,
 		},
 	}
 	opt.TargetDial = func(t scanner.Target) scanner.DialOptions {

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # walkbench.sh — time a full `ftpaudit scan` against `rclone lsf -R` at equal
 # connection counts, in the same run, on a synthetic archive served by vsftpd
-# on 127.0.0.1:2131. See README.md beside this file.
+# (or proftpd) on 127.0.0.1:2131. See README.md beside this file.
 #
 # Environment (all optional):
+#   SERVER       vsftpd (default: LIST -R refused), vsftpd-r (vsftpd with
+#                ls_recurse_enable=YES) or proftpd (recursive LIST on, its
+#                default; needs testdata/realservers/setup.sh run once)
+#   FLAGS        extra `ftpaudit scan` flags, e.g. --no-recursive-list
 #   BENCH_DIR    where the tree, config and results live (/var/lib/ftpaudit-bench)
 #   DIRS FILES   tree size (5000 100000)
 #   CONNS        connection counts to test ("1 4 8 16")
@@ -28,7 +32,10 @@ RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-1800}
 HOST=127.0.0.1
-PORT=2131 # fixed in vsftpd-bench.conf.in
+PORT=2131 # fixed in vsftpd-bench.conf.in and proftpd-bench.conf.in
+SERVER=${SERVER:-vsftpd}
+FLAGS=${FLAGS:-}
+PROFTPD_PREFIX=${FTPAUDIT_SERVERS_PREFIX:-/opt/ftpaudit-servers}/proftpd
 TREE=$BENCH_DIR/tree
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$BENCH_DIR/results/$STAMP
@@ -73,10 +80,6 @@ fi
 if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
 	die "something already listens on $HOST:$PORT; stop it first"
 fi
-CONF=$BENCH_DIR/vsftpd.conf
-sed -e "s#@ANON_ROOT@#$TREE#g" -e "s#@EMPTY_DIR@#$BENCH_DIR/empty#g" \
-	"$HERE/vsftpd-bench.conf.in" >"$CONF"
-chmod 600 "$CONF"
 VSPID=
 cleanup() {
 	if [ -n "$VSPID" ] && kill -0 "$VSPID" 2>/dev/null; then
@@ -86,15 +89,33 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-vsftpd "$CONF" >"$OUT/vsftpd.log" 2>&1 &
-VSPID=$!
+case $SERVER in
+vsftpd | vsftpd-r)
+	CONF=$BENCH_DIR/vsftpd.conf
+	sed -e "s#@ANON_ROOT@#$TREE#g" -e "s#@EMPTY_DIR@#$BENCH_DIR/empty#g" \
+		"$HERE/vsftpd-bench.conf.in" >"$CONF"
+	[ "$SERVER" = vsftpd-r ] && echo "ls_recurse_enable=YES" >>"$CONF"
+	chmod 600 "$CONF"
+	vsftpd "$CONF" >"$OUT/server.log" 2>&1 &
+	VSPID=$!
+	;;
+proftpd)
+	[ -x "$PROFTPD_PREFIX/usr/sbin/proftpd" ] || die "no proftpd in $PROFTPD_PREFIX: run testdata/realservers/setup.sh once"
+	CONF=$BENCH_DIR/proftpd.conf
+	sed -e "s#@ANON_ROOT@#$TREE#g" -e "s#@RUN_DIR@#$BENCH_DIR#g" "$HERE/proftpd-bench.conf.in" >"$CONF"
+	LD_LIBRARY_PATH=$PROFTPD_PREFIX/usr/lib/x86_64-linux-gnu \
+		"$PROFTPD_PREFIX/usr/sbin/proftpd" -n -q -c "$CONF" >"$OUT/server.log" 2>&1 &
+	VSPID=$!
+	;;
+*) die "SERVER=$SERVER: want vsftpd, vsftpd-r or proftpd" ;;
+esac
 for _ in $(seq 50); do
 	(exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null && break
-	kill -0 "$VSPID" 2>/dev/null || die "vsftpd exited: $(cat "$OUT/vsftpd.log")"
+	kill -0 "$VSPID" 2>/dev/null || die "$SERVER exited: $(cat "$OUT/server.log")"
 	sleep 0.1
 done
-(exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null || die "vsftpd does not listen on $HOST:$PORT"
-log "vsftpd pid $VSPID on $HOST:$PORT serving $TREE"
+(exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null || die "$SERVER does not listen on $HOST:$PORT"
+log "$SERVER pid $VSPID on $HOST:$PORT serving $TREE"
 
 # --- runners ---------------------------------------------------------------------
 RCONF=$OUT/rclone.conf
@@ -132,7 +153,7 @@ run_ftpaudit() {
 	local n=$1 tag=$2 rc=0 count
 	rm -f "$OUT/$tag.json"
 	/usr/bin/time -f '%e %M %U %S' -o "$OUT/$tag.time" \
-		timeout "$RUN_TIMEOUT" "$FTPAUDIT" scan --connections "$n" --format json \
+		timeout "$RUN_TIMEOUT" "$FTPAUDIT" scan --connections "$n" --format json $FLAGS \
 		-o "$OUT/$tag.json" --quiet "ftp://$HOST:$PORT/" \
 		>"$OUT/$tag.out" 2>"$OUT/$tag.err" || rc=$?
 	if ! count=$(jq -e '.hosts[0].stats | (.dirs // 0) + (.files // 0) + (.links // 0)' \
@@ -181,7 +202,7 @@ maxof() { sort -g | tail -n 1; }
 	echo "ftpaudit walk benchmark $STAMP"
 	echo "host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 	echo "tree: $TREE, $DIRS dirs + $FILES files = $EXPECTED entries"
-	echo "vsftpd: $(dpkg-query -W -f '${Version}' vsftpd 2>/dev/null || echo '?'); rclone: $(rclone --config "$RCONF" version 2>/dev/null | head -n 1)"
+	echo "server: $SERVER (vsftpd $(dpkg-query -W -f '${Version}' vsftpd 2>/dev/null || echo '?')); ftpaudit flags: ${FLAGS:-none}; rclone: $(rclone --config "$RCONF" version 2>/dev/null | head -n 1)"
 	echo "ftpaudit: $FTPAUDIT (repo $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo 'no commit'))"
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "runs: $RUNS per tool per connection count, alternating rclone/ftpaudit, after $WARMUP warm-up run(s)"

@@ -8,17 +8,21 @@ SERVERS=${FTPAUDIT_SERVERS:-vsftpd proftpd pureftpd}
 # SERVERS: FTPAUDIT_REAL_SERVERS lists plain-FTP servers only. FTPAUDIT_TLS_SERVERS=""
 # leaves it out.
 TLS_SERVERS=${FTPAUDIT_TLS_SERVERS-vsftpd-tls}
+# A second plain vsftpd with ls_recurse_enable=YES, for the recursive listing tests (see
+# NOTES.md "Recursive listing"). Also kept apart from SERVERS; FTPAUDIT_EXTRA_SERVERS=""
+# leaves it out.
+EXTRA_SERVERS=${FTPAUDIT_EXTRA_SERVERS-vsftpd-r}
 
 server_port() {
-	case $1 in vsftpd) echo 2121 ;; proftpd) echo 2122 ;; pureftpd) echo 2123 ;; vsftpd-tls) echo 2124 ;; esac
+	case $1 in vsftpd) echo 2121 ;; proftpd) echo 2122 ;; pureftpd) echo 2123 ;; vsftpd-tls) echo 2124 ;; vsftpd-r) echo 2125 ;; esac
 }
 pasv_min() {
-	case $1 in vsftpd) echo 30000 ;; proftpd) echo 30050 ;; pureftpd) echo 30100 ;; vsftpd-tls) echo 30200 ;; esac
+	case $1 in vsftpd) echo 30000 ;; proftpd) echo 30050 ;; pureftpd) echo 30100 ;; vsftpd-tls) echo 30200 ;; vsftpd-r) echo 30250 ;; esac
 }
 # pure-ftpd caps its users at half the passive port range ("421 25 users (the maximum) are
 # already logged in" with 50 ports, whatever -c says), so its range has 100 ports.
 pasv_max() {
-	case $1 in vsftpd) echo 30049 ;; proftpd) echo 30099 ;; pureftpd) echo 30199 ;; vsftpd-tls) echo 30249 ;; esac
+	case $1 in vsftpd) echo 30049 ;; proftpd) echo 30099 ;; pureftpd) echo 30199 ;; vsftpd-tls) echo 30249 ;; vsftpd-r) echo 30299 ;; esac
 }
 archive_dir() {
 	echo "$DATA_DIR/$1/archive"
@@ -33,7 +37,7 @@ tls_dir() {
 server_limits() {
 	[ "${FTPAUDIT_DEFAULT_LIMITS:-0}" = 1 ] && return 0
 	case $1 in
-	vsftpd | vsftpd-tls) printf 'max_clients=64\nmax_per_ip=48\n' ;;
+	vsftpd | vsftpd-tls | vsftpd-r) printf 'max_clients=64\nmax_per_ip=48\n' ;;
 	proftpd) printf 'MaxInstances 64\nMaxClientsPerHost 48\nMaxClients 64\n' ;;
 	pureftpd) ;;
 	esac

@@ -4,6 +4,8 @@
 # and, unless FTPAUDIT_TLS_SERVERS="", FTPAUDIT_FTPS_SERVER="name=url=archive-dir=ca-file":
 #   vsftpd-tls=ftps://127.0.0.1:2124=/var/lib/ftpaudit-servers/vsftpd-tls/archive=/var/lib/ftpaudit-servers/vsftpd-tls/tls/ca.pem
 # (plain-FTP servers only in the first: the tests that read it assume ftp://).
+# and, unless FTPAUDIT_EXTRA_SERVERS="", FTPAUDIT_RECURSE_SERVER="name=url=archive-dir"
+# (vsftpd with ls_recurse_enable=YES).
 # Honours the same FTPAUDIT_DATA_DIR / FTPAUDIT_SERVERS / FTPAUDIT_TLS_SERVERS as start.sh.
 # Defines nothing else.
 # shellcheck shell=bash
@@ -29,4 +31,17 @@ if [ -n "$FTPAUDIT_FTPS_SERVER" ]; then
 	export FTPAUDIT_FTPS_SERVER
 else
 	unset FTPAUDIT_FTPS_SERVER
+fi
+FTPAUDIT_RECURSE_SERVER=$(
+	# shellcheck source=common.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+	for name in $EXTRA_SERVERS; do
+		printf '%s=ftp://127.0.0.1:%s=%s' "$name" "$(server_port "$name")" "$(archive_dir "$name")"
+		break
+	done
+)
+if [ -n "$FTPAUDIT_RECURSE_SERVER" ]; then
+	export FTPAUDIT_RECURSE_SERVER
+else
+	unset FTPAUDIT_RECURSE_SERVER
 fi

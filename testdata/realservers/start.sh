@@ -11,6 +11,7 @@
 #   FTPAUDIT_DATA_DIR        archive copies (/var/lib/ftpaudit-servers)
 #   FTPAUDIT_SERVERS         subset to start, e.g. "vsftpd proftpd" (default: all three)
 #   FTPAUDIT_TLS_SERVERS     "vsftpd-tls" (default) or "" to leave the FTPS server out
+#   FTPAUDIT_EXTRA_SERVERS   "vsftpd-r" (default: vsftpd with ls_recurse_enable=YES) or ""
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -122,6 +123,14 @@ ensure_tls_certs() {
 	chmod 644 "$dir/server.pem"
 }
 
+# vsftpd-r: the plain vsftpd configuration with recursive LIST allowed.
+start_vsftpd_r() {
+	render "$HERE/vsftpd.conf.in" "$RUN_DIR/vsftpd-r.conf" vsftpd-r
+	sed -i "s#^vsftpd_log_file=.*#vsftpd_log_file=$RUN_DIR/vsftpd-r.log#" "$RUN_DIR/vsftpd-r.conf"
+	echo "ls_recurse_enable=YES" >>"$RUN_DIR/vsftpd-r.conf"
+	launch vsftpd-r /usr/sbin/vsftpd "$RUN_DIR/vsftpd-r.conf"
+}
+
 start_vsftpd_tls() {
 	ensure_tls_certs vsftpd-tls
 	render "$HERE/vsftpd-tls.conf.in" "$RUN_DIR/vsftpd-tls.conf" vsftpd-tls
@@ -173,7 +182,7 @@ port_busy() {
 		END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
-for name in $SERVERS $TLS_SERVERS; do
+for name in $SERVERS $TLS_SERVERS $EXTRA_SERVERS; do
 	port=$(server_port "$name")
 	for ((i = 0; i < 20; i++)); do
 		port_busy "$port" || break
@@ -187,7 +196,7 @@ done
 
 failed=""
 first=""
-for name in $SERVERS $TLS_SERVERS; do
+for name in $SERVERS $TLS_SERVERS $EXTRA_SERVERS; do
 	# one fresh archive, copied (modes, owners, times, symlinks) for the other servers
 	archive=$(archive_dir "$name")
 	if [ -z "$first" ]; then
@@ -203,13 +212,14 @@ for name in $SERVERS $TLS_SERVERS; do
 	proftpd) start_proftpd ;;
 	pureftpd) start_pureftpd ;;
 	vsftpd-tls) start_vsftpd_tls ;;
+	vsftpd-r) start_vsftpd_r ;;
 	*)
 		echo "start.sh: unknown server $name" >&2
 		exit 2
 		;;
 	esac
 done
-for name in $SERVERS $TLS_SERVERS; do
+for name in $SERVERS $TLS_SERVERS $EXTRA_SERVERS; do
 	if ! wait_220 "$name"; then
 		failed="$failed $name"
 	fi
@@ -226,7 +236,7 @@ if [ -n "$failed" ]; then
 	echo "start.sh: failed to start:$failed" >&2
 	exit 1
 fi
-for name in $SERVERS; do
+for name in $SERVERS $EXTRA_SERVERS; do
 	printf '%s ftp://127.0.0.1:%s %s\n' "$name" "$(server_port "$name")" "$(archive_dir "$name")"
 done
 for name in $TLS_SERVERS; do

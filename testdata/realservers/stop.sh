@@ -13,7 +13,7 @@ alive() {
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
-for name in $SERVERS $TLS_SERVERS; do
+for name in $SERVERS $TLS_SERVERS $EXTRA_SERVERS; do
 	pidfile=$RUN_DIR/$name.pid
 	[ -f "$pidfile" ] || continue
 	pid=$(cat "$pidfile")

@@ -1,0 +1,265 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+)
+
+// TreeReport says how recursive listing (LIST -aR) went on one host, and
+// which way each subtree was listed.
+type TreeReport struct {
+	// State is "used" (the server lists recursively and the walk used
+	// it), "unsupported" (the server ignored or refused the R), or
+	// "untested" (no directory suited a test).
+	State string `json:"state"`
+	// Note says what decided State.
+	Note string `json:"note,omitempty"`
+	// Subtrees lists every recursive listing tried: the directories it
+	// covered, or why the walk listed that subtree directory by
+	// directory instead.
+	Subtrees []TreeSubtree `json:"subtrees,omitempty"`
+	// Covered counts directories whose listing came from a recursive
+	// listing; the others were listed on their own.
+	Covered int `json:"covered"`
+}
+
+// TreeSubtree is one recursive listing's outcome.
+type TreeSubtree struct {
+	Path string `json:"path"`
+	// Via is "recursive" (sections used) or "per-directory" (not used:
+	// see Reason).
+	Via string `json:"via"`
+	// Dirs counts the directories whose sections were used.
+	Dirs int `json:"dirs,omitempty"`
+	// Relisted counts directories below Path that had no trustworthy
+	// section and were listed on their own.
+	Relisted int `json:"relisted,omitempty"`
+	// Ignored counts sections that matched no directory of the listing.
+	Ignored int    `json:"ignored,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Recursive listing states of a host.
+const (
+	treeUnknown = iota
+	treeYes
+	treeNo
+)
+
+// treeGate is a host's recursive-listing verdict; guarded by walker.mu.
+type treeGate struct {
+	state   int
+	testing bool // one session is trying it while state is unknown
+}
+
+// wantTree decides whether j is listed recursively. The split is a
+// function of the tree alone, so that two scans of the same archive with
+// the same flags list each directory the same way (a directory listed
+// recursively is seen through LIST only, one listed on its own through
+// MLSD too where the server has it; a baseline comparison must not see
+// that as a change): subtrees are listed recursively from treeDepth down
+// (1 when the start directory has a subdirectory for every connection,
+// else 2), and so is every directory below that depth that was not
+// covered by one. While the host's answer is unknown, one session tries
+// and the others wait for its verdict.
+func (w *walker) wantTree(ctx context.Context, j dirJob) bool {
+	if w.opt.NoTree || j.noTree || j.depth == 0 || !plainPath(j.path) {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if j.depth < w.treeDepth {
+		return false
+	}
+	for w.tree.state == treeUnknown && w.tree.testing && ctx.Err() == nil {
+		w.cond.Wait()
+	}
+	switch w.tree.state {
+	case treeNo:
+		return false
+	case treeUnknown:
+		w.tree.testing = true
+	}
+	return true
+}
+
+// setTreeDepth picks the depth of the recursive listings from the start
+// directory's listing.
+func (w *walker) setTreeDepth(kept []Entry) {
+	dirs := 0
+	for i := range kept {
+		if kept[i].Type == TypeDir {
+			dirs++
+		}
+	}
+	// A subtree per connection at least; with fewer, split one level
+	// lower. (Splitting finer than that measured slower: every recursive
+	// listing costs a data connection and a server-side walk start.)
+	w.treeDepth = 2
+	if dirs >= w.opt.Connections {
+		w.treeDepth = 1
+	}
+}
+
+// settleTree records the host's verdict, once.
+func (w *walker) settleTree(state int, note string) {
+	w.tree.testing = false
+	w.cond.Broadcast()
+	if w.tree.state != treeUnknown || state == treeUnknown {
+		return
+	}
+	w.tree.state = state
+	r := w.treeReport()
+	r.State = map[int]string{treeYes: "used", treeNo: "unsupported"}[state]
+	r.Note = note
+}
+
+func (w *walker) treeReport() *TreeReport {
+	if w.res.Tree == nil {
+		w.res.Tree = &TreeReport{State: "untested"}
+	}
+	return w.res.Tree
+}
+
+// listTree lists j's subtree with one recursive listing and files what it
+// can trust. done is false when j must still be listed on its own.
+func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bool, err error) {
+	t, err := tl.ListTree(ctx, j.path)
+	if err != nil {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		var re *ReplyError
+		switch {
+		case errors.Is(err, ErrTreeUnsupported):
+			w.settleTree(treeNo, "the session cannot send LIST -aR")
+		case errors.As(err, &re) && !errors.Is(err, ErrConnLost) && (re.Code == 500 || re.Code == 501 || re.Code == 502 || re.Code == 504):
+			w.settleTree(treeNo, "LIST -aR "+j.path+" refused: "+re.Error())
+		default:
+			w.settleTree(treeUnknown, "")
+			w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing failed: " + err.Error()})
+		}
+		return false, err
+	}
+	root := &t.Sections[0]
+	if len(t.Sections) == 1 {
+		// No section below the first: a server that ignored the R (its
+		// output is then exactly LIST -a), or a directory without
+		// subdirectories. Either way the listing is the directory's own.
+		if reason := treeCutReason(t); reason != "" {
+			w.mu.Lock()
+			w.settleTree(treeUnknown, "")
+			w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
+			w.mu.Unlock()
+			return false, nil
+		}
+		if !root.Dot || len(root.Bad) > 0 || (root.Header != "" && treeHeaderPath(root.Header) != j.path) {
+			w.mu.Lock()
+			w.settleTree(treeUnknown, "")
+			w.mu.Unlock()
+			return false, nil
+		}
+		w.mu.Lock()
+		if hasReadableDir(root.Entries) {
+			w.settleTree(treeNo, "LIST -aR "+j.path+" listed no subdirectory although it has readable ones: the server ignores -R")
+		} else {
+			w.settleTree(treeUnknown, "")
+		}
+		w.mu.Unlock()
+		w.record(ctx, j, &Listing{Entries: root.Entries, Format: FormatUnix, Reply: t.Reply, Bytes: t.Bytes, Warnings: t.Warnings, Via: ViaList}, nil, nil)
+		return true, nil
+	}
+	w.mu.Lock()
+	w.settleTree(treeYes, "LIST -aR "+j.path+" gave one section per directory")
+	if reason := treeCutReason(t); reason != "" {
+		w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
+		w.mu.Unlock()
+		return false, nil
+	}
+	if !root.Dot || len(root.Bad) > 0 || (root.Header != "" && treeHeaderPath(root.Header) != j.path) {
+		w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: its first section is not this directory's own listing"})
+		w.mu.Unlock()
+		return false, nil
+	}
+	w.mu.Unlock()
+
+	// Index the sections below the first by the path they name. A path
+	// named twice is trusted in neither.
+	idx := make(map[string]int, len(t.Sections))
+	const dup = -1
+	for i := 1; i < len(t.Sections); i++ {
+		p := treeHeaderPath(t.Sections[i].Header)
+		if _, ok := idx[p]; ok {
+			idx[p] = dup
+			continue
+		}
+		idx[p] = i
+	}
+	type pend struct {
+		j   dirJob
+		sec *treeSection
+	}
+	stack := []pend{{j, root}}
+	used, relisted := 0, 0
+	take := func(c *dirJob) bool {
+		i, ok := idx[c.path]
+		if ok && i != dup {
+			sec := &t.Sections[i]
+			idx[c.path] = dup // a section serves one directory only
+			if sec.Dot && len(sec.Bad) == 0 {
+				stack = append(stack, pend{*c, sec})
+				return true
+			}
+		}
+		// No section, or one that proves nothing (an unreadable
+		// directory's empty section, lines that did not parse): this
+		// directory is listed on its own.
+		c.noTree = true
+		relisted++
+		return false
+	}
+	first := true
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		l := &Listing{Entries: p.sec.Entries, Format: FormatUnix, Reply: t.Reply, Via: ViaListR}
+		if first {
+			l.Bytes, l.Warnings, first = t.Bytes, t.Warnings, false
+		}
+		w.mu.Lock()
+		stopped := w.done || ctx.Err() != nil
+		if stopped {
+			// The walk is over (a bound, or cancellation): what is left
+			// is reported as never listed, like any queued directory.
+			w.queue = append(w.queue, p.j)
+			w.mu.Unlock()
+			continue
+		}
+		w.mu.Unlock()
+		w.record(ctx, p.j, l, nil, take)
+		used++
+	}
+	ignored := 0
+	for _, i := range idx {
+		if i != dup {
+			ignored++
+		}
+	}
+	w.mu.Lock()
+	r := w.treeReport()
+	r.Covered += used
+	r.Subtrees = append(r.Subtrees, TreeSubtree{Path: j.path, Via: "recursive", Dirs: used, Relisted: relisted, Ignored: ignored})
+	w.mu.Unlock()
+	return true, nil
+}
+
+// hasReadableDir reports whether es holds a subdirectory whose listed
+// attributes let anonymous users read it.
+func hasReadableDir(es []Entry) bool {
+	for i := range es {
+		e := &es[i]
+		if e.Type == TypeDir && e.Name != "." && e.Name != ".." && anonCanList(e) {
+			return true
+		}
+	}
+	return false
+}
