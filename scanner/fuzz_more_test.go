@@ -356,7 +356,7 @@ func FuzzStatExchange(f *testing.F) {
 		if !isCode(r.code+" ") || !strings.HasPrefix(r.final, r.code) {
 			t.Fatalf("code %q final %q", r.code, r.final)
 		}
-		l, why := statListing(r)
+		l, why := s.statListing(r)
 		if (l == nil) == (why == "") {
 			t.Fatalf("listing %v and reason %q", l, why)
 		}

@@ -56,15 +56,39 @@ func ParseListing(data []byte, mlsd bool, now time.Time) (entries []Entry, bad [
 }
 
 // parseListing is ParseListing on a string the entries may keep
-// substrings of. Callers that own a large buffer copy it to a string and
-// drop the buffer before parsing, so that the two are not live at once
-// with the entries.
+// substrings of. Listings read from a server go through parseChunks
+// instead, straight from the listBuf's chunks, never copied whole.
 func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
 	if len(s) == 0 {
 		return nil, nil
 	}
+	return parseChunks([]string{s}, mlsd, now)
+}
+
+// parseChunks is parseListing on a text given in pieces (a listBuf's):
+// every piece but the last ends in '\n', so that no line spans two, and
+// parsing them one after the other is parsing their concatenation.
+func parseChunks(text []string, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
+	lines, size := 1, 0
+	for _, s := range text {
+		lines += strings.Count(s, "\n")
+		size += len(s)
+	}
+	if size == 0 {
+		return nil, nil
+	}
 	// Enough room for every line: entries are parsed in place, never copied.
-	entries = make([]Entry, 0, strings.Count(s, "\n")+1)
+	entries = make([]Entry, 0, lines)
+	for _, s := range text {
+		entries, bad = parseLines(entries, bad, s, mlsd, now)
+	}
+	clear(entries[len(entries):cap(entries)])
+	return entries, bad
+}
+
+// parseLines parses the lines of s into entries' spare room (which must
+// hold them all).
+func parseLines(entries []Entry, bad []BadLine, s string, mlsd bool, now time.Time) ([]Entry, []BadLine) {
 	for len(s) > 0 {
 		var line string
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -93,7 +117,6 @@ func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []Ba
 			entries = entries[:n+1]
 		}
 	}
-	clear(entries[len(entries):cap(entries)])
 	return entries, bad
 }
 
