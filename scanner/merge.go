@@ -18,12 +18,12 @@ func mergeListings(mlsd, list []Entry) (merged []Entry, onlyList []string) {
 		if !ok {
 			onlyList = append(onlyList, le.Name)
 			idx[le.Name] = len(merged)
-			le.ListRaw, le.Raw = le.Raw, ""
+			le.extra().ListRaw, le.Raw = le.Raw, ""
 			merged = append(merged, le)
 			continue
 		}
 		me := &merged[i]
-		me.ListRaw = le.Raw
+		me.extra().ListRaw = le.Raw
 		if le.Type == TypeLink && me.Type != TypeLink {
 			me.Type = TypeLink
 			if me.Target == "" {

@@ -79,16 +79,20 @@ func parseChunks(text []string, mlsd bool, now time.Time) (entries []Entry, bad 
 	}
 	// Enough room for every line: entries are parsed in place, never copied.
 	entries = make([]Entry, 0, lines)
+	var extras []EntryExtra // MLSD: every entry has some, allocated at once
+	if mlsd {
+		extras = make([]EntryExtra, lines)
+	}
 	for _, s := range text {
-		entries, bad = parseLines(entries, bad, s, mlsd, now)
+		entries, bad = parseLines(entries, extras, bad, s, mlsd, now)
 	}
 	clear(entries[len(entries):cap(entries)])
 	return entries, bad
 }
 
 // parseLines parses the lines of s into entries' spare room (which must
-// hold them all).
-func parseLines(entries []Entry, bad []BadLine, s string, mlsd bool, now time.Time) ([]Entry, []BadLine) {
+// hold them all); with mlsd, entries[i].Extra is &extras[i].
+func parseLines(entries []Entry, extras []EntryExtra, bad []BadLine, s string, mlsd bool, now time.Time) ([]Entry, []BadLine) {
 	for len(s) > 0 {
 		var line string
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -106,7 +110,7 @@ func parseLines(entries []Entry, bad []BadLine, s string, mlsd bool, now time.Ti
 			err  error
 		)
 		if mlsd {
-			skip, err = parseMLSDLine(line, e)
+			skip, err = parseMLSDLine(line, e, &extras[n])
 		} else {
 			_, skip, err = parseListLine(line, now, e)
 		}
@@ -373,12 +377,12 @@ func allInSet(s string, set *modeCharSet) bool {
 // parseGoMode converts os.FileMode.String output to the ls form.
 func parseGoMode(tok string) (string, EntryType, bool) {
 	if len(tok) < 10 {
-		return "", "", false
+		return "", 0, false
 	}
 	prefix, perm := tok[:len(tok)-9], tok[len(tok)-9:]
 	for i := 0; i < 9; i++ {
 		if perm[i] != '-' && perm[i] != "rwx"[i%3] {
-			return "", "", false
+			return "", 0, false
 		}
 	}
 	var bits uint16 // bit i set when goModeLetters[i] is present
@@ -387,7 +391,7 @@ func parseGoMode(tok string) (string, EntryType, bool) {
 		for i := 0; i < len(prefix); i++ {
 			k := strings.IndexByte(goModeLetters, prefix[i])
 			if k <= last {
-				return "", "", false
+				return "", 0, false
 			}
 			last = k
 			bits |= 1 << k
@@ -871,7 +875,7 @@ func asciiLower(s string) string {
 // that starts with a space has no facts. Fact names are case-insensitive and
 // are stored lower-cased in Facts; values are kept as given.
 func ParseMLSDLine(line string) (e Entry, skip bool, err error) {
-	skip, err = parseMLSDLine(line, &e)
+	skip, err = parseMLSDLine(line, &e, &EntryExtra{})
 	if err != nil {
 		e = Entry{}
 	}
@@ -879,8 +883,9 @@ func ParseMLSDLine(line string) (e Entry, skip bool, err error) {
 }
 
 // parseMLSDLine is ParseMLSDLine writing into *out, which is assigned whole
-// when an entry is found and left in an unspecified state on error.
-func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
+// when an entry is found and left in an unspecified state on error. The
+// entry's Extra is x, assigned whole too.
+func parseMLSDLine(line string, out *Entry, x *EntryExtra) (skip bool, err error) {
 	if line == "" {
 		*out = Entry{}
 		return true, nil
@@ -906,7 +911,8 @@ func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
 	if name == "" {
 		return false, errEmptyName
 	}
-	*out = Entry{Name: name, Type: TypeOther, Size: -1, Raw: line, Facts: make(map[string]string, nf)}
+	*x = EntryExtra{Facts: make(map[string]string, nf)}
+	*out = Entry{Name: name, Type: TypeOther, Size: -1, Raw: line, Extra: x}
 	e := out
 
 	var (
@@ -930,7 +936,7 @@ func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
 			return false, errMLSDBadFact
 		}
 		key, val := factKey(f[:eq]), f[eq+1:]
-		e.Facts[key] = val
+		x.Facts[key] = val
 		switch key {
 		case factType:
 			e.Type, typeChar, e.Target, skip = mlsdType(val)
@@ -953,9 +959,9 @@ func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
 			}
 			sizd = v
 		case factPerm:
-			e.Perm = val
+			x.Perm = val
 		case factUnique:
-			e.Unique = val
+			x.Unique = val
 		case factMode:
 			m, ok := parseOctal(val)
 			if !ok {

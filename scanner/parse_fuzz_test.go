@@ -162,7 +162,7 @@ func FuzzParseListLine(f *testing.F) {
 		if e.Raw != line {
 			t.Fatalf("Raw %q != line %q", e.Raw, line)
 		}
-		if e.Name == "" || e.Path != "" || e.Facts != nil || e.Perm != "" || e.Unique != "" {
+		if e.Name == "" || e.Path != "" || e.Facts() != nil || e.Perm() != "" || e.Unique() != "" {
 			t.Fatalf("bad entry %+v", e)
 		}
 		if !validType(e.Type) || e.Size < -1 {
@@ -223,7 +223,7 @@ func FuzzParseMLSDLine(f *testing.F) {
 			}
 			return
 		}
-		if e.Raw != line || e.Name == "" || e.Path != "" || e.Facts == nil {
+		if e.Raw != line || e.Name == "" || e.Path != "" || e.Facts() == nil {
 			t.Fatalf("bad entry %+v", e)
 		}
 		if !strings.HasSuffix(line, e.Name) {
@@ -236,16 +236,16 @@ func FuzzParseMLSDLine(f *testing.F) {
 		if !validType(e.Type) || e.Size < -1 || (e.Mode != "" && len(e.Mode) != 10) {
 			t.Fatalf("bad entry %+v", e)
 		}
-		if skip != (equalFoldASCII(e.Facts["type"], "cdir") || equalFoldASCII(e.Facts["type"], "pdir")) {
-			t.Fatalf("skip %v with type %q", skip, e.Facts["type"])
+		if skip != (equalFoldASCII(e.Facts()["type"], "cdir") || equalFoldASCII(e.Facts()["type"], "pdir")) {
+			t.Fatalf("skip %v with type %q", skip, e.Facts()["type"])
 		}
-		if ft := e.Facts["type"]; e.Type == TypeLink && !(len(ft) > 8 && equalFoldASCII(ft[:8], "os.unix=")) {
-			t.Fatalf("link from type %q", e.Facts["type"])
+		if ft := e.Facts()["type"]; e.Type == TypeLink && !(len(ft) > 8 && equalFoldASCII(ft[:8], "os.unix=")) {
+			t.Fatalf("link from type %q", e.Facts()["type"])
 		}
-		if e.Target != "" && !strings.HasSuffix(e.Facts["type"], e.Target) {
-			t.Fatalf("Target %q not from type fact %q", e.Target, e.Facts["type"])
+		if e.Target != "" && !strings.HasSuffix(e.Facts()["type"], e.Target) {
+			t.Fatalf("Target %q not from type fact %q", e.Target, e.Facts()["type"])
 		}
-		for k, v := range e.Facts {
+		for k, v := range e.Facts() {
 			if k == "" || strings.ContainsAny(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ;=") || strings.Contains(v, ";") {
 				t.Fatalf("bad fact %q=%q", k, v)
 			}

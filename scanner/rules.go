@@ -3,6 +3,7 @@ package scanner
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -221,8 +222,11 @@ type judge struct {
 	hp   *hostPolicy
 	host string
 
-	entries    []*Entry // sorted by path
-	byPath     map[string]*Entry
+	entries []*Entry // sorted by path
+	// last is the answer of entry(lastPath), when lastOK.
+	lastPath   string
+	last       *Entry
+	lastOK     bool
 	unreadable map[string]string
 	probes     map[string][]*ProbeResult
 
@@ -252,7 +256,6 @@ func newJudge(h *HostResult, p *Policy) *judge {
 		h:          h,
 		hp:         p.forHost(h.Target.URL),
 		host:       h.Target.URL,
-		byPath:     make(map[string]*Entry, len(h.Entries)),
 		unreadable: map[string]string{},
 		probes:     map[string][]*ProbeResult{},
 		learned:    map[string]string{},
@@ -265,7 +268,6 @@ func newJudge(h *HostResult, p *Policy) *judge {
 	j.entries = make([]*Entry, len(h.Entries))
 	for i := range h.Entries {
 		j.entries[i] = &h.Entries[i]
-		j.byPath[h.Entries[i].Path] = &h.Entries[i]
 	}
 	slices.SortStableFunc(j.entries, func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) })
 	for _, u := range h.Unreadable {
@@ -278,6 +280,24 @@ func newJudge(h *HostResult, p *Policy) *judge {
 		j.probes[pr.Dir] = append(j.probes[pr.Dir], pr)
 	}
 	return j
+}
+
+// entry returns the entry at path p, or nil; of entries sharing a path,
+// the last one in h.Entries. It searches j.entries (sorted by path)
+// rather than keep a map of every path: a map of a million paths is
+// ~50 MB more heap. The last answer is kept, since entries ask about
+// their parent directory one after the other.
+func (j *judge) entry(p string) *Entry {
+	if j.lastOK && j.lastPath == p {
+		return j.last
+	}
+	i := sort.Search(len(j.entries), func(i int) bool { return j.entries[i].Path > p })
+	var e *Entry
+	if i > 0 && j.entries[i-1].Path == p {
+		e = j.entries[i-1]
+	}
+	j.lastPath, j.last, j.lastOK = p, e, true
+	return e
 }
 
 func (j *judge) run() {
@@ -318,7 +338,7 @@ func (j *judge) add(path, rule string, sev Severity, evidence []string, action s
 		return
 	}
 	f := Finding{Host: j.host, Path: path, Rule: rule, Severity: sev, Evidence: evidence, Size: -1, Action: action}
-	if e := j.byPath[path]; e != nil {
+	if e := j.entry(path); e != nil {
 		f.Size, f.Modified = e.Size, e.Modified
 	}
 	j.index[k] = len(j.out)
@@ -375,16 +395,18 @@ func normID(s string) string {
 
 // ownerIDs returns the owner as the listing gave it: the owner column or
 // fact, and the MLSD UNIX.owner / UNIX.uid facts, without duplicates.
-func ownerIDs(e *Entry) []string {
-	return ids(e.Owner, e.Facts, "unix.ownername", "unix.owner", "unix.uid")
+// The result is buf's (held by the caller, so that nothing is allocated
+// per entry).
+func ownerIDs(e *Entry, buf *[4]string) []string {
+	return ids(buf, e.Owner, e.Facts(), "unix.ownername", "unix.owner", "unix.uid")
 }
 
-func groupIDs(e *Entry) []string {
-	return ids(e.Group, e.Facts, "unix.groupname", "unix.group", "unix.gid")
+func groupIDs(e *Entry, buf *[4]string) []string {
+	return ids(buf, e.Group, e.Facts(), "unix.groupname", "unix.group", "unix.gid")
 }
 
-func ids(first string, facts map[string]string, keys ...string) []string {
-	var out []string
+func ids(buf *[4]string, first string, facts map[string]string, keys ...string) []string {
+	out := buf[:0]
 	add := func(s string) {
 		s = normID(s)
 		if s != "" && !slices.Contains(out, s) {
@@ -407,7 +429,8 @@ func isRootGroup(id string) bool { return id == "root" || id == "0" || id == "wh
 // but gives UNIX.owner=0 is showing a root-owned file). how is the
 // evidence.
 func (j *judge) anonOwner(e *Entry, learned bool) (how string, ok bool) {
-	ids := ownerIDs(e)
+	var buf [4]string
+	ids := ownerIDs(e, &buf)
 	if slices.ContainsFunc(ids, isRootUser) {
 		return "", false
 	}
@@ -429,7 +452,8 @@ func (j *judge) anonOwner(e *Entry, learned bool) (how string, ok bool) {
 // anonGroup reports whether e's group is the anonymous account's: a
 // configured name or gid, or a learned one, and never root, 0 or wheel.
 func (j *judge) anonGroup(e *Entry) (how string, ok, learned bool) {
-	ids := groupIDs(e)
+	var buf [4]string
+	ids := groupIDs(e, &buf)
 	if slices.ContainsFunc(ids, isRootGroup) {
 		return "", false, false
 	}
@@ -468,10 +492,11 @@ func (j *judge) learnAnonymous() {
 		if !j.uploadSource(parent) {
 			continue
 		}
-		pe := j.byPath[parent]
-		if ids := ownerIDs(e); j.hp.learn && len(ids) > 0 && !slices.ContainsFunc(ids, isRootUser) {
+		pe := j.entry(parent)
+		var buf, pbuf [4]string
+		if ids := ownerIDs(e, &buf); j.hp.learn && len(ids) > 0 && !slices.ContainsFunc(ids, isRootUser) {
 			_, known := j.anonOwner(e, false)
-			if !known && (pe == nil || !shares(ownerIDs(pe), ids)) {
+			if !known && (pe == nil || !shares(ownerIDs(pe, &pbuf), ids)) {
 				for _, id := range ids {
 					if _, ok := j.learned[id]; !ok {
 						j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", disp(id), disp(parent))
@@ -479,9 +504,9 @@ func (j *judge) learnAnonymous() {
 				}
 			}
 		}
-		if ids := groupIDs(e); j.hp.learnGIDs && len(ids) > 0 && !slices.ContainsFunc(ids, isRootGroup) {
+		if ids := groupIDs(e, &buf); j.hp.learnGIDs && len(ids) > 0 && !slices.ContainsFunc(ids, isRootGroup) {
 			known := slices.ContainsFunc(ids, func(id string) bool { return j.hp.names[id] || j.hp.gids[id] })
-			if !known && (pe == nil || !shares(groupIDs(pe), ids)) {
+			if !known && (pe == nil || !shares(groupIDs(pe, &pbuf), ids)) {
 				for _, id := range ids {
 					if _, ok := j.learnedGrp[id]; !ok {
 						j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", disp(id), disp(parent))
@@ -500,11 +525,11 @@ func (j *judge) uploadSource(dir string) bool {
 			return true
 		}
 	}
-	e := j.byPath[dir]
+	e := j.entry(dir)
 	if e == nil || e.Type != TypeDir {
 		return false
 	}
-	return modeHas(e.Mode, 8, 'w') || strings.ContainsAny(e.Perm, "cm")
+	return modeHas(e.Mode, 8, 'w') || strings.ContainsAny(e.Perm(), "cm")
 }
 
 // checkOwnership detects servers that show every owner as the anonymous
@@ -512,7 +537,8 @@ func (j *judge) uploadSource(dir string) bool {
 func (j *judge) checkOwnership() {
 	total, anon := 0, 0
 	for _, e := range j.entries {
-		if len(ownerIDs(e)) == 0 {
+		var buf [4]string
+		if len(ownerIDs(e, &buf)) == 0 {
 			continue
 		}
 		total++
@@ -535,12 +561,12 @@ func (j *judge) checkFilePerms() {
 	var count [3]int
 	const letters = "adf"
 	for _, e := range j.entries {
-		if e.Type != TypeFile || e.Perm == "" {
+		if e.Type != TypeFile || e.Perm() == "" {
 			continue
 		}
 		n++
 		for k := 0; k < len(letters); k++ {
-			if strings.IndexByte(e.Perm, letters[k]) >= 0 {
+			if strings.IndexByte(e.Perm(), letters[k]) >= 0 {
 				count[k]++
 			}
 		}
@@ -611,7 +637,7 @@ func (j *judge) decideDirs() {
 		}
 	}
 	for d := range j.probes {
-		if j.byPath[d] == nil {
+		if j.entry(d) == nil {
 			paths = append(paths, d)
 		}
 	}
@@ -627,7 +653,7 @@ func (j *judge) decideDirs() {
 }
 
 func (j *judge) decideDir(p string) *dirVerdict {
-	v := &dirVerdict{path: p, e: j.byPath[p]}
+	v := &dirVerdict{path: p, e: j.entry(p)}
 	reply, unreadable := j.unreadable[p]
 	v.reply, v.listable = reply, !unreadable
 	v.box = matchAtOrBelow(j.hp.dropBoxes, p)
@@ -635,7 +661,7 @@ func (j *judge) decideDir(p string) *dirVerdict {
 		if modeHas(e.Mode, 8, 'w') {
 			v.strong = append(v.strong, fmt.Sprintf("mode %s: others may write", disp(e.Mode)))
 		}
-		if g := permGrants(e.Perm, "cmp"); g != "" {
+		if g := permGrants(e.Perm(), "cmp"); g != "" {
 			v.strong = append(v.strong, g)
 		}
 		if modeHas(e.Mode, 2, 'w') {
@@ -901,6 +927,9 @@ func windowsDevice(name string) string {
 		base = base[:i]
 	}
 	base = strings.TrimRight(base, " ")
+	if len(base) > len("CONOUT$") {
+		return "" // longer than every device name (Map never shortens)
+	}
 	up := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' {
 			return r - 'a' + 'A'
@@ -954,11 +983,11 @@ func (j *judge) fileWritable(e *Entry, byOwner bool) ([]string, Severity) {
 			sev = SevHigh
 		}
 	}
-	if g := permGrants(e.Perm, "wadf"); g != "" {
+	if g := permGrants(e.Perm(), "wadf"); g != "" {
 		ev = append(ev, g)
 		uniform := false
 		for _, c := range []byte("wadf") {
-			if strings.IndexByte(e.Perm, c) < 0 {
+			if strings.IndexByte(e.Perm(), c) < 0 {
 				continue
 			}
 			switch {
@@ -1134,10 +1163,24 @@ var crackToolWords = []string{"patch", "loader", "crack", "keygen", "activator",
 
 var executableExts = []string{"exe", "com", "scr", "msi", "bat", "cmd", "pif"}
 
-func nameWords(name string) []string {
-	return strings.FieldsFunc(asciiLower(name), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	})
+// appendNameWords appends the words of lower, a lower-cased name (runs
+// of a-z and 0-9: every other byte, UTF-8 or not, separates), to words.
+func appendNameWords(words []string, lower string) []string {
+	isWord := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	for i := 0; i < len(lower); {
+		for i < len(lower) && !isWord(lower[i]) {
+			i++
+		}
+		j := i
+		for j < len(lower) && isWord(lower[j]) {
+			j++
+		}
+		if j > i {
+			words = append(words, lower[i:j])
+		}
+		i = j
+	}
+	return words
 }
 
 func (j *judge) suspiciousName(e *Entry) {
@@ -1166,7 +1209,8 @@ func (j *judge) suspiciousName(e *Entry) {
 		}
 	}
 	check(builtinNamePatterns)
-	words := nameWords(e.Name)
+	var wbuf [16]string
+	words := appendNameWords(wbuf[:0], lower)
 	var seen []string
 	for i, w := range words {
 		if r, ok := markerWords[w]; ok && !slices.Contains(seen, w) {
@@ -1216,7 +1260,7 @@ func (j *judge) readableUploadListed(e *Entry) {
 	if modeHas(e.Mode, 7, 'r') {
 		why = append(why, fmt.Sprintf("mode %s: others may read", disp(e.Mode)))
 	}
-	if g := permGrants(e.Perm, "r"); g != "" {
+	if g := permGrants(e.Perm(), "r"); g != "" {
 		why = append(why, g)
 	}
 	if len(why) == 0 {
@@ -1359,7 +1403,7 @@ func (j *judge) passwdHashes() {
 			fmt.Sprintf("password hashes for %d of %d accounts: %s", len(users), lines, strings.Join(users, ", ")),
 			fmt.Sprintf("downloaded by the scan (%d bytes)", len(f.Data)),
 		}, "")
-		if e := j.byPath[f.Path]; e == nil {
+		if e := j.entry(f.Path); e == nil {
 			j.out[j.index[[2]string{RulePasswdHashes, f.Path}]].Size = int64(len(f.Data))
 		}
 	}
