@@ -2,9 +2,11 @@ package scanner
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -124,4 +126,41 @@ func TestListBufTake(t *testing.T) {
 	if !bytes.Equal(got, text) || sc != nil {
 		t.Fatalf("take: %d bytes, scratch %d", len(got), cap(sc))
 	}
+}
+
+// BenchmarkHugeListing reads a 200,000-line listing as it comes off a
+// data connection (listBuf) and parses it, as listRaw does. B/op is
+// what a huge directory costs beyond its entries' final home; the
+// alloc-bytes/entry metric (everything allocated, divided by the
+// entries) shows a regression in the listing buffer or the Entry size.
+func BenchmarkHugeListing(b *testing.B) {
+	var sb strings.Builder
+	const n = 200_000
+	sb.WriteString("total 0\r\ndrwxr-xr-x    2 0        0         4096 Nov 22 03:26 .\r\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "-rw-r--r--    1 0        0               0 Nov 30 03:00 file-%07d.tar.gz\r\n", i)
+	}
+	text := sb.String()
+	now := time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC)
+	var scratch []byte
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	loops := 0
+	for b.Loop() {
+		loops++
+		buf := newListBuf(scratch)
+		if _, err := buf.readFrom(strings.NewReader(text), 1<<30); err != nil {
+			b.Fatal(err)
+		}
+		chunks, sc := buf.finish()
+		scratch = sc
+		entries, bad := parseChunks(chunks, false, now)
+		if len(entries) != n || len(bad) != 0 {
+			b.Fatalf("%d entries, %d bad", len(entries), len(bad))
+		}
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/float64(loops), "alloc-bytes/entry")
 }
