@@ -219,7 +219,7 @@ func entryJSON(host string, e *scanner.Entry) jsonEntry {
 		Group:    e.Group,
 		Perm:     e.Perm(),
 		Unique:   e.Unique(),
-		Target:   e.Target,
+		Target:   e.Target(),
 		Facts:    e.Facts(),
 		Raw:      e.Raw,
 		RawB64:   b64(e.Raw),

@@ -216,7 +216,7 @@ func changedFields(o, c *Entry) []string {
 	if o.Unique() != "" && c.Unique() != "" && o.Unique() != c.Unique() {
 		f = append(f, "unique")
 	}
-	if o.Target != c.Target && o.Type == TypeLink && c.Type == TypeLink {
+	if o.Target() != c.Target() && o.Type == TypeLink && c.Type == TypeLink {
 		f = append(f, "target")
 	}
 	if o.Mode != "" && c.Mode != "" && o.Mode != c.Mode {
@@ -473,7 +473,7 @@ func fieldValue(e *Entry, f string) string {
 	case "unique":
 		return disp(e.Unique())
 	case "target":
-		return disp(e.Target)
+		return disp(e.Target())
 	case "mode":
 		return disp(e.Mode)
 	case "perm":

@@ -50,8 +50,8 @@ func ParseEntryType(s string) (t EntryType, ok bool) {
 //
 // A scan keeps every Entry of a host in memory, so the struct is kept
 // small: what most entries lack (the MLSD facts, the LIST -a line of a
-// merged listing) sits behind one pointer, Extra, read through the
-// methods Perm, Unique, Facts and ListRaw.
+// merged listing, a symlink's target) sits behind one pointer, Extra,
+// read through the methods Perm, Unique, Facts, ListRaw and Target.
 type Entry struct {
 	// Path is the entry's path from the archive root, parent path and Name
 	// joined with "/". It always starts with "/".
@@ -67,8 +67,6 @@ type Entry struct {
 	Mode string
 	// Owner and Group as listed (names or numeric ids).
 	Owner, Group string
-	// Target is a symlink's target, when the listing shows it.
-	Target string
 	// Raw is the server's line, without its line terminator.
 	Raw string
 	// Extra holds the attributes only some listings give; nil when the
@@ -88,6 +86,8 @@ type EntryExtra struct {
 	// ListRaw is the entry's LIST -a line when the directory was listed
 	// both ways (MLSD and LIST -a); empty otherwise.
 	ListRaw string
+	// Target is a symlink's target, when the listing shows it.
+	Target string
 }
 
 // Perm is the MLSD perm fact ("flcdmpe"), empty when not given.
@@ -121,6 +121,14 @@ func (e *Entry) ListRaw() string {
 		return ""
 	}
 	return e.Extra.ListRaw
+}
+
+// Target is a symlink's target, when the listing shows it.
+func (e *Entry) Target() string {
+	if e.Extra == nil {
+		return ""
+	}
+	return e.Extra.Target
 }
 
 // extra returns e.Extra, allocated when nil.

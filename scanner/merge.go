@@ -26,12 +26,9 @@ func mergeListings(mlsd, list []Entry) (merged []Entry, onlyList []string) {
 		me.extra().ListRaw = le.Raw
 		if le.Type == TypeLink && me.Type != TypeLink {
 			me.Type = TypeLink
-			if me.Target == "" {
-				me.Target = le.Target
-			}
 		}
-		if me.Target == "" && le.Target != "" {
-			me.Target = le.Target
+		if me.Target() == "" && le.Target() != "" {
+			me.extra().Target = le.Target()
 		}
 		if me.Mode == "" {
 			me.Mode = le.Mode

@@ -83,16 +83,18 @@ func parseChunks(text []string, mlsd bool, now time.Time) (entries []Entry, bad 
 	if mlsd {
 		extras = make([]EntryExtra, lines)
 	}
+	var xs extraSlab // LIST: symlink targets
 	for _, s := range text {
-		entries, bad = parseLines(entries, extras, bad, s, mlsd, now)
+		entries, bad = parseLines(entries, extras, &xs, bad, s, mlsd, now)
 	}
 	clear(entries[len(entries):cap(entries)])
 	return entries, bad
 }
 
 // parseLines parses the lines of s into entries' spare room (which must
-// hold them all); with mlsd, entries[i].Extra is &extras[i].
-func parseLines(entries []Entry, extras []EntryExtra, bad []BadLine, s string, mlsd bool, now time.Time) ([]Entry, []BadLine) {
+// hold them all); with mlsd, entries[i].Extra is &extras[i], else any
+// Extra (a symlink's target) comes from xs.
+func parseLines(entries []Entry, extras []EntryExtra, xs *extraSlab, bad []BadLine, s string, mlsd bool, now time.Time) ([]Entry, []BadLine) {
 	for len(s) > 0 {
 		var line string
 		if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -112,7 +114,7 @@ func parseLines(entries []Entry, extras []EntryExtra, bad []BadLine, s string, m
 		if mlsd {
 			skip, err = parseMLSDLine(line, e, &extras[n])
 		} else {
-			_, skip, err = parseListLine(line, now, e)
+			_, skip, err = parseListLine(line, now, e, xs)
 		}
 		switch {
 		case err != nil:
@@ -122,6 +124,27 @@ func parseLines(entries []Entry, extras []EntryExtra, bad []BadLine, s string, m
 		}
 	}
 	return entries, bad
+}
+
+// extraSlab hands out EntryExtras for one listing's entries from a few
+// blocks (1, 2, 4, ... up to 256 at a time) instead of one allocation
+// each. A nil *extraSlab allocates each one alone.
+type extraSlab struct {
+	free []EntryExtra
+	next int
+}
+
+func (xs *extraSlab) get() *EntryExtra {
+	if xs == nil {
+		return new(EntryExtra)
+	}
+	if len(xs.free) == 0 {
+		xs.next = min(max(2*xs.next, 1), 256)
+		xs.free = make([]EntryExtra, xs.next)
+	}
+	x := &xs.free[0]
+	xs.free = xs.free[1:]
+	return x
 }
 
 // ParseListLine parses one LIST line in Unix `ls -l` form or MS-DOS/IIS form
@@ -137,7 +160,7 @@ func parseLines(entries []Entry, extras []EntryExtra, bad []BadLine, s string, m
 // On error format says which parser rejected the line, or is "" when the line
 // looked like neither format.
 func ParseListLine(line string, now time.Time) (e Entry, format ListFormat, skip bool, err error) {
-	format, skip, err = parseListLine(line, now, &e)
+	format, skip, err = parseListLine(line, now, &e, nil)
 	if err != nil {
 		e = Entry{}
 	}
@@ -146,7 +169,7 @@ func ParseListLine(line string, now time.Time) (e Entry, format ListFormat, skip
 
 // parseListLine is ParseListLine writing into *e. *e is assigned whole when an
 // entry (skipped or not) is found and left in an unspecified state on error.
-func parseListLine(line string, now time.Time, e *Entry) (format ListFormat, skip bool, err error) {
+func parseListLine(line string, now time.Time, e *Entry, xs *extraSlab) (format ListFormat, skip bool, err error) {
 	if line == "" {
 		*e = Entry{}
 		return "", true, nil
@@ -159,7 +182,7 @@ func parseListLine(line string, now time.Time, e *Entry) (format ListFormat, ski
 		*e = Entry{}
 		return FormatUnix, true, nil
 	}
-	skip, err = parseUnixLine(line, now, e)
+	skip, err = parseUnixLine(line, now, e, xs)
 	if err == errUnrecognised {
 		return "", false, err
 	}
@@ -195,7 +218,7 @@ type tokSpan struct{ s, e int }
 // maxUnixTokens is enough for the mode, up to 5 columns and a 3 token date.
 const maxUnixTokens = 9
 
-func parseUnixLine(line string, now time.Time, out *Entry) (bool, error) {
+func parseUnixLine(line string, now time.Time, out *Entry, xs *extraSlab) (bool, error) {
 	var toks [maxUnixTokens]tokSpan
 	n := 0
 	for i := 0; n < maxUnixTokens; {
@@ -271,8 +294,12 @@ func parseUnixLine(line string, now time.Time, out *Entry) (bool, error) {
 			Mode:     mode,
 			Owner:    c.owner,
 			Group:    c.group,
-			Target:   target,
 			Raw:      line,
+		}
+		if target != "" {
+			x := xs.get()
+			*x = EntryExtra{Target: target}
+			out.Extra = x
 		}
 		return typ == TypeDir && (name == "." || name == ".."), nil
 	}
@@ -939,7 +966,7 @@ func parseMLSDLine(line string, out *Entry, x *EntryExtra) (skip bool, err error
 		x.Facts[key] = val
 		switch key {
 		case factType:
-			e.Type, typeChar, e.Target, skip = mlsdType(val)
+			e.Type, typeChar, x.Target, skip = mlsdType(val)
 		case factModify:
 			t, ok := parseMLSDTime(val)
 			if !ok {

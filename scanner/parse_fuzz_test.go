@@ -101,10 +101,10 @@ func validType(typ EntryType) bool {
 // symlink, " -> " and Target) came from.
 func listTail(t *testing.T, line string, e Entry) string {
 	t.Helper()
-	if e.Target != "" {
-		split := e.Name + " -> " + e.Target
+	if e.Target() != "" {
+		split := e.Name + " -> " + e.Target()
 		if e.Type != TypeLink || !strings.HasSuffix(line, split) {
-			t.Fatalf("Target %q set but line %q does not end in name -> target", e.Target, line)
+			t.Fatalf("Target %q set but line %q does not end in name -> target", e.Target(), line)
 		}
 		return split
 	}
@@ -190,7 +190,12 @@ func FuzzParseListLine(f *testing.F) {
 			t.Fatalf("%q: err %v skip %v format %q", alt, aerr, askip, aformat)
 		}
 		want := e
-		want.Name, want.Target, want.Raw = altName, "", alt
+		want.Name, want.Raw = altName, alt
+		if want.Extra != nil {
+			x := *want.Extra
+			x.Target = ""
+			want.Extra = &x
+		}
 		if d := diffEntry(a, want); d != "" {
 			t.Fatalf("renamed line %q: %s", alt, d)
 		}
@@ -242,8 +247,8 @@ func FuzzParseMLSDLine(f *testing.F) {
 		if ft := e.Facts()["type"]; e.Type == TypeLink && !(len(ft) > 8 && equalFoldASCII(ft[:8], "os.unix=")) {
 			t.Fatalf("link from type %q", e.Facts()["type"])
 		}
-		if e.Target != "" && !strings.HasSuffix(e.Facts()["type"], e.Target) {
-			t.Fatalf("Target %q not from type fact %q", e.Target, e.Facts()["type"])
+		if e.Target() != "" && !strings.HasSuffix(e.Facts()["type"], e.Target()) {
+			t.Fatalf("Target %q not from type fact %q", e.Target(), e.Facts()["type"])
 		}
 		for k, v := range e.Facts() {
 			if k == "" || strings.ContainsAny(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ;=") || strings.Contains(v, ";") {
@@ -318,7 +323,7 @@ func FuzzParseListing(f *testing.F) {
 			}
 			e := entries[i]
 			if strings.Contains(e.Raw, "\n") ||
-				!strings.HasSuffix(e.Raw, e.Name) && !strings.HasSuffix(e.Raw, e.Name+" -> "+e.Target) {
+				!strings.HasSuffix(e.Raw, e.Name) && !strings.HasSuffix(e.Raw, e.Name+" -> "+e.Target()) {
 				t.Fatalf("entry %d: Raw %q Name %q", i, entries[i].Raw, entries[i].Name)
 			}
 		}

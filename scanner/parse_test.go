@@ -37,7 +37,7 @@ func diffEntry(got, want Entry) string {
 	chk("Group", got.Group, want.Group)
 	chk("Perm", got.Perm(), want.Perm())
 	chk("Unique", got.Unique(), want.Unique())
-	chk("Target", got.Target, want.Target)
+	chk("Target", got.Target(), want.Target())
 	chk("Raw", got.Raw, want.Raw)
 	if (got.Facts() == nil) != (want.Facts() == nil) || !maps.Equal(got.Facts(), want.Facts()) {
 		d = append(d, fmt.Sprintf("Facts = %q, want %q", got.Facts(), want.Facts()))
@@ -66,7 +66,7 @@ func TestParseListLineUnix(t *testing.T) {
 		return Entry{Name: name, Type: TypeFile, Size: 5, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "0", Group: "0"}
 	}
 	link := func(name, target string, size int64) Entry {
-		return Entry{Name: name, Target: target, Type: TypeLink, Size: size, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "0", Group: "0"}
+		return Entry{Name: name, Type: TypeLink, Size: size, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "0", Group: "0", Extra: &EntryExtra{Target: target}}
 	}
 	cases := []listCase{
 		{name: "vsftpd dir", line: dir + "pub", want: d("pub")},
@@ -329,9 +329,9 @@ func TestParseMLSDLine(t *testing.T) {
 		{name: "dir named dotdot is an entry", line: "type=dir; ..",
 			want: Entry{Name: "..", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir"}}}},
 		{name: "slink with target", line: "type=OS.unix=slink:/etc/passwd;size=11;UNIX.mode=0777; pw",
-			want: Entry{Name: "pw", Type: TypeLink, Size: 11, Target: "/etc/passwd", Mode: "lrwxrwxrwx", Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc/passwd", "size": "11", "unix.mode": "0777"}}}},
+			want: Entry{Name: "pw", Type: TypeLink, Size: 11, Mode: "lrwxrwxrwx", Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc/passwd", "size": "11", "unix.mode": "0777"}, Target: "/etc/passwd"}}},
 		{name: "slink target with spaces and equals", line: "type=os.unix=slink:a b=c; l",
-			want: Entry{Name: "l", Type: TypeLink, Size: -1, Target: "a b=c", Extra: &EntryExtra{Facts: map[string]string{"type": "os.unix=slink:a b=c"}}}},
+			want: Entry{Name: "l", Type: TypeLink, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "os.unix=slink:a b=c"}, Target: "a b=c"}}},
 		{name: "symlink without target", line: "type=OS.unix=symlink; l",
 			want: Entry{Name: "l", Type: TypeLink, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=symlink"}}}},
 		{name: "other os.unix type", line: "type=OS.unix=chr;UNIX.mode=0666; null",

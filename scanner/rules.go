@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"sort"
 	"strconv"
@@ -222,7 +223,8 @@ type judge struct {
 	hp   *hostPolicy
 	host string
 
-	entries []*Entry // sorted by path
+	// entries is h.Entries sorted by path, when h.Entries is not (see at).
+	entries []*Entry
 	// last is the answer of entry(lastPath), when lastOK.
 	lastPath   string
 	last       *Entry
@@ -265,11 +267,16 @@ func newJudge(h *HostResult, p *Policy) *judge {
 		totals:     map[string]*areaTotals{},
 		index:      map[[2]string]int{},
 	}
-	j.entries = make([]*Entry, len(h.Entries))
-	for i := range h.Entries {
-		j.entries[i] = &h.Entries[i]
+	byPath := func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) }
+	if !slices.IsSortedFunc(h.Entries, func(a, b Entry) int { return byPath(&a, &b) }) {
+		// HostResult.Entries is sorted by path when it comes from Walk;
+		// only a hand-made one needs a sorted view.
+		j.entries = make([]*Entry, len(h.Entries))
+		for i := range h.Entries {
+			j.entries[i] = &h.Entries[i]
+		}
+		slices.SortStableFunc(j.entries, byPath)
 	}
-	slices.SortStableFunc(j.entries, func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) })
 	for _, u := range h.Unreadable {
 		if _, ok := j.unreadable[u.Path]; !ok {
 			j.unreadable[u.Path] = u.Error
@@ -283,7 +290,7 @@ func newJudge(h *HostResult, p *Policy) *judge {
 }
 
 // entry returns the entry at path p, or nil; of entries sharing a path,
-// the last one in h.Entries. It searches j.entries (sorted by path)
+// the last one in h.Entries. It searches the entries in path order (at)
 // rather than keep a map of every path: a map of a million paths is
 // ~50 MB more heap. The last answer is kept, since entries ask about
 // their parent directory one after the other.
@@ -291,13 +298,32 @@ func (j *judge) entry(p string) *Entry {
 	if j.lastOK && j.lastPath == p {
 		return j.last
 	}
-	i := sort.Search(len(j.entries), func(i int) bool { return j.entries[i].Path > p })
+	i := sort.Search(len(j.h.Entries), func(i int) bool { return j.at(i).Path > p })
 	var e *Entry
-	if i > 0 && j.entries[i-1].Path == p {
-		e = j.entries[i-1]
+	if i > 0 && j.at(i-1).Path == p {
+		e = j.at(i - 1)
 	}
 	j.lastPath, j.last, j.lastOK = p, e, true
 	return e
+}
+
+// at is the i-th entry in path order.
+func (j *judge) at(i int) *Entry {
+	if j.entries != nil {
+		return j.entries[i]
+	}
+	return &j.h.Entries[i]
+}
+
+// all yields every entry in path order.
+func (j *judge) all() iter.Seq[*Entry] {
+	return func(yield func(*Entry) bool) {
+		for i := range j.h.Entries {
+			if !yield(j.at(i)) {
+				return
+			}
+		}
+	}
 }
 
 func (j *judge) run() {
@@ -308,7 +334,7 @@ func (j *judge) run() {
 	j.decideDirs()
 	j.computeTotals()
 	j.dirFindings()
-	for _, e := range j.entries {
+	for e := range j.all() {
 		j.hiddenName(e)
 		j.worldWritableFile(e)
 		j.uploadOwner(e)
@@ -484,7 +510,7 @@ func (j *judge) learnAnonymous() {
 	shares := func(a, b []string) bool {
 		return slices.ContainsFunc(a, func(id string) bool { return slices.Contains(b, id) })
 	}
-	for _, e := range j.entries {
+	for e := range j.all() {
 		if e.Type != TypeFile && e.Type != TypeDir {
 			continue
 		}
@@ -536,7 +562,7 @@ func (j *judge) uploadSource(dir string) bool {
 // account.
 func (j *judge) checkOwnership() {
 	total, anon := 0, 0
-	for _, e := range j.entries {
+	for e := range j.all() {
 		var buf [4]string
 		if len(ownerIDs(e, &buf)) == 0 {
 			continue
@@ -560,7 +586,7 @@ func (j *judge) checkFilePerms() {
 	n := 0
 	var count [3]int
 	const letters = "adf"
-	for _, e := range j.entries {
+	for e := range j.all() {
 		if e.Type != TypeFile || e.Perm() == "" {
 			continue
 		}
@@ -631,7 +657,7 @@ func modeHas(mode string, i int, c byte) bool {
 
 func (j *judge) decideDirs() {
 	var paths []string
-	for _, e := range j.entries {
+	for e := range j.all() {
 		if e.Type == TypeDir {
 			paths = append(paths, e.Path)
 		}
@@ -724,7 +750,7 @@ func (j *judge) computeTotals() {
 	if len(j.areas) == 0 {
 		return
 	}
-	for _, e := range j.entries {
+	for e := range j.all() {
 		for q := e.Path; q != "/"; {
 			q, _ = splitPath(q)
 			t := j.totals[q]
@@ -1270,10 +1296,10 @@ func (j *judge) readableUploadListed(e *Entry) {
 }
 
 func (j *judge) symlinkEscape(e *Entry) {
-	if e.Type != TypeLink || e.Target == "" {
+	t := e.Target()
+	if e.Type != TypeLink || t == "" {
 		return
 	}
-	t := e.Target
 	if strings.HasPrefix(t, "/") {
 		j.add(e.Path, RuleSymlinkEscape, SevMedium, []string{fmt.Sprintf("target %s is absolute: it resolves outside the archive unless the server chroots anonymous users", disp(t))}, "")
 		return

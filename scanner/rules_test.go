@@ -33,7 +33,7 @@ func fileE(path, mode, og string, size int64) Entry {
 }
 
 func linkE(path, target string) Entry {
-	return Entry{Path: path, Name: baseName(path), Type: TypeLink, Mode: "lrwxrwxrwx", Owner: "root", Group: "root", Size: int64(len(target)), Target: target}
+	return Entry{Path: path, Name: baseName(path), Type: TypeLink, Mode: "lrwxrwxrwx", Owner: "root", Group: "root", Size: int64(len(target)), Extra: &EntryExtra{Target: target}}
 }
 
 func withPerm(e Entry, perm string) Entry {

@@ -34,7 +34,7 @@ type memTree struct {
 func d(name string) Entry { return Entry{Name: name, Type: TypeDir, Mode: "drwxr-xr-x", Size: 4096} }
 func f(name string) Entry { return Entry{Name: name, Type: TypeFile, Mode: "-rw-r--r--", Size: 1} }
 func l(name, target string) Entry {
-	return Entry{Name: name, Type: TypeLink, Mode: "lrwxrwxrwx", Target: target, Size: int64(len(target))}
+	return Entry{Name: name, Type: TypeLink, Mode: "lrwxrwxrwx", Size: int64(len(target)), Extra: &EntryExtra{Target: target}}
 }
 
 func (m *memTree) connector() Connector {

@@ -188,7 +188,7 @@ func (p *rowPacker) pack(e *scanner.Entry, dup int64) {
 	p.text(fGroup, e.Group)
 	p.text(fPerm, e.Perm())
 	p.text(fUnique, e.Unique())
-	p.text(fTarget, e.Target)
+	p.text(fTarget, e.Target())
 	if e.Facts() == nil {
 		p.null(fFacts)
 	} else {
@@ -343,7 +343,7 @@ func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
 		dst *string
 		v   any
 	}{{&typ, r.typ}, {&e.Mode, r.mode}, {&e.Owner, r.owner}, {&e.Group, r.group}, {&x.Perm, r.perm},
-		{&x.Unique, r.uniq}, {&e.Target, r.targ}, {&e.Raw, r.raw}, {&x.ListRaw, r.listRaw}} {
+		{&x.Unique, r.uniq}, {&x.Target, r.targ}, {&e.Raw, r.raw}, {&x.ListRaw, r.listRaw}} {
 		if *f.dst, err = text(f.v); err != nil {
 			return e, fmt.Errorf("entry %q: %w", e.Path, err)
 		}
@@ -360,7 +360,7 @@ func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
 			return e, fmt.Errorf("entry %q: %w", e.Path, err)
 		}
 	}
-	if x.Perm != "" || x.Unique != "" || x.ListRaw != "" || x.Facts != nil {
+	if x.Perm != "" || x.Unique != "" || x.ListRaw != "" || x.Target != "" || x.Facts != nil {
 		e.Extra = &x
 	}
 	return e, nil

@@ -60,8 +60,7 @@ func hostileEntries() []scanner.Entry {
 			Path: path, Name: name, Type: scanner.TypeFile, Size: 1 << 40,
 			Modified: t0.Add(time.Duration(len(path)) * time.Hour),
 			Mode:     "-rw-rw-rw-", Owner: "own\xff", Group: "grp\r\n",
-			Target: "../../etc/passwd\xfe",
-			Raw:    "type=file;size=1099511627776; " + name, Extra: &scanner.EntryExtra{Perm: "adfrw", Unique: "U1\x00x", Facts: map[string]string{"type": "file", "unix.mode": "0666", "x\xff": "\r\n"}, ListRaw: "-rw-rw-rw- 1 own grp 1099511627776 May 6 2024 " + name},
+			Raw: "type=file;size=1099511627776; " + name, Extra: &scanner.EntryExtra{Perm: "adfrw", Unique: "U1\x00x", Facts: map[string]string{"type": "file", "unix.mode": "0666", "x\xff": "\r\n"}, ListRaw: "-rw-rw-rw- 1 own grp 1099511627776 May 6 2024 " + name, Target: "../../etc/passwd\xfe"},
 		}
 	}
 	es := []scanner.Entry{
@@ -76,7 +75,7 @@ func hostileEntries() []scanner.Entry {
 		full("/pub/a/b", "a/b"), // a name holding '/': collides with /pub/a's b
 		{Path: "/pub", Name: "pub", Type: scanner.TypeDir, Size: -1, Mode: "drwxr-xr-x", Raw: "drwxr-xr-x 2 0 0 4096 Jan 1 2020 pub"},
 		{Path: "/pub/a", Name: "a", Type: scanner.TypeDir, Size: 4096, Modified: time.Unix(0, 0).UTC(), Extra: &scanner.EntryExtra{Facts: map[string]string{}}},
-		{Path: "/pub/a/b", Name: "b", Type: scanner.TypeLink, Size: 0, Target: "/", Raw: "lrwxrwxrwx b -> /"},
+		{Path: "/pub/a/b", Name: "b", Type: scanner.TypeLink, Size: 0, Raw: "lrwxrwxrwx b -> /", Extra: &scanner.EntryExtra{Target: "/"}},
 		{Path: "/pub/old", Name: "old", Type: scanner.TypeOther, Size: 7, Modified: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{Path: "/pub/far", Name: "far", Type: scanner.TypeOther, Size: math.MaxInt64, Modified: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
 		{Path: "/pub/neg", Name: "neg", Type: scanner.TypeFile, Size: math.MinInt64, Modified: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)},
@@ -223,8 +222,8 @@ func TestRoundTrip(t *testing.T) {
 			lean[j].Raw = ""
 			if x := lean[j].Extra; x != nil {
 				lean[j].Extra = nil
-				if x.Perm != "" || x.Unique != "" {
-					lean[j].Extra = &scanner.EntryExtra{Perm: x.Perm, Unique: x.Unique}
+				if x.Perm != "" || x.Unique != "" || x.Target != "" {
+					lean[j].Extra = &scanner.EntryExtra{Perm: x.Perm, Unique: x.Unique, Target: x.Target}
 				}
 			}
 		}
