@@ -101,7 +101,8 @@ type WalkOptions struct {
 const DefaultConnections = 8
 
 // Default entry bounds: enough for any real archive, small enough to keep
-// memory bounded (about 300 bytes per entry).
+// memory bounded (about 250 bytes per entry, its listing line and path
+// included, for a LIST listing).
 const (
 	DefaultMaxDirEntries = 2_000_000
 	DefaultMaxEntries    = 5_000_000
