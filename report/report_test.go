@@ -50,7 +50,7 @@ func sample() *scanner.Result {
 		Entries: []scanner.Entry{
 			{Path: "/  ", Name: "  ", Type: scanner.TypeDir, Size: 4096, Mode: "drwxrwxrwx", Owner: "ftp", Group: "ftp", Modified: mod, Raw: "drwxrwxrwx    2 ftp      ftp          4096 Nov 01 12:30   "},
 			{Path: "/bad\xffname", Name: "bad\xffname", Type: scanner.TypeFile, Size: 12, Mode: "-rw-r--r--", Owner: "0", Group: "0", Modified: mod, Raw: "-rw-r--r--    1 0        0              12 Nov 01 12:30 bad\xffname"},
-			{Path: "/link", Name: "link", Type: scanner.TypeLink, Size: -1, Target: "/etc", Raw: "type=OS.unix=slink:/etc; link", Facts: map[string]string{"type": "OS.unix=slink:/etc"}},
+			{Path: "/link", Name: "link", Type: scanner.TypeLink, Size: -1, Raw: "type=OS.unix=slink:/etc; link", Extra: &scanner.EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc"}, Target: "/etc"}},
 		},
 	}
 	return &scanner.Result{Started: t0, Finished: t0.Add(2 * time.Second), Hosts: []*scanner.HostResult{h},

@@ -219,16 +219,16 @@ func changedFields(o, c *Entry) []string {
 			f = append(f, "group")
 		}
 	}
-	if o.Unique != "" && c.Unique != "" && o.Unique != c.Unique {
+	if o.Unique() != "" && c.Unique() != "" && o.Unique() != c.Unique() {
 		f = append(f, "unique")
 	}
-	if o.Target != c.Target && o.Type == TypeLink && c.Type == TypeLink {
+	if o.Target() != c.Target() && o.Type == TypeLink && c.Type == TypeLink {
 		f = append(f, "target")
 	}
 	if o.Mode != "" && c.Mode != "" && o.Mode != c.Mode {
 		f = append(f, "mode")
 	}
-	if o.Perm != "" && c.Perm != "" && o.Perm != c.Perm {
+	if o.Perm() != "" && c.Perm() != "" && o.Perm() != c.Perm() {
 		f = append(f, "perm")
 	}
 	return f
@@ -424,7 +424,7 @@ func (j *BaselineJudge) Add(c Change) {
 // anonWritableAttrs reports whether an entry's own attributes let
 // anonymous users write: others' write bit, or MLSD perm c, m or p.
 func anonWritableAttrs(e *Entry) bool {
-	return modeHas(e.Mode, 8, 'w') || permGrants(e.Perm, "cmp") != ""
+	return modeHas(e.Mode, 8, 'w') || permGrants(e.Perm(), "cmp") != ""
 }
 
 func (j *BaselineJudge) add(path, rule string, sev Severity, ev []string, e *Entry) {
@@ -451,7 +451,7 @@ func (j *BaselineJudge) Finish() ([]Finding, BaselineReport) {
 
 func describeEntry(e *Entry) string {
 	var b strings.Builder
-	b.WriteString(string(e.Type))
+	b.WriteString(e.Type.String())
 	if e.Size >= 0 && e.Type != TypeDir {
 		fmt.Fprintf(&b, ", %d bytes", e.Size)
 	}
@@ -470,7 +470,7 @@ func describeEntry(e *Entry) string {
 func fieldValue(e *Entry, f string) string {
 	switch f {
 	case "type":
-		return string(e.Type)
+		return e.Type.String()
 	case "size":
 		return fmt.Sprint(e.Size)
 	case "modified":
@@ -483,13 +483,13 @@ func fieldValue(e *Entry, f string) string {
 	case "group":
 		return disp(e.Group)
 	case "unique":
-		return disp(e.Unique)
+		return disp(e.Unique())
 	case "target":
-		return disp(e.Target)
+		return disp(e.Target())
 	case "mode":
 		return disp(e.Mode)
 	case "perm":
-		return disp(e.Perm)
+		return disp(e.Perm())
 	}
 	return "?"
 }

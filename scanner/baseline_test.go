@@ -47,7 +47,7 @@ func TestDiffEntries(t *testing.T) {
 	cur[2].Size = 201
 	cur[3].Owner = "ftp"
 	cur[4].Mode = "drwxrwxrwx"
-	cur[5].Target = "b.tar.gz"
+	cur[5].Extra = &EntryExtra{Target: "b.tar.gz"}
 	cur[7].Modified = time.Date(2021, 3, 4, 0, 0, 0, 0, time.UTC) // the same day, shown with a year now
 	cur = slices.Delete(cur, 6, 7)                                // /pub/old removed
 	cur = append(cur, fileE("/pub/zz new", "-rw-r--r--", "ftp", 9))

@@ -124,6 +124,26 @@ type ftpSession struct {
 	stat   *statState
 	ctl    *bufio.Reader
 	ctlBuf []byte // ctlLine's reused line buffer
+
+	// scratch is the array of the last listing's last chunk, filled
+	// first by the next listing (see listBuf).
+	scratch []byte
+}
+
+// takeScratch hands the session's listing array to a new listBuf.
+func (s *ftpSession) takeScratch() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.scratch
+	s.scratch = nil
+	return b
+}
+
+// putScratch keeps a listBuf's array for the next listing.
+func (s *ftpSession) putScratch(b []byte) {
+	s.mu.Lock()
+	s.scratch = b
+	s.mu.Unlock()
 }
 
 // DialFTP connects to t, logs in and returns a session ready to list.
@@ -266,7 +286,7 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 		limit = s.fetchLimit
 	}
 	s.mu.Unlock()
-	dc := &drainConn{Conn: conn, limit: limit}
+	dc := &drainConn{Conn: conn, limit: limit, buf: newListBuf(s.takeScratch())}
 	s.mu.Lock()
 	s.data = dc
 	s.mu.Unlock()
@@ -595,18 +615,18 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 	if data.err != nil {
 		return nil, s.classify(ctx, "list "+dir, data.err)
 	}
-	l.Bytes = int64(data.buf.Len())
+	l.Bytes = data.buf.Len()
 	l.Truncated = data.truncated
-	if b := data.buf.Bytes(); len(b) > 0 && b[len(b)-1] != '\n' && !l.Truncated {
+	if l.Bytes > 0 && data.buf.lastByte() != '\n' && !l.Truncated {
 		// Servers end every listing line, the last one too, with CRLF:
 		// a last line without one means the data connection was closed
 		// in the middle of it, whatever the final reply says.
 		l.Truncated = true
 		l.Warnings = append(l.Warnings, "the listing's last line has no line end: the data connection closed in the middle of it")
 	}
-	text := data.buf.String()
-	data.buf = bytes.Buffer{} // not live together with the entries
-	l.Entries, l.Bad = parseListing(text, mlsd, time.Now())
+	text, scratch := data.buf.finish()
+	s.putScratch(scratch)
+	l.Entries, l.Bad = parseChunks(text, mlsd, time.Now())
 	if !mlsd && len(l.Entries) > 0 {
 		l.Format = dominantFormat(l.Entries)
 	}
@@ -694,7 +714,7 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 type drainConn struct {
 	net.Conn
 	limit     int64
-	buf       bytes.Buffer
+	buf       listBuf
 	drained   bool
 	truncated bool
 	err       error
@@ -713,7 +733,7 @@ func (c *drainConn) Handshake() error {
 func (c *drainConn) Read(p []byte) (int, error) {
 	if !c.drained {
 		c.drained = true
-		n, err := c.buf.ReadFrom(io.LimitReader(c.Conn, c.limit))
+		n, err := c.buf.readFrom(c.Conn, c.limit)
 		if err != nil {
 			c.err = err
 		} else if n == c.limit {
@@ -947,7 +967,9 @@ func (s *ftpSession) Fetch(ctx context.Context, name string, max int64) ([]byte,
 	if data.err != nil {
 		return nil, s.classify(ctx, "retr "+name, data.err)
 	}
-	return bytes.Clone(data.buf.Bytes()), nil
+	b, scratch := data.buf.take()
+	s.putScratch(scratch)
+	return b, nil
 }
 
 // simple runs one control-connection command and returns the server's

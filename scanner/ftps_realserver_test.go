@@ -84,7 +84,11 @@ func anonView(t *testing.T, root string) (map[string]EntryType, map[string]int64
 	}
 	types := make(map[string]EntryType, len(names))
 	for p, ty := range names {
-		types[p] = EntryType(ty)
+		typ, ok := ParseEntryType(string(ty))
+		if !ok {
+			t.Fatalf("%s: type %q", p, ty)
+		}
+		types[p] = typ
 	}
 	return types, sizes, unreadable
 }

@@ -356,7 +356,7 @@ func FuzzStatExchange(f *testing.F) {
 		if !isCode(r.code+" ") || !strings.HasPrefix(r.final, r.code) {
 			t.Fatalf("code %q final %q", r.code, r.final)
 		}
-		l, why := statListing(r)
+		l, why := s.statListing(r)
 		if (l == nil) == (why == "") {
 			t.Fatalf("listing %v and reason %q", l, why)
 		}
@@ -367,7 +367,7 @@ func FuzzStatExchange(f *testing.F) {
 			t.Fatalf("listing %+v from result resync=%v", l, r.resync)
 		}
 		for _, e := range l.Entries {
-			if strings.ContainsAny(e.Name, "\r\n") || strings.ContainsAny(e.Raw, "\r\n") || strings.ContainsAny(e.Target, "\r\n") {
+			if strings.ContainsAny(e.Name, "\r\n") || strings.ContainsAny(e.Raw, "\r\n") || strings.ContainsAny(e.Target(), "\r\n") {
 				t.Fatalf("entry with CR or LF: %+v", e)
 			}
 			if !bytes.Contains(got, []byte(e.Raw+"\r\n")) {

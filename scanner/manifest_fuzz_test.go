@@ -100,7 +100,7 @@ func FuzzParseManifest(f *testing.F) {
 					t.Fatalf("checksum entry %+v", e)
 				}
 			case ManifestLsLR:
-				if e.Hash != "" || e.Type == "" {
+				if e.Hash != "" || e.Type == 0 {
 					t.Fatalf("ls-lR entry %+v", e)
 				}
 			}

@@ -497,7 +497,7 @@ func mfF(p string, size int64) Entry {
 }
 
 func mfL(p, target string) Entry {
-	return Entry{Path: p, Name: baseNameOf(p), Type: TypeLink, Size: int64(len(target)), Target: target, Mode: "lrwxrwxrwx"}
+	return Entry{Path: p, Name: baseNameOf(p), Type: TypeLink, Size: int64(len(target)), Mode: "lrwxrwxrwx", Extra: &EntryExtra{Target: target}}
 }
 
 func baseNameOf(p string) string { _, n := splitPath(p); return n }

@@ -18,20 +18,17 @@ func mergeListings(mlsd, list []Entry) (merged []Entry, onlyList []string) {
 		if !ok {
 			onlyList = append(onlyList, le.Name)
 			idx[le.Name] = len(merged)
-			le.ListRaw, le.Raw = le.Raw, ""
+			le.extra().ListRaw, le.Raw = le.Raw, ""
 			merged = append(merged, le)
 			continue
 		}
 		me := &merged[i]
-		me.ListRaw = le.Raw
+		me.extra().ListRaw = le.Raw
 		if le.Type == TypeLink && me.Type != TypeLink {
 			me.Type = TypeLink
-			if me.Target == "" {
-				me.Target = le.Target
-			}
 		}
-		if me.Target == "" && le.Target != "" {
-			me.Target = le.Target
+		if me.Target() == "" && le.Target() != "" {
+			me.extra().Target = le.Target()
 		}
 		if me.Mode == "" {
 			me.Mode = le.Mode

@@ -56,15 +56,45 @@ func ParseListing(data []byte, mlsd bool, now time.Time) (entries []Entry, bad [
 }
 
 // parseListing is ParseListing on a string the entries may keep
-// substrings of. Callers that own a large buffer copy it to a string and
-// drop the buffer before parsing, so that the two are not live at once
-// with the entries.
+// substrings of. Listings read from a server go through parseChunks
+// instead, straight from the listBuf's chunks, never copied whole.
 func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
 	if len(s) == 0 {
 		return nil, nil
 	}
+	return parseChunks([]string{s}, mlsd, now)
+}
+
+// parseChunks is parseListing on a text given in pieces (a listBuf's):
+// every piece but the last ends in '\n', so that no line spans two, and
+// parsing them one after the other is parsing their concatenation.
+func parseChunks(text []string, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
+	lines, size := 1, 0
+	for _, s := range text {
+		lines += strings.Count(s, "\n")
+		size += len(s)
+	}
+	if size == 0 {
+		return nil, nil
+	}
 	// Enough room for every line: entries are parsed in place, never copied.
-	entries = make([]Entry, 0, strings.Count(s, "\n")+1)
+	entries = make([]Entry, 0, lines)
+	var extras []EntryExtra // MLSD: every entry has some, allocated at once
+	if mlsd {
+		extras = make([]EntryExtra, lines)
+	}
+	var xs extraSlab // LIST: symlink targets
+	for _, s := range text {
+		entries, bad = parseLines(entries, extras, &xs, bad, s, mlsd, now)
+	}
+	clear(entries[len(entries):cap(entries)])
+	return entries, bad
+}
+
+// parseLines parses the lines of s into entries' spare room (which must
+// hold them all); with mlsd, entries[i].Extra is &extras[i], else any
+// Extra (a symlink's target) comes from xs.
+func parseLines(entries []Entry, extras []EntryExtra, xs *extraSlab, bad []BadLine, s string, mlsd bool, now time.Time) ([]Entry, []BadLine) {
 	for len(s) > 0 {
 		var line string
 		line, s = cutLine(s)
@@ -75,9 +105,9 @@ func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []Ba
 			err  error
 		)
 		if mlsd {
-			skip, err = parseMLSDLine(line, e)
+			skip, err = parseMLSDLine(line, e, &extras[n])
 		} else {
-			_, skip, err = parseListLine(line, now, e)
+			_, skip, err = parseListLine(line, now, e, xs)
 		}
 		switch {
 		case err != nil:
@@ -86,8 +116,28 @@ func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []Ba
 			entries = entries[:n+1]
 		}
 	}
-	clear(entries[len(entries):cap(entries)])
 	return entries, bad
+}
+
+// extraSlab hands out EntryExtras for one listing's entries from a few
+// blocks (1, 2, 4, ... up to 256 at a time) instead of one allocation
+// each. A nil *extraSlab allocates each one alone.
+type extraSlab struct {
+	free []EntryExtra
+	next int
+}
+
+func (xs *extraSlab) get() *EntryExtra {
+	if xs == nil {
+		return new(EntryExtra)
+	}
+	if len(xs.free) == 0 {
+		xs.next = min(max(2*xs.next, 1), 256)
+		xs.free = make([]EntryExtra, xs.next)
+	}
+	x := &xs.free[0]
+	xs.free = xs.free[1:]
+	return x
 }
 
 // ParseListLine parses one LIST line in Unix `ls -l` form or MS-DOS/IIS form
@@ -103,7 +153,7 @@ func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []Ba
 // On error format says which parser rejected the line, or is "" when the line
 // looked like neither format.
 func ParseListLine(line string, now time.Time) (e Entry, format ListFormat, skip bool, err error) {
-	format, skip, err = parseListLine(line, now, &e)
+	format, skip, err = parseListLine(line, now, &e, nil)
 	if err != nil {
 		e = Entry{}
 	}
@@ -112,7 +162,7 @@ func ParseListLine(line string, now time.Time) (e Entry, format ListFormat, skip
 
 // parseListLine is ParseListLine writing into *e. *e is assigned whole when an
 // entry (skipped or not) is found and left in an unspecified state on error.
-func parseListLine(line string, now time.Time, e *Entry) (format ListFormat, skip bool, err error) {
+func parseListLine(line string, now time.Time, e *Entry, xs *extraSlab) (format ListFormat, skip bool, err error) {
 	if line == "" {
 		*e = Entry{}
 		return "", true, nil
@@ -125,7 +175,7 @@ func parseListLine(line string, now time.Time, e *Entry) (format ListFormat, ski
 		*e = Entry{}
 		return FormatUnix, true, nil
 	}
-	skip, err = parseUnixLine(line, now, e)
+	skip, err = parseUnixLine(line, now, e, xs)
 	if err == errUnrecognised {
 		return "", false, err
 	}
@@ -161,7 +211,7 @@ type tokSpan struct{ s, e int }
 // maxUnixTokens is enough for the mode, up to 5 columns and a 3 token date.
 const maxUnixTokens = 9
 
-func parseUnixLine(line string, now time.Time, out *Entry) (bool, error) {
+func parseUnixLine(line string, now time.Time, out *Entry, xs *extraSlab) (bool, error) {
 	var toks [maxUnixTokens]tokSpan
 	n := 0
 	for i := 0; n < maxUnixTokens; {
@@ -237,8 +287,12 @@ func parseUnixLine(line string, now time.Time, out *Entry) (bool, error) {
 			Mode:     mode,
 			Owner:    c.owner,
 			Group:    c.group,
-			Target:   target,
 			Raw:      line,
+		}
+		if target != "" {
+			x := xs.get()
+			*x = EntryExtra{Target: target}
+			out.Extra = x
 		}
 		return typ == TypeDir && (name == "." || name == ".."), nil
 	}
@@ -343,12 +397,12 @@ func allInSet(s string, set *modeCharSet) bool {
 // parseGoMode converts os.FileMode.String output to the ls form.
 func parseGoMode(tok string) (string, EntryType, bool) {
 	if len(tok) < 10 {
-		return "", "", false
+		return "", 0, false
 	}
 	prefix, perm := tok[:len(tok)-9], tok[len(tok)-9:]
 	for i := 0; i < 9; i++ {
 		if perm[i] != '-' && perm[i] != "rwx"[i%3] {
-			return "", "", false
+			return "", 0, false
 		}
 	}
 	var bits uint16 // bit i set when goModeLetters[i] is present
@@ -357,7 +411,7 @@ func parseGoMode(tok string) (string, EntryType, bool) {
 		for i := 0; i < len(prefix); i++ {
 			k := strings.IndexByte(goModeLetters, prefix[i])
 			if k <= last {
-				return "", "", false
+				return "", 0, false
 			}
 			last = k
 			bits |= 1 << k
@@ -841,7 +895,7 @@ func asciiLower(s string) string {
 // that starts with a space has no facts. Fact names are case-insensitive and
 // are stored lower-cased in Facts; values are kept as given.
 func ParseMLSDLine(line string) (e Entry, skip bool, err error) {
-	skip, err = parseMLSDLine(line, &e)
+	skip, err = parseMLSDLine(line, &e, &EntryExtra{})
 	if err != nil {
 		e = Entry{}
 	}
@@ -849,8 +903,9 @@ func ParseMLSDLine(line string) (e Entry, skip bool, err error) {
 }
 
 // parseMLSDLine is ParseMLSDLine writing into *out, which is assigned whole
-// when an entry is found and left in an unspecified state on error.
-func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
+// when an entry is found and left in an unspecified state on error. The
+// entry's Extra is x, assigned whole too.
+func parseMLSDLine(line string, out *Entry, x *EntryExtra) (skip bool, err error) {
 	if line == "" {
 		*out = Entry{}
 		return true, nil
@@ -876,7 +931,8 @@ func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
 	if name == "" {
 		return false, errEmptyName
 	}
-	*out = Entry{Name: name, Type: TypeOther, Size: -1, Raw: line, Facts: make(map[string]string, nf)}
+	*x = EntryExtra{Facts: make(map[string]string, nf)}
+	*out = Entry{Name: name, Type: TypeOther, Size: -1, Raw: line, Extra: x}
 	e := out
 
 	var (
@@ -900,10 +956,10 @@ func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
 			return false, errMLSDBadFact
 		}
 		key, val := factKey(f[:eq]), f[eq+1:]
-		e.Facts[key] = val
+		x.Facts[key] = val
 		switch key {
 		case factType:
-			e.Type, typeChar, e.Target, skip = mlsdType(val)
+			e.Type, typeChar, x.Target, skip = mlsdType(val)
 		case factModify:
 			t, ok := parseMLSDTime(val)
 			if !ok {
@@ -923,9 +979,9 @@ func parseMLSDLine(line string, out *Entry) (skip bool, err error) {
 			}
 			sizd = v
 		case factPerm:
-			e.Perm = val
+			x.Perm = val
 		case factUnique:
-			e.Unique = val
+			x.Unique = val
 		case factMode:
 			m, ok := parseOctal(val)
 			if !ok {

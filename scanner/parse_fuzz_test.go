@@ -101,10 +101,10 @@ func validType(typ EntryType) bool {
 // symlink, " -> " and Target) came from.
 func listTail(t *testing.T, line string, e Entry) string {
 	t.Helper()
-	if e.Target != "" {
-		split := e.Name + " -> " + e.Target
+	if e.Target() != "" {
+		split := e.Name + " -> " + e.Target()
 		if e.Type != TypeLink || !strings.HasSuffix(line, split) {
-			t.Fatalf("Target %q set but line %q does not end in name -> target", e.Target, line)
+			t.Fatalf("Target %q set but line %q does not end in name -> target", e.Target(), line)
 		}
 		return split
 	}
@@ -162,7 +162,7 @@ func FuzzParseListLine(f *testing.F) {
 		if e.Raw != line {
 			t.Fatalf("Raw %q != line %q", e.Raw, line)
 		}
-		if e.Name == "" || e.Path != "" || e.Facts != nil || e.Perm != "" || e.Unique != "" {
+		if e.Name == "" || e.Path != "" || e.Facts() != nil || e.Perm() != "" || e.Unique() != "" {
 			t.Fatalf("bad entry %+v", e)
 		}
 		if !validType(e.Type) || e.Size < -1 {
@@ -190,7 +190,12 @@ func FuzzParseListLine(f *testing.F) {
 			t.Fatalf("%q: err %v skip %v format %q", alt, aerr, askip, aformat)
 		}
 		want := e
-		want.Name, want.Target, want.Raw = altName, "", alt
+		want.Name, want.Raw = altName, alt
+		if want.Extra != nil {
+			x := *want.Extra
+			x.Target = ""
+			want.Extra = &x
+		}
 		if d := diffEntry(a, want); d != "" {
 			t.Fatalf("renamed line %q: %s", alt, d)
 		}
@@ -223,7 +228,7 @@ func FuzzParseMLSDLine(f *testing.F) {
 			}
 			return
 		}
-		if e.Raw != line || e.Name == "" || e.Path != "" || e.Facts == nil {
+		if e.Raw != line || e.Name == "" || e.Path != "" || e.Facts() == nil {
 			t.Fatalf("bad entry %+v", e)
 		}
 		if !strings.HasSuffix(line, e.Name) {
@@ -236,16 +241,16 @@ func FuzzParseMLSDLine(f *testing.F) {
 		if !validType(e.Type) || e.Size < -1 || (e.Mode != "" && len(e.Mode) != 10) {
 			t.Fatalf("bad entry %+v", e)
 		}
-		if skip != (equalFoldASCII(e.Facts["type"], "cdir") || equalFoldASCII(e.Facts["type"], "pdir")) {
-			t.Fatalf("skip %v with type %q", skip, e.Facts["type"])
+		if skip != (equalFoldASCII(e.Facts()["type"], "cdir") || equalFoldASCII(e.Facts()["type"], "pdir")) {
+			t.Fatalf("skip %v with type %q", skip, e.Facts()["type"])
 		}
-		if ft := e.Facts["type"]; e.Type == TypeLink && !(len(ft) > 8 && equalFoldASCII(ft[:8], "os.unix=")) {
-			t.Fatalf("link from type %q", e.Facts["type"])
+		if ft := e.Facts()["type"]; e.Type == TypeLink && !(len(ft) > 8 && equalFoldASCII(ft[:8], "os.unix=")) {
+			t.Fatalf("link from type %q", e.Facts()["type"])
 		}
-		if e.Target != "" && !strings.HasSuffix(e.Facts["type"], e.Target) {
-			t.Fatalf("Target %q not from type fact %q", e.Target, e.Facts["type"])
+		if e.Target() != "" && !strings.HasSuffix(e.Facts()["type"], e.Target()) {
+			t.Fatalf("Target %q not from type fact %q", e.Target(), e.Facts()["type"])
 		}
-		for k, v := range e.Facts {
+		for k, v := range e.Facts() {
 			if k == "" || strings.ContainsAny(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ;=") || strings.Contains(v, ";") {
 				t.Fatalf("bad fact %q=%q", k, v)
 			}
@@ -318,7 +323,7 @@ func FuzzParseListing(f *testing.F) {
 			}
 			e := entries[i]
 			if strings.Contains(e.Raw, "\n") ||
-				!strings.HasSuffix(e.Raw, e.Name) && !strings.HasSuffix(e.Raw, e.Name+" -> "+e.Target) {
+				!strings.HasSuffix(e.Raw, e.Name) && !strings.HasSuffix(e.Raw, e.Name+" -> "+e.Target()) {
 				t.Fatalf("entry %d: Raw %q Name %q", i, entries[i].Raw, entries[i].Name)
 			}
 		}

@@ -25,7 +25,7 @@ func diffEntry(got, want Entry) string {
 	}
 	chk("Path", got.Path, want.Path)
 	chk("Name", got.Name, want.Name)
-	chk("Type", string(got.Type), string(want.Type))
+	chk("Type", got.Type.String(), want.Type.String())
 	if got.Size != want.Size {
 		d = append(d, fmt.Sprintf("Size = %d, want %d", got.Size, want.Size))
 	}
@@ -35,12 +35,12 @@ func diffEntry(got, want Entry) string {
 	chk("Mode", got.Mode, want.Mode)
 	chk("Owner", got.Owner, want.Owner)
 	chk("Group", got.Group, want.Group)
-	chk("Perm", got.Perm, want.Perm)
-	chk("Unique", got.Unique, want.Unique)
-	chk("Target", got.Target, want.Target)
+	chk("Perm", got.Perm(), want.Perm())
+	chk("Unique", got.Unique(), want.Unique())
+	chk("Target", got.Target(), want.Target())
 	chk("Raw", got.Raw, want.Raw)
-	if (got.Facts == nil) != (want.Facts == nil) || !maps.Equal(got.Facts, want.Facts) {
-		d = append(d, fmt.Sprintf("Facts = %q, want %q", got.Facts, want.Facts))
+	if (got.Facts() == nil) != (want.Facts() == nil) || !maps.Equal(got.Facts(), want.Facts()) {
+		d = append(d, fmt.Sprintf("Facts = %q, want %q", got.Facts(), want.Facts()))
 	}
 	return strings.Join(d, "; ")
 }
@@ -66,7 +66,7 @@ func TestParseListLineUnix(t *testing.T) {
 		return Entry{Name: name, Type: TypeFile, Size: 5, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "0", Group: "0"}
 	}
 	link := func(name, target string, size int64) Entry {
-		return Entry{Name: name, Target: target, Type: TypeLink, Size: size, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "0", Group: "0"}
+		return Entry{Name: name, Type: TypeLink, Size: size, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "0", Group: "0", Extra: &EntryExtra{Target: target}}
 	}
 	cases := []listCase{
 		{name: "vsftpd dir", line: dir + "pub", want: d("pub")},
@@ -299,85 +299,75 @@ func TestParseMLSDLine(t *testing.T) {
 		{name: "proftpd dir",
 			line: "modify=20261122032600;perm=flcdmpe;type=dir;unique=803U2A0001;UNIX.group=0;UNIX.groupname=root;UNIX.mode=0755;UNIX.owner=0;UNIX.ownername=root; pub",
 			want: Entry{Name: "pub", Type: TypeDir, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x",
-				Owner: "root", Group: "root", Perm: "flcdmpe", Unique: "803U2A0001",
-				Facts: map[string]string{"modify": "20261122032600", "perm": "flcdmpe", "type": "dir", "unique": "803U2A0001",
-					"unix.group": "0", "unix.groupname": "root", "unix.mode": "0755", "unix.owner": "0", "unix.ownername": "root"}}},
+				Owner: "root", Group: "root", Extra: &EntryExtra{Perm: "flcdmpe", Unique: "803U2A0001", Facts: map[string]string{"modify": "20261122032600", "perm": "flcdmpe", "type": "dir", "unique": "803U2A0001",
+					"unix.group": "0", "unix.groupname": "root", "unix.mode": "0755", "unix.owner": "0", "unix.ownername": "root"}}}},
 		{name: "pure-ftpd dir with sizd and uid",
 			line: "type=dir;sizd=4096;modify=20261122032600;UNIX.mode=0755;UNIX.uid=0;UNIX.gid=0;unique=803g2a0001; pub",
 			want: Entry{Name: "pub", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x",
-				Owner: "0", Group: "0", Unique: "803g2a0001",
-				Facts: map[string]string{"type": "dir", "sizd": "4096", "modify": "20261122032600", "unix.mode": "0755",
-					"unix.uid": "0", "unix.gid": "0", "unique": "803g2a0001"}}},
+				Owner: "0", Group: "0", Extra: &EntryExtra{Unique: "803g2a0001", Facts: map[string]string{"type": "dir", "sizd": "4096", "modify": "20261122032600", "unix.mode": "0755",
+					"unix.uid": "0", "unix.gid": "0", "unique": "803g2a0001"}}}},
 		{name: "goftp case-insensitive facts",
 			line: "Type=dir;Modify=20261122032600;Size=4096; pub",
-			want: Entry{Name: "pub", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0),
-				Facts: map[string]string{"type": "dir", "modify": "20261122032600", "size": "4096"}}},
+			want: Entry{Name: "pub", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "modify": "20261122032600", "size": "4096"}}}},
 		{name: "upper-case values and unknown fact",
 			line: "TYPE=FILE;SIZE=5;X.Custom=AbC; f",
-			want: Entry{Name: "f", Type: TypeFile, Size: 5,
-				Facts: map[string]string{"type": "FILE", "size": "5", "x.custom": "AbC"}}},
+			want: Entry{Name: "f", Type: TypeFile, Size: 5, Extra: &EntryExtra{Facts: map[string]string{"type": "FILE", "size": "5", "x.custom": "AbC"}}}},
 		{name: "owner precedence: owner over uid",
 			line: "type=file;UNIX.uid=7;UNIX.owner=bob;UNIX.gid=8;UNIX.group=staff; f",
-			want: Entry{Name: "f", Type: TypeFile, Size: -1, Owner: "bob", Group: "staff",
-				Facts: map[string]string{"type": "file", "unix.uid": "7", "unix.owner": "bob", "unix.gid": "8", "unix.group": "staff"}}},
+			want: Entry{Name: "f", Type: TypeFile, Size: -1, Owner: "bob", Group: "staff", Extra: &EntryExtra{Facts: map[string]string{"type": "file", "unix.uid": "7", "unix.owner": "bob", "unix.gid": "8", "unix.group": "staff"}}}},
 		{name: "size preferred over sizd",
 			line: "type=dir;sizd=4096;size=1; d",
-			want: Entry{Name: "d", Type: TypeDir, Size: 1, Facts: map[string]string{"type": "dir", "sizd": "4096", "size": "1"}}},
+			want: Entry{Name: "d", Type: TypeDir, Size: 1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "sizd": "4096", "size": "1"}}}},
 		{name: "cdir skipped", line: "type=cdir;modify=20261122032600; .",
-			want: Entry{Name: ".", Type: TypeDir, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0),
-				Facts: map[string]string{"type": "cdir", "modify": "20261122032600"}}, skip: true},
+			want: Entry{Name: ".", Type: TypeDir, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Extra: &EntryExtra{Facts: map[string]string{"type": "cdir", "modify": "20261122032600"}}}, skip: true},
 		{name: "pdir skipped", line: "type=pdir; ..",
-			want: Entry{Name: "..", Type: TypeDir, Size: -1, Facts: map[string]string{"type": "pdir"}}, skip: true},
+			want: Entry{Name: "..", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "pdir"}}}, skip: true},
 		{name: "cdir with odd name still skipped", line: "type=cdir; /srv/ftp",
-			want: Entry{Name: "/srv/ftp", Type: TypeDir, Size: -1, Facts: map[string]string{"type": "cdir"}}, skip: true},
+			want: Entry{Name: "/srv/ftp", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "cdir"}}}, skip: true},
 		{name: "file named dot is an entry", line: "type=file;size=5; .",
-			want: Entry{Name: ".", Type: TypeFile, Size: 5, Facts: map[string]string{"type": "file", "size": "5"}}},
+			want: Entry{Name: ".", Type: TypeFile, Size: 5, Extra: &EntryExtra{Facts: map[string]string{"type": "file", "size": "5"}}}},
 		{name: "dir named dotdot is an entry", line: "type=dir; ..",
-			want: Entry{Name: "..", Type: TypeDir, Size: -1, Facts: map[string]string{"type": "dir"}}},
+			want: Entry{Name: "..", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir"}}}},
 		{name: "slink with target", line: "type=OS.unix=slink:/etc/passwd;size=11;UNIX.mode=0777; pw",
-			want: Entry{Name: "pw", Type: TypeLink, Size: 11, Target: "/etc/passwd", Mode: "lrwxrwxrwx",
-				Facts: map[string]string{"type": "OS.unix=slink:/etc/passwd", "size": "11", "unix.mode": "0777"}}},
+			want: Entry{Name: "pw", Type: TypeLink, Size: 11, Mode: "lrwxrwxrwx", Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc/passwd", "size": "11", "unix.mode": "0777"}, Target: "/etc/passwd"}}},
 		{name: "slink target with spaces and equals", line: "type=os.unix=slink:a b=c; l",
-			want: Entry{Name: "l", Type: TypeLink, Size: -1, Target: "a b=c",
-				Facts: map[string]string{"type": "os.unix=slink:a b=c"}}},
+			want: Entry{Name: "l", Type: TypeLink, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "os.unix=slink:a b=c"}, Target: "a b=c"}}},
 		{name: "symlink without target", line: "type=OS.unix=symlink; l",
-			want: Entry{Name: "l", Type: TypeLink, Size: -1, Facts: map[string]string{"type": "OS.unix=symlink"}}},
+			want: Entry{Name: "l", Type: TypeLink, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=symlink"}}}},
 		{name: "other os.unix type", line: "type=OS.unix=chr;UNIX.mode=0666; null",
-			want: Entry{Name: "null", Type: TypeOther, Size: -1, Mode: "crw-rw-rw-",
-				Facts: map[string]string{"type": "OS.unix=chr", "unix.mode": "0666"}}},
+			want: Entry{Name: "null", Type: TypeOther, Size: -1, Mode: "crw-rw-rw-", Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=chr", "unix.mode": "0666"}}}},
 		{name: "unknown type", line: "type=weird; w",
-			want: Entry{Name: "w", Type: TypeOther, Size: -1, Facts: map[string]string{"type": "weird"}}},
+			want: Entry{Name: "w", Type: TypeOther, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "weird"}}}},
 		{name: "no type, ifmt bits in mode", line: "UNIX.mode=0100644; f",
-			want: Entry{Name: "f", Type: TypeOther, Size: -1, Mode: "-rw-r--r--", Facts: map[string]string{"unix.mode": "0100644"}}},
+			want: Entry{Name: "f", Type: TypeOther, Size: -1, Mode: "-rw-r--r--", Extra: &EntryExtra{Facts: map[string]string{"unix.mode": "0100644"}}}},
 		{name: "setuid file", line: "type=file;UNIX.mode=4755; s",
-			want: Entry{Name: "s", Type: TypeFile, Size: -1, Mode: "-rwsr-xr-x", Facts: map[string]string{"type": "file", "unix.mode": "4755"}}},
+			want: Entry{Name: "s", Type: TypeFile, Size: -1, Mode: "-rwsr-xr-x", Extra: &EntryExtra{Facts: map[string]string{"type": "file", "unix.mode": "4755"}}}},
 		{name: "setuid setgid without x", line: "type=file;UNIX.mode=06644; s",
-			want: Entry{Name: "s", Type: TypeFile, Size: -1, Mode: "-rwSr-Sr--", Facts: map[string]string{"type": "file", "unix.mode": "06644"}}},
+			want: Entry{Name: "s", Type: TypeFile, Size: -1, Mode: "-rwSr-Sr--", Extra: &EntryExtra{Facts: map[string]string{"type": "file", "unix.mode": "06644"}}}},
 		{name: "sticky dir", line: "type=dir;UNIX.mode=1777; tmp",
-			want: Entry{Name: "tmp", Type: TypeDir, Size: -1, Mode: "drwxrwxrwt", Facts: map[string]string{"type": "dir", "unix.mode": "1777"}}},
+			want: Entry{Name: "tmp", Type: TypeDir, Size: -1, Mode: "drwxrwxrwt", Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "1777"}}}},
 		{name: "sticky without x", line: "type=dir;UNIX.mode=01770; tmp",
-			want: Entry{Name: "tmp", Type: TypeDir, Size: -1, Mode: "drwxrwx--T", Facts: map[string]string{"type": "dir", "unix.mode": "01770"}}},
+			want: Entry{Name: "tmp", Type: TypeDir, Size: -1, Mode: "drwxrwx--T", Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "01770"}}}},
 		{name: "all special bits", line: "type=dir;UNIX.mode=7000; x",
-			want: Entry{Name: "x", Type: TypeDir, Size: -1, Mode: "d--S--S--T", Facts: map[string]string{"type": "dir", "unix.mode": "7000"}}},
+			want: Entry{Name: "x", Type: TypeDir, Size: -1, Mode: "d--S--S--T", Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "7000"}}}},
 		{name: "modify with fraction", line: "type=file;modify=20261122032600.123; f",
-			want: Entry{Name: "f", Type: TypeFile, Size: -1, Modified: time.Date(2026, 11, 22, 3, 26, 0, 123000000, time.UTC),
-				Facts: map[string]string{"type": "file", "modify": "20261122032600.123"}}},
+			want: Entry{Name: "f", Type: TypeFile, Size: -1, Modified: time.Date(2026, 11, 22, 3, 26, 0, 123000000, time.UTC), Extra: &EntryExtra{Facts: map[string]string{"type": "file", "modify": "20261122032600.123"}}}},
 		{name: "leading space name", line: "type=file;  lead",
-			want: Entry{Name: " lead", Type: TypeFile, Size: -1, Facts: map[string]string{"type": "file"}}},
+			want: Entry{Name: " lead", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "trailing spaces name", line: "type=file; trail  ",
-			want: Entry{Name: "trail  ", Type: TypeFile, Size: -1, Facts: map[string]string{"type": "file"}}},
+			want: Entry{Name: "trail  ", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "spaces-only name", line: "type=dir;   ",
-			want: Entry{Name: "  ", Type: TypeDir, Size: -1, Facts: map[string]string{"type": "dir"}}},
+			want: Entry{Name: "  ", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir"}}}},
 		{name: "dots name", line: "type=dir; ...",
-			want: Entry{Name: "...", Type: TypeDir, Size: -1, Facts: map[string]string{"type": "dir"}}},
+			want: Entry{Name: "...", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir"}}}},
 		{name: "semicolons in name", line: "type=file; a; b=c; d",
-			want: Entry{Name: "a; b=c; d", Type: TypeFile, Size: -1, Facts: map[string]string{"type": "file"}}},
+			want: Entry{Name: "a; b=c; d", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "invalid utf8 and escapes in name", line: "type=file; \x1b[31m\xff\xfe\t",
-			want: Entry{Name: "\x1b[31m\xff\xfe\t", Type: TypeFile, Size: -1, Facts: map[string]string{"type": "file"}}},
+			want: Entry{Name: "\x1b[31m\xff\xfe\t", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "arrow in name", line: "type=file; a -> b",
-			want: Entry{Name: "a -> b", Type: TypeFile, Size: -1, Facts: map[string]string{"type": "file"}}},
+			want: Entry{Name: "a -> b", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "no facts", line: " bare",
-			want: Entry{Name: "bare", Type: TypeOther, Size: -1, Facts: map[string]string{}}},
+			want: Entry{Name: "bare", Type: TypeOther, Size: -1, Extra: &EntryExtra{Facts: map[string]string{}}}},
 		{name: "empty line skipped", line: "", skip: true},
 
 		{name: "no separator", line: "type=file;size=5 name", err: `missing "; " before name`},

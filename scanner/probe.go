@@ -70,7 +70,7 @@ func probeCandidates(h *HostResult, mode ProbeMode) []string {
 // looksWritable is the probe's broad pre-filter: any write bit other than
 // root's own, or a server-granted MLSD create/mkdir/append permission.
 func looksWritable(e *Entry) bool {
-	if strings.ContainsAny(e.Perm, "cmp") {
+	if strings.ContainsAny(e.Perm(), "cmp") {
 		return true
 	}
 	if len(e.Mode) < 10 {

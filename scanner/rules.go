@@ -2,7 +2,9 @@ package scanner
 
 import (
 	"fmt"
+	"iter"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -221,8 +223,12 @@ type judge struct {
 	hp   *hostPolicy
 	host string
 
-	entries    []*Entry // sorted by path
-	byPath     map[string]*Entry
+	// entries is h.Entries sorted by path, when h.Entries is not (see at).
+	entries []*Entry
+	// last is the answer of entry(lastPath), when lastOK.
+	lastPath   string
+	last       *Entry
+	lastOK     bool
 	unreadable map[string]string
 	probes     map[string][]*ProbeResult
 
@@ -252,7 +258,6 @@ func newJudge(h *HostResult, p *Policy) *judge {
 		h:          h,
 		hp:         p.forHost(h.Target.URL),
 		host:       h.Target.URL,
-		byPath:     make(map[string]*Entry, len(h.Entries)),
 		unreadable: map[string]string{},
 		probes:     map[string][]*ProbeResult{},
 		learned:    map[string]string{},
@@ -262,12 +267,16 @@ func newJudge(h *HostResult, p *Policy) *judge {
 		totals:     map[string]*areaTotals{},
 		index:      map[[2]string]int{},
 	}
-	j.entries = make([]*Entry, len(h.Entries))
-	for i := range h.Entries {
-		j.entries[i] = &h.Entries[i]
-		j.byPath[h.Entries[i].Path] = &h.Entries[i]
+	byPath := func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) }
+	if !slices.IsSortedFunc(h.Entries, func(a, b Entry) int { return byPath(&a, &b) }) {
+		// HostResult.Entries is sorted by path when it comes from Walk;
+		// only a hand-made one needs a sorted view.
+		j.entries = make([]*Entry, len(h.Entries))
+		for i := range h.Entries {
+			j.entries[i] = &h.Entries[i]
+		}
+		slices.SortStableFunc(j.entries, byPath)
 	}
-	slices.SortStableFunc(j.entries, func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) })
 	for _, u := range h.Unreadable {
 		if _, ok := j.unreadable[u.Path]; !ok {
 			j.unreadable[u.Path] = u.Error
@@ -280,6 +289,43 @@ func newJudge(h *HostResult, p *Policy) *judge {
 	return j
 }
 
+// entry returns the entry at path p, or nil; of entries sharing a path,
+// the last one in h.Entries. It searches the entries in path order (at)
+// rather than keep a map of every path: a map of a million paths is
+// ~50 MB more heap. The last answer is kept, since entries ask about
+// their parent directory one after the other.
+func (j *judge) entry(p string) *Entry {
+	if j.lastOK && j.lastPath == p {
+		return j.last
+	}
+	i := sort.Search(len(j.h.Entries), func(i int) bool { return j.at(i).Path > p })
+	var e *Entry
+	if i > 0 && j.at(i-1).Path == p {
+		e = j.at(i - 1)
+	}
+	j.lastPath, j.last, j.lastOK = p, e, true
+	return e
+}
+
+// at is the i-th entry in path order.
+func (j *judge) at(i int) *Entry {
+	if j.entries != nil {
+		return j.entries[i]
+	}
+	return &j.h.Entries[i]
+}
+
+// all yields every entry in path order.
+func (j *judge) all() iter.Seq[*Entry] {
+	return func(yield func(*Entry) bool) {
+		for i := range j.h.Entries {
+			if !yield(j.at(i)) {
+				return
+			}
+		}
+	}
+}
+
 func (j *judge) run() {
 	j.anonymousLogin()
 	j.learnAnonymous()
@@ -288,7 +334,7 @@ func (j *judge) run() {
 	j.decideDirs()
 	j.computeTotals()
 	j.dirFindings()
-	for _, e := range j.entries {
+	for e := range j.all() {
 		j.hiddenName(e)
 		j.worldWritableFile(e)
 		j.uploadOwner(e)
@@ -318,7 +364,7 @@ func (j *judge) add(path, rule string, sev Severity, evidence []string, action s
 		return
 	}
 	f := Finding{Host: j.host, Path: path, Rule: rule, Severity: sev, Evidence: evidence, Size: -1, Action: action}
-	if e := j.byPath[path]; e != nil {
+	if e := j.entry(path); e != nil {
 		f.Size, f.Modified = e.Size, e.Modified
 	}
 	j.index[k] = len(j.out)
@@ -375,16 +421,18 @@ func normID(s string) string {
 
 // ownerIDs returns the owner as the listing gave it: the owner column or
 // fact, and the MLSD UNIX.owner / UNIX.uid facts, without duplicates.
-func ownerIDs(e *Entry) []string {
-	return ids(e.Owner, e.Facts, "unix.ownername", "unix.owner", "unix.uid")
+// The result is buf's (held by the caller, so that nothing is allocated
+// per entry).
+func ownerIDs(e *Entry, buf *[4]string) []string {
+	return ids(buf, e.Owner, e.Facts(), "unix.ownername", "unix.owner", "unix.uid")
 }
 
-func groupIDs(e *Entry) []string {
-	return ids(e.Group, e.Facts, "unix.groupname", "unix.group", "unix.gid")
+func groupIDs(e *Entry, buf *[4]string) []string {
+	return ids(buf, e.Group, e.Facts(), "unix.groupname", "unix.group", "unix.gid")
 }
 
-func ids(first string, facts map[string]string, keys ...string) []string {
-	var out []string
+func ids(buf *[4]string, first string, facts map[string]string, keys ...string) []string {
+	out := buf[:0]
 	add := func(s string) {
 		s = normID(s)
 		if s != "" && !slices.Contains(out, s) {
@@ -407,7 +455,8 @@ func isRootGroup(id string) bool { return id == "root" || id == "0" || id == "wh
 // but gives UNIX.owner=0 is showing a root-owned file). how is the
 // evidence.
 func (j *judge) anonOwner(e *Entry, learned bool) (how string, ok bool) {
-	ids := ownerIDs(e)
+	var buf [4]string
+	ids := ownerIDs(e, &buf)
 	if slices.ContainsFunc(ids, isRootUser) {
 		return "", false
 	}
@@ -429,7 +478,8 @@ func (j *judge) anonOwner(e *Entry, learned bool) (how string, ok bool) {
 // anonGroup reports whether e's group is the anonymous account's: a
 // configured name or gid, or a learned one, and never root, 0 or wheel.
 func (j *judge) anonGroup(e *Entry) (how string, ok, learned bool) {
-	ids := groupIDs(e)
+	var buf [4]string
+	ids := groupIDs(e, &buf)
 	if slices.ContainsFunc(ids, isRootGroup) {
 		return "", false, false
 	}
@@ -460,7 +510,7 @@ func (j *judge) learnAnonymous() {
 	shares := func(a, b []string) bool {
 		return slices.ContainsFunc(a, func(id string) bool { return slices.Contains(b, id) })
 	}
-	for _, e := range j.entries {
+	for e := range j.all() {
 		if e.Type != TypeFile && e.Type != TypeDir {
 			continue
 		}
@@ -468,10 +518,11 @@ func (j *judge) learnAnonymous() {
 		if !j.uploadSource(parent) {
 			continue
 		}
-		pe := j.byPath[parent]
-		if ids := ownerIDs(e); j.hp.learn && len(ids) > 0 && !slices.ContainsFunc(ids, isRootUser) {
+		pe := j.entry(parent)
+		var buf, pbuf [4]string
+		if ids := ownerIDs(e, &buf); j.hp.learn && len(ids) > 0 && !slices.ContainsFunc(ids, isRootUser) {
 			_, known := j.anonOwner(e, false)
-			if !known && (pe == nil || !shares(ownerIDs(pe), ids)) {
+			if !known && (pe == nil || !shares(ownerIDs(pe, &pbuf), ids)) {
 				for _, id := range ids {
 					if _, ok := j.learned[id]; !ok {
 						j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", disp(id), disp(parent))
@@ -479,9 +530,9 @@ func (j *judge) learnAnonymous() {
 				}
 			}
 		}
-		if ids := groupIDs(e); j.hp.learnGIDs && len(ids) > 0 && !slices.ContainsFunc(ids, isRootGroup) {
+		if ids := groupIDs(e, &buf); j.hp.learnGIDs && len(ids) > 0 && !slices.ContainsFunc(ids, isRootGroup) {
 			known := slices.ContainsFunc(ids, func(id string) bool { return j.hp.names[id] || j.hp.gids[id] })
-			if !known && (pe == nil || !shares(groupIDs(pe), ids)) {
+			if !known && (pe == nil || !shares(groupIDs(pe, &pbuf), ids)) {
 				for _, id := range ids {
 					if _, ok := j.learnedGrp[id]; !ok {
 						j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", disp(id), disp(parent))
@@ -500,19 +551,20 @@ func (j *judge) uploadSource(dir string) bool {
 			return true
 		}
 	}
-	e := j.byPath[dir]
+	e := j.entry(dir)
 	if e == nil || e.Type != TypeDir {
 		return false
 	}
-	return modeHas(e.Mode, 8, 'w') || strings.ContainsAny(e.Perm, "cm")
+	return modeHas(e.Mode, 8, 'w') || strings.ContainsAny(e.Perm(), "cm")
 }
 
 // checkOwnership detects servers that show every owner as the anonymous
 // account.
 func (j *judge) checkOwnership() {
 	total, anon := 0, 0
-	for _, e := range j.entries {
-		if len(ownerIDs(e)) == 0 {
+	for e := range j.all() {
+		var buf [4]string
+		if len(ownerIDs(e, &buf)) == 0 {
 			continue
 		}
 		total++
@@ -534,13 +586,13 @@ func (j *judge) checkFilePerms() {
 	n := 0
 	var count [3]int
 	const letters = "adf"
-	for _, e := range j.entries {
-		if e.Type != TypeFile || e.Perm == "" {
+	for e := range j.all() {
+		if e.Type != TypeFile || e.Perm() == "" {
 			continue
 		}
 		n++
 		for k := 0; k < len(letters); k++ {
-			if strings.IndexByte(e.Perm, letters[k]) >= 0 {
+			if strings.IndexByte(e.Perm(), letters[k]) >= 0 {
 				count[k]++
 			}
 		}
@@ -605,13 +657,13 @@ func modeHas(mode string, i int, c byte) bool {
 
 func (j *judge) decideDirs() {
 	var paths []string
-	for _, e := range j.entries {
+	for e := range j.all() {
 		if e.Type == TypeDir {
 			paths = append(paths, e.Path)
 		}
 	}
 	for d := range j.probes {
-		if j.byPath[d] == nil {
+		if j.entry(d) == nil {
 			paths = append(paths, d)
 		}
 	}
@@ -627,7 +679,7 @@ func (j *judge) decideDirs() {
 }
 
 func (j *judge) decideDir(p string) *dirVerdict {
-	v := &dirVerdict{path: p, e: j.byPath[p]}
+	v := &dirVerdict{path: p, e: j.entry(p)}
 	reply, unreadable := j.unreadable[p]
 	v.reply, v.listable = reply, !unreadable
 	v.box = matchAtOrBelow(j.hp.dropBoxes, p)
@@ -635,7 +687,7 @@ func (j *judge) decideDir(p string) *dirVerdict {
 		if modeHas(e.Mode, 8, 'w') {
 			v.strong = append(v.strong, fmt.Sprintf("mode %s: others may write", disp(e.Mode)))
 		}
-		if g := permGrants(e.Perm, "cmp"); g != "" {
+		if g := permGrants(e.Perm(), "cmp"); g != "" {
 			v.strong = append(v.strong, g)
 		}
 		if modeHas(e.Mode, 2, 'w') {
@@ -698,7 +750,7 @@ func (j *judge) computeTotals() {
 	if len(j.areas) == 0 {
 		return
 	}
-	for _, e := range j.entries {
+	for e := range j.all() {
 		for q := e.Path; q != "/"; {
 			q, _ = splitPath(q)
 			t := j.totals[q]
@@ -901,6 +953,9 @@ func windowsDevice(name string) string {
 		base = base[:i]
 	}
 	base = strings.TrimRight(base, " ")
+	if len(base) > len("CONOUT$") {
+		return "" // longer than every device name (Map never shortens)
+	}
 	up := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' {
 			return r - 'a' + 'A'
@@ -954,11 +1009,11 @@ func (j *judge) fileWritable(e *Entry, byOwner bool) ([]string, Severity) {
 			sev = SevHigh
 		}
 	}
-	if g := permGrants(e.Perm, "wadf"); g != "" {
+	if g := permGrants(e.Perm(), "wadf"); g != "" {
 		ev = append(ev, g)
 		uniform := false
 		for _, c := range []byte("wadf") {
-			if strings.IndexByte(e.Perm, c) < 0 {
+			if strings.IndexByte(e.Perm(), c) < 0 {
 				continue
 			}
 			switch {
@@ -1134,10 +1189,24 @@ var crackToolWords = []string{"patch", "loader", "crack", "keygen", "activator",
 
 var executableExts = []string{"exe", "com", "scr", "msi", "bat", "cmd", "pif"}
 
-func nameWords(name string) []string {
-	return strings.FieldsFunc(asciiLower(name), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	})
+// appendNameWords appends the words of lower, a lower-cased name (runs
+// of a-z and 0-9: every other byte, UTF-8 or not, separates), to words.
+func appendNameWords(words []string, lower string) []string {
+	isWord := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	for i := 0; i < len(lower); {
+		for i < len(lower) && !isWord(lower[i]) {
+			i++
+		}
+		j := i
+		for j < len(lower) && isWord(lower[j]) {
+			j++
+		}
+		if j > i {
+			words = append(words, lower[i:j])
+		}
+		i = j
+	}
+	return words
 }
 
 func (j *judge) suspiciousName(e *Entry) {
@@ -1166,7 +1235,8 @@ func (j *judge) suspiciousName(e *Entry) {
 		}
 	}
 	check(builtinNamePatterns)
-	words := nameWords(e.Name)
+	var wbuf [16]string
+	words := appendNameWords(wbuf[:0], lower)
 	var seen []string
 	for i, w := range words {
 		if r, ok := markerWords[w]; ok && !slices.Contains(seen, w) {
@@ -1216,7 +1286,7 @@ func (j *judge) readableUploadListed(e *Entry) {
 	if modeHas(e.Mode, 7, 'r') {
 		why = append(why, fmt.Sprintf("mode %s: others may read", disp(e.Mode)))
 	}
-	if g := permGrants(e.Perm, "r"); g != "" {
+	if g := permGrants(e.Perm(), "r"); g != "" {
 		why = append(why, g)
 	}
 	if len(why) == 0 {
@@ -1226,10 +1296,10 @@ func (j *judge) readableUploadListed(e *Entry) {
 }
 
 func (j *judge) symlinkEscape(e *Entry) {
-	if e.Type != TypeLink || e.Target == "" {
+	t := e.Target()
+	if e.Type != TypeLink || t == "" {
 		return
 	}
-	t := e.Target
 	if strings.HasPrefix(t, "/") {
 		j.add(e.Path, RuleSymlinkEscape, SevMedium, []string{fmt.Sprintf("target %s is absolute: it resolves outside the archive unless the server chroots anonymous users", disp(t))}, "")
 		return
@@ -1359,7 +1429,7 @@ func (j *judge) passwdHashes() {
 			fmt.Sprintf("password hashes for %d of %d accounts: %s", len(users), lines, strings.Join(users, ", ")),
 			fmt.Sprintf("downloaded by the scan (%d bytes)", len(f.Data)),
 		}, "")
-		if e := j.byPath[f.Path]; e == nil {
+		if e := j.entry(f.Path); e == nil {
 			j.out[j.index[[2]string{RulePasswdHashes, f.Path}]].Size = int64(len(f.Data))
 		}
 	}

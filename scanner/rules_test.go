@@ -33,12 +33,11 @@ func fileE(path, mode, og string, size int64) Entry {
 }
 
 func linkE(path, target string) Entry {
-	return Entry{Path: path, Name: baseName(path), Type: TypeLink, Mode: "lrwxrwxrwx", Owner: "root", Group: "root", Size: int64(len(target)), Target: target}
+	return Entry{Path: path, Name: baseName(path), Type: TypeLink, Mode: "lrwxrwxrwx", Owner: "root", Group: "root", Size: int64(len(target)), Extra: &EntryExtra{Target: target}}
 }
 
 func withPerm(e Entry, perm string) Entry {
-	e.Perm = perm
-	e.Facts = map[string]string{"perm": perm}
+	e.Extra = &EntryExtra{Perm: perm, Facts: map[string]string{"perm": perm}}
 	return e
 }
 
@@ -406,7 +405,7 @@ func TestAllOwnersFtpDowngrade(t *testing.T) {
 
 func TestUploadOwner(t *testing.T) {
 	proftpdLike := fileE("/pub/README", "-rw-r--r--", "ftp", 10)
-	proftpdLike.Facts = map[string]string{"unix.ownername": "ftp", "unix.owner": "0"}
+	proftpdLike.Extra = &EntryExtra{Facts: map[string]string{"unix.ownername": "ftp", "unix.owner": "0"}}
 	tests := []struct {
 		name   string
 		es     []Entry

@@ -147,7 +147,7 @@ var errStatDesync = errors.New("control connection out of step after STAT")
 
 // statResult is one STAT exchange, before it is accepted.
 type statResult struct {
-	lines   bytes.Buffer // the listing lines, prefix space removed, each ending in "\n"
+	lines   listBuf // the listing lines, prefix space removed, each ending in "\n"
 	code    string
 	final   string // the reply's last line
 	bytes   int64
@@ -179,7 +179,7 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 	if _, err := s.control.Write([]byte(cmd)); err != nil {
 		return nil, err
 	}
-	r := &statResult{}
+	r := &statResult{lines: newListBuf(s.takeScratch())}
 	limit := s.opt.MaxListingBytes
 	first, err := s.ctlLine(&r.bytes, limit)
 	if err != nil {
@@ -209,8 +209,7 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 			if len(line) > 0 && line[0] == ' ' {
 				line = line[1:] // proftpd indents every line
 			}
-			r.lines.Write(line)
-			r.lines.WriteByte('\n')
+			r.lines.writeLine(line)
 		}
 	} else {
 		r.final = string(first)
@@ -297,19 +296,20 @@ func trunc(b []byte) []byte {
 }
 
 // statListing turns an accepted exchange into a Listing, or says why not.
-func statListing(r *statResult) (*Listing, string) {
+// It empties r.lines, giving its array back to s for the next listing.
+func (s *ftpSession) statListing(r *statResult) (*Listing, string) {
+	text, scratch := r.lines.finish()
+	defer s.putScratch(scratch)
 	if r.refused != "" {
 		return nil, r.refused
 	}
 	if containsAny(r.final, truncatedReplyWords) || containsAny(r.final, failedReplyWords) {
 		return nil, "final reply: " + r.final
 	}
-	if !listsDot(r.lines.Bytes()) {
+	if !listsDot(text) {
 		return nil, "no \".\" entry: not a readable directory's listing"
 	}
-	text := r.lines.String()
-	r.lines = bytes.Buffer{} // not live together with the entries
-	entries, bad := parseListing(text, false, time.Now())
+	entries, bad := parseChunks(text, false, time.Now())
 	if len(bad) > 0 {
 		return nil, "unparsed line: " + bad[0].Raw
 	}
@@ -330,7 +330,7 @@ func (s *ftpSession) listSTAT(dir string) (*Listing, error) {
 	if r.resync {
 		s.stat.resyncs.Add(1)
 	}
-	l, why := statListing(r)
+	l, why := s.statListing(r)
 	if l == nil {
 		_ = why
 		s.stat.fallbacks.Add(1)
@@ -349,7 +349,7 @@ func (s *ftpSession) checkSTAT(dir string, data *Listing) error {
 		s.stat.settle(false, true, "STAT check failed: "+err.Error())
 		return err
 	}
-	l, why := statListing(r)
+	l, why := s.statListing(r)
 	switch {
 	case l == nil:
 		// No answer either way (an unreadable directory, say): another
@@ -365,20 +365,23 @@ func (s *ftpSession) checkSTAT(dir string, data *Listing) error {
 	return nil
 }
 
-// listsDot reports whether lines hold the directory's own "." entry,
-// which "ls -la" of a readable directory always shows.
-func listsDot(lines []byte) bool {
+// listsDot reports whether text (lines, in pieces that each end in
+// '\n') holds the directory's own "." entry, which "ls -la" of a readable
+// directory always shows.
+func listsDot(text []string) bool {
 	now := time.Now()
-	for len(lines) > 0 {
-		l := lines
-		if i := bytes.IndexByte(lines, '\n'); i >= 0 {
-			l, lines = lines[:i], lines[i+1:]
-		} else {
-			lines = nil
-		}
-		e, _, skip, err := ParseListLine(string(l), now)
-		if err == nil && skip && e.Name == "." && e.Type == TypeDir {
-			return true
+	for _, lines := range text {
+		for len(lines) > 0 {
+			l := lines
+			if i := strings.IndexByte(lines, '\n'); i >= 0 {
+				l, lines = lines[:i], lines[i+1:]
+			} else {
+				lines = ""
+			}
+			e, _, skip, err := ParseListLine(l, now)
+			if err == nil && skip && e.Name == "." && e.Type == TypeDir {
+				return true
+			}
 		}
 	}
 	return false

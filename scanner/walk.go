@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Session lists directories over one connection. It is used by one
@@ -106,7 +107,8 @@ type WalkOptions struct {
 const DefaultConnections = 8
 
 // Default entry bounds: enough for any real archive, small enough to keep
-// memory bounded (about 300 bytes per entry).
+// memory bounded (about 250 bytes per entry, its listing line and path
+// included, for a LIST listing).
 const (
 	DefaultMaxDirEntries = 2_000_000
 	DefaultMaxEntries    = 5_000_000
@@ -564,19 +566,44 @@ func (w *walker) prepare(j dirJob, l *Listing) prepared {
 			break
 		}
 	}
-	names := make(map[string]struct{}, len(l.Entries))
+	// Servers list names sorted; then no name can be there twice, and
+	// the map that finds duplicates otherwise (tens of MB for a huge
+	// directory) is not needed.
+	var names map[string]struct{}
+	prev, first := "", true
+	for i := range l.Entries {
+		n := l.Entries[i].Name
+		if n == "." || n == ".." || n == "" {
+			continue
+		}
+		if !first && n <= prev {
+			names = make(map[string]struct{}, len(l.Entries))
+			break
+		}
+		prev, first = n, false
+	}
+	// Every kept entry's Path is a piece of one string, built at once.
+	size := 0
+	for i := range l.Entries {
+		size += len(j.path) + 1 + len(l.Entries[i].Name)
+	}
+	paths := make([]byte, 0, size)
 	p.kept = l.Entries[:0]
 	for i := range l.Entries {
 		e := l.Entries[i]
 		if e.Name == "." || e.Name == ".." || e.Name == "" {
 			continue
 		}
-		if _, dup := names[e.Name]; dup {
-			p.dups = append(p.dups, PathError{Path: joinPath(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
-			continue
+		if names != nil {
+			if _, dup := names[e.Name]; dup {
+				p.dups = append(p.dups, PathError{Path: joinPath(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
+				continue
+			}
+			names[e.Name] = struct{}{}
 		}
-		names[e.Name] = struct{}{}
-		e.Path = joinPath(j.path, e.Name)
+		start := len(paths)
+		paths = appendPath(paths, j.path, e.Name)
+		e.Path = unsafe.String(&paths[start], len(paths)-start) // paths never grows: no write reaches it again
 		p.kept = append(p.kept, e)
 	}
 	return p
@@ -696,12 +723,12 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, ta
 			r.Notes = append(r.Notes, PathError{Path: e.Path, Error: "excluded by configuration (" + g.String() + "): not descended"})
 			continue
 		}
-		if e.Unique != "" {
-			if first, ok := w.uniques[e.Unique]; ok {
+		if e.Unique() != "" {
+			if first, ok := w.uniques[e.Unique()]; ok {
 				r.Notes = append(r.Notes, PathError{Path: e.Path, Error: "same directory as " + first + " (MLSD unique fact); not descended"})
 				continue
 			}
-			w.uniques[e.Unique] = e.Path
+			w.uniques[e.Unique()] = e.Path
 		}
 		if j.depth+1 > w.opt.MaxDepth {
 			r.Errors = append(r.Errors, PathError{Path: e.Path, Error: fmt.Sprintf("not listed: deeper than --max-depth %d", w.opt.MaxDepth)})
@@ -757,7 +784,7 @@ func (w *walker) fingerprint(l *Listing) uint64 {
 		e := &l.Entries[i]
 		h.WriteString(e.Name)
 		h.WriteByte(0)
-		h.WriteString(string(e.Type))
+		h.WriteByte(byte(e.Type))
 		h.WriteByte(0)
 		h.WriteString(e.Mode)
 		var b [16]byte
@@ -778,11 +805,20 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
+// appendPath appends joinPath(dir, name) to b.
+func appendPath(b []byte, dir, name string) []byte {
+	if dir != "/" {
+		b = append(b, dir...)
+	}
+	b = append(b, '/')
+	return append(b, name...)
+}
+
 // anonCanList reports whether a directory's own listed attributes allow an
 // anonymous user to list it. Unknown attributes allow it.
 func anonCanList(e *Entry) bool {
-	if e.Perm != "" && e.Facts != nil {
-		return strings.ContainsRune(e.Perm, 'l')
+	if e.Perm() != "" && e.Facts() != nil {
+		return strings.ContainsRune(e.Perm(), 'l')
 	}
 	if len(e.Mode) < 10 {
 		return true
@@ -805,8 +841,8 @@ func attrSummary(e *Entry) string {
 	if e.Owner != "" {
 		parts = append(parts, "owner "+e.Owner)
 	}
-	if e.Perm != "" {
-		parts = append(parts, "perm="+e.Perm)
+	if e.Perm() != "" {
+		parts = append(parts, "perm="+e.Perm())
 	}
 	return strings.Join(parts, ", ")
 }

@@ -34,7 +34,7 @@ type memTree struct {
 func d(name string) Entry { return Entry{Name: name, Type: TypeDir, Mode: "drwxr-xr-x", Size: 4096} }
 func f(name string) Entry { return Entry{Name: name, Type: TypeFile, Mode: "-rw-r--r--", Size: 1} }
 func l(name, target string) Entry {
-	return Entry{Name: name, Type: TypeLink, Mode: "lrwxrwxrwx", Target: target, Size: int64(len(target))}
+	return Entry{Name: name, Type: TypeLink, Mode: "lrwxrwxrwx", Size: int64(len(target)), Extra: &EntryExtra{Target: target}}
 }
 
 func (m *memTree) connector() Connector {
@@ -200,8 +200,8 @@ func TestWalkLoopsTerminate(t *testing.T) {
 		t.Errorf("notes %+v", r.Notes)
 	}
 	// MLSD unique facts: two names for one directory are walked once.
-	a := Entry{Name: "a", Type: TypeDir, Unique: "u1"}
-	b := Entry{Name: "b", Type: TypeDir, Unique: "u1"}
+	a := Entry{Name: "a", Type: TypeDir, Extra: &EntryExtra{Unique: "u1"}}
+	b := Entry{Name: "b", Type: TypeDir, Extra: &EntryExtra{Unique: "u1"}}
 	m = &memTree{dirs: map[string][]Entry{"/": {a, b}, "/a": {f("1")}, "/b": {f("2")}}}
 	r = walkMem(t, m, WalkOptions{Connections: 1})
 	if r.Stats.Listed != 2 || len(r.Notes) != 1 {

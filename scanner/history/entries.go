@@ -170,7 +170,7 @@ func (p *rowPacker) pack(e *scanner.Entry, dup int64) {
 	} else {
 		p.str(fName, e.Name)
 	}
-	p.text(fType, string(e.Type))
+	p.text(fType, e.Type.String())
 	p.int(fSize, e.Size)
 	if e.Modified.IsZero() {
 		p.null(fMtime)
@@ -186,18 +186,18 @@ func (p *rowPacker) pack(e *scanner.Entry, dup int64) {
 	p.text(fMode, e.Mode)
 	p.text(fOwner, e.Owner)
 	p.text(fGroup, e.Group)
-	p.text(fPerm, e.Perm)
-	p.text(fUnique, e.Unique)
-	p.text(fTarget, e.Target)
-	if e.Facts == nil {
+	p.text(fPerm, e.Perm())
+	p.text(fUnique, e.Unique())
+	p.text(fTarget, e.Target())
+	if e.Facts() == nil {
 		p.null(fFacts)
 	} else {
 		start := len(p.buf)
-		p.buf = appendFacts(p.buf, e.Facts)
+		p.buf = appendFacts(p.buf, e.Facts())
 		p.mark(fFacts, start)
 	}
 	p.text(fRaw, e.Raw)
-	p.text(fListRaw, e.ListRaw)
+	p.text(fListRaw, e.ListRaw())
 	if len(p.buf) > len(p.blob) {
 		p.blob = make([]byte, (len(p.buf)+256)&^255)
 		p.blobArg = p.blob
@@ -338,23 +338,30 @@ func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
 	}
 	var err error
 	var typ string
+	var x scanner.EntryExtra
 	for _, f := range []struct {
 		dst *string
 		v   any
-	}{{&typ, r.typ}, {&e.Mode, r.mode}, {&e.Owner, r.owner}, {&e.Group, r.group}, {&e.Perm, r.perm},
-		{&e.Unique, r.uniq}, {&e.Target, r.targ}, {&e.Raw, r.raw}, {&e.ListRaw, r.listRaw}} {
+	}{{&typ, r.typ}, {&e.Mode, r.mode}, {&e.Owner, r.owner}, {&e.Group, r.group}, {&x.Perm, r.perm},
+		{&x.Unique, r.uniq}, {&x.Target, r.targ}, {&e.Raw, r.raw}, {&x.ListRaw, r.listRaw}} {
 		if *f.dst, err = text(f.v); err != nil {
 			return e, fmt.Errorf("entry %q: %w", e.Path, err)
 		}
 	}
-	e.Type = scanner.EntryType(typ)
+	var ok bool
+	if e.Type, ok = scanner.ParseEntryType(typ); !ok {
+		return e, fmt.Errorf("entry %q: unknown type %q", e.Path, typ)
+	}
 	if e.Modified, err = secTime(r.mtime, r.mtimeNS); err != nil {
 		return e, fmt.Errorf("entry %q: %w", e.Path, err)
 	}
 	if r.facts != nil {
-		if e.Facts, err = decodeFacts(r.facts); err != nil {
+		if x.Facts, err = decodeFacts(r.facts); err != nil {
 			return e, fmt.Errorf("entry %q: %w", e.Path, err)
 		}
+	}
+	if x.Perm != "" || x.Unique != "" || x.ListRaw != "" || x.Target != "" || x.Facts != nil {
+		e.Extra = &x
 	}
 	return e, nil
 }

@@ -59,9 +59,8 @@ func hostileEntries() []scanner.Entry {
 		return scanner.Entry{
 			Path: path, Name: name, Type: scanner.TypeFile, Size: 1 << 40,
 			Modified: t0.Add(time.Duration(len(path)) * time.Hour),
-			Mode:     "-rw-rw-rw-", Owner: "own\xff", Group: "grp\r\n", Perm: "adfrw", Unique: "U1\x00x",
-			Target: "../../etc/passwd\xfe", Facts: map[string]string{"type": "file", "unix.mode": "0666", "x\xff": "\r\n"},
-			Raw: "type=file;size=1099511627776; " + name, ListRaw: "-rw-rw-rw- 1 own grp 1099511627776 May 6 2024 " + name,
+			Mode:     "-rw-rw-rw-", Owner: "own\xff", Group: "grp\r\n",
+			Raw: "type=file;size=1099511627776; " + name, Extra: &scanner.EntryExtra{Perm: "adfrw", Unique: "U1\x00x", Facts: map[string]string{"type": "file", "unix.mode": "0666", "x\xff": "\r\n"}, ListRaw: "-rw-rw-rw- 1 own grp 1099511627776 May 6 2024 " + name, Target: "../../etc/passwd\xfe"},
 		}
 	}
 	es := []scanner.Entry{
@@ -75,10 +74,10 @@ func hostileEntries() []scanner.Entry {
 		full("/pub/\u00e9t\u00e9", "\u00e9t\u00e9"),
 		full("/pub/a/b", "a/b"), // a name holding '/': collides with /pub/a's b
 		{Path: "/pub", Name: "pub", Type: scanner.TypeDir, Size: -1, Mode: "drwxr-xr-x", Raw: "drwxr-xr-x 2 0 0 4096 Jan 1 2020 pub"},
-		{Path: "/pub/a", Name: "a", Type: scanner.TypeDir, Size: 4096, Modified: time.Unix(0, 0).UTC(), Facts: map[string]string{}},
-		{Path: "/pub/a/b", Name: "b", Type: scanner.TypeLink, Size: 0, Target: "/", Raw: "lrwxrwxrwx b -> /"},
+		{Path: "/pub/a", Name: "a", Type: scanner.TypeDir, Size: 4096, Modified: time.Unix(0, 0).UTC(), Extra: &scanner.EntryExtra{Facts: map[string]string{}}},
+		{Path: "/pub/a/b", Name: "b", Type: scanner.TypeLink, Size: 0, Raw: "lrwxrwxrwx b -> /", Extra: &scanner.EntryExtra{Target: "/"}},
 		{Path: "/pub/old", Name: "old", Type: scanner.TypeOther, Size: 7, Modified: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{Path: "/pub/far", Name: "far", Type: "weird", Size: math.MaxInt64, Modified: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		{Path: "/pub/far", Name: "far", Type: scanner.TypeOther, Size: math.MaxInt64, Modified: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
 		{Path: "/pub/neg", Name: "neg", Type: scanner.TypeFile, Size: math.MinInt64, Modified: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)},
 		{Path: "/pub/renamed", Name: "not-the-last-part", Type: scanner.TypeFile},
 		{Path: "/pub/empty-name/", Name: "", Type: scanner.TypeFile},
@@ -162,8 +161,8 @@ func checkEntries(t *testing.T, got, want []scanner.Entry) {
 		if !g.Modified.IsZero() && g.Modified.Location() != time.UTC {
 			t.Errorf("entry %d %q: modified in %v, want UTC", i, w.Path, g.Modified.Location())
 		}
-		if (g.Facts == nil) != (w.Facts == nil) {
-			t.Errorf("entry %d %q: facts %#v, want %#v", i, w.Path, g.Facts, w.Facts)
+		if (g.Facts() == nil) != (w.Facts() == nil) {
+			t.Errorf("entry %d %q: facts %#v, want %#v", i, w.Path, g.Facts(), w.Facts())
 		}
 		g.Modified, w.Modified = time.Time{}, time.Time{}
 		if !reflect.DeepEqual(g, w) {
@@ -220,7 +219,13 @@ func TestRoundTrip(t *testing.T) {
 		// EntryAttrs: the same without facts and raw lines.
 		lean := sortedCopy(r.Hosts[i].Entries)
 		for j := range lean {
-			lean[j].Facts, lean[j].Raw, lean[j].ListRaw = nil, "", ""
+			lean[j].Raw = ""
+			if x := lean[j].Extra; x != nil {
+				lean[j].Extra = nil
+				if x.Perm != "" || x.Unique != "" || x.Target != "" {
+					lean[j].Extra = &scanner.EntryExtra{Perm: x.Perm, Unique: x.Unique, Target: x.Target}
+				}
+			}
 		}
 		checkEntries(t, collect(t, s.EntryAttrs(ctx, h.ID)), lean)
 	}

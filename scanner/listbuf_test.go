@@ -1,0 +1,166 @@
+package scanner
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+// checkChunks checks that text is want cut only after line ends.
+func checkChunks(t *testing.T, text []string, want string) {
+	t.Helper()
+	if got := strings.Join(text, ""); got != want {
+		t.Fatalf("chunks join to %d bytes, want %d", len(got), len(want))
+	}
+	for i, c := range text {
+		if c == "" || (i < len(text)-1 && c[len(c)-1] != '\n') {
+			t.Fatalf("chunk %d of %d is empty or does not end in a line end: %q", i, len(text), c[max(0, len(c)-20):])
+		}
+	}
+	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	e1, b1 := parseChunks(text, false, now)
+	e2, b2 := parseListing(want, false, now)
+	if !reflect.DeepEqual(e1, e2) || !reflect.DeepEqual(b1, b2) {
+		t.Fatalf("parsing the chunks differs from parsing the text")
+	}
+}
+
+func listBufText(rng *rand.Rand, lines int) string {
+	var sb strings.Builder
+	for i := range lines {
+		name := strings.Repeat("n", rng.IntN(40))
+		if rng.IntN(5000) == 0 {
+			name = strings.Repeat("long", rng.IntN(1<<19)) // up to 2 MiB: longer than a chunk
+		}
+		sb.WriteString("-rw-r--r--    1 ftp      ftp          1234 Jan 02 03:04 f")
+		sb.WriteString(strings.Repeat("x", i%7))
+		sb.WriteString(name)
+		if rng.IntN(3) == 0 {
+			sb.WriteString("\r")
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
+}
+
+func TestListBufReadFrom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 20 {
+		text := listBufText(rng, rng.IntN(40000))
+		if round%4 == 0 && len(text) > 0 {
+			text = text[:len(text)-1-rng.IntN(min(len(text), 30))] // no line end at the end
+		}
+		var scratch []byte
+		if round%2 == 1 {
+			scratch = make([]byte, 0, listChunkMin)
+		}
+		b := newListBuf(scratch)
+		n, err := b.readFrom(iotest.HalfReader(strings.NewReader(text)), 1<<30)
+		if err != nil || n != int64(len(text)) || b.Len() != n {
+			t.Fatalf("read %d (%d) of %d: %v", n, b.Len(), len(text), err)
+		}
+		if len(text) > 0 && b.lastByte() != text[len(text)-1] {
+			t.Fatalf("last byte %q", b.lastByte())
+		}
+		got, sc := b.finish()
+		checkChunks(t, got, text)
+		if cap(sc) > listChunkMax {
+			t.Fatalf("kept a %d byte array", cap(sc))
+		}
+	}
+}
+
+func TestListBufLimit(t *testing.T) {
+	text := listBufText(rand.New(rand.NewPCG(3, 4)), 30000)
+	for _, limit := range []int64{1, 100, listChunkMin, listChunkMax + 7, int64(len(text)) - 1, int64(len(text))} {
+		b := newListBuf(nil)
+		n, err := b.readFrom(strings.NewReader(text), limit)
+		if err != nil || n != limit || b.Len() != limit {
+			t.Fatalf("limit %d: read %d: %v", limit, n, err)
+		}
+		got, _ := b.finish()
+		checkChunks(t, got, text[:limit])
+	}
+	b := newListBuf(nil)
+	if _, err := b.readFrom(iotest.DataErrReader(iotest.ErrReader(io.ErrUnexpectedEOF)), 10); err != io.ErrUnexpectedEOF {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestListBufWriteLine(t *testing.T) {
+	text := listBufText(rand.New(rand.NewPCG(5, 6)), 50000)
+	b := newListBuf(nil)
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if l != "" {
+			b.writeLine([]byte(strings.TrimSuffix(l, "\n")))
+		}
+	}
+	if b.Len() != int64(len(text)) {
+		t.Fatalf("length %d, want %d", b.Len(), len(text))
+	}
+	got, _ := b.finish()
+	checkChunks(t, got, text)
+	if len(got) < 2 {
+		t.Fatalf("%d chunks", len(got))
+	}
+}
+
+func TestListBufTake(t *testing.T) {
+	b := newListBuf(nil)
+	if got, _ := b.take(); got != nil {
+		t.Fatalf("empty take %q", got)
+	}
+	text := bytes.Repeat([]byte{0, 1, 2, 3, 4, 5, 6}, 500000) // no line end at all
+	b = newListBuf(nil)
+	if _, err := b.readFrom(bytes.NewReader(text), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	got, sc := b.take()
+	if !bytes.Equal(got, text) || sc != nil {
+		t.Fatalf("take: %d bytes, scratch %d", len(got), cap(sc))
+	}
+}
+
+// BenchmarkHugeListing reads a 200,000-line listing as it comes off a
+// data connection (listBuf) and parses it, as listRaw does. B/op is
+// what a huge directory costs beyond its entries' final home; the
+// alloc-bytes/entry metric (everything allocated, divided by the
+// entries) shows a regression in the listing buffer or the Entry size.
+func BenchmarkHugeListing(b *testing.B) {
+	var sb strings.Builder
+	const n = 200_000
+	sb.WriteString("total 0\r\ndrwxr-xr-x    2 0        0         4096 Nov 22 03:26 .\r\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "-rw-r--r--    1 0        0               0 Nov 30 03:00 file-%07d.tar.gz\r\n", i)
+	}
+	text := sb.String()
+	now := time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC)
+	var scratch []byte
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	loops := 0
+	for b.Loop() {
+		loops++
+		buf := newListBuf(scratch)
+		if _, err := buf.readFrom(strings.NewReader(text), 1<<30); err != nil {
+			b.Fatal(err)
+		}
+		chunks, sc := buf.finish()
+		scratch = sc
+		entries, bad := parseChunks(chunks, false, now)
+		if len(entries) != n || len(bad) != 0 {
+			b.Fatalf("%d entries, %d bad", len(entries), len(bad))
+		}
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/float64(loops), "alloc-bytes/entry")
+}
