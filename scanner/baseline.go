@@ -237,7 +237,7 @@ func changedFields(o, c *Entry) []string {
 // fromMLSD reports whether an entry's attributes came from MLSD (which
 // alone gives perm and unique facts).
 func fromMLSD(e *Entry) bool {
-	return e.Perm != "" || e.Unique != "" || e.Facts != nil
+	return e.Perm() != "" || e.Unique() != "" || e.Facts() != nil
 }
 
 // sameTime compares listing times at the precision both carry. "ls -l"

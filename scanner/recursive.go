@@ -1,7 +1,6 @@
 package scanner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -87,11 +86,10 @@ func (s *ftpSession) ListTree(ctx context.Context, dir string) (*TreeListing, er
 		if data.err != nil {
 			return nil, s.classify(ctx, "list -R "+dir, data.err)
 		}
-		b := data.buf.Bytes()
-		t.Bytes = int64(len(b))
-		t.Truncated = data.truncated || (len(b) > 0 && b[len(b)-1] != '\n')
-		text := string(b)
-		data.buf = bytes.Buffer{}
+		t.Bytes = data.buf.Len()
+		t.Truncated = data.truncated || (t.Bytes > 0 && data.buf.lastByte() != '\n')
+		text, scratch := data.buf.finish()
+		s.putScratch(scratch)
 		t.Sections, t.Lines = parseTree(text, time.Now())
 	}
 	l := s.takeNotes(&Listing{})
@@ -112,41 +110,45 @@ func (p *pairSession) ListTree(ctx context.Context, dir string) (*TreeListing, e
 // forge one; the walker's checks (every section must be the exact child
 // of a trusted one, never twice) turn that into a directory listed on its
 // own, not into a hidden entry.
-func parseTree(s string, now time.Time) (secs []treeSection, lines int) {
+func parseTree(text []string, now time.Time) (secs []treeSection, lines int) {
 	secs = append(secs, treeSection{})
 	cur := &secs[0]
 	afterBlank := true
-	for len(s) > 0 {
-		var line string
-		line, s = cutLine(s)
-		if line == "" {
-			afterBlank = true
-			continue
-		}
-		if afterBlank && len(line) > 1 && line[0] == '/' && line[len(line)-1] == ':' {
-			h := line[:len(line)-1]
-			if len(secs) == 1 && cur.Header == "" && len(cur.Entries) == 0 && len(cur.Bad) == 0 && !cur.Dot {
-				cur.Header = h // vsftpd heads the first section too
-			} else {
-				secs = append(secs, treeSection{Header: h})
-				cur = &secs[len(secs)-1]
+	var xs extraSlab // symlink targets
+	// Chunks end at line ends (see listBuf), so a line never spans two.
+	for _, s := range text {
+		for len(s) > 0 {
+			var line string
+			line, s = cutLine(s)
+			if line == "" {
+				afterBlank = true
+				continue
+			}
+			if afterBlank && len(line) > 1 && line[0] == '/' && line[len(line)-1] == ':' {
+				h := line[:len(line)-1]
+				if len(secs) == 1 && cur.Header == "" && len(cur.Entries) == 0 && len(cur.Bad) == 0 && !cur.Dot {
+					cur.Header = h // vsftpd heads the first section too
+				} else {
+					secs = append(secs, treeSection{Header: h})
+					cur = &secs[len(secs)-1]
+				}
+				afterBlank = false
+				continue
 			}
 			afterBlank = false
-			continue
-		}
-		afterBlank = false
-		lines++
-		var e Entry
-		_, skip, err := parseListLine(line, now, &e)
-		switch {
-		case err != nil:
-			cur.Bad = append(cur.Bad, BadLine{Raw: line, Err: err.Error()})
-		case skip:
-			if e.Name == "." || strings.HasSuffix(line, " .") {
-				cur.Dot = true
+			lines++
+			var e Entry
+			_, skip, err := parseListLine(line, now, &e, &xs)
+			switch {
+			case err != nil:
+				cur.Bad = append(cur.Bad, BadLine{Raw: line, Err: err.Error()})
+			case skip:
+				if e.Name == "." || strings.HasSuffix(line, " .") {
+					cur.Dot = true
+				}
+			default:
+				cur.Entries = append(cur.Entries, e)
 			}
-		default:
-			cur.Entries = append(cur.Entries, e)
 		}
 	}
 	return secs, lines

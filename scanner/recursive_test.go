@@ -58,7 +58,7 @@ func lsLine(e Entry) string {
 	}
 	name := e.Name
 	if e.Type == TypeLink {
-		name += " -> " + e.Target
+		name += " -> " + e.Target()
 	}
 	return fmt.Sprintf("%s    1 0        0     %10d Mar 04  2021 %s\r\n", mode, max(e.Size, 0), name)
 }
@@ -126,7 +126,7 @@ func (s *treeMemSession) ListTree(ctx context.Context, dir string) (*TreeListing
 		reply = fmt.Sprintf("226-Output truncated to %d matches\n226 %d matches total", m.capAt, m.capAt)
 	}
 	t := &TreeListing{Reply: reply, Bytes: int64(b.Len())}
-	t.Sections, t.Lines = parseTree(b.String(), time.Now())
+	t.Sections, t.Lines = parseTree([]string{b.String()}, time.Now())
 	return t, nil
 }
 
@@ -279,7 +279,7 @@ func TestParseTreeRealOutputs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			secs, lines := parseTree(string(b), time.Now())
+			secs, lines := parseTree([]string{string(b)}, time.Now())
 			if len(secs) != c.sections {
 				t.Errorf("%d sections, want %d", len(secs), c.sections)
 			}
@@ -315,7 +315,7 @@ func FuzzParseTree(f *testing.F) {
 	f.Add([]byte("drwxr-xr-x 2 0 0 4096 Mar 04 2021 .\r\n\r\n/x:\r\n\r\n/x:\r\n-rw-r--r-- 1 0 0 1 Mar 04 2021 a\nb\r\n"))
 	f.Add([]byte("/:\n\n//:\n/\n:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		secs, lines := parseTree(string(data), parseNow)
+		secs, lines := parseTree([]string{string(data)}, parseNow)
 		if len(secs) == 0 {
 			t.Fatal("no first section")
 		}
