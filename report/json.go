@@ -57,6 +57,7 @@ type jsonHost struct {
 	TLS         string                  `json:"tls,omitempty"`
 	StatListing *scanner.StatReport     `json:"stat_listing,omitempty"`
 	Recursive   *scanner.TreeReport     `json:"recursive_listing,omitempty"`
+	Connections *scanner.PoolReport     `json:"connections,omitempty"`
 	Baseline    *scanner.BaselineReport `json:"baseline,omitempty"`
 	Probes      []jsonProbe             `json:"probes,omitempty"`
 	Manifests   []jsonManifest          `json:"manifests,omitempty"`
@@ -178,6 +179,7 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 			jh.ListingMode = strings.ToLower(listingMode(h.Info))
 			jh.StatListing = h.Stat
 			jh.Recursive = h.Tree
+			jh.Connections = h.Pool
 			jh.TLS = h.Info.TLS
 			jh.Baseline = h.Baseline
 		}

@@ -100,6 +100,13 @@ type WalkOptions struct {
 	// NoTree turns off recursive listing (LIST -aR) of subtrees: every
 	// directory is listed on its own.
 	NoTree bool
+	// LoginInterval is the least time between two logins to the host
+	// (DefaultLoginInterval when zero). CapHold is how long a limit
+	// learned from a "too many connections" refusal holds before one
+	// more session is tried (DefaultCapHold). A session lost after at
+	// least IdleReconnect idle is replaced without counting as a failed
+	// attempt (DefaultIdleReconnect).
+	LoginInterval, CapHold, IdleReconnect time.Duration
 }
 
 // DefaultConnections is the default number of connections per host,
@@ -177,6 +184,8 @@ type HostResult struct {
 	// Tree says how recursive listing went; nil when it was off or the
 	// sessions could not do it.
 	Tree *TreeReport
+	// Pool says how the host's connections went.
+	Pool *PoolReport
 }
 
 // dirJob is one directory waiting to be listed.
@@ -186,6 +195,9 @@ type dirJob struct {
 	entry   *Entry // the entry in the parent's listing; nil for the start
 	parent  *dirNode
 	attempt int
+	// idleRetried: this directory's session was lost after sitting idle
+	// once already (an excused retry, see worker).
+	idleRetried bool
 	// noTree: list this directory on its own (a recursive listing that
 	// covered it was not trusted, or failed).
 	noTree bool
@@ -222,6 +234,7 @@ type walker struct {
 	tree   treeGate
 	// treeDepth is the depth from which subtrees are listed recursively.
 	treeDepth int
+	pool      poolState
 }
 
 // Walk lists every directory reachable from t's start directory, using
@@ -252,6 +265,15 @@ func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *Ho
 	if opt.MaxEntries <= 0 {
 		opt.MaxEntries = DefaultMaxEntries
 	}
+	if opt.LoginInterval <= 0 {
+		opt.LoginInterval = DefaultLoginInterval
+	}
+	if opt.CapHold <= 0 {
+		opt.CapHold = DefaultCapHold
+	}
+	if opt.IdleReconnect <= 0 {
+		opt.IdleReconnect = DefaultIdleReconnect
+	}
 	w := &walker{
 		opt:     opt,
 		conn:    connect,
@@ -260,6 +282,8 @@ func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *Ho
 		seen:    map[string]struct{}{t.Start: {}},
 		uniques: map[string]string{},
 	}
+	w.res.Pool = &PoolReport{Asked: opt.Connections}
+	w.pool = poolState{limit: opt.Connections, hold: opt.CapHold}
 	w.cond = sync.NewCond(&w.mu)
 	w.queue = append(w.queue, dirJob{path: t.Start})
 	w.pending = 1
@@ -275,10 +299,10 @@ func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *Ho
 	var wg sync.WaitGroup
 	for i := 0; i < opt.Connections; i++ {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			w.worker(ctx, i)
-		}(i)
+			w.worker(ctx)
+		}()
 	}
 	wg.Wait()
 	w.finish(ctx)
@@ -351,8 +375,9 @@ func (w *walker) jobDone() {
 	w.mu.Unlock()
 }
 
-func (w *walker) worker(ctx context.Context, id int) {
+func (w *walker) worker(ctx context.Context) {
 	var s Session
+	var lastUse time.Time
 	defer func() {
 		if s != nil {
 			_ = s.Close()
@@ -361,34 +386,43 @@ func (w *walker) worker(ctx context.Context, id int) {
 			w.mu.Unlock()
 		}
 	}()
-	// Stagger the first logins a little so a server's connection rate
-	// limit is not hit by a burst.
-	if id > 0 && !sleepCtx(ctx, time.Duration(id)*10*time.Millisecond) {
-		return
-	}
 	failures := 0
 	for {
-		j, ok := w.next(ctx)
-		if !ok {
-			return
-		}
 		if s == nil {
+			// Sessions are opened before there is work for them (the
+			// root is being listed meanwhile), one login at a time and
+			// never above the pool's limit.
+			if !w.waitSlot(ctx) {
+				return
+			}
 			var err error
 			s, err = w.connect(ctx, &failures)
 			if err != nil {
-				// Give the job back: another session may take it. If
-				// none is alive, the host has failed.
 				w.mu.Lock()
-				w.queue = append(w.queue, j)
-				if w.alive == 0 && w.res.LoginError == "" && failures >= w.opt.MaxConnectAttempts {
+				capped := IsTooMany(err) && w.alive > 0 && ctx.Err() == nil
+				if capped {
+					// The server's limit: fewer sessions for a while.
+					w.capAt(replyText(err))
+				} else if w.alive == 0 && w.res.LoginError == "" && failures >= w.opt.MaxConnectAttempts {
+					// No session at all: the host has failed.
 					w.res.LoginError = err.Error()
 					w.done = true
 				}
 				w.cond.Broadcast()
 				w.mu.Unlock()
+				if capped {
+					failures = 0
+					continue
+				}
 				return
 			}
+			lastUse = time.Now()
 		}
+		j, ok := w.next(ctx)
+		if !ok {
+			return
+		}
+		idle := time.Since(lastUse)
 		var (
 			l   *Listing
 			err error
@@ -397,6 +431,7 @@ func (w *walker) worker(ctx context.Context, id int) {
 			var done bool
 			done, err = w.listTree(ctx, tl, j)
 			if done {
+				lastUse = time.Now()
 				w.jobDone()
 				continue
 			}
@@ -413,12 +448,24 @@ func (w *walker) worker(ctx context.Context, id int) {
 		if err == nil {
 			l, err = s.List(ctx, j.path)
 		}
+		lastUse = time.Now()
 		if err != nil && errors.Is(err, ErrConnLost) && ctx.Err() == nil {
 			_ = s.Close()
 			s = nil
 			w.mu.Lock()
 			w.alive--
+			excused := idle >= w.opt.IdleReconnect && !j.idleRetried
+			if excused {
+				// The server closed the session while it sat idle: not
+				// this directory's fault, once.
+				w.res.Pool.IdleReconnects++
+			}
 			w.mu.Unlock()
+			if excused {
+				j.idleRetried = true
+				w.requeue(j)
+				continue
+			}
 			if j.attempt+1 < w.opt.Retries {
 				j.attempt++
 				w.requeue(j)
@@ -441,14 +488,19 @@ func (w *walker) worker(ctx context.Context, id int) {
 	}
 }
 
-// connect opens a session, backing off while the server refuses.
-func (w *walker) connect(ctx context.Context, failures *int) (Session, error) {
+// connect opens a session in the slot waitSlot reserved, backing off
+// while the server refuses.
+func (w *walker) connect(ctx context.Context, failures *int) (s Session, err error) {
+	defer func() {
+		w.mu.Lock()
+		w.opened(err)
+		w.mu.Unlock()
+	}()
 	backoff := w.opt.Backoff
 	for {
 		s, info, err := w.conn(ctx)
 		if err == nil {
 			w.mu.Lock()
-			w.alive++
 			if !w.info {
 				w.res.Info, w.info = info, true
 			}
@@ -476,10 +528,10 @@ func (w *walker) connect(ctx context.Context, failures *int) (Session, error) {
 			*failures = w.opt.MaxConnectAttempts
 			return nil, err
 		}
-		// The server is busy or limiting us. With other sessions alive,
-		// this one steps aside after a few tries: the walk goes on with
-		// fewer connections.
-		if *failures >= w.opt.MaxConnectAttempts || (alive > 0 && *failures >= 2) {
+		// The server is busy or limiting us. With other sessions open,
+		// that is its limit (the caller caps the pool); with none, back
+		// off and try again.
+		if (IsTooMany(err) && alive > 0) || *failures >= w.opt.MaxConnectAttempts || (alive > 0 && *failures >= 2) {
 			return nil, err
 		}
 		d := backoff + rand.N(backoff/2+1)
@@ -490,6 +542,15 @@ func (w *walker) connect(ctx context.Context, failures *int) (Session, error) {
 			backoff *= 2
 		}
 	}
+}
+
+// replyText is a refusal's reply, for reports.
+func replyText(err error) string {
+	var re *ReplyError
+	if errors.As(err, &re) {
+		return re.Error()
+	}
+	return err.Error()
 }
 
 // IsTooMany reports whether err is a server saying it has too many
