@@ -427,7 +427,7 @@ func (w *walker) worker(ctx context.Context) {
 			l   *Listing
 			err error
 		)
-		if tl, ok := s.(TreeLister); ok && w.wantTree(ctx, j) {
+		if tl, ok := s.(TreeLister); ok && w.wantTree(j) {
 			var done bool
 			done, err = w.listTree(ctx, tl, j)
 			if done {

@@ -48,8 +48,7 @@ const (
 
 // treeGate is a host's recursive-listing verdict; guarded by walker.mu.
 type treeGate struct {
-	state   int
-	testing bool // one session is trying it while state is unknown
+	state int
 }
 
 // wantTree decides whether j is listed recursively. The split is a
@@ -60,9 +59,11 @@ type treeGate struct {
 // that as a change): subtrees are listed recursively from treeDepth down
 // (1 when the start directory has a subdirectory for every connection,
 // else 2), and so is every directory below that depth that was not
-// covered by one. While the host's answer is unknown, one session tries
-// and the others wait for its verdict.
-func (w *walker) wantTree(ctx context.Context, j dirJob) bool {
+// covered by one. Until the host's answer is known every session may try:
+// a server that ignores the R sends exactly LIST -a, which is used as the
+// directory's listing, and one that refuses it costs a round trip per
+// session, once.
+func (w *walker) wantTree(j dirJob) bool {
 	if w.opt.NoTree || j.noTree || j.depth == 0 || !plainPath(j.path) {
 		return false
 	}
@@ -71,16 +72,7 @@ func (w *walker) wantTree(ctx context.Context, j dirJob) bool {
 	if j.depth < w.treeDepth {
 		return false
 	}
-	for w.tree.state == treeUnknown && w.tree.testing && ctx.Err() == nil {
-		w.cond.Wait()
-	}
-	switch w.tree.state {
-	case treeNo:
-		return false
-	case treeUnknown:
-		w.tree.testing = true
-	}
-	return true
+	return w.tree.state != treeNo
 }
 
 // setTreeDepth picks the depth of the recursive listings from the start
@@ -103,8 +95,6 @@ func (w *walker) setTreeDepth(kept []Entry) {
 
 // settleTree records the host's verdict, once.
 func (w *walker) settleTree(state int, note string) {
-	w.tree.testing = false
-	w.cond.Broadcast()
 	if w.tree.state != treeUnknown || state == treeUnknown {
 		return
 	}

@@ -23,9 +23,14 @@
 #   DIRS FILES   tree size (500 10000); built with mktree.sh
 #   RTTS         simulated round-trip times in ms ("0 10 50")
 #   CONNS        connection counts ("1 8 16")
-#   MODES        ftpaudit listing modes: stat (STAT -a over the control
-#                connection, the default for vsftpd) and/or nostat (--no-stat:
-#                a data connection per directory) ("stat nostat")
+#   SERVER       vsftpd (default; LIST -R refused) or vsftpd-r (vsftpd with
+#                ls_recurse_enable=YES, so that ftpaudit lists subtrees in one
+#                transfer)
+#   MODES        ftpaudit listing modes: stat (the defaults: STAT -a over the
+#                control connection for vsftpd, recursive listing where the
+#                server allows it), nostat (--no-stat: data connections),
+#                perdir (--no-stat --no-recursive-list: a data connection per
+#                directory, every directory on its own) ("stat nostat")
 #   FLAGS        extra ftpaudit scan flags ("")
 #   RCLONE       1 to also run rclone through the relay, 0 not to (1)
 #   RUNS         timed runs per case; the median wall time is reported (1)
@@ -52,6 +57,8 @@ FILES=${FILES:-10000}
 RTTS=${RTTS:-"0 10 50"}
 CONNS=${CONNS:-"1 8 16"}
 MODES=${MODES:-"stat nostat"}
+SERVER=${SERVER:-vsftpd}
+case $SERVER in vsftpd | vsftpd-r) ;; *) echo "latbench: SERVER=$SERVER: want vsftpd or vsftpd-r" >&2; exit 1 ;; esac
 FLAGS=${FLAGS:-}
 RCLONE=${RCLONE:-1}
 RUNS=${RUNS:-1}
@@ -69,7 +76,7 @@ log() { echo "latbench: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 for m in $MODES; do
-	case $m in stat | nostat) ;; *) die "MODES: unknown mode $m (stat, nostat)" ;; esac
+	case $m in stat | nostat | perdir) ;; *) die "MODES: unknown mode $m (stat, nostat, perdir)" ;; esac
 done
 
 # --- tools ---------------------------------------------------------------------
@@ -122,6 +129,7 @@ sed -e "s#@ANON_ROOT@#$TREE#g" -e "s#@EMPTY_DIR@#$BENCH_DIR/empty#g" \
 	-e "s#^pasv_min_port=.*#pasv_min_port=$PASV_MIN#" \
 	-e "s#^pasv_max_port=.*#pasv_max_port=$((PASV_MIN + 999))#" \
 	"$HERE/vsftpd-bench.conf.in" >"$CONF"
+[ "$SERVER" = vsftpd-r ] && echo "ls_recurse_enable=YES" >>"$CONF"
 chmod 600 "$CONF"
 VSPID=
 RELAYPID=
@@ -145,7 +153,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null || die "vsftpd does not listen on $HOST:$PORT"
-log "vsftpd pid $VSPID on $HOST:$PORT serving $TREE"
+log "$SERVER pid $VSPID on $HOST:$PORT serving $TREE"
 
 # start_relay MS: starts ftprelay at MS ms and sets RELAYPID and RADDR.
 start_relay() {
@@ -173,7 +181,10 @@ RCONF=$OUT/rclone.conf
 # run_ftpaudit N MODE TAG -> "WALL_S LISTED ENTRIES" or "FAIL"
 run_ftpaudit() {
 	local n=$1 mode=$2 tag=$3 rc=0 res extra=()
-	[ "$mode" = nostat ] && extra+=(--no-stat)
+	case $mode in
+	nostat) extra+=(--no-stat) ;;
+	perdir) extra+=(--no-stat --no-recursive-list) ;;
+	esac
 	# shellcheck disable=SC2206 # FLAGS is word-split on purpose
 	extra+=($FLAGS)
 	rm -f "$OUT/$tag.json"
@@ -235,7 +246,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2)
 {
 	echo "ftpaudit latency benchmark $STAMP"
 	echo "host: $(nproc) cores, $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "tree: $TREE, $DIRS dirs + $FILES files = $EXPECTED entries; vsftpd on $HOST:$PORT through ftprelay"
+	echo "tree: $TREE, $DIRS dirs + $FILES files = $EXPECTED entries; $SERVER on $HOST:$PORT through ftprelay"
 	echo "ftpaudit: $FTPAUDIT (repo $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')), extra flags: ${FLAGS:-none}"
 	if [ "$RCLONE" = 1 ]; then echo "rclone: $(rclone --config "$RCONF" version 2>/dev/null | head -n 1)"; fi
 	echo "RTTs (ms): $RTTS; connections: $CONNS; modes: $MODES; runs per case: $RUNS"
