@@ -263,7 +263,7 @@ func TestWalkTreeSilentCapFallsBack(t *testing.T) {
 
 func TestParseTreeRealOutputs(t *testing.T) {
 	// Recursive listings captured from the real servers (see
-	// testdata/realservers/NOTES.md, "Recursive listing").
+	// testdata/realservers/NOTES.md, section 10).
 	cases := map[string]struct {
 		sections int
 		first    string // first section's header

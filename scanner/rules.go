@@ -1160,6 +1160,70 @@ func builtinPatterns() []namePattern {
 
 var builtinNamePatterns = builtinPatterns()
 
+// patternIndex finds which of a list of name patterns can match a name
+// without trying each: exact names by map, "*suffix" patterns by the
+// suffix's last "."-part, the rest always tried. Judging runs it on every
+// entry, so it matters on large archives.
+type patternIndex struct {
+	pats   []namePattern
+	exact  map[string][]int
+	suffix map[string][]int // key: the literal's part from its last '.' ("" when none)
+	other  []int
+}
+
+func newPatternIndex(pats []namePattern) *patternIndex {
+	x := &patternIndex{pats: pats, exact: map[string][]int{}, suffix: map[string][]int{}}
+	for i, np := range pats {
+		e := &np.glob.elems[0]
+		switch {
+		case len(np.glob.elems) != 1:
+			x.other = append(x.other, i)
+		case e.fast == fastExact:
+			x.exact[e.fastLit] = append(x.exact[e.fastLit], i)
+		case e.fast == fastSuffix:
+			k := lastDotPart(e.fastLit)
+			x.suffix[k] = append(x.suffix[k], i)
+		default:
+			x.other = append(x.other, i)
+		}
+	}
+	return x
+}
+
+// lastDotPart is s from its last '.', or "" when s has none.
+func lastDotPart(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		return s[i:]
+	}
+	return ""
+}
+
+// matches appends to out the indexes, in list order, of the patterns that
+// match lower (a lower-cased name).
+func (x *patternIndex) matches(lower string, out []int) []int {
+	n := len(out)
+	out = append(out, x.exact[lower]...)
+	for _, k := range [2]string{lastDotPart(lower), ""} {
+		for _, i := range x.suffix[k] {
+			if x.pats[i].glob.matchLower(lower) {
+				out = append(out, i)
+			}
+		}
+		if k == "" {
+			break
+		}
+	}
+	for _, i := range x.other {
+		if x.pats[i].glob.matchLower(lower) {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out[n:])
+	return out
+}
+
+var builtinNameIndex = newPatternIndex(builtinNamePatterns)
+
 // markerWords are whole words (split at anything but letters and digits)
 // that mark warez and cracks. Words that legitimate archives use
 // ("patch", "serial", "crack" inside "cracklib") are not here alone.
@@ -1220,21 +1284,19 @@ func (j *judge) suspiciousName(e *Entry) {
 		return place
 	}
 	lower := asciiLower(e.Name)
-	check := func(pats []namePattern) {
-		for _, np := range pats {
-			if !np.glob.matchLower(lower) {
-				continue
+	report := func(np namePattern) {
+		if np.upload {
+			if w := where(); w != "" {
+				ev = append(ev, fmt.Sprintf("name matches %s %s: %s", disp(np.glob.Pattern), w, np.reason))
 			}
-			if np.upload {
-				if w := where(); w != "" {
-					ev = append(ev, fmt.Sprintf("name matches %s %s: %s", disp(np.glob.Pattern), w, np.reason))
-				}
-				continue
-			}
-			ev = append(ev, fmt.Sprintf("name matches %s: %s", disp(np.glob.Pattern), np.reason))
+			return
 		}
+		ev = append(ev, fmt.Sprintf("name matches %s: %s", disp(np.glob.Pattern), np.reason))
 	}
-	check(builtinNamePatterns)
+	var mbuf [4]int
+	for _, i := range builtinNameIndex.matches(lower, mbuf[:0]) {
+		report(builtinNamePatterns[i])
+	}
 	var wbuf [16]string
 	words := appendNameWords(wbuf[:0], lower)
 	var seen []string
@@ -1255,11 +1317,11 @@ func (j *judge) suspiciousName(e *Entry) {
 			}
 		}
 	}
-	var extra []namePattern
 	for _, sp := range j.hp.pol.Suspicious {
-		extra = append(extra, namePattern{sp.Glob, "policy: " + sp.Reason, sp.UploadAreasOnly})
+		if sp.Glob.matchLower(lower) {
+			report(namePattern{sp.Glob, "policy: " + sp.Reason, sp.UploadAreasOnly})
+		}
 	}
-	check(extra)
 	if len(ev) > 0 {
 		j.add(e.Path, RuleSuspiciousName, SevHigh, ev, "")
 	}

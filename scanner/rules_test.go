@@ -985,3 +985,25 @@ func TestDemoLikeArchive(t *testing.T) {
 		"info unreadable-dir /etc",
 	})
 }
+
+func TestPatternIndexEqualsTryingEachPattern(t *testing.T) {
+	names := []string{"", ".", "..", "x.nfo", "nfo", ".nfo", "a.sfv.bak", "file_id.diz", "file_id.diz.txt",
+		"a.r00", "a.r0", "a.r000", "a.rar", ".rhosts", "x.rhosts", "hosts.equiv", ".ssh", "authorized_keys",
+		"id_rsa", "id_rsa.pub", ".htaccess", "a.exe", "a..exe", "exe", "setup.msi", "a.iso", "a.iso.gz",
+		"vm.vmdk", "a.vhdx", "a.vhd", "caf\xc3\xa9.exe", "\xff.nfo", "a.tar.gz", "no-dot"}
+	for _, np := range builtinNamePatterns {
+		names = append(names, strings.ReplaceAll(strings.ReplaceAll(np.glob.Pattern, "*", "x"), "[0-9]", "7"))
+	}
+	for _, name := range names {
+		lower := asciiLower(name)
+		var want []int
+		for i, np := range builtinNamePatterns {
+			if np.glob.matchLower(lower) {
+				want = append(want, i)
+			}
+		}
+		if got := builtinNameIndex.matches(lower, nil); !slices.Equal(got, want) {
+			t.Errorf("%q: index gives %v, trying each pattern %v", name, got, want)
+		}
+	}
+}
