@@ -94,6 +94,10 @@ type WalkOptions struct {
 	// incomplete; reaching MaxEntries stops the walk.
 	MaxDirEntries int
 	MaxEntries    int
+	// MaxEntryBytes bounds the bytes of paths and listing lines kept for
+	// the whole walk (0: DefaultMaxEntryBytes); reaching it is handled as
+	// MaxEntries is.
+	MaxEntryBytes int64
 	// Exclude names directories (path globs) that are not descended: they
 	// are reported as entries of their parent, and noted, but not listed.
 	Exclude []*Glob
@@ -119,6 +123,7 @@ const DefaultConnections = 8
 const (
 	DefaultMaxDirEntries = 2_000_000
 	DefaultMaxEntries    = 5_000_000
+	DefaultMaxEntryBytes = 512 << 20
 )
 
 // DefaultMaxDepth is the default depth bound.
@@ -231,6 +236,7 @@ type walker struct {
 	// copy while walking; finish builds the sorted Entries once.
 	chunks [][]Entry
 	nent   int
+	nbytes int64 // paths and lines of the entries kept
 	tree   treeGate
 	// treeDepth is the depth from which subtrees are listed recursively.
 	treeDepth int
@@ -264,6 +270,9 @@ func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *Ho
 	}
 	if opt.MaxEntries <= 0 {
 		opt.MaxEntries = DefaultMaxEntries
+	}
+	if opt.MaxEntryBytes <= 0 {
+		opt.MaxEntryBytes = DefaultMaxEntryBytes
 	}
 	if opt.LoginInterval <= 0 {
 		opt.LoginInterval = DefaultLoginInterval
@@ -749,6 +758,22 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, ta
 		p.kept = p.kept[:max(room, 0)]
 		w.done = true
 	}
+	// The text the entries keep (paths, listing lines) grows with depth as
+	// well as with count: a bottomless tree of long names makes paths of
+	// kilobytes. It has its own bound.
+	var size int64
+	for i := range p.kept {
+		n := int64(len(p.kept[i].Path) + len(p.kept[i].Raw))
+		if w.nbytes+size+n > w.opt.MaxEntryBytes {
+			r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entry-bytes %d (paths and listing lines kept) here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntryBytes, i, len(p.kept))})
+			r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
+			p.kept = p.kept[:i]
+			w.done = true
+			break
+		}
+		size += n
+	}
+	w.nbytes += size
 	if j.depth == 0 {
 		w.setTreeDepth(p.kept)
 	}

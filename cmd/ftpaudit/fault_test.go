@@ -24,8 +24,10 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -945,6 +947,27 @@ var faultCases = []faultCase{
 			wantIncomplete(t, r, "depth bound reached")
 			if n := r.doc.Hosts[0].Stats["listed"]; n != 63 {
 				t.Errorf("%d directories listed, want 63 (levels 0-5 of a binary tree)", n)
+			}
+		},
+	},
+
+	{
+		name:  "changing-bytes",
+		fault: "the same, with 200-character names at every level, --max-entry-bytes 200000 and --max-depth 100000",
+		does:  "paths grow by a name per level: the walk stops at the bound on kept path and line bytes, naming where: incomplete",
+		code:  exitIncomplete, limit: 5 * time.Second,
+		args: []string{"--max-entry-bytes", "200000", "--max-depth", "100000", "--inventory=false"},
+		opt: func() faultftp.Options {
+			long := strings.Repeat("n", 200)
+			var n atomic.Int64
+			return faultftp.Options{Tree: faultftp.Entries(func(string) ([]faultftp.Entry, bool) {
+				return []faultftp.Entry{faultftp.Dir(long + strconv.FormatInt(n.Add(1), 10)), faultftp.File("f", 1)}, true
+			})}
+		},
+		check: func(t *testing.T, _ *faultftp.Server, r faultResult) {
+			wantIncomplete(t, r, "entry bound reached")
+			if !hasPathError(r.doc.Hosts[0].Errors, "--max-entry-bytes 200000") {
+				t.Errorf("errors do not name the bound: %+v", r.doc.Hosts[0].Errors)
 			}
 		},
 	},

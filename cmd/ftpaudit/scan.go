@@ -22,6 +22,7 @@ type scanFlags struct {
 	connections    int
 	maxDepth       int
 	maxEntries     int
+	maxEntryBytes  int64
 	maxDirEntries  int
 	retries        int
 	timeout        time.Duration
@@ -85,6 +86,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.connections, "connections", scanner.DefaultConnections, "connections per host (each lists directories in parallel)")
 	fs.IntVar(&f.maxDepth, "max-depth", scanner.DefaultMaxDepth, "deepest directory level to walk; deeper ones make the scan incomplete")
 	fs.IntVar(&f.maxEntries, "max-entries", scanner.DefaultMaxEntries, "most entries kept per host; reaching it stops the walk and makes the scan incomplete")
+	fs.Int64Var(&f.maxEntryBytes, "max-entry-bytes", scanner.DefaultMaxEntryBytes, "most bytes of paths and listing lines kept per host (deep trees of long names); reaching it stops the walk and makes the scan incomplete")
 	fs.IntVar(&f.maxDirEntries, "max-dir-entries", scanner.DefaultMaxDirEntries, "most entries kept from one directory; more makes the scan incomplete")
 	fs.IntVar(&f.retries, "retries", 3, "attempts per directory when a connection drops or the server is busy")
 	fs.DurationVar(&f.timeout, "timeout", 0, "bound on the whole scan (0: none); hitting it makes the scan incomplete")
@@ -115,8 +117,8 @@ func (f *scanFlags) check() error {
 	switch {
 	case f.connections < 1 || f.connections > 64:
 		return usageError{fmt.Errorf("--connections %d: want 1 to 64", f.connections)}
-	case f.maxEntries < 1 || f.maxDirEntries < 1:
-		return usageError{errors.New("--max-entries and --max-dir-entries: want at least 1")}
+	case f.maxEntries < 1 || f.maxDirEntries < 1 || f.maxEntryBytes < 1:
+		return usageError{errors.New("--max-entries, --max-dir-entries and --max-entry-bytes: want at least 1")}
 	case f.maxDepth < 1:
 		return usageError{fmt.Errorf("--max-depth %d: want at least 1", f.maxDepth)}
 	case f.retries < 1:
@@ -349,6 +351,7 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 			Connections:   f.connections,
 			MaxDepth:      f.maxDepth,
 			MaxEntries:    f.maxEntries,
+			MaxEntryBytes: f.maxEntryBytes,
 			MaxDirEntries: f.maxDirEntries,
 			Retries:       f.retries,
 			Progress:      prog,
