@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -114,7 +115,9 @@ func (w *walker) capAt(reply string) {
 	if r.Reply == "" {
 		r.Reply = reply
 	}
-	n := max(w.alive, 1)
+	// Logins still in progress hold a place at the server too (the one
+	// refused is no longer counted in opening).
+	n := max(w.alive+p.opening, 1)
 	if n < p.limit || !time.Now().Before(p.until) {
 		if p.limit > n && (r.Cap == 0 || n < r.Cap) {
 			r.Cap = n
@@ -126,9 +129,15 @@ func (w *walker) capAt(reply string) {
 		p.limit = n
 		p.until = time.Now().Add(p.hold)
 	}
-	if r.Refusals == 1 {
-		w.res.Notes = append(w.res.Notes, PathError{Path: w.res.Target.Start, Error: fmt.Sprintf(
-			"the server refused a connection beyond %d (%s): the walk went on with %d, trying one more after %s",
-			n, reply, n, p.hold)})
+}
+
+// poolNote is the host's note about the limit its server imposed, if any.
+func (w *walker) poolNote() {
+	r := w.res.Pool
+	if r.Refusals == 0 {
+		return
 	}
+	w.res.Notes = append(w.res.Notes, PathError{Path: w.res.Target.Start, Error: fmt.Sprintf(
+		"the server refused %d logins as too many (%s): the walk went on with %d connections of the %d asked for, trying one more every %s or longer",
+		r.Refusals, r.Reply, cmp.Or(r.Cap, w.pool.limit), r.Asked, w.opt.CapHold)})
 }

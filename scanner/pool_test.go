@@ -84,7 +84,7 @@ func TestPoolCapsAtTheServersLimit(t *testing.T) {
 			if p == nil || p.Cap != 2 || p.Refusals < 1 || p.Peak > 2 || !strings.Contains(p.Reply, name) {
 				t.Errorf("pool report %+v, want cap 2 learned from a %s", p, name)
 			}
-			if !slices.ContainsFunc(r.Notes, func(n PathError) bool { return strings.Contains(n.Error, "refused a connection beyond 2") }) {
+			if !slices.ContainsFunc(r.Notes, func(n PathError) bool { return strings.Contains(n.Error, "went on with 2 connections") }) {
 				t.Errorf("notes %+v lack the limit", r.Notes)
 			}
 			if srv.Sessions() > 2+p.Refusals+2 {

@@ -333,6 +333,7 @@ func (w *walker) finish(ctx context.Context) {
 	if r.LoginError != "" {
 		r.Incomplete = append(r.Incomplete, "no session: "+r.LoginError)
 	}
+	w.poolNote()
 	r.Entries = w.sortedEntries()
 	sortPathErrors(r.Errors)
 	sortPathErrors(r.Unreadable)

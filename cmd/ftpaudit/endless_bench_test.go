@@ -25,7 +25,6 @@ import (
 //
 //	go test ./cmd/ftpaudit -run XXX -bench EndlessTree -benchtime 1x
 func BenchmarkEndlessTree(b *testing.B) {
-	const bound = 1_000_000
 	var n atomic.Int64
 	tree := faultftp.Entries(func(string) ([]faultftp.Entry, bool) {
 		es := make([]faultftp.Entry, 0, 1010)

@@ -297,7 +297,7 @@ func tooManyCase(name, fault, does, reply string) faultCase {
 		},
 		check: func(t *testing.T, _ *faultftp.Server, r faultResult) {
 			wantComplete(t, r)
-			if h := r.doc.Hosts[0]; h.Pool.Refusals < 1 || !has(h.Notes, "/", "beyond 2") {
+			if h := r.doc.Hosts[0]; h.Pool.Refusals < 1 || !has(h.Notes, "/", "went on with 2 connections") {
 				t.Errorf("limit not learned: %+v, notes %+v", h.Pool, h.Notes)
 			}
 		},
