@@ -70,7 +70,9 @@ func TestPoolCapsAtTheServersLimit(t *testing.T) {
 						open[x.Session] = true
 					}
 					if x.Verb == "LIST" {
-						x.Delay = 20 * time.Millisecond // a walk long enough to try growing
+						// A walk long enough for every login to be answered
+						// while it runs, and to try growing.
+						x.Delay = 60 * time.Millisecond
 					}
 				},
 			}}, WalkOptions{Connections: 5, CapHold: 100 * time.Millisecond})

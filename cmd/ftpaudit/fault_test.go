@@ -293,7 +293,7 @@ func tooManyCase(name, fault, does, reply string) faultCase {
 		code: exitClean, limit: 2 * time.Second,
 		args: []string{"--connections", "6"},
 		opt: func() faultftp.Options {
-			return faultftp.Options{Tree: wideTree(8), Script: limitSessions(2, reply)}
+			return faultftp.Options{Tree: wideTree(16), Script: limitSessions(2, reply)}
 		},
 		check: func(t *testing.T, _ *faultftp.Server, r faultResult) {
 			wantComplete(t, r)
@@ -305,8 +305,9 @@ func tooManyCase(name, fault, does, reply string) faultCase {
 }
 
 // limitSessions refuses a login with reply (at the greeting for a 421,
-// after PASS otherwise) while n sessions are logged in; listings take 20ms,
-// so that the pool tries to grow.
+// after PASS otherwise) while n sessions are logged in; listings take
+// 100ms, so that every login the pool starts is answered while the walk
+// still runs.
 func limitSessions(n int, reply string) faultftp.Script {
 	var mu sync.Mutex
 	in := map[int]bool{}
@@ -325,7 +326,7 @@ func limitSessions(n int, reply string) faultftp.Script {
 		case login:
 			in[x.Session] = true
 		case x.Verb == "LIST":
-			x.Delay = 20 * time.Millisecond
+			x.Delay = 100 * time.Millisecond
 		}
 	}}
 }
