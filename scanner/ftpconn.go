@@ -669,6 +669,12 @@ func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
 		}
 		return fmt.Errorf("%s: %w", op, re)
 	}
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		// Not a lost connection: the server's certificate is not trusted.
+		// A definite answer, reported as such.
+		return fmt.Errorf("%s: TLS certificate not trusted (--ca-file names the CA to trust; --insecure skips the check): %w", op, err)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("%s: %w: no reply within the idle timeout (%s)", op, ErrConnLost, s.opt.IdleTimeout)
