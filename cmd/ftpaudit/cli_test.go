@@ -36,6 +36,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"scan", "http://x/"}, "unsupported scheme"},
 		{[]string{"scan", "ftp://bob:secret@127.0.0.1/"}, "password in the target URL is refused"},
 		{[]string{"scan", "--connections", "0", "ftp://127.0.0.1/"}, "--connections 0"},
+		{[]string{"scan", "--login-interval", "0s", "ftp://127.0.0.1/"}, "--login-interval 0s"},
+		{[]string{"scan", "--max-entry-bytes", "0", "ftp://127.0.0.1/"}, "--max-entry-bytes"},
 		{[]string{"scan", "--format", "xml", "ftp://127.0.0.1/"}, `--format "xml"`},
 		{[]string{"scan", "--bogus", "ftp://127.0.0.1/"}, "flag provided but not defined"},
 		{[]string{"demo", "extra"}, "demo takes no arguments"},

@@ -25,6 +25,7 @@ type scanFlags struct {
 	maxEntryBytes  int64
 	maxDirEntries  int
 	retries        int
+	loginInterval  time.Duration
 	timeout        time.Duration
 	connectTimeout time.Duration
 	idleTimeout    time.Duration
@@ -89,6 +90,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.maxEntryBytes, "max-entry-bytes", scanner.DefaultMaxEntryBytes, "most bytes of paths and listing lines kept per host (deep trees of long names); reaching it stops the walk and makes the scan incomplete")
 	fs.IntVar(&f.maxDirEntries, "max-dir-entries", scanner.DefaultMaxDirEntries, "most entries kept from one directory; more makes the scan incomplete")
 	fs.IntVar(&f.retries, "retries", 3, "attempts per directory when a connection drops or the server is busy")
+	fs.DurationVar(&f.loginInterval, "login-interval", scanner.DefaultLoginInterval, "least time between two logins to one host (sessions are opened one at a time, up to --connections)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "bound on the whole scan (0: none); hitting it makes the scan incomplete")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 15*time.Second, "bound on TCP connect and TLS handshake")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "bound on any single read or write on a control or data connection")
@@ -123,6 +125,8 @@ func (f *scanFlags) check() error {
 		return usageError{fmt.Errorf("--max-depth %d: want at least 1", f.maxDepth)}
 	case f.retries < 1:
 		return usageError{fmt.Errorf("--retries %d: want at least 1", f.retries)}
+	case f.loginInterval <= 0:
+		return usageError{fmt.Errorf("--login-interval %s: want more than 0", f.loginInterval)}
 	case f.timeout < 0 || f.connectTimeout <= 0 || f.idleTimeout <= 0:
 		return usageError{errors.New("timeouts must be positive")}
 	}
@@ -354,6 +358,7 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 			MaxEntryBytes: f.maxEntryBytes,
 			MaxDirEntries: f.maxDirEntries,
 			Retries:       f.retries,
+			LoginInterval: f.loginInterval,
 			Progress:      prog,
 			NoTree:        f.noTree,
 		},
