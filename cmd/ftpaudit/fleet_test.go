@@ -73,7 +73,7 @@ func TestHostsFileExample(t *testing.T) {
 		t.Errorf("ftp.example.org: %+v", pub)
 	}
 	m := got["ftps://mirror@mirror.example.net:2121/"]
-	if m.password != "pw-from-env" || m.tls == nil || m.tls.RootCAs == nil || m.tls.InsecureSkipVerify || m.conns != 4 || m.tls.ServerName != "mirror.example.net" {
+	if m.password != "pw-from-env" || m.tls == nil || m.tls.RootCAs == nil || m.tls.InsecureSkipVerify || m.conns != 4 || !m.noTree || pub.noTree || m.tls.ServerName != "mirror.example.net" {
 		t.Errorf("mirror: %+v", m)
 	}
 	b := got["ftps-implicit://backup@10.0.0.7:990/"]

@@ -40,10 +40,13 @@ type hostEntry struct {
 	CAFile       string   `yaml:"ca_file"`
 	Verify       *bool    `yaml:"verify"`
 	Connections  int      `yaml:"connections"`
-	Exclude      []string `yaml:"exclude"`
-	DropBoxes    []string `yaml:"drop_boxes"`
-	Ignore       []string `yaml:"ignore"`
-	Anonymous    *struct {
+	// RecursiveList false lists every directory of the host on its own
+	// (as --no-recursive-list does for all).
+	RecursiveList *bool    `yaml:"recursive_list"`
+	Exclude       []string `yaml:"exclude"`
+	DropBoxes     []string `yaml:"drop_boxes"`
+	Ignore        []string `yaml:"ignore"`
+	Anonymous     *struct {
 		Names []string `yaml:"names"`
 		UIDs  []string `yaml:"uids"`
 		GIDs  []string `yaml:"gids"`
@@ -57,6 +60,7 @@ type fleetHost struct {
 	tls      *tls.Config
 	insecure bool
 	conns    int
+	noTree   bool
 	exclude  []*scanner.Glob
 	policy   *scanner.HostPolicy
 }
@@ -127,7 +131,7 @@ func loadHosts(path string) (*fleet, error) {
 }
 
 var hostKeys = []string{"url", "start", "user", "password_env", "password_file", "netrc", "password", "tls", "ca_file",
-	"verify", "connections", "exclude", "drop_boxes", "ignore", "anonymous"}
+	"verify", "connections", "recursive_list", "exclude", "drop_boxes", "ignore", "anonymous"}
 
 func checkKeys(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
@@ -188,7 +192,7 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 	default:
 		return nil, nil, fmt.Errorf("tls %q: want none, explicit or implicit", e.TLS)
 	}
-	fh := fleetHost{target: t, conns: e.Connections}
+	fh := fleetHost{target: t, conns: e.Connections, noTree: e.RecursiveList != nil && !*e.RecursiveList}
 	if e.Connections < 0 || e.Connections > 64 {
 		return nil, nil, fmt.Errorf("%s: connections %d: want 1 to 64", t.URL, e.Connections)
 	}

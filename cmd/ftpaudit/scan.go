@@ -383,6 +383,7 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 			if h.conns > 0 {
 				w.Connections = h.conns
 			}
+			w.NoTree = w.NoTree || h.noTree
 			w.Exclude = h.exclude
 		}
 		return w
