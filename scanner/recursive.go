@@ -81,7 +81,10 @@ func (s *ftpSession) ListTree(ctx context.Context, dir string) (*TreeListing, er
 	if err != nil {
 		return nil, s.classify(ctx, "list -R "+dir, err)
 	}
-	t := &TreeListing{Reply: s.replies.last()}
+	// No data connection at all (a bare 226) still gives the first,
+	// empty section: it proves nothing, so the directory is listed on its
+	// own.
+	t := &TreeListing{Reply: s.replies.last(), Sections: []treeSection{{}}}
 	if data != nil {
 		if data.err != nil {
 			return nil, s.classify(ctx, "list -R "+dir, data.err)

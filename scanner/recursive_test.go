@@ -357,3 +357,27 @@ func FuzzParseTree(f *testing.F) {
 		}
 	})
 }
+
+// nothingTree answers every recursive listing with nothing at all (no
+// data connection, a bare 226).
+type nothingTree struct{ *memSession }
+
+func (nothingTree) ListTree(context.Context, string) (*TreeListing, error) {
+	return &TreeListing{Reply: "226 Transfer complete"}, nil
+}
+
+func TestWalkTreeNothingSent(t *testing.T) {
+	m := bigMemTree()
+	want := inventory(walkMem(t, bigMemTree(), WalkOptions{Connections: 2, NoTree: true}))
+	inner := m.connector()
+	r := Walk(context.Background(), Target{URL: "ftp://mem", Start: "/"}, func(ctx context.Context) (Session, ServerInfo, error) {
+		s, info, err := inner(ctx)
+		if err != nil {
+			return nil, info, err
+		}
+		return nothingTree{s.(*memSession)}, info, nil
+	}, WalkOptions{Connections: 2})
+	if got := inventory(r); !r.Complete || !slices.Equal(got, want) {
+		t.Errorf("complete %v, inventory %q, want %q", r.Complete, got, want)
+	}
+}

@@ -130,6 +130,9 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 		}
 		return false, err
 	}
+	if len(t.Sections) == 0 {
+		t.Sections = []treeSection{{}} // (a session that gave nothing)
+	}
 	root := &t.Sections[0]
 	if len(t.Sections) == 1 {
 		// No section below the first: a server that ignored the R (its
