@@ -43,8 +43,9 @@ type DialOptions struct {
 	// session; the ClientSessionCache given here is not used (see
 	// sessionTLS). Nil means Go's defaults (system roots).
 	TLSConfig *tls.Config
-	// MaxListingBytes bounds one listing's size; a larger listing is cut
-	// short and reported as truncated.
+	// MaxListingBytes bounds one listing's size (DefaultMaxListingBytes
+	// when zero); a larger listing is cut short and reported as truncated
+	// (a recursive one is then not used).
 	MaxListingBytes int64
 	// NoMLSD forces LIST even where the server offers MLSD.
 	NoMLSD bool
@@ -66,7 +67,7 @@ func (o DialOptions) withDefaults() DialOptions {
 		o.IdleTimeout = 30 * time.Second
 	}
 	if o.MaxListingBytes <= 0 {
-		o.MaxListingBytes = 1 << 30
+		o.MaxListingBytes = DefaultMaxListingBytes
 	}
 	return o
 }
@@ -145,6 +146,12 @@ func (s *ftpSession) putScratch(b []byte) {
 	s.scratch = b
 	s.mu.Unlock()
 }
+
+// DefaultMaxListingBytes bounds one listing transfer: about 3.5 million
+// lines, more than --max-dir-entries keeps, so a directory is never cut by
+// it first; what it holds is parsed before any entry bound applies, so it
+// also bounds the memory one hostile listing can take.
+const DefaultMaxListingBytes = 256 << 20
 
 // DialFTP connects to t, logs in and returns a session ready to list.
 // Where the server offers MLSD, and neither NoMLSD nor MLSDOnly is set, the
