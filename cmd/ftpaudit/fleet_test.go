@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -167,9 +168,25 @@ func TestSecretNeverLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	all.Write(raw)
-	// The verify command and a hosts file error are outputs too.
-	_, o, e := runCLI(t, "verify", "--db", db, "--format", "json", "--quiet", "1")
+	// The verify command and a hosts file error are outputs too. Without
+	// the hosts file, verify has no password for bob (a usage error);
+	// with it, the first host is rescanned and the second refused again.
+	code, o, e := runCLI(t, "verify", "--db", db, "--format", "json", "--quiet", "1")
 	all.WriteString(o + e)
+	if code != exitUsage || !strings.Contains(e, "FTPAUDIT_PASSWORD") {
+		t.Errorf("verify without --hosts: exit %d, stderr %s", code, e)
+	}
+	code, o, e = runCLI(t, "verify", "--hosts", hosts, "--db", db, "--format", "json", "--quiet", "1")
+	all.WriteString(o + e)
+	if code != exitIncomplete {
+		t.Errorf("verify --hosts: exit %d, want %d (the second host refuses); stderr %s", code, exitIncomplete, e)
+	} else {
+		v := decode(t, o)
+		inc := fmt.Sprint(v["incomplete"])
+		if !strings.Contains(inc, bad.Addr) || strings.Contains(inc, good.Addr) || v["still_there"].(float64) == 0 {
+			t.Errorf("verify --hosts: want the first host rescanned (its findings still there) and only the second incomplete: incomplete %s, still there %v", inc, v["still_there"])
+		}
+	}
 	if strings.Contains(all.String(), secret) {
 		t.Fatal("the password appears in an output, a log, an error or the database")
 	}

@@ -339,6 +339,8 @@ reports, for each of its findings, whether it is gone or still there, and
 every new finding. Exit 0 only when every earlier finding (above info) is
 gone, nothing new at or above --fail-on appeared, and the rescan is
 complete; 1 while anything remains; 3 when the rescan is incomplete.
+With --hosts FILE, the hosts the file names get their credentials, TLS
+settings, limits and policy from it, as in scan.
 
 Flags:
 `
@@ -390,7 +392,24 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 		}
 		before = append(before, fs...)
 	}
-	passwords, err := passwordsFor(targets)
+	// A hosts file gives the saved scan's hosts their credentials, TLS
+	// settings, limits and policy again (matched by URL and start
+	// directory); the other hosts take theirs from the environment and
+	// ~/.netrc, as on the command line.
+	var own []scanner.Target
+	if f.hostsFile != "" {
+		fl, err := loadHosts(f.hostsFile)
+		if err != nil {
+			return outcome{err: usageError{err}}
+		}
+		f.fleet = fl
+	}
+	for _, t := range targets {
+		if !f.fleet.has(t) {
+			own = append(own, t)
+		}
+	}
+	passwords, err := passwordsFor(own)
 	if err != nil {
 		return outcome{err: err}
 	}

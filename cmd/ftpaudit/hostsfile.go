@@ -85,6 +85,20 @@ func (e *hostsError) Error() string {
 	return e.file + ": " + e.msg
 }
 
+// has reports whether the hosts file names t (URL and start directory).
+// A nil fleet has none.
+func (fl *fleet) has(t scanner.Target) bool {
+	if fl == nil {
+		return false
+	}
+	for i := range fl.hosts {
+		if h := fl.hosts[i].target; h.URL == t.URL && h.Start == t.Start {
+			return true
+		}
+	}
+	return false
+}
+
 // loadHosts reads and checks a hosts file. Relative paths in it (ca_file,
 // password_file) are taken from the file's directory. Secrets are read
 // here and never appear in errors.
