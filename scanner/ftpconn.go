@@ -600,44 +600,70 @@ func plainPath(p string) bool {
 
 // listRaw runs one listing command and parses its raw bytes.
 func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool) (*Listing, error) {
-	s.replies.reset()
 	// jlaffaye sends "MLSD arg" on a session where the server offered
 	// MLSD, "LIST arg" on one dialled with MLSD disabled.
+	r, err := s.transfer(ctx, "list "+dir, cmdArg)
+	if err != nil {
+		return nil, err
+	}
+	l := &Listing{Format: FormatUnix, Reply: r.reply, Via: ViaList, Bytes: r.bytes, Truncated: r.truncated, Warnings: r.warnings}
+	if mlsd {
+		l.Format = FormatMLSD
+		l.Via = ViaMLSD
+	}
+	if r.text != nil {
+		l.Entries, l.Bad = parseChunks(r.text, mlsd, time.Now())
+	}
+	if !mlsd && len(l.Entries) > 0 {
+		l.Format = dominantFormat(l.Entries)
+	}
+	return s.takeNotes(l), nil
+}
+
+// rawTransfer is what a listing command brought back, unparsed.
+type rawTransfer struct {
+	text      []string // the data, in line-aligned chunks; nil when no data connection was made
+	bytes     int64
+	truncated bool
+	reply     string // the final reply
+	warnings  []string
+}
+
+// transfer runs one listing command (LIST or MLSD with cmdArg) and takes
+// its raw bytes off the data connection.
+func (s *ftpSession) transfer(ctx context.Context, op, cmdArg string) (rawTransfer, error) {
+	s.replies.reset()
 	_, err := s.conn.List(cmdArg)
 	s.mu.Lock()
 	data := s.data
 	s.data = nil
 	s.mu.Unlock()
 	if err != nil {
-		return nil, s.classify(ctx, "list "+dir, err)
+		return rawTransfer{}, s.classify(ctx, op, err)
 	}
-	l := &Listing{Format: FormatUnix, Reply: s.replies.last(), Via: ViaList}
-	if mlsd {
-		l.Format = FormatMLSD
-		l.Via = ViaMLSD
-	}
+	r := rawTransfer{reply: s.replies.last()}
 	if data == nil {
-		return s.takeNotes(l), nil
+		return r, nil
 	}
 	if data.err != nil {
-		return nil, s.classify(ctx, "list "+dir, data.err)
+		return rawTransfer{}, s.classify(ctx, op, data.err)
 	}
-	l.Bytes = data.buf.Len()
-	l.Truncated = data.truncated
-	if l.Bytes > 0 && data.buf.lastByte() != '\n' && !l.Truncated {
+	r.bytes = data.buf.Len()
+	r.truncated = data.truncated
+	if r.bytes > 0 && data.buf.lastByte() != '\n' && !r.truncated {
 		// Servers end every listing line, the last one too, with CRLF:
 		// a last line without one means the data connection was closed
 		// in the middle of it, whatever the final reply says.
-		l.Truncated = true
-		l.Warnings = append(l.Warnings, "the listing's last line has no line end: the data connection closed in the middle of it")
+		r.truncated = true
+		r.warnings = append(r.warnings, "the listing's last line has no line end: the data connection closed in the middle of it")
 	}
-	text, scratch := data.buf.finish()
+	var scratch []byte
+	r.text, scratch = data.buf.finish()
 	s.putScratch(scratch)
-	l.Entries, l.Bad = parseChunks(text, mlsd, time.Now())
-	if !mlsd && len(l.Entries) > 0 {
-		l.Format = dominantFormat(l.Entries)
+	if r.text == nil {
+		r.text = []string{}
 	}
-	return s.takeNotes(l), nil
+	return r, nil
 }
 
 // dominantFormat reports which LIST parser most entries went through,

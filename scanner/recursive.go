@@ -72,31 +72,18 @@ func (s *ftpSession) ListTree(ctx context.Context, dir string) (*TreeListing, er
 	}
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
-	s.replies.reset()
-	_, err := s.conn.List("-aR " + pathArg(dir))
-	s.mu.Lock()
-	data := s.data
-	s.data = nil
-	s.mu.Unlock()
+	r, err := s.transfer(ctx, "list -R "+dir, "-aR "+pathArg(dir))
 	if err != nil {
-		return nil, s.classify(ctx, "list -R "+dir, err)
+		return nil, err
 	}
 	// No data connection at all (a bare 226) still gives the first,
 	// empty section: it proves nothing, so the directory is listed on its
 	// own.
-	t := &TreeListing{Reply: s.replies.last(), Sections: []treeSection{{}}}
-	if data != nil {
-		if data.err != nil {
-			return nil, s.classify(ctx, "list -R "+dir, data.err)
-		}
-		t.Bytes = data.buf.Len()
-		t.Truncated = data.truncated || (t.Bytes > 0 && data.buf.lastByte() != '\n')
-		text, scratch := data.buf.finish()
-		s.putScratch(scratch)
-		t.Sections, t.Lines = parseTree(text, time.Now())
+	t := &TreeListing{Reply: r.reply, Bytes: r.bytes, Truncated: r.truncated, Sections: []treeSection{{}}}
+	if r.text != nil {
+		t.Sections, t.Lines = parseTree(r.text, time.Now())
 	}
-	l := s.takeNotes(&Listing{})
-	t.Warnings = l.Warnings
+	t.Warnings = s.takeNotes(&Listing{Warnings: r.warnings}).Warnings
 	return t, nil
 }
 

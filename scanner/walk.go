@@ -623,6 +623,7 @@ type prepared struct {
 	dups []PathError // names listed twice
 	loop bool        // lists exactly like an ancestor
 	node *dirNode    // this directory in the ancestor chain
+	size int64       // entryBytes of kept, summed
 }
 
 // prepare reuses l.Entries' array for kept, so afterwards only the
@@ -675,6 +676,7 @@ func (w *walker) prepare(j dirJob, l *Listing) prepared {
 		start := len(paths)
 		paths = appendPath(paths, j.path, e.Name)
 		e.Path = unsafe.String(&paths[start], len(paths)-start) // paths never grows: no write reaches it again
+		p.size += entryBytes(&e)
 		p.kept = append(p.kept, e)
 	}
 	return p
@@ -748,6 +750,7 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, ta
 		node = nil
 	}
 	r.Errors = append(r.Errors, p.dups...)
+	nkept := len(p.kept)
 	if n := len(p.kept); n > w.opt.MaxDirEntries {
 		r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("lists %d entries, more than --max-dir-entries %d: only the first %d kept", n, w.opt.MaxDirEntries, w.opt.MaxDirEntries)})
 		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
@@ -761,20 +764,31 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, ta
 	}
 	// The text the entries keep (paths, listing lines) grows with depth as
 	// well as with count: a bottomless tree of long names makes paths of
-	// kilobytes. It has its own bound.
-	var size int64
-	for i := range p.kept {
-		n := int64(len(p.kept[i].Path) + len(p.kept[i].Raw))
-		if w.nbytes+size+n > w.opt.MaxEntryBytes {
-			r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entry-bytes %d (paths and listing lines kept) here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntryBytes, i, len(p.kept))})
-			r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
-			p.kept = p.kept[:i]
-			w.done = true
-			break
+	// kilobytes. It has its own bound (p.size is counted outside the lock;
+	// entries are walked here only when the bound falls in this listing).
+	if len(p.kept) < nkept {
+		// Cut by an entry bound above: count what is left.
+		p.size = 0
+		for i := range p.kept {
+			p.size += entryBytes(&p.kept[i])
 		}
-		size += n
 	}
-	w.nbytes += size
+	if w.nbytes+p.size > w.opt.MaxEntryBytes {
+		var size int64
+		for i := range p.kept {
+			n := entryBytes(&p.kept[i])
+			if w.nbytes+size+n > w.opt.MaxEntryBytes {
+				r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entry-bytes %d (paths and listing lines kept) here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntryBytes, i, len(p.kept))})
+				r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
+				p.kept = p.kept[:i]
+				w.done = true
+				break
+			}
+			size += n
+		}
+		p.size = size
+	}
+	w.nbytes += p.size
 	if j.depth == 0 {
 		w.setTreeDepth(p.kept)
 	}
@@ -886,11 +900,11 @@ func (w *walker) fingerprint(l *Listing) uint64 {
 // a server name such as ".." or "a/b" cannot move the result elsewhere
 // without it being visible.
 func joinPath(dir, name string) string {
-	if dir == "/" {
-		return "/" + name
-	}
-	return dir + "/" + name
+	return string(appendPath(make([]byte, 0, len(dir)+1+len(name)), dir, name))
 }
+
+// entryBytes is the text an entry keeps: its path and its listing line.
+func entryBytes(e *Entry) int64 { return int64(len(e.Path) + len(e.Raw)) }
 
 // appendPath appends joinPath(dir, name) to b.
 func appendPath(b []byte, dir, name string) []byte {

@@ -125,7 +125,6 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 		case errors.As(err, &re) && !errors.Is(err, ErrConnLost) && (re.Code == 500 || re.Code == 501 || re.Code == 502 || re.Code == 504):
 			w.settleTree(treeNo, "LIST -aR "+j.path+" refused: "+re.Error())
 		default:
-			w.settleTree(treeUnknown, "")
 			w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing failed: " + err.Error()})
 		}
 		return false, err
@@ -134,46 +133,37 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 		t.Sections = []treeSection{{}} // (a session that gave nothing)
 	}
 	root := &t.Sections[0]
-	if len(t.Sections) == 1 {
-		// No section below the first: a server that ignored the R (its
-		// output is then exactly LIST -a), or a directory without
-		// subdirectories. Either way the listing is the directory's own.
-		if reason := treeCutReason(t); reason != "" {
-			w.mu.Lock()
-			w.settleTree(treeUnknown, "")
-			w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
-			w.mu.Unlock()
-			return false, nil
-		}
-		if !root.Dot || len(root.Bad) > 0 || (root.Header != "" && treeHeaderPath(root.Header) != j.path) {
-			w.mu.Lock()
-			w.settleTree(treeUnknown, "")
-			w.mu.Unlock()
-			return false, nil
-		}
-		w.mu.Lock()
-		if hasReadableDir(root.Entries) {
-			w.settleTree(treeNo, "LIST -aR "+j.path+" listed no subdirectory although it has readable ones: the server ignores -R")
-		} else {
-			w.settleTree(treeUnknown, "")
-		}
-		w.mu.Unlock()
-		w.record(ctx, j, &Listing{Entries: root.Entries, Format: FormatUnix, Reply: t.Reply, Bytes: t.Bytes, Warnings: t.Warnings, Via: ViaList}, nil, nil)
-		return true, nil
+	multi := len(t.Sections) > 1
+	reason := treeCutReason(t)
+	if reason == "" && (!root.Dot || len(root.Bad) > 0 || (root.Header != "" && treeHeaderPath(root.Header) != j.path)) {
+		reason = "its first section is not this directory's own listing"
 	}
 	w.mu.Lock()
-	w.settleTree(treeYes, "LIST -aR "+j.path+" gave one section per directory")
-	if reason := treeCutReason(t); reason != "" {
-		w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
-		w.mu.Unlock()
-		return false, nil
+	switch {
+	case multi:
+		w.settleTree(treeYes, "LIST -aR "+j.path+" gave one section per directory")
+	case reason == "" && hasReadableDir(root.Entries):
+		// No section below the first although there are readable
+		// subdirectories: the server ignored the R, and its output is
+		// exactly LIST -a.
+		w.settleTree(treeNo, "LIST -aR "+j.path+" listed no subdirectory although it has readable ones: the server ignores -R")
 	}
-	if !root.Dot || len(root.Bad) > 0 || (root.Header != "" && treeHeaderPath(root.Header) != j.path) {
-		w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: its first section is not this directory's own listing"})
+	if reason != "" {
+		// (A lone section without "." is how an unreadable directory
+		// answers; listed on its own, it is reported as unreadable.)
+		if multi || root.Dot {
+			w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
+		}
 		w.mu.Unlock()
 		return false, nil
 	}
 	w.mu.Unlock()
+	if !multi {
+		// The directory's own listing either way (a server that ignores
+		// the R, or a directory without subdirectories).
+		w.record(ctx, j, &Listing{Entries: root.Entries, Format: FormatUnix, Reply: t.Reply, Bytes: t.Bytes, Warnings: t.Warnings, Via: ViaList}, nil, nil)
+		return true, nil
+	}
 
 	// Index the sections below the first by the path they name. A path
 	// named twice is trusted in neither.
@@ -210,17 +200,15 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 		relisted++
 		return false
 	}
-	first := true
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		l := &Listing{Entries: p.sec.Entries, Format: FormatUnix, Reply: t.Reply, Via: ViaListR}
-		if first {
-			l.Bytes, l.Warnings, first = t.Bytes, t.Warnings, false
+		if p.sec == root {
+			l.Bytes, l.Warnings = t.Bytes, t.Warnings
 		}
 		w.mu.Lock()
-		stopped := w.done || ctx.Err() != nil
-		if stopped {
+		if w.done || ctx.Err() != nil {
 			// The walk is over (a bound, or cancellation): what is left
 			// is reported as never listed, like any queued directory.
 			w.queue = append(w.queue, p.j)
