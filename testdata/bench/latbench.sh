@@ -74,6 +74,8 @@ export PATH=$PATH:/usr/local/go/bin:/usr/sbin:/sbin
 
 log() { echo "latbench: $*" >&2; }
 die() { log "$*"; exit 1; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 for m in $MODES; do
 	case $m in stat | nostat | perdir) ;; *) die "MODES: unknown mode $m (stat, nostat, perdir)" ;; esac
@@ -86,12 +88,7 @@ command -v vsftpd >/dev/null || need+=(vsftpd)
 command -v jq >/dev/null || need+=(jq)
 command -v python3 >/dev/null || need+=(python3)
 [ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-	[ "${NO_INSTALL:-0}" = 1 ] && die "missing: ${need[*]} (and NO_INSTALL=1)"
-	log "installing ${need[*]}"
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${need[@]}" >/dev/null
-fi
+install_needed "${need[@]}"
 
 mkdir -p "$OUT" "$BENCH_DIR/empty"
 chmod 755 "$BENCH_DIR" "$BENCH_DIR/empty"
@@ -218,30 +215,6 @@ run_rclone() {
 	echo "$(tail -n 1 "$OUT/$tag.time") $((dirs + 1)) $(wc -l <"$OUT/$tag.lsf")"
 }
 
-# cpu_busy: percent of CPU time not idle over the next second, machine-wide.
-cpu_busy() {
-	local a b
-	a=($(head -n 1 /proc/stat)); sleep 1; b=($(head -n 1 /proc/stat))
-	awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
-		split(a, x); split(b, y); t = 0
-		for (i = 2; i <= 9; i++) t += y[i] - x[i]
-		idle = (y[5] - x[5]) + (y[6] - x[6])
-		printf "%d", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
-
-wait_quiet() {
-	local waited=0 busy
-	[ "${QUIET_WAIT:-30}" -gt 0 ] || return 0
-	while busy=$(cpu_busy); [ "$busy" -ge 15 ]; do
-		if [ "$waited" -ge "${QUIET_WAIT:-30}" ]; then
-			log "warning: CPUs still ${busy}% busy after ${waited}s; timing anyway"
-			return 0
-		fi
-		sleep 4; waited=$((waited + 5))
-	done
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 {
 	echo "ftpaudit latency benchmark $STAMP"
@@ -297,7 +270,7 @@ for ms in $RTTS; do
 			dat="$OUT/$tool-$mode-${ms}ms-n$n.dat"
 			: >"$dat"
 			for i in $(seq 1 "$RUNS"); do
-				wait_quiet
+				wait_quiet "${QUIET_WAIT:-30}"
 				tag="$tool-$mode-${ms}ms-n$n-r$i"
 				if [ "$tool" = rclone ]; then r=$(run_rclone "$n" "$tag"); else r=$(run_ftpaudit "$n" "$mode" "$tag"); fi
 				if [ "$r" = FAIL ]; then bad=1; else echo "$r" >>"$dat"; fi

@@ -43,6 +43,8 @@ export PATH=$PATH:/usr/local/go/bin:/usr/sbin:/sbin
 
 log() { echo "walkbench: $*" >&2; }
 die() { log "$*"; exit 1; }
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
 
 # --- tools ---------------------------------------------------------------------
 need=()
@@ -51,12 +53,7 @@ command -v rclone >/dev/null || need+=(rclone)
 command -v jq >/dev/null || need+=(jq)
 command -v python3 >/dev/null || need+=(python3)
 [ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-	[ "${NO_INSTALL:-0}" = 1 ] && die "missing: ${need[*]} (and NO_INSTALL=1)"
-	log "installing ${need[*]}"
-	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "${need[@]}" >/dev/null
-fi
+install_needed "${need[@]}"
 
 mkdir -p "$OUT" "$BENCH_DIR/empty"
 chmod 755 "$BENCH_DIR" "$BENCH_DIR/empty"
@@ -169,34 +166,6 @@ run_ftpaudit() {
 	discard "$tag" "$OUT/$tag.json"
 }
 
-# cpu_busy: percent of CPU time not idle over the next second, machine-wide.
-cpu_busy() {
-	local a b
-	a=($(head -n 1 /proc/stat)); sleep 1; b=($(head -n 1 /proc/stat))
-	awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
-		split(a, x); split(b, y); t = 0
-		for (i = 2; i <= 9; i++) t += y[i] - x[i]
-		idle = (y[5] - x[5]) + (y[6] - x[6])
-		printf "%d", (t > 0 ? 100 * (t - idle) / t : 0) }'
-}
-
-# wait_quiet: the machine is shared and has 2 cores; do not time a run while
-# something else (a build, a test suite) is eating them.
-wait_quiet() {
-	local waited=0 busy
-	[ "${QUIET_WAIT:-120}" -gt 0 ] || return 0
-	while busy=$(cpu_busy); [ "$busy" -ge 15 ]; do
-		if [ "$waited" -ge "${QUIET_WAIT:-120}" ]; then
-			log "warning: CPUs still ${busy}% busy after ${waited}s; timing anyway"
-			return 0
-		fi
-		[ "$waited" = 0 ] && log "waiting for the machine to be quiet (CPUs ${busy}% busy)"
-		sleep 4; waited=$((waited + 5))
-	done
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-maxof() { sort -g | tail -n 1; }
 
 {
 	echo "ftpaudit walk benchmark $STAMP"
@@ -222,9 +191,9 @@ for n in $CONNS; do
 	: >"$OUT/rclone-n$n.dat"
 	: >"$OUT/ftpaudit-n$n.dat"
 	for i in $(seq 1 "$RUNS"); do
-		wait_quiet
+		wait_quiet "${QUIET_WAIT:-120}"
 		r=$(run_rclone "$n" "rclone-n$n-r$i")
-		wait_quiet
+		wait_quiet "${QUIET_WAIT:-120}"
 		f=$(run_ftpaudit "$n" "ftpaudit-n$n-r$i")
 		log "conns=$n run=$i rclone: $r | ftpaudit: $f  (wall s, max RSS KB, CPU s, entries)"
 		[ "$r" = FAIL ] && bad=1 || echo "$r" >>"$OUT/rclone-n$n.dat"
