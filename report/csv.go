@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // CSV writes the findings as CSV (RFC 4180 quoting, LF line ends), one
@@ -42,7 +42,7 @@ var _ Reporter = (*CSV)(nil)
 var csvHeader = []string{"severity", "host", "path", "rule", "evidence", "size", "modified", "action", "path_b64"}
 
 // Report writes the findings of r as CSV.
-func (c *CSV) Report(w io.Writer, r *scanner.Result) error {
+func (c *CSV) Report(w io.Writer, r *ftpaudit.Result) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return fmt.Errorf("csv: %w", err)

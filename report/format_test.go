@@ -14,45 +14,45 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // findingsSample is a scan of two hosts with findings of every severity.
-func findingsSample() *scanner.Result {
+func findingsSample() *ftpaudit.Result {
 	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	mod := time.Date(2026, 11, 1, 12, 30, 0, 0, time.UTC)
-	a := scanner.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
-	b := scanner.Target{URL: "ftps://mirror@[::1]:2121", Host: "::1", Port: "2121", User: "mirror", Start: "/pub"}
-	ha := &scanner.HostResult{
-		Target: a, Info: scanner.ServerInfo{Login: "anonymous"}, Started: t0, Finished: t0.Add(time.Second),
+	a := ftpaudit.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
+	b := ftpaudit.Target{URL: "ftps://mirror@[::1]:2121", Host: "::1", Port: "2121", User: "mirror", Start: "/pub"}
+	ha := &ftpaudit.HostResult{
+		Target: a, Info: ftpaudit.ServerInfo{Login: "anonymous"}, Started: t0, Finished: t0.Add(time.Second),
 		Complete:   true,
-		Stats:      scanner.Stats{Dirs: 12, Files: 40, Other: 1, Links: 2, Listed: 11, Unreadable: 2},
-		Unreadable: []scanner.PathError{{Path: "/bin", Error: "550 Permission denied"}, {Path: "/etc", Error: "550 Permission denied"}},
+		Stats:      ftpaudit.Stats{Dirs: 12, Files: 40, Other: 1, Links: 2, Listed: 11, Unreadable: 2},
+		Unreadable: []ftpaudit.PathError{{Path: "/bin", Error: "550 Permission denied"}, {Path: "/etc", Error: "550 Permission denied"}},
 	}
-	hb := &scanner.HostResult{
-		Target: b, Info: scanner.ServerInfo{Login: "mirror"}, Started: t0, Finished: t0.Add(3 * time.Second),
+	hb := &ftpaudit.HostResult{
+		Target: b, Info: ftpaudit.ServerInfo{Login: "mirror"}, Started: t0, Finished: t0.Add(3 * time.Second),
 		Complete:   false,
 		Incomplete: []string{"listings failed", "depth bound reached"},
-		Stats:      scanner.Stats{Dirs: 5, Files: 7, Listed: 3, Unreadable: 1, Errors: 2},
+		Stats:      ftpaudit.Stats{Dirs: 5, Files: 7, Listed: 3, Unreadable: 1, Errors: 2},
 	}
-	return &scanner.Result{Started: t0, Finished: t0.Add(3 * time.Second), Hosts: []*scanner.HostResult{ha, hb},
-		Findings: []scanner.Finding{
-			{Host: a.URL, Path: "/incoming", Rule: "writable-dir", Severity: scanner.SevCritical,
+	return &ftpaudit.Result{Started: t0, Finished: t0.Add(3 * time.Second), Hosts: []*ftpaudit.HostResult{ha, hb},
+		Findings: []ftpaudit.Finding{
+			{Host: a.URL, Path: "/incoming", Rule: "writable-dir", Severity: ftpaudit.SevCritical,
 				Evidence: []string{"mode drwxrwxrwx: others may write", "probe: STOR accepted"}, Size: 4096, Modified: mod,
 				Action: "chmod o-w /incoming, or make it a write-only drop box (chmod 1733)"},
-			{Host: a.URL, Path: "/  ", Rule: "hidden-name", Severity: scanner.SevHigh,
+			{Host: a.URL, Path: "/  ", Rule: "hidden-name", Severity: ftpaudit.SevHigh,
 				Evidence: []string{"name is only spaces"}, Size: 4096, Modified: mod, Action: "inspect and remove"},
-			{Host: a.URL, Path: "/incoming/movie.mkv", Rule: "warez", Severity: scanner.SevHigh,
+			{Host: a.URL, Path: "/incoming/movie.mkv", Rule: "warez", Severity: ftpaudit.SevHigh,
 				Evidence: []string{"4.7 GiB video in a writable upload area"}, Size: 5046586573, Modified: mod, Action: "remove"},
-			{Host: b.URL, Path: "/pub/.ssh/id_rsa", Rule: "secret-file", Severity: scanner.SevHigh,
+			{Host: b.URL, Path: "/pub/.ssh/id_rsa", Rule: "secret-file", Severity: ftpaudit.SevHigh,
 				Evidence: []string{"private key name"}, Size: 1679, Modified: mod, Action: "remove it and rotate the key"},
-			{Host: a.URL, Path: "/pub/...", Rule: "hidden-name", Severity: scanner.SevMedium,
+			{Host: a.URL, Path: "/pub/...", Rule: "hidden-name", Severity: ftpaudit.SevMedium,
 				Evidence: []string{"name is only dots"}, Size: -1, Action: "inspect"},
-			{Host: b.URL, Path: "/pub/core", Rule: "core-dump", Severity: scanner.SevLow,
+			{Host: b.URL, Path: "/pub/core", Rule: "core-dump", Severity: ftpaudit.SevLow,
 				Evidence: nil, Size: 512},
-			{Host: a.URL, Path: "/bin", Rule: "unreadable-dir", Severity: scanner.SevInfo,
+			{Host: a.URL, Path: "/bin", Rule: "unreadable-dir", Severity: ftpaudit.SevInfo,
 				Evidence: []string{"550 Permission denied"}, Size: -1},
-			{Host: a.URL, Path: "/etc", Rule: "unreadable-dir", Severity: scanner.SevInfo,
+			{Host: a.URL, Path: "/etc", Rule: "unreadable-dir", Severity: ftpaudit.SevInfo,
 				Evidence: []string{"550 Permission denied"}, Size: 0},
 		}}
 }
@@ -81,31 +81,31 @@ var hostilePaths = []string{
 var formulas = []string{"=cmd|' /C calc'!A0", "+1", "-2", "@SUM(1)", "\t=x", " =1+2", "\r=x", "\uff1dcmd"}
 
 // hostileSample is a scan whose every server-supplied string is hostile.
-func hostileSample() *scanner.Result {
+func hostileSample() *ftpaudit.Result {
 	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	good := scanner.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
-	evil := scanner.Target{URL: "ftp://[::1]:21\x1b]0;title\x07", Host: "::1", Port: "21", User: "anonymous", Start: "/\x1b[2J"}
-	h1 := &scanner.HostResult{Target: good, Info: scanner.ServerInfo{Banner: "220 \x1b[2J\x1b]0;title\x07"}, Started: t0, Finished: t0,
-		Complete: true, Stats: scanner.Stats{Dirs: 3, Files: 9, Listed: 3}}
-	h2 := &scanner.HostResult{Target: evil, Started: t0, Finished: t0,
+	good := ftpaudit.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
+	evil := ftpaudit.Target{URL: "ftp://[::1]:21\x1b]0;title\x07", Host: "::1", Port: "21", User: "anonymous", Start: "/\x1b[2J"}
+	h1 := &ftpaudit.HostResult{Target: good, Info: ftpaudit.ServerInfo{Banner: "220 \x1b[2J\x1b]0;title\x07"}, Started: t0, Finished: t0,
+		Complete: true, Stats: ftpaudit.Stats{Dirs: 3, Files: 9, Listed: 3}}
+	h2 := &ftpaudit.HostResult{Target: evil, Started: t0, Finished: t0,
 		Complete: false, Incomplete: []string{"listings failed", "no session: 421 \x1b[2Jbusy\r\nfake,row"},
-		Stats: scanner.Stats{Errors: 1}}
-	var fs []scanner.Finding
-	sev := []scanner.Severity{scanner.SevCritical, scanner.SevHigh, scanner.SevMedium, scanner.SevLow, scanner.SevInfo}
+		Stats: ftpaudit.Stats{Errors: 1}}
+	var fs []ftpaudit.Finding
+	sev := []ftpaudit.Severity{ftpaudit.SevCritical, ftpaudit.SevHigh, ftpaudit.SevMedium, ftpaudit.SevLow, ftpaudit.SevInfo}
 	for i, p := range hostilePaths {
 		ev := []string{formulas[i%len(formulas)], "banner 220 \x1b]0;title\x07 \x1b[2J", "a\r\nfake,row", "nul\x00 bad\xff rtl\u202e"}
-		fs = append(fs, scanner.Finding{
+		fs = append(fs, ftpaudit.Finding{
 			Host: good.URL, Path: p, Rule: "hostile-name", Severity: sev[i*len(sev)/len(hostilePaths)],
 			Evidence: ev, Size: int64(i * 1000), Modified: t0.Add(-time.Duration(i) * time.Hour),
 			Action: formulas[(i+1)%len(formulas)] + " then \x1b[2J remove \u202e it, a long action text that will have to be cut short",
 		})
 	}
-	fs = append(fs, scanner.Finding{Host: evil.URL, Path: "/", Rule: "banner", Severity: scanner.SevInfo,
+	fs = append(fs, ftpaudit.Finding{Host: evil.URL, Path: "/", Rule: "banner", Severity: ftpaudit.SevInfo,
 		Evidence: []string{"\t=x"}, Size: -1, Action: "@SUM(1)"})
-	return &scanner.Result{Started: t0, Finished: t0, Hosts: []*scanner.HostResult{h1, h2}, Findings: fs}
+	return &ftpaudit.Result{Started: t0, Finished: t0, Hosts: []*ftpaudit.HostResult{h1, h2}, Findings: fs}
 }
 
-func report(t *testing.T, r Reporter, res *scanner.Result) []byte {
+func report(t *testing.T, r Reporter, res *ftpaudit.Result) []byte {
 	t.Helper()
 	narrowWidths(t)
 	var b bytes.Buffer
@@ -185,7 +185,7 @@ func tableBlock(t *testing.T, out string) []string {
 
 // checkTable asserts the table is terminal-safe and has exactly one line
 // per shown finding.
-func checkTable(t *testing.T, res *scanner.Result, verbose bool) {
+func checkTable(t *testing.T, res *ftpaudit.Result, verbose bool) {
 	t.Helper()
 	out := string(report(t, &Table{Verbose: verbose}, res))
 	for i := 0; i < len(out); i++ {
@@ -203,7 +203,7 @@ func checkTable(t *testing.T, res *scanner.Result, verbose bool) {
 	}
 	shown := 0
 	for _, f := range res.Findings {
-		if verbose || f.Severity > scanner.SevInfo {
+		if verbose || f.Severity > ftpaudit.SevInfo {
 			shown++
 			// PATH is never truncated.
 			if !strings.Contains(out, "│ "+Display(f.Path)+" ") {
@@ -381,7 +381,7 @@ func isFormulaStart(cell string) bool {
 }
 
 func TestCSVSafe(t *testing.T) {
-	for _, res := range []*scanner.Result{findingsSample(), hostileSample()} {
+	for _, res := range []*ftpaudit.Result{findingsSample(), hostileSample()} {
 		out := report(t, &CSV{}, res)
 		for i, c := range out {
 			if (c < 0x20 && c != '\n') || c == 0x7f {

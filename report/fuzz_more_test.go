@@ -13,7 +13,7 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Fuzz targets for the escaping of server-supplied strings in the CSV,
@@ -130,7 +130,7 @@ func FuzzCSVCell(f *testing.F) {
 		}
 
 		// A whole report, s in one of the text columns.
-		fd := scanner.Finding{Host: "ftp://h:21", Path: "/pub/x", Rule: "hidden-name", Severity: scanner.SevHigh,
+		fd := ftpaudit.Finding{Host: "ftp://h:21", Path: "/pub/x", Rule: "hidden-name", Severity: ftpaudit.SevHigh,
 			Evidence: []string{"e"}, Size: -1, Action: "remove"}
 		colName := ""
 		switch col % 6 {
@@ -148,7 +148,7 @@ func FuzzCSVCell(f *testing.F) {
 			fd.Action, colName = s, "action"
 		}
 		var b bytes.Buffer
-		if err := (&CSV{}).Report(&b, &scanner.Result{Findings: []scanner.Finding{fd}}); err != nil {
+		if err := (&CSV{}).Report(&b, &ftpaudit.Result{Findings: []ftpaudit.Finding{fd}}); err != nil {
 			t.Fatal(err)
 		}
 		out := b.Bytes()
@@ -203,8 +203,8 @@ func FuzzTableRow(f *testing.F) {
 		if flags&2 != 0 {
 			start = path
 		}
-		h := &scanner.HostResult{Target: scanner.Target{URL: host, Start: start}, Complete: flags&1 == 0,
-			Stats: scanner.Stats{Dirs: 3, Files: 4}}
+		h := &ftpaudit.HostResult{Target: ftpaudit.Target{URL: host, Start: start}, Complete: flags&1 == 0,
+			Stats: ftpaudit.Stats{Dirs: 3, Files: 4}}
 		if !h.Complete {
 			h.Incomplete = []string{ev1, ev2}
 		}
@@ -219,10 +219,10 @@ func FuzzTableRow(f *testing.F) {
 		if flags&8 != 0 {
 			mod = time.Time{}
 		}
-		res := &scanner.Result{Started: t0, Finished: t0, Hosts: []*scanner.HostResult{h}, Findings: []scanner.Finding{
-			{Host: host, Path: path, Rule: "hostile-name", Severity: scanner.Severity(sev % 5), Evidence: ev,
+		res := &ftpaudit.Result{Started: t0, Finished: t0, Hosts: []*ftpaudit.HostResult{h}, Findings: []ftpaudit.Finding{
+			{Host: host, Path: path, Rule: "hostile-name", Severity: ftpaudit.Severity(sev % 5), Evidence: ev,
 				Size: size, Modified: mod, Action: action},
-			{Host: host, Path: "/pub/README", Rule: "world-writable", Severity: scanner.SevHigh, Evidence: []string{"x"}, Size: -1},
+			{Host: host, Path: "/pub/README", Rule: "world-writable", Severity: ftpaudit.SevHigh, Evidence: []string{"x"}, Size: -1},
 		}}
 		verbose := flags&4 != 0
 		fzCheckTable(t, res, &Table{Verbose: verbose, MaxEvidence: int(sev >> 3), MaxAction: int(sev >> 5)}, verbose,
@@ -267,7 +267,7 @@ func fzFromB64(t *testing.T, s, b64 string) string {
 
 // fzCheckTable is checkTable for arbitrary strings: the column separator
 // count is not checked when a string holds a box-drawing bar itself.
-func fzCheckTable(t *testing.T, res *scanner.Result, tbl *Table, verbose, bars bool) {
+func fzCheckTable(t *testing.T, res *ftpaudit.Result, tbl *Table, verbose, bars bool) {
 	t.Helper()
 	out := string(report(t, tbl, res))
 	for i := 0; i < len(out); i++ {
@@ -285,7 +285,7 @@ func fzCheckTable(t *testing.T, res *scanner.Result, tbl *Table, verbose, bars b
 	}
 	shown := 0
 	for _, f := range res.Findings {
-		if verbose || f.Severity > scanner.SevInfo {
+		if verbose || f.Severity > ftpaudit.SevInfo {
 			shown++
 			if !strings.Contains(out, "│ "+Display(f.Path)+" ") {
 				t.Fatalf("path %q not shown in full as %s:\n%s", f.Path, Display(f.Path), out)

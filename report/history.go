@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Views of the scan history (ftpaudit history, diff, verify). They take
@@ -58,17 +58,17 @@ func History(w io.Writer, rows []ScanRow, asJSON bool) error {
 
 // DiffHost is one host's side of `ftpaudit diff A B`.
 type DiffHost struct {
-	Target   string                  `json:"target"`
-	Start    string                  `json:"start"`
-	Baseline *scanner.BaselineReport `json:"baseline"`
-	Note     string                  `json:"note,omitempty"`
+	Target   string                   `json:"target"`
+	Start    string                   `json:"start"`
+	Baseline *ftpaudit.BaselineReport `json:"baseline"`
+	Note     string                   `json:"note,omitempty"`
 }
 
 // DiffDoc is the result of `ftpaudit diff A B`.
 type DiffDoc struct {
 	A, B     int64
 	Hosts    []DiffHost
-	Findings []scanner.Finding
+	Findings []ftpaudit.Finding
 }
 
 // Diff writes a diff as a table of findings (what changed, where, why,
@@ -93,13 +93,13 @@ func Diff(w io.Writer, d *DiffDoc, asJSON bool) error {
 		return nil
 	}
 	fmt.Fprintln(w)
-	return (&Table{Verbose: true}).Report(w, &scanner.Result{Findings: d.Findings})
+	return (&Table{Verbose: true}).Report(w, &ftpaudit.Result{Findings: d.Findings})
 }
 
 // VerifyItem is one finding of the scan being verified, or a new one.
 type VerifyItem struct {
 	Status  string // "gone", "still there", "new"
-	Finding scanner.Finding
+	Finding ftpaudit.Finding
 }
 
 // VerifyDoc is the result of `ftpaudit verify`.
@@ -124,7 +124,7 @@ func Verify(w io.Writer, d *VerifyDoc, asJSON bool) error {
 		}
 		items := []item{}
 		for _, it := range d.Items {
-			items = append(items, item{it.Status, findingsJSON([]scanner.Finding{it.Finding})[0]})
+			items = append(items, item{it.Status, findingsJSON([]ftpaudit.Finding{it.Finding})[0]})
 		}
 		return writeJSON(w, map[string]any{"schema": "ftpaudit.verify/v1", "scan_id": d.ScanID, "complete": d.Complete,
 			"incomplete": d.Incomplete, "gone": counts["gone"], "still_there": counts["still there"], "new": counts["new"], "items": items})
@@ -146,7 +146,7 @@ func Verify(w io.Writer, d *VerifyDoc, asJSON bool) error {
 	return t.Render()
 }
 
-func findingsJSON(fs []scanner.Finding) []jsonFinding {
+func findingsJSON(fs []ftpaudit.Finding) []jsonFinding {
 	out := []jsonFinding{}
 	for _, f := range fs {
 		ev := f.Evidence

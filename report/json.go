@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Schema is the version tag of the JSON document.
@@ -16,7 +16,7 @@ const Schema = "ftpaudit.scan/v1"
 
 // Reporter writes a finished scan in one format.
 type Reporter interface {
-	Report(w io.Writer, r *scanner.Result) error
+	Report(w io.Writer, r *ftpaudit.Result) error
 }
 
 // JSON writes the v1 JSON document (see README, "JSON schema").
@@ -39,28 +39,28 @@ type jsonDoc struct {
 }
 
 type jsonHost struct {
-	Target      string                  `json:"target"`
-	Start       string                  `json:"start"`
-	Banner      string                  `json:"banner"`
-	Features    []string                `json:"features"`
-	Login       string                  `json:"login"`
-	Complete    bool                    `json:"complete"`
-	Incomplete  []string                `json:"incomplete,omitempty"`
-	LoginError  string                  `json:"login_error,omitempty"`
-	Started     string                  `json:"started"`
-	Finished    string                  `json:"finished"`
-	Stats       scanner.Stats           `json:"stats"`
-	Errors      []scanner.PathError     `json:"errors"`
-	Unreadable  []scanner.PathError     `json:"unreadable"`
-	Notes       []scanner.PathError     `json:"notes,omitempty"`
-	ListingMode string                  `json:"listing,omitempty"`
-	TLS         string                  `json:"tls,omitempty"`
-	StatListing *scanner.StatReport     `json:"stat_listing,omitempty"`
-	Recursive   *scanner.TreeReport     `json:"recursive_listing,omitempty"`
-	Connections *scanner.PoolReport     `json:"connections,omitempty"`
-	Baseline    *scanner.BaselineReport `json:"baseline,omitempty"`
-	Probes      []jsonProbe             `json:"probes,omitempty"`
-	Manifests   []jsonManifest          `json:"manifests,omitempty"`
+	Target      string                   `json:"target"`
+	Start       string                   `json:"start"`
+	Banner      string                   `json:"banner"`
+	Features    []string                 `json:"features"`
+	Login       string                   `json:"login"`
+	Complete    bool                     `json:"complete"`
+	Incomplete  []string                 `json:"incomplete,omitempty"`
+	LoginError  string                   `json:"login_error,omitempty"`
+	Started     string                   `json:"started"`
+	Finished    string                   `json:"finished"`
+	Stats       ftpaudit.Stats           `json:"stats"`
+	Errors      []ftpaudit.PathError     `json:"errors"`
+	Unreadable  []ftpaudit.PathError     `json:"unreadable"`
+	Notes       []ftpaudit.PathError     `json:"notes,omitempty"`
+	ListingMode string                   `json:"listing,omitempty"`
+	TLS         string                   `json:"tls,omitempty"`
+	StatListing *ftpaudit.StatReport     `json:"stat_listing,omitempty"`
+	Recursive   *ftpaudit.TreeReport     `json:"recursive_listing,omitempty"`
+	Connections *ftpaudit.PoolReport     `json:"connections,omitempty"`
+	Baseline    *ftpaudit.BaselineReport `json:"baseline,omitempty"`
+	Probes      []jsonProbe              `json:"probes,omitempty"`
+	Manifests   []jsonManifest           `json:"manifests,omitempty"`
 }
 
 type jsonProbeStep struct {
@@ -81,7 +81,7 @@ type jsonProbe struct {
 	Skipped  string         `json:"skipped,omitempty"`
 }
 
-func probeStepJSON(s scanner.ProbeStep) *jsonProbeStep {
+func probeStepJSON(s ftpaudit.ProbeStep) *jsonProbeStep {
 	if !s.Tried {
 		return nil
 	}
@@ -141,7 +141,7 @@ func rfc3339(t time.Time) string {
 }
 
 // Report writes r as one JSON document followed by a newline.
-func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
+func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 	doc := jsonDoc{
 		Schema:   Schema,
 		Started:  rfc3339(r.Started),
@@ -204,14 +204,14 @@ func (j *JSON) Report(w io.Writer, r *scanner.Result) error {
 	return enc.Encode(doc)
 }
 
-func nonNil(p []scanner.PathError) []scanner.PathError {
+func nonNil(p []ftpaudit.PathError) []ftpaudit.PathError {
 	if p == nil {
-		return []scanner.PathError{}
+		return []ftpaudit.PathError{}
 	}
 	return p
 }
 
-func entryJSON(host string, e *scanner.Entry) jsonEntry {
+func entryJSON(host string, e *ftpaudit.Entry) jsonEntry {
 	je := jsonEntry{
 		Host:     host,
 		Path:     e.Path,

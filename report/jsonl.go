@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // JSONL writes JSON lines for log shippers: one object per line, first
@@ -33,17 +33,17 @@ type severityCounts struct {
 	Info     int `json:"info"`
 }
 
-func (c *severityCounts) add(s scanner.Severity) {
+func (c *severityCounts) add(s ftpaudit.Severity) {
 	switch s {
-	case scanner.SevCritical:
+	case ftpaudit.SevCritical:
 		c.Critical++
-	case scanner.SevHigh:
+	case ftpaudit.SevHigh:
 		c.High++
-	case scanner.SevMedium:
+	case ftpaudit.SevMedium:
 		c.Medium++
-	case scanner.SevLow:
+	case ftpaudit.SevLow:
 		c.Low++
-	case scanner.SevInfo:
+	case ftpaudit.SevInfo:
 		c.Info++
 	}
 }
@@ -58,12 +58,12 @@ type jsonlHost struct {
 	Complete   bool           `json:"complete"`
 	Incomplete []string       `json:"incomplete"`
 	LoginError string         `json:"login_error,omitempty"`
-	Stats      scanner.Stats  `json:"stats"`
+	Stats      ftpaudit.Stats `json:"stats"`
 	Findings   severityCounts `json:"findings"`
 }
 
 // Report writes r as JSON lines.
-func (JSONL) Report(w io.Writer, r *scanner.Result) error {
+func (JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	when := rfc3339(r.Finished)

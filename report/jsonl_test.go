@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 type jsonlLine struct {
@@ -26,7 +26,7 @@ type jsonlLine struct {
 	Complete   *bool           `json:"complete"`
 	Incomplete []string        `json:"incomplete"`
 	LoginError string          `json:"login_error"`
-	Stats      *scanner.Stats  `json:"stats"`
+	Stats      *ftpaudit.Stats `json:"stats"`
 	Findings   map[string]int  `json:"findings"`
 	Raw        json.RawMessage `json:"-"`
 }
@@ -124,8 +124,8 @@ func equalCounts(got, want map[string]int) bool {
 func TestJSONLHostile(t *testing.T) {
 	res := hostileSample()
 	nasty := "/x\ny\rz\x1b[2J\x07\xff\xfe\u2028\u2029</script>&"
-	res.Findings = append(res.Findings, scanner.Finding{Host: res.Hosts[0].Target.URL, Path: nasty, Rule: "hostile-name",
-		Severity: scanner.SevHigh, Evidence: []string{"line\nbreak\r\x1b[31m\xff"}})
+	res.Findings = append(res.Findings, ftpaudit.Finding{Host: res.Hosts[0].Target.URL, Path: nasty, Rule: "hostile-name",
+		Severity: ftpaudit.SevHigh, Evidence: []string{"line\nbreak\r\x1b[31m\xff"}})
 	res.Hosts[1].LoginError = "530 \x1b[2J\r\nno\xff"
 	res.Hosts[1].Target.Start = "/\xff\n"
 	out := report(t, JSONL{}, res)
@@ -162,12 +162,12 @@ func TestJSONLHostile(t *testing.T) {
 }
 
 func TestJSONLEmpty(t *testing.T) {
-	if out := report(t, JSONL{}, &scanner.Result{}); len(out) != 0 {
+	if out := report(t, JSONL{}, &ftpaudit.Result{}); len(out) != 0 {
 		t.Errorf("empty result: %q", out)
 	}
 	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	res := &scanner.Result{Started: t0, Finished: t0, Hosts: []*scanner.HostResult{{
-		Target:     scanner.Target{URL: "ftp://down.example:21", Start: "/"},
+	res := &ftpaudit.Result{Started: t0, Finished: t0, Hosts: []*ftpaudit.HostResult{{
+		Target:     ftpaudit.Target{URL: "ftp://down.example:21", Start: "/"},
 		Incomplete: []string{"no session"}, LoginError: "dial tcp: connection refused",
 	}}}
 	lines := jsonlLines(t, report(t, JSONL{}, res))

@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Metric names written by WriteMetrics.
@@ -39,7 +39,7 @@ const (
 
 // severitiesDesc lists the severities worst first, as the metrics and the
 // JSON lines count them.
-var severitiesDesc = []scanner.Severity{scanner.SevCritical, scanner.SevHigh, scanner.SevMedium, scanner.SevLow, scanner.SevInfo}
+var severitiesDesc = []ftpaudit.Severity{ftpaudit.SevCritical, ftpaudit.SevHigh, ftpaudit.SevMedium, ftpaudit.SevLow, ftpaudit.SevInfo}
 
 // metricsHost is what the metrics say about one host label: every
 // HostResult whose target URL gives that label (several start
@@ -52,7 +52,7 @@ type metricsHost struct {
 	up         bool
 	started    time.Time
 	finished   time.Time
-	stats      scanner.Stats
+	stats      ftpaudit.Stats
 	findings   map[string]int
 	lastOK     time.Time
 	haveLastOK bool
@@ -83,7 +83,7 @@ type metricsHost struct {
 // start directories) are one host: counts are summed, it is complete and
 // up only when all of them are, and its duration spans them all. A label
 // value that is not valid UTF-8 has its invalid bytes written as \xNN.
-func WriteMetrics(w io.Writer, r *scanner.Result, lastSuccess map[string]time.Time) error {
+func WriteMetrics(w io.Writer, r *ftpaudit.Result, lastSuccess map[string]time.Time) error {
 	hosts := metricsHosts(r, lastSuccess)
 	var b bytes.Buffer
 	family := func(name, help string) {
@@ -117,7 +117,7 @@ func WriteMetrics(w io.Writer, r *scanner.Result, lastSuccess map[string]time.Ti
 			// them: shown rather than lost.
 			var other []string
 			for name := range h.findings {
-				if _, known := scanner.ParseSeverity(name); !known {
+				if _, known := ftpaudit.ParseSeverity(name); !known {
 					other = append(other, name)
 				}
 			}
@@ -171,7 +171,7 @@ func WriteMetrics(w io.Writer, r *scanner.Result, lastSuccess map[string]time.Ti
 
 // metricsHosts groups r by host label, in the order hosts were scanned,
 // then hosts known only from findings, sorted.
-func metricsHosts(r *scanner.Result, lastSuccess map[string]time.Time) []*metricsHost {
+func metricsHosts(r *ftpaudit.Result, lastSuccess map[string]time.Time) []*metricsHost {
 	var hosts []*metricsHost
 	byLabel := map[string]*metricsHost{}
 	get := func(url string) *metricsHost {

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // evilURL is a host URL with everything the text format must escape.
@@ -21,21 +21,21 @@ const evilURL = "ftp://we\"ird\\host\nx:21"
 
 // metricsSample is a run of two hosts: one complete with findings of
 // several severities, one whose login failed, with a URL to escape.
-func metricsSample() *scanner.Result {
+func metricsSample() *ftpaudit.Result {
 	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	a := scanner.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
-	b := scanner.Target{URL: evilURL, Host: "we\"ird\\host", Port: "21", User: "anonymous", Start: "/"}
-	ha := &scanner.HostResult{Target: a, Info: scanner.ServerInfo{Login: "anonymous"}, Started: t0, Finished: t0.Add(1500 * time.Millisecond),
-		Complete: true, Stats: scanner.Stats{Dirs: 12, Files: 40, Links: 2, Other: 1, Unreadable: 2, Errors: 0, Listed: 10}}
-	hb := &scanner.HostResult{Target: b, Started: t0.Add(time.Second), Finished: t0.Add(3 * time.Second),
-		Incomplete: []string{"no session"}, LoginError: "530 Login incorrect.", Stats: scanner.Stats{Errors: 1}}
-	return &scanner.Result{Started: t0, Finished: t0.Add(3250 * time.Millisecond), Hosts: []*scanner.HostResult{ha, hb},
-		Findings: []scanner.Finding{
-			{Host: a.URL, Path: "/incoming", Rule: "writable-dir", Severity: scanner.SevCritical},
-			{Host: a.URL, Path: "/  ", Rule: "hidden-name", Severity: scanner.SevHigh},
-			{Host: a.URL, Path: "/x.mkv", Rule: "warez", Severity: scanner.SevHigh},
-			{Host: a.URL, Path: "/bin", Rule: "unreadable-dir", Severity: scanner.SevInfo},
-			{Host: b.URL, Path: "/", Rule: "login-failed", Severity: scanner.SevLow},
+	a := ftpaudit.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
+	b := ftpaudit.Target{URL: evilURL, Host: "we\"ird\\host", Port: "21", User: "anonymous", Start: "/"}
+	ha := &ftpaudit.HostResult{Target: a, Info: ftpaudit.ServerInfo{Login: "anonymous"}, Started: t0, Finished: t0.Add(1500 * time.Millisecond),
+		Complete: true, Stats: ftpaudit.Stats{Dirs: 12, Files: 40, Links: 2, Other: 1, Unreadable: 2, Errors: 0, Listed: 10}}
+	hb := &ftpaudit.HostResult{Target: b, Started: t0.Add(time.Second), Finished: t0.Add(3 * time.Second),
+		Incomplete: []string{"no session"}, LoginError: "530 Login incorrect.", Stats: ftpaudit.Stats{Errors: 1}}
+	return &ftpaudit.Result{Started: t0, Finished: t0.Add(3250 * time.Millisecond), Hosts: []*ftpaudit.HostResult{ha, hb},
+		Findings: []ftpaudit.Finding{
+			{Host: a.URL, Path: "/incoming", Rule: "writable-dir", Severity: ftpaudit.SevCritical},
+			{Host: a.URL, Path: "/  ", Rule: "hidden-name", Severity: ftpaudit.SevHigh},
+			{Host: a.URL, Path: "/x.mkv", Rule: "warez", Severity: ftpaudit.SevHigh},
+			{Host: a.URL, Path: "/bin", Rule: "unreadable-dir", Severity: ftpaudit.SevInfo},
+			{Host: b.URL, Path: "/", Rule: "login-failed", Severity: ftpaudit.SevLow},
 		}}
 }
 
@@ -97,7 +97,7 @@ func hostKey(host string, more ...string) string {
 	return strings.Join(parts, ",")
 }
 
-func writeMetrics(t *testing.T, r *scanner.Result, last map[string]time.Time) []byte {
+func writeMetrics(t *testing.T, r *ftpaudit.Result, last map[string]time.Time) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteMetrics(&b, r, last); err != nil {
@@ -272,7 +272,7 @@ func FuzzReadLastComplete(f *testing.F) {
 	})
 }
 
-func writeMetricsF(r *scanner.Result) []byte {
+func writeMetricsF(r *ftpaudit.Result) []byte {
 	var b bytes.Buffer
 	_ = WriteMetrics(&b, r, nil)
 	return b.Bytes()
@@ -333,7 +333,7 @@ func TestMetricsSameURL(t *testing.T) {
 	second.Target.Start = "/pub"
 	second.Complete = false
 	second.Started = res.Hosts[0].Started.Add(-time.Second)
-	second.Stats = scanner.Stats{Dirs: 1, Files: 2, Errors: 3}
+	second.Stats = ftpaudit.Stats{Dirs: 1, Files: 2, Errors: 3}
 	res.Hosts = append(res.Hosts, &second)
 	got := series(parseMetrics(t, writeMetrics(t, res, nil)))
 	a := "ftp://127.0.0.1:2121"
@@ -357,7 +357,7 @@ func TestMetricsSameURL(t *testing.T) {
 
 func TestMetricsEmpty(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
-	got := series(parseMetrics(t, writeMetrics(t, &scanner.Result{Started: t0, Finished: t0.Add(time.Second)}, nil)))
+	got := series(parseMetrics(t, writeMetrics(t, &ftpaudit.Result{Started: t0, Finished: t0.Add(time.Second)}, nil)))
 	if len(got) != 2 || got["ftpaudit_run_duration_seconds"][""] != 1 || got["ftpaudit_last_run_timestamp_seconds"][""] != float64(t0.Unix()+1) {
 		t.Errorf("%v", got)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -33,28 +33,28 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func sample() *scanner.Result {
+func sample() *ftpaudit.Result {
 	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	mod := time.Date(2026, 11, 1, 12, 30, 0, 0, time.UTC)
-	tgt := scanner.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
-	h := &scanner.HostResult{
+	tgt := ftpaudit.Target{URL: "ftp://127.0.0.1:2121", Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"}
+	h := &ftpaudit.HostResult{
 		Target:     tgt,
-		Info:       scanner.ServerInfo{Banner: "220 (vsFTPd 3.0.3)\x1b]0;pwned\x07", Features: []string{"EPSV", "MDTM"}, Login: "anonymous"},
+		Info:       ftpaudit.ServerInfo{Banner: "220 (vsFTPd 3.0.3)\x1b]0;pwned\x07", Features: []string{"EPSV", "MDTM"}, Login: "anonymous"},
 		Started:    t0,
 		Finished:   t0.Add(1500 * time.Millisecond),
 		Complete:   false,
 		Incomplete: []string{"listings failed"},
-		Stats:      scanner.Stats{Dirs: 3, Files: 2, Links: 1, Unreadable: 1, Errors: 1, Listed: 3},
-		Unreadable: []scanner.PathError{{Path: "/bin", Error: "550 Permission denied"}},
-		Errors:     []scanner.PathError{{Path: "/pub/\x1b[2Jclear\r\nfake row", Error: "list: connection lost: EOF"}},
-		Entries: []scanner.Entry{
-			{Path: "/  ", Name: "  ", Type: scanner.TypeDir, Size: 4096, Mode: "drwxrwxrwx", Owner: "ftp", Group: "ftp", Modified: mod, Raw: "drwxrwxrwx    2 ftp      ftp          4096 Nov 01 12:30   "},
-			{Path: "/bad\xffname", Name: "bad\xffname", Type: scanner.TypeFile, Size: 12, Mode: "-rw-r--r--", Owner: "0", Group: "0", Modified: mod, Raw: "-rw-r--r--    1 0        0              12 Nov 01 12:30 bad\xffname"},
-			{Path: "/link", Name: "link", Type: scanner.TypeLink, Size: -1, Raw: "type=OS.unix=slink:/etc; link", Extra: &scanner.EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc"}, Target: "/etc"}},
+		Stats:      ftpaudit.Stats{Dirs: 3, Files: 2, Links: 1, Unreadable: 1, Errors: 1, Listed: 3},
+		Unreadable: []ftpaudit.PathError{{Path: "/bin", Error: "550 Permission denied"}},
+		Errors:     []ftpaudit.PathError{{Path: "/pub/\x1b[2Jclear\r\nfake row", Error: "list: connection lost: EOF"}},
+		Entries: []ftpaudit.Entry{
+			{Path: "/  ", Name: "  ", Type: ftpaudit.TypeDir, Size: 4096, Mode: "drwxrwxrwx", Owner: "ftp", Group: "ftp", Modified: mod, Raw: "drwxrwxrwx    2 ftp      ftp          4096 Nov 01 12:30   "},
+			{Path: "/bad\xffname", Name: "bad\xffname", Type: ftpaudit.TypeFile, Size: 12, Mode: "-rw-r--r--", Owner: "0", Group: "0", Modified: mod, Raw: "-rw-r--r--    1 0        0              12 Nov 01 12:30 bad\xffname"},
+			{Path: "/link", Name: "link", Type: ftpaudit.TypeLink, Size: -1, Raw: "type=OS.unix=slink:/etc; link", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc"}, Target: "/etc"}},
 		},
 	}
-	return &scanner.Result{Started: t0, Finished: t0.Add(2 * time.Second), Hosts: []*scanner.HostResult{h},
-		Findings: []scanner.Finding{{Host: tgt.URL, Path: "/  ", Rule: "hidden-name", Severity: scanner.SevHigh, Evidence: []string{"name is only spaces"}}}}
+	return &ftpaudit.Result{Started: t0, Finished: t0.Add(2 * time.Second), Hosts: []*ftpaudit.HostResult{h},
+		Findings: []ftpaudit.Finding{{Host: tgt.URL, Path: "/  ", Rule: "hidden-name", Severity: ftpaudit.SevHigh, Evidence: []string{"name is only spaces"}}}}
 }
 
 func TestJSONGolden(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Summary writes a human summary: one table row per host with counts and
@@ -33,7 +33,7 @@ func newTable(w io.Writer, header ...any) *tablewriter.Table {
 }
 
 // Report writes the summary of r.
-func (s *Summary) Report(w io.Writer, r *scanner.Result) error {
+func (s *Summary) Report(w io.Writer, r *ftpaudit.Result) error {
 	max := s.MaxPaths
 	if max <= 0 {
 		max = 20
@@ -93,7 +93,7 @@ func pathSuffix(start string) string {
 	return start
 }
 
-func writePaths(w io.Writer, host, what string, ps []scanner.PathError, max int) {
+func writePaths(w io.Writer, host, what string, ps []ftpaudit.PathError, max int) {
 	if len(ps) == 0 {
 		return
 	}
@@ -108,7 +108,7 @@ func writePaths(w io.Writer, host, what string, ps []scanner.PathError, max int)
 }
 
 // listingMode names how a host's directories were listed.
-func listingMode(i scanner.ServerInfo) string {
+func listingMode(i ftpaudit.ServerInfo) string {
 	switch {
 	case i.Paired:
 		return "MLSD+LIST"

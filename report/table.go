@@ -10,7 +10,7 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Table writes the cleanup table for people: one row per finding, in the
@@ -48,7 +48,7 @@ const (
 )
 
 // Report writes the table and the per-host summary lines of r.
-func (t *Table) Report(out io.Writer, r *scanner.Result) error {
+func (t *Table) Report(out io.Writer, r *ftpaudit.Result) error {
 	// tablewriter does not report every failed write; ew remembers the
 	// first one so that a report that could not be written says so.
 	ew := &errWriter{w: out}
@@ -58,11 +58,11 @@ func (t *Table) Report(out io.Writer, r *scanner.Result) error {
 	return ew.err
 }
 
-func (t *Table) report(w io.Writer, r *scanner.Result) error {
+func (t *Table) report(w io.Writer, r *ftpaudit.Result) error {
 	maxEv, maxAct := cellWidth(t.MaxEvidence, defaultMaxEvidence), cellWidth(t.MaxAction, defaultMaxAction)
 	var shown, hidden int
 	for _, f := range r.Findings {
-		if t.Verbose || f.Severity > scanner.SevInfo {
+		if t.Verbose || f.Severity > ftpaudit.SevInfo {
 			shown++
 		} else {
 			hidden++
@@ -75,7 +75,7 @@ func (t *Table) report(w io.Writer, r *scanner.Result) error {
 	} else {
 		tbl := newTable(w, "SEVERITY", "HOST", "PATH", "FINDING", "EVIDENCE", "SIZE", "MODIFIED", "ACTION")
 		for _, f := range r.Findings {
-			if !t.Verbose && f.Severity <= scanner.SevInfo {
+			if !t.Verbose && f.Severity <= ftpaudit.SevInfo {
 				continue
 			}
 			action := "-"
@@ -148,7 +148,7 @@ func cellWidth(v, def int) int {
 
 // noFindingsLine replaces the table when there is no row to show. It does
 // not call an incomplete scan clean.
-func noFindingsLine(r *scanner.Result, hidden int) string {
+func noFindingsLine(r *ftpaudit.Result, hidden int) string {
 	var b strings.Builder
 	if hidden > 0 {
 		fmt.Fprintf(&b, "No findings above info (%d info %s not shown; verbose shows them).", hidden, plural(hidden, "finding", "findings"))
@@ -174,8 +174,8 @@ func plural(n int, one, many string) string {
 //
 //	HOST: N findings (c critical, h high, m medium, l low, i info); D dirs, F files walked; L listed, U unreadable, E errors; complete
 //	HOST: N findings (...); D dirs, F files walked; L listed, U unreadable, E errors; INCOMPLETE (reason, reason)
-func hostLines(r *scanner.Result) []string {
-	type counts [scanner.SevCritical + 1]int
+func hostLines(r *ftpaudit.Result) []string {
+	type counts [ftpaudit.SevCritical + 1]int
 	byHost := map[string]*counts{}
 	var order []string
 	for _, f := range r.Findings {
@@ -185,7 +185,7 @@ func hostLines(r *scanner.Result) []string {
 			byHost[f.Host] = c
 			order = append(order, f.Host)
 		}
-		if f.Severity >= scanner.SevInfo && f.Severity <= scanner.SevCritical {
+		if f.Severity >= ftpaudit.SevInfo && f.Severity <= ftpaudit.SevCritical {
 			c[f.Severity]++
 		}
 	}
@@ -199,7 +199,7 @@ func hostLines(r *scanner.Result) []string {
 			n += v
 		}
 		return fmt.Sprintf("%d findings (%d critical, %d high, %d medium, %d low, %d info)",
-			n, c[scanner.SevCritical], c[scanner.SevHigh], c[scanner.SevMedium], c[scanner.SevLow], c[scanner.SevInfo])
+			n, c[ftpaudit.SevCritical], c[ftpaudit.SevHigh], c[ftpaudit.SevMedium], c[ftpaudit.SevLow], c[ftpaudit.SevInfo])
 	}
 	var lines []string
 	done := map[string]bool{}

@@ -6,6 +6,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
 
 // Comparing a scan with a baseline: an earlier complete scan of the same
@@ -27,7 +31,7 @@ type Change struct {
 	Path string
 	// Old is the baseline's entry (nil when Added), New the current one
 	// (nil when Removed).
-	Old, New *Entry
+	Old, New *ftpaudit.Entry
 	// Fields names what changed (Changed only): "type", "size",
 	// "modified", "owner", "group", "unique", "target", "mode", "perm".
 	Fields []string
@@ -45,8 +49,8 @@ func (c *Change) PermissionOnly() bool {
 
 // SeqOf yields the entries of a slice sorted by Path (as HostResult.Entries
 // are) for DiffEntries.
-func SeqOf(es []Entry) iter.Seq2[Entry, error] {
-	return func(yield func(Entry, error) bool) {
+func SeqOf(es []ftpaudit.Entry) iter.Seq2[ftpaudit.Entry, error] {
+	return func(yield func(ftpaudit.Entry, error) bool) {
 		for i := range es {
 			if !yield(es[i], nil) {
 				return
@@ -60,7 +64,7 @@ func SeqOf(es []Entry) iter.Seq2[Entry, error] {
 // Memory stays bounded: one entry of each side at a time. An error from
 // either stream or from emit stops the comparison and is returned; a
 // stream out of order is an error, never a wrong answer.
-func DiffEntries(old, cur iter.Seq2[Entry, error], emit func(Change) error) error {
+func DiffEntries(old, cur iter.Seq2[ftpaudit.Entry, error], emit func(Change) error) error {
 	// The baseline side is read ahead in its own goroutine: reading
 	// entries out of the store costs more than comparing them, and the
 	// two sides then decode on two cores.
@@ -71,7 +75,7 @@ func DiffEntries(old, cur iter.Seq2[Entry, error], emit func(Change) error) erro
 	nextCur, stopCur := iter.Pull2(cur)
 	defer stopCur()
 	var lastOld, lastCur string
-	pull := func(next func() (Entry, error, bool), last *string, side string) (*Entry, error) {
+	pull := func(next func() (ftpaudit.Entry, error, bool), last *string, side string) (*ftpaudit.Entry, error) {
 		e, err, ok := next()
 		if !ok {
 			return nil, nil
@@ -128,9 +132,9 @@ func DiffEntries(old, cur iter.Seq2[Entry, error], emit func(Change) error) erro
 
 // readAhead runs seq in a goroutine, handing entries over in batches.
 // stop ends the goroutine early (it is also safe after the end).
-func readAhead(seq iter.Seq2[Entry, error]) (iter.Seq2[Entry, error], func()) {
+func readAhead(seq iter.Seq2[ftpaudit.Entry, error]) (iter.Seq2[ftpaudit.Entry, error], func()) {
 	type batch struct {
-		es  []Entry
+		es  []ftpaudit.Entry
 		err error
 	}
 	const size = 512
@@ -138,7 +142,7 @@ func readAhead(seq iter.Seq2[Entry, error]) (iter.Seq2[Entry, error], func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(ch)
-		b := make([]Entry, 0, size)
+		b := make([]ftpaudit.Entry, 0, size)
 		send := func(bt batch) bool {
 			select {
 			case ch <- bt:
@@ -160,7 +164,7 @@ func readAhead(seq iter.Seq2[Entry, error]) (iter.Seq2[Entry, error], func()) {
 				if !send(batch{es: b}) {
 					return
 				}
-				b = make([]Entry, 0, size)
+				b = make([]ftpaudit.Entry, 0, size)
 			}
 		}
 		if len(b) > 0 {
@@ -176,10 +180,10 @@ func readAhead(seq iter.Seq2[Entry, error]) (iter.Seq2[Entry, error], func()) {
 			}
 		}
 	}
-	return func(yield func(Entry, error) bool) {
+	return func(yield func(ftpaudit.Entry, error) bool) {
 		for bt := range ch {
 			if bt.err != nil {
-				yield(Entry{}, bt.err)
+				yield(ftpaudit.Entry{}, bt.err)
 				return
 			}
 			for i := range bt.es {
@@ -194,12 +198,12 @@ func readAhead(seq iter.Seq2[Entry, error]) (iter.Seq2[Entry, error], func()) {
 // changedFields compares what a listing says about one path. A
 // directory's size and time are left out: they change whenever an entry
 // is added or removed inside it, which is reported for that entry.
-func changedFields(o, c *Entry) []string {
+func changedFields(o, c *ftpaudit.Entry) []string {
 	var f []string
 	if o.Type != c.Type {
 		f = append(f, "type")
 	}
-	if o.Type != TypeDir || c.Type != TypeDir {
+	if o.Type != ftpaudit.TypeDir || c.Type != ftpaudit.TypeDir {
 		if o.Size >= 0 && c.Size >= 0 && o.Size != c.Size {
 			f = append(f, "size")
 		}
@@ -222,7 +226,7 @@ func changedFields(o, c *Entry) []string {
 	if o.Unique() != "" && c.Unique() != "" && o.Unique() != c.Unique() {
 		f = append(f, "unique")
 	}
-	if o.Target() != c.Target() && o.Type == TypeLink && c.Type == TypeLink {
+	if o.Target() != c.Target() && o.Type == ftpaudit.TypeLink && c.Type == ftpaudit.TypeLink {
 		f = append(f, "target")
 	}
 	if o.Mode != "" && c.Mode != "" && o.Mode != c.Mode {
@@ -236,7 +240,7 @@ func changedFields(o, c *Entry) []string {
 
 // fromMLSD reports whether an entry's attributes came from MLSD (which
 // alone gives perm and unique facts).
-func fromMLSD(e *Entry) bool {
+func fromMLSD(e *ftpaudit.Entry) bool {
 	return e.Perm() != "" || e.Unique() != "" || e.Facts() != nil
 }
 
@@ -269,30 +273,13 @@ type Baseline struct {
 	Started time.Time
 }
 
-// BaselineReport is a host's comparison with its baseline.
-type BaselineReport struct {
-	ScanID  int64     `json:"scan_id"`
-	Started time.Time `json:"started"`
-	Added   int       `json:"added"`
-	Removed int       `json:"removed"`
-	Changed int       `json:"changed"`
-	// NotCompared counts baseline entries below directories this scan
-	// could not list (unreadable now, failed, or never reached): whether
-	// they are still there is unknown, so they are not reported removed.
-	NotCompared int `json:"not_compared"`
-	// NotComparedDirs names those directories (at most 100).
-	NotComparedDirs []string `json:"not_compared_dirs,omitempty"`
-	// Note says why there was nothing to compare with, when ScanID is 0.
-	Note string `json:"note,omitempty"`
-}
-
 // BaselineJudge turns the changes of one host into findings.
 type BaselineJudge struct {
-	h      *HostResult
+	h      *ftpaudit.HostResult
 	hp     *hostPolicy
 	base   Baseline
-	report BaselineReport
-	out    []Finding
+	report ftpaudit.BaselineReport
+	out    []ftpaudit.Finding
 	// blind holds the directories whose content this scan did not see.
 	blind []string
 	// dirs holds the current scan's directories seen so far (see Tap).
@@ -300,7 +287,7 @@ type BaselineJudge struct {
 }
 
 // NewBaselineJudge prepares the comparison of h with a baseline.
-func NewBaselineJudge(h *HostResult, base Baseline, p *Policy) *BaselineJudge {
+func NewBaselineJudge(h *ftpaudit.HostResult, base Baseline, p *Policy) *BaselineJudge {
 	if p == nil {
 		p = DefaultPolicy()
 	}
@@ -325,10 +312,10 @@ func NewBaselineJudge(h *HostResult, base Baseline, p *Policy) *BaselineJudge {
 // its directories on the way (a parent sorts before its children, so it
 // is noted before any removal below it is judged). Use it on the current
 // side: judging a removal needs to know whether the parent still exists.
-func (j *BaselineJudge) Tap(cur iter.Seq2[Entry, error]) iter.Seq2[Entry, error] {
-	return func(yield func(Entry, error) bool) {
+func (j *BaselineJudge) Tap(cur iter.Seq2[ftpaudit.Entry, error]) iter.Seq2[ftpaudit.Entry, error] {
+	return func(yield func(ftpaudit.Entry, error) bool) {
 		for e, err := range cur {
-			if err == nil && e.Type == TypeDir {
+			if err == nil && e.Type == ftpaudit.TypeDir {
 				j.dirs[e.Path] = true
 			}
 			if !yield(e, err) {
@@ -341,7 +328,7 @@ func (j *BaselineJudge) Tap(cur iter.Seq2[Entry, error]) iter.Seq2[Entry, error]
 // unseen returns the directory whose content this scan did not see that
 // holds p, or "".
 func (j *BaselineJudge) unseen(p string) string {
-	for q := parentPath(p); ; q = parentPath(q) {
+	for q := ftppath.Parent(p); ; q = ftppath.Parent(q) {
 		if _, ok := slices.BinarySearch(j.blind, q); ok {
 			return q
 		}
@@ -358,30 +345,22 @@ func (j *BaselineJudge) unseen(p string) string {
 	}
 }
 
-func parentPath(p string) string {
-	i := strings.LastIndexByte(p, '/')
-	if i <= 0 {
-		return "/"
-	}
-	return p[:i]
-}
-
 // Add judges one change.
 func (j *BaselineJudge) Add(c Change) {
-	if matchAtOrBelow(j.hp.ignore, c.Path) != nil {
+	if glob.MatchAtOrBelow(j.hp.ignore, c.Path) != nil {
 		return
 	}
 	since := fmt.Sprintf("baseline: scan %d of %s", j.base.ScanID, j.base.Started.UTC().Format(time.RFC3339))
 	switch c.Kind {
 	case Added:
 		j.report.Added++
-		sev := SevHigh
+		sev := ftpaudit.SevHigh
 		ev := []string{"not in the " + since, "now: " + describeEntry(c.New)}
-		if box := matchAtOrBelow(j.hp.dropBoxes, c.Path); box != nil {
-			sev = SevLow
+		if box := glob.MatchAtOrBelow(j.hp.dropBoxes, c.Path); box != nil {
+			sev = ftpaudit.SevLow
 			ev = append(ev, "inside the declared drop box "+box.String())
 		}
-		j.add(c.Path, RuleNewSinceBaseline, sev, ev, c.New)
+		j.add(c.Path, ftpaudit.RuleNewSinceBaseline, sev, ev, c.New)
 	case Removed:
 		if d := j.unseen(c.Path); d != "" {
 			j.report.NotCompared++
@@ -391,7 +370,7 @@ func (j *BaselineJudge) Add(c Change) {
 			return
 		}
 		j.report.Removed++
-		j.add(c.Path, RuleRemovedSinceBaseline, SevMedium, []string{"in the " + since + ", gone now", "was: " + describeEntry(c.Old)}, c.Old)
+		j.add(c.Path, ftpaudit.RuleRemovedSinceBaseline, ftpaudit.SevMedium, []string{"in the " + since + ", gone now", "was: " + describeEntry(c.Old)}, c.Old)
 	case Changed:
 		j.report.Changed++
 		var perm, other []string
@@ -404,30 +383,30 @@ func (j *BaselineJudge) Add(c Change) {
 			}
 		}
 		if len(other) > 0 {
-			sev := SevHigh
-			if c.New.Type != TypeFile && c.Old.Type != TypeFile {
-				sev = SevMedium
+			sev := ftpaudit.SevHigh
+			if c.New.Type != ftpaudit.TypeFile && c.Old.Type != ftpaudit.TypeFile {
+				sev = ftpaudit.SevMedium
 			}
-			j.add(c.Path, RuleChangedSinceBaseline, sev, append(other, "compared with the "+since), c.New)
+			j.add(c.Path, ftpaudit.RuleChangedSinceBaseline, sev, append(other, "compared with the "+since), c.New)
 		}
 		if len(perm) > 0 {
-			sev := SevMedium
-			if c.New.Type == TypeDir && anonWritableAttrs(c.New) && !anonWritableAttrs(c.Old) {
-				sev = SevCritical
+			sev := ftpaudit.SevMedium
+			if c.New.Type == ftpaudit.TypeDir && anonWritableAttrs(c.New) && !anonWritableAttrs(c.Old) {
+				sev = ftpaudit.SevCritical
 				perm = append(perm, "the directory became writable by anonymous users")
 			}
-			j.add(c.Path, RulePermissionChanged, sev, append(perm, "compared with the "+since), c.New)
+			j.add(c.Path, ftpaudit.RulePermissionChanged, sev, append(perm, "compared with the "+since), c.New)
 		}
 	}
 }
 
 // anonWritableAttrs reports whether an entry's own attributes let
 // anonymous users write: others' write bit, or MLSD perm c, m or p.
-func anonWritableAttrs(e *Entry) bool {
+func anonWritableAttrs(e *ftpaudit.Entry) bool {
 	return modeHas(e.Mode, 8, 'w') || permGrants(e.Perm(), "cmp") != ""
 }
 
-func (j *BaselineJudge) add(path, rule string, sev Severity, ev []string, e *Entry) {
+func (j *BaselineJudge) add(path, rule string, sev ftpaudit.Severity, ev []string, e *ftpaudit.Entry) {
 	pol := j.hp.pol
 	if pol.Off[rule] {
 		return
@@ -435,8 +414,8 @@ func (j *BaselineJudge) add(path, rule string, sev Severity, ev []string, e *Ent
 	if s, ok := pol.Severity[rule]; ok {
 		sev = s
 	}
-	r, _ := RuleByID(rule)
-	f := Finding{Host: j.h.Target.URL, Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: -1, Action: r.Action}
+	r, _ := ftpaudit.RuleByID(rule)
+	f := ftpaudit.Finding{Host: j.h.Target.URL, Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: -1, Action: r.Action}
 	if e != nil {
 		f.Size, f.Modified = e.Size, e.Modified
 	}
@@ -444,30 +423,30 @@ func (j *BaselineJudge) add(path, rule string, sev Severity, ev []string, e *Ent
 }
 
 // Finish returns the findings and the report.
-func (j *BaselineJudge) Finish() ([]Finding, BaselineReport) {
-	SortFindings(j.out)
+func (j *BaselineJudge) Finish() ([]ftpaudit.Finding, ftpaudit.BaselineReport) {
+	ftpaudit.SortFindings(j.out)
 	return j.out, j.report
 }
 
-func describeEntry(e *Entry) string {
+func describeEntry(e *ftpaudit.Entry) string {
 	var b strings.Builder
 	b.WriteString(e.Type.String())
-	if e.Size >= 0 && e.Type != TypeDir {
+	if e.Size >= 0 && e.Type != ftpaudit.TypeDir {
 		fmt.Fprintf(&b, ", %d bytes", e.Size)
 	}
 	if !e.Modified.IsZero() {
 		b.WriteString(", modified " + e.Modified.UTC().Format(time.RFC3339))
 	}
 	if e.Mode != "" {
-		b.WriteString(", mode " + disp(e.Mode))
+		b.WriteString(", mode " + ftpaudit.EvidenceName(e.Mode))
 	}
 	if e.Owner != "" {
-		b.WriteString(", owner " + disp(e.Owner))
+		b.WriteString(", owner " + ftpaudit.EvidenceName(e.Owner))
 	}
 	return b.String()
 }
 
-func fieldValue(e *Entry, f string) string {
+func fieldValue(e *ftpaudit.Entry, f string) string {
 	switch f {
 	case "type":
 		return e.Type.String()
@@ -479,17 +458,17 @@ func fieldValue(e *Entry, f string) string {
 		}
 		return e.Modified.UTC().Format(time.RFC3339)
 	case "owner":
-		return disp(e.Owner)
+		return ftpaudit.EvidenceName(e.Owner)
 	case "group":
-		return disp(e.Group)
+		return ftpaudit.EvidenceName(e.Group)
 	case "unique":
-		return disp(e.Unique())
+		return ftpaudit.EvidenceName(e.Unique())
 	case "target":
-		return disp(e.Target())
+		return ftpaudit.EvidenceName(e.Target())
 	case "mode":
-		return disp(e.Mode)
+		return ftpaudit.EvidenceName(e.Mode)
 	case "perm":
-		return disp(e.Perm())
+		return ftpaudit.EvidenceName(e.Perm())
 	}
 	return "?"
 }

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
 )
 
-func diffAll(t *testing.T, old, cur []Entry) []Change {
+func diffAll(t *testing.T, old, cur []ftpaudit.Entry) []Change {
 	t.Helper()
 	var out []Change
 	if err := DiffEntries(SeqOf(old), SeqOf(cur), func(c Change) error { out = append(out, c); return nil }); err != nil {
@@ -47,7 +49,7 @@ func TestDiffEntries(t *testing.T) {
 	cur[2].Size = 201
 	cur[3].Owner = "ftp"
 	cur[4].Mode = "drwxrwxrwx"
-	cur[5].Extra = &EntryExtra{Target: "b.tar.gz"}
+	cur[5].Extra = &ftpaudit.EntryExtra{Target: "b.tar.gz"}
 	cur[7].Modified = time.Date(2021, 3, 4, 0, 0, 0, 0, time.UTC) // the same day, shown with a year now
 	cur = slices.Delete(cur, 6, 7)                                // /pub/old removed
 	cur = append(cur, fileE("/pub/zz new", "-rw-r--r--", "ftp", 9))
@@ -73,15 +75,15 @@ func TestDiffEntries(t *testing.T) {
 }
 
 func TestDiffEntriesRefusesDisorder(t *testing.T) {
-	bad := []Entry{{Path: "/b"}, {Path: "/a"}}
+	bad := []ftpaudit.Entry{{Path: "/b"}, {Path: "/a"}}
 	err := DiffEntries(SeqOf(nil), SeqOf(bad), func(Change) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "out of order") {
 		t.Errorf("err %v, want out of order", err)
 	}
 	boom := errors.New("boom")
-	failing := iter.Seq2[Entry, error](func(yield func(Entry, error) bool) {
-		if yield(Entry{Path: "/a"}, nil) {
-			yield(Entry{}, boom)
+	failing := iter.Seq2[ftpaudit.Entry, error](func(yield func(ftpaudit.Entry, error) bool) {
+		if yield(ftpaudit.Entry{Path: "/a"}, nil) {
+			yield(ftpaudit.Entry{}, boom)
 		}
 	})
 	if err := DiffEntries(failing, SeqOf(nil), func(Change) error { return nil }); !errors.Is(err, boom) {
@@ -126,7 +128,7 @@ func TestBaselineJudge(t *testing.T) {
 		dirE("/secret", "drwxr-xr-x", "root"),
 		fileE("/secret/s", "-rw-r--r--", "root", 1),
 	).Entries
-	cur := hostOf(
+	cur := withUnreadable(hostOf(
 		dirE("/incoming", "drwx-wx-wt", "root"),
 		fileE("/incoming/upload.zip", "-rw-------", "ftp", 5),
 		dirE("/pub", "drwxr-xr-x", "root"),
@@ -135,7 +137,7 @@ func TestBaselineJudge(t *testing.T) {
 		dirE("/pub/open", "drwxrwxrwx", "root"),
 		fileE("/pub/warez.rar", "-rw-r--r--", "ftp", 5),
 		dirE("/secret", "d--x--x--x", "root"),
-	).unreadable("/secret")
+	), "/secret")
 	j := NewBaselineJudge(cur, Baseline{ScanID: 7, Started: time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC)}, pol)
 	if err := DiffEntries(SeqOf(old), j.Tap(SeqOf(cur.Entries)), func(c Change) error { j.Add(c); return nil }); err != nil {
 		t.Fatal(err)
@@ -171,10 +173,10 @@ func TestBaselineJudge(t *testing.T) {
 // DiffEntries returns.
 func TestDiffEntriesStopsReadAhead(t *testing.T) {
 	exited := make(chan struct{})
-	many := iter.Seq2[Entry, error](func(yield func(Entry, error) bool) {
+	many := iter.Seq2[ftpaudit.Entry, error](func(yield func(ftpaudit.Entry, error) bool) {
 		defer close(exited)
 		for i := 0; i < 100000; i++ {
-			if !yield(Entry{Path: fmt.Sprintf("/f%06d", i)}, nil) {
+			if !yield(ftpaudit.Entry{Path: fmt.Sprintf("/f%06d", i)}, nil) {
 				return
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Budget bounds the connections open at once across every host of a
@@ -52,15 +54,15 @@ func (b *Budget) release(w int) {
 
 // budgeted makes every session of connect hold its connections' worth of
 // b while open.
-func budgeted(connect Connector, b *Budget) Connector {
+func budgeted(connect ftpaudit.Connector, b *Budget) ftpaudit.Connector {
 	var weight atomic.Int32 // 0 until the first login says 1 or 2
-	return func(ctx context.Context) (Session, ServerInfo, error) {
+	return func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 		w := int(weight.Load())
 		if w == 0 {
 			w = 2
 		}
 		if err := b.acquire(ctx, w); err != nil {
-			return nil, ServerInfo{}, err
+			return nil, ftpaudit.ServerInfo{}, err
 		}
 		s, info, err := connect(ctx)
 		if err != nil {
@@ -77,7 +79,7 @@ func budgeted(connect Connector, b *Budget) Connector {
 		}
 		var once sync.Once
 		done := func() { once.Do(func() { b.release(need) }) }
-		if p, ok := s.(Prober); ok {
+		if p, ok := s.(ftpaudit.Prober); ok {
 			return &budgetProber{Prober: p, done: done}, info, nil
 		}
 		return &budgetSession{Session: s, done: done}, info, nil
@@ -85,7 +87,7 @@ func budgeted(connect Connector, b *Budget) Connector {
 }
 
 type budgetSession struct {
-	Session
+	ftpaudit.Session
 	done func()
 }
 
@@ -95,7 +97,7 @@ func (s *budgetSession) Close() error {
 }
 
 type budgetProber struct {
-	Prober
+	ftpaudit.Prober
 	done func()
 }
 
@@ -105,17 +107,17 @@ func (s *budgetProber) Close() error {
 }
 
 // ListTree passes recursive listing through when the session has it.
-func (s *budgetSession) ListTree(ctx context.Context, dir string) (*TreeListing, error) {
-	if tl, ok := s.Session.(TreeLister); ok {
+func (s *budgetSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeListing, error) {
+	if tl, ok := s.Session.(ftpaudit.TreeLister); ok {
 		return tl.ListTree(ctx, dir)
 	}
-	return nil, ErrTreeUnsupported
+	return nil, ftpaudit.ErrTreeUnsupported
 }
 
 // ListTree passes recursive listing through when the session has it.
-func (s *budgetProber) ListTree(ctx context.Context, dir string) (*TreeListing, error) {
-	if tl, ok := s.Prober.(TreeLister); ok {
+func (s *budgetProber) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeListing, error) {
+	if tl, ok := s.Prober.(ftpaudit.TreeLister); ok {
 		return tl.ListTree(ctx, dir)
 	}
-	return nil, ErrTreeUnsupported
+	return nil, ftpaudit.ErrTreeUnsupported
 }

@@ -22,6 +22,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
 	"github.com/jlaffaye/ftp"
 )
 
@@ -72,31 +75,9 @@ func (o DialOptions) withDefaults() DialOptions {
 	return o
 }
 
-// ReplyError is a negative FTP reply.
-type ReplyError struct {
-	Code int
-	Msg  string
-}
-
-func (e *ReplyError) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Msg) }
-
-// ServerInfo is what a server told us when we logged in.
-type ServerInfo struct {
-	Banner   string
-	Features []string
-	Login    string
-	MLSD     bool
-	// Paired is set when every directory is listed with both MLSD and
-	// LIST -a, over two connections per session.
-	Paired bool
-	// TLS says how the session was protected: "none", "verified", or
-	// "unverified" (certificate verification turned off by the user).
-	TLS string
-}
-
 // ftpSession is a Session over one jlaffaye ServerConn.
 type ftpSession struct {
-	t   Target
+	t   ftpaudit.Target
 	opt DialOptions
 	// tls is the session's own TLS configuration (see sessionTLS); nil
 	// for plain FTP.
@@ -156,15 +137,15 @@ const DefaultMaxListingBytes = 256 << 20
 // DialFTP connects to t, logs in and returns a session ready to list.
 // Where the server offers MLSD, and neither NoMLSD nor MLSDOnly is set, the
 // session holds a second connection for LIST -a (see pairSession).
-func DialFTP(ctx context.Context, t Target, opt DialOptions) (Session, ServerInfo, error) {
+func DialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 	return dialFTP(ctx, t, opt, nil)
 }
 
 // dialFTP is DialFTP with the host's shared STAT verdict; st nil turns
 // STAT listings off.
-func dialFTP(ctx context.Context, t Target, opt DialOptions, st *statState) (Session, ServerInfo, error) {
+func dialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions, st *statState) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 	opt = opt.withDefaults()
-	if opt.NoStat || t.TLS != TLSNone {
+	if opt.NoStat || t.TLS != ftpaudit.TLSNone {
 		st = nil
 	}
 	s, info, err := dialOne(ctx, t, opt)
@@ -190,9 +171,9 @@ func dialFTP(ctx context.Context, t Target, opt DialOptions, st *statState) (Ses
 	return &pairSession{mlsd: s, list: ls}, info, nil
 }
 
-func dialOne(ctx context.Context, t Target, opt DialOptions) (*ftpSession, ServerInfo, error) {
+func dialOne(ctx context.Context, t ftpaudit.Target, opt DialOptions) (*ftpSession, ftpaudit.ServerInfo, error) {
 	s := &ftpSession{t: t, opt: opt}
-	if t.TLS != TLSNone {
+	if t.TLS != ftpaudit.TLSNone {
 		s.tls = sessionTLS(opt.TLSConfig, t.Host)
 	}
 	stop := context.AfterFunc(ctx, s.abort)
@@ -204,11 +185,11 @@ func dialOne(ctx context.Context, t Target, opt DialOptions) (*ftpSession, Serve
 		ftp.DialWithDisabledMLSD(opt.NoMLSD),
 	}
 	switch t.TLS {
-	case TLSExplicit:
+	case ftpaudit.TLSExplicit:
 		// jlaffaye sends AUTH TLS and wraps the control connection
 		// with tls.Client(conn, s.tls).
 		options = append(options, ftp.DialWithExplicitTLS(s.tls))
-	case TLSImplicit:
+	case ftpaudit.TLSImplicit:
 		// s.dial wraps the control connection itself (jlaffaye does
 		// not, given a dial function); the option only makes jlaffaye
 		// send PBSZ 0 and PROT P after login.
@@ -216,11 +197,11 @@ func dialOne(ctx context.Context, t Target, opt DialOptions) (*ftpSession, Serve
 	}
 	c, err := ftp.Dial(t.Addr(), options...)
 	if err != nil {
-		return nil, ServerInfo{}, s.classify(ctx, "connect", err)
+		return nil, ftpaudit.ServerInfo{}, s.classify(ctx, "connect", err)
 	}
 	s.conn = c
-	info := ServerInfo{Banner: s.replies.first(), Login: t.User, TLS: "none"}
-	if t.TLS != TLSNone {
+	info := ftpaudit.ServerInfo{Banner: s.replies.first(), Login: t.User, TLS: "none"}
+	if t.TLS != ftpaudit.TLSNone {
 		info.TLS = "verified"
 		if opt.TLSConfig != nil && opt.TLSConfig.InsecureSkipVerify {
 			info.TLS = "unverified"
@@ -259,7 +240,7 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.t.TLS == TLSImplicit {
+		if s.t.TLS == ftpaudit.TLSImplicit {
 			tc := tls.Client(&deadlineConn{Conn: c, idle: s.opt.IdleTimeout}, s.tls)
 			c = tc
 		}
@@ -278,7 +259,7 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	var conn net.Conn = &deadlineConn{Conn: c, idle: s.opt.IdleTimeout}
-	if s.t.TLS != TLSNone {
+	if s.t.TLS != ftpaudit.TLSNone {
 		// The handshake waits for the first Read or Write: servers
 		// start TLS on a data connection only after the command that
 		// uses it, which jlaffaye sends after dialling (a handshake here
@@ -342,7 +323,7 @@ func samePASVNote(a, b string) bool {
 }
 
 // takeNotes adds what the session has noted to a listing it returns.
-func (s *ftpSession) takeNotes(l *Listing) *Listing {
+func (s *ftpSession) takeNotes(l *ftpaudit.Listing) *ftpaudit.Listing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pasvNote != "" {
@@ -455,9 +436,9 @@ func pathArg(dir string) string {
 
 // List lists one directory with MLSD where the server offers it, else
 // with LIST -a.
-func (s *ftpSession) List(ctx context.Context, dir string) (*Listing, error) {
+func (s *ftpSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
 	if strings.ContainsAny(dir, "\r\n\x00") {
-		return nil, &ReplyError{Code: 0, Msg: "name contains CR, LF or NUL: it cannot be sent to the server"}
+		return nil, &ftpaudit.ReplyError{Code: 0, Msg: "name contains CR, LF or NUL: it cannot be sent to the server"}
 	}
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
@@ -479,8 +460,8 @@ func (p *pairSession) Close() error {
 	return p.mlsd.Close()
 }
 
-func (p *pairSession) List(ctx context.Context, dir string) (*Listing, error) {
-	var ll *Listing
+func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	var ll *ftpaudit.Listing
 	var lerr error
 	done := make(chan struct{})
 	go func() {
@@ -493,19 +474,19 @@ func (p *pairSession) List(ctx context.Context, dir string) (*Listing, error) {
 		return nil, err
 	}
 	if lerr != nil {
-		var re *ReplyError
-		if errors.As(lerr, &re) && !errors.Is(lerr, ErrConnLost) {
+		var re *ftpaudit.ReplyError
+		if errors.As(lerr, &re) && !errors.Is(lerr, ftpaudit.ErrConnLost) {
 			l.Warnings = append(l.Warnings, "LIST -a refused where MLSD worked: "+re.Error())
 			return l, nil
 		}
 		return nil, lerr
 	}
 	var only []string
-	l.Entries, only = mergeListings(l.Entries, ll.Entries)
+	l.Entries, only = listing.Merge(l.Entries, ll.Entries)
 	l.Bad = append(l.Bad, ll.Bad...)
 	l.Bytes += ll.Bytes
 	l.Truncated = l.Truncated || ll.Truncated
-	l.Via = ViaMLSD + "+" + ll.Via
+	l.Via = ftpaudit.ViaMLSD + "+" + ll.Via
 	if containsAny(ll.Reply, truncatedReplyWords) {
 		l.Reply = ll.Reply
 	}
@@ -527,7 +508,7 @@ func (p *pairSession) List(ctx context.Context, dir string) (*Listing, error) {
 // for "LIST -a /star*name"). So only a plain path goes on the command
 // line; any other directory is entered with CWD, which takes one path
 // verbatim, and listed without an argument.
-func (s *ftpSession) listLIST(ctx context.Context, dir string) (*Listing, error) {
+func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
 	if s.stat != nil && !s.noDashA && plainPath(dir) {
 		use, test := s.stat.begin()
 		switch {
@@ -556,7 +537,7 @@ func (s *ftpSession) listLIST(ctx context.Context, dir string) (*Listing, error)
 }
 
 // listData lists dir with LIST -a over a data connection.
-func (s *ftpSession) listData(ctx context.Context, dir string) (*Listing, error) {
+func (s *ftpSession) listData(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
 	arg := pathArg(dir)
 	if !plainPath(dir) {
 		s.replies.reset()
@@ -569,7 +550,7 @@ func (s *ftpSession) listData(ctx context.Context, dir string) (*Listing, error)
 		return s.listRaw(ctx, dir, arg, false)
 	}
 	l, err := s.listRaw(ctx, dir, strings.TrimSpace("-a "+arg), false)
-	var re *ReplyError
+	var re *ftpaudit.ReplyError
 	if err != nil && dir == "/" && errors.As(err, &re) && (re.Code == 500 || re.Code == 501 || re.Code == 502) {
 		s.noDashA = true
 		return s.listRaw(ctx, dir, arg, false)
@@ -599,20 +580,20 @@ func plainPath(p string) bool {
 }
 
 // listRaw runs one listing command and parses its raw bytes.
-func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool) (*Listing, error) {
+func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool) (*ftpaudit.Listing, error) {
 	// jlaffaye sends "MLSD arg" on a session where the server offered
 	// MLSD, "LIST arg" on one dialled with MLSD disabled.
 	r, err := s.transfer(ctx, "list "+dir, cmdArg)
 	if err != nil {
 		return nil, err
 	}
-	l := &Listing{Format: FormatUnix, Reply: r.reply, Via: ViaList, Bytes: r.bytes, Truncated: r.truncated, Warnings: r.warnings}
+	l := &ftpaudit.Listing{Format: ftpaudit.FormatUnix, Reply: r.reply, Via: ftpaudit.ViaList, Bytes: r.bytes, Truncated: r.truncated, Warnings: r.warnings}
 	if mlsd {
-		l.Format = FormatMLSD
-		l.Via = ViaMLSD
+		l.Format = ftpaudit.FormatMLSD
+		l.Via = ftpaudit.ViaMLSD
 	}
 	if r.text != nil {
-		l.Entries, l.Bad = parseChunks(r.text, mlsd, time.Now())
+		l.Entries, l.Bad = listing.ParseChunks(r.text, mlsd, time.Now())
 	}
 	if !mlsd && len(l.Entries) > 0 {
 		l.Format = dominantFormat(l.Entries)
@@ -668,7 +649,7 @@ func (s *ftpSession) transfer(ctx context.Context, op, cmdArg string) (rawTransf
 
 // dominantFormat reports which LIST parser most entries went through,
 // judged by the Mode field (DOS listings carry none).
-func dominantFormat(es []Entry) ListFormat {
+func dominantFormat(es []ftpaudit.Entry) ftpaudit.ListFormat {
 	n := 0
 	for i := range es {
 		if es[i].Mode != "" {
@@ -676,9 +657,9 @@ func dominantFormat(es []Entry) ListFormat {
 		}
 	}
 	if n*2 >= len(es) {
-		return FormatUnix
+		return ftpaudit.FormatUnix
 	}
-	return FormatDOS
+	return ftpaudit.FormatDOS
 }
 
 // classify turns a jlaffaye or network error into one the walker can act
@@ -693,12 +674,12 @@ func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
 		// Not an FTP reply (RFC 959 codes are 1yz to 5yz; 6yz are
 		// RFC 2228's protected replies, never used here): the control
 		// connection is out of step. Never taken for a refusal.
-		return fmt.Errorf("%s: %w: malformed reply: %d %s", op, ErrConnLost, te.Code, te.Msg)
+		return fmt.Errorf("%s: %w: malformed reply: %d %s", op, ftpaudit.ErrConnLost, te.Code, te.Msg)
 	}
 	if errors.As(err, &te) {
-		re := &ReplyError{Code: te.Code, Msg: te.Msg}
+		re := &ftpaudit.ReplyError{Code: te.Code, Msg: te.Msg}
 		if te.Code == 421 {
-			return fmt.Errorf("%s: %w: %w", op, ErrConnLost, re)
+			return fmt.Errorf("%s: %w: %w", op, ftpaudit.ErrConnLost, re)
 		}
 		return fmt.Errorf("%s: %w", op, re)
 	}
@@ -710,18 +691,14 @@ func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("%s: %w: no reply within the idle timeout (%s)", op, ErrConnLost, s.opt.IdleTimeout)
+		return fmt.Errorf("%s: %w: no reply within the idle timeout (%s)", op, ftpaudit.ErrConnLost, s.opt.IdleTimeout)
 	}
 	var pe textproto.ProtocolError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w: malformed reply: %s", op, ErrConnLost, pe.Error())
+		return fmt.Errorf("%s: %w: malformed reply: %s", op, ftpaudit.ErrConnLost, pe.Error())
 	}
-	return fmt.Errorf("%s: %w: %w", op, ErrConnLost, err)
+	return fmt.Errorf("%s: %w: %w", op, ftpaudit.ErrConnLost, err)
 }
-
-// ErrConnLost marks errors after which a session must be discarded and the
-// operation retried on a new one.
-var ErrConnLost = errors.New("connection lost")
 
 // deadlineConn moves the connection's deadline forward before every read
 // and write, so that a silent peer fails the call after idle instead of
@@ -923,7 +900,7 @@ func (r *replyLog) features() []string {
 // with ChangeDir, so that canary names never travel inside a path a
 // server might split or expand.
 
-var _ Prober = (*ftpSession)(nil)
+var _ ftpaudit.Prober = (*ftpSession)(nil)
 
 // ChangeDir enters dir (absolute, exact).
 func (s *ftpSession) ChangeDir(ctx context.Context, dir string) (string, error) {
@@ -956,7 +933,7 @@ func (s *ftpSession) RemoveDir(ctx context.Context, name string) (string, error)
 func (s *ftpSession) Exists(ctx context.Context, dir, name string, isDir bool) (bool, error) {
 	var err error
 	if isDir {
-		_, err = s.simple(ctx, "cwd", func() error { return s.conn.ChangeDir(pathArg(joinPath(dir, name))) })
+		_, err = s.simple(ctx, "cwd", func() error { return s.conn.ChangeDir(pathArg(ftppath.Join(dir, name))) })
 		if err == nil {
 			_, err = s.ChangeDir(ctx, dir)
 			return true, err
@@ -967,8 +944,8 @@ func (s *ftpSession) Exists(ctx context.Context, dir, name string, isDir bool) (
 			return true, nil
 		}
 	}
-	var re *ReplyError
-	if errors.As(err, &re) && !errors.Is(err, ErrConnLost) && re.Code == 550 {
+	var re *ftpaudit.ReplyError
+	if errors.As(err, &re) && !errors.Is(err, ftpaudit.ErrConnLost) && re.Code == 550 {
 		return false, nil
 	}
 	return false, err

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/archivetest"
 )
 
@@ -43,13 +44,13 @@ func ftpsRealServer(t *testing.T) ftpsServer {
 }
 
 // target parses the server's URL with scheme and path replaced.
-func (s ftpsServer) target(t *testing.T, scheme, host string) Target {
+func (s ftpsServer) target(t *testing.T, scheme, host string) ftpaudit.Target {
 	t.Helper()
 	u := strings.Replace(s.url, "ftps://", scheme+"://", 1)
 	if host != "" {
 		u = strings.Replace(u, "127.0.0.1", host, 1)
 	}
-	tg, err := ParseTarget(u + "/")
+	tg, err := ftpaudit.ParseTarget(u + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,15 +77,15 @@ func ftpsDialOptions(cfg *tls.Config) DialOptions {
 
 // anonView is archivetest.View with scanner types, failing the test on
 // error.
-func anonView(t *testing.T, root string) (map[string]EntryType, map[string]int64, []string) {
+func anonView(t *testing.T, root string) (map[string]ftpaudit.EntryType, map[string]int64, []string) {
 	t.Helper()
 	names, sizes, unreadable, err := archivetest.View(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	types := make(map[string]EntryType, len(names))
+	types := make(map[string]ftpaudit.EntryType, len(names))
 	for p, ty := range names {
-		typ, ok := ParseEntryType(string(ty))
+		typ, ok := ftpaudit.ParseEntryType(string(ty))
 		if !ok {
 			t.Fatalf("%s: type %q", p, ty)
 		}
@@ -103,7 +104,7 @@ func TestFTPSRealServerWalk(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			tg := srv.target(t, "ftps", "")
-			res := Scan(ctx, []Target{tg}, Options{
+			res := Scan(ctx, []ftpaudit.Target{tg}, Options{
 				Dial: ftpsDialOptions(srv.tlsConfig(t)),
 				Walk: WalkOptions{Connections: conns, Retries: 2},
 			})
@@ -202,7 +203,7 @@ func TestFTPSRealServerSessionReuse(t *testing.T) {
 			}
 			defer b.Close()
 			for i, dir := range []string{"/", "/pub", "/pub/docs", "/deep/l01", "/links", "/pub/software/v1.0", "/bin", "/empty"} {
-				for _, s := range []Session{a, b} {
+				for _, s := range []ftpaudit.Session{a, b} {
 					l, err := s.List(ctx, dir)
 					if err != nil {
 						t.Fatalf("list %d %s: %v", i, dir, err)
@@ -212,7 +213,7 @@ func TestFTPSRealServerSessionReuse(t *testing.T) {
 					}
 				}
 			}
-			p := a.(Prober)
+			p := a.(ftpaudit.Prober)
 			if _, err := p.ChangeDir(ctx, "/"); err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +253,7 @@ func TestFTPSRealServerVerification(t *testing.T) {
 	tg := srv.target(t, "ftps", "")
 
 	// No CA given: the system roots do not know the test CA.
-	res := Scan(ctx, []Target{tg}, Options{
+	res := Scan(ctx, []ftpaudit.Target{tg}, Options{
 		Dial: ftpsDialOptions(&tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(64)}),
 		Walk: WalkOptions{Connections: 1, Backoff: 10 * time.Millisecond, MaxConnectAttempts: 2},
 	})
@@ -289,7 +290,7 @@ func TestFTPSRealServerVerification(t *testing.T) {
 
 	// Plain FTP: vsftpd refuses the anonymous login outright.
 	_, _, err = DialFTP(ctx, srv.target(t, "ftp", ""), DialOptions{ConnectTimeout: 10 * time.Second, IdleTimeout: 20 * time.Second})
-	var re *ReplyError
+	var re *ftpaudit.ReplyError
 	if !errors.As(err, &re) || re.Code != 530 || !strings.Contains(re.Msg, "must use encryption") || !IsLoginRefused(err) {
 		t.Errorf("plain ftp:// to the FTPS server: %v, want 530 Anonymous sessions must use encryption", err)
 	}

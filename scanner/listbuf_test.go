@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
 
 // checkChunks checks that text is want cut only after line ends.
@@ -25,8 +27,8 @@ func checkChunks(t *testing.T, text []string, want string) {
 		}
 	}
 	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	e1, b1 := parseChunks(text, false, now)
-	e2, b2 := parseListing(want, false, now)
+	e1, b1 := listing.ParseChunks(text, false, now)
+	e2, b2 := listing.ParseText(want, false, now)
 	if !reflect.DeepEqual(e1, e2) || !reflect.DeepEqual(b1, b2) {
 		t.Fatalf("parsing the chunks differs from parsing the text")
 	}
@@ -156,7 +158,7 @@ func BenchmarkHugeListing(b *testing.B) {
 		}
 		chunks, sc := buf.finish()
 		scratch = sc
-		entries, bad := parseChunks(chunks, false, now)
+		entries, bad := listing.ParseChunks(chunks, false, now)
 		if len(entries) != n || len(bad) != 0 {
 			b.Fatalf("%d entries, %d bad", len(entries), len(bad))
 		}

@@ -1,11 +1,17 @@
 package scanner
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/manifest"
 )
 
 // fuzzManifestNames are the manifest names FuzzParseManifest parses
@@ -47,7 +53,7 @@ func FuzzParseManifest(f *testing.F) {
 		f.Add(uint8(i), data)
 		f.Add(uint8(i|0x80), data)
 		if name == "ls-lR" {
-			f.Add(uint8(1), mfGzip(f, data))
+			f.Add(uint8(1), gzipped(f, data))
 		}
 	}
 	f.Add(uint8(0), []byte("/srv/ftp:\n-rw-r--r-- 1 a b 1 Jan 1 2020 x\n\n/srv/ftp/y:\n-rw-r--r-- 1 a b 1 Jan 1 2020 z\n\n/etc:\n"))
@@ -59,28 +65,28 @@ func FuzzParseManifest(f *testing.F) {
 		if sel&0x80 != 0 {
 			mpath = "/" + name
 		}
-		m, err := ParseManifest(mpath, data)
+		m, err := manifest.Parse(mpath, data)
 		if err != nil {
 			if m != nil {
 				t.Fatal("error with a manifest")
 			}
 			return
 		}
-		dir, _ := splitPath(mpath)
-		if m.Path != mpath || !strings.HasPrefix(m.Root, "/") || !atOrBelow(m.Root, dir) && !m.rebasable && m.Root != dir {
+		dir, _ := ftppath.Split(mpath)
+		if m.Path != mpath || !strings.HasPrefix(m.Root, "/") || !ftppath.AtOrBelow(m.Root, dir) && !m.Rebasable && m.Root != dir {
 			t.Fatalf("path %q root %q", m.Path, m.Root)
 		}
-		if kind, _ := ManifestKindOf(name); m.Kind != kind {
+		if kind, _ := manifest.KindOf(name); m.Kind != kind {
 			t.Fatalf("kind %q for %s", m.Kind, name)
 		}
-		if len(m.Problems) > maxManifestProblems+1 {
+		if len(m.Problems) > manifest.MaxProblems+1 {
 			t.Fatalf("%d problems", len(m.Problems))
 		}
 		// Lines in the (possibly decompressed) text: an upper bound for
 		// Line when the data was plain.
 		maxLine := len(data) + 1
 		for i, e := range m.Entries {
-			if !below(e.Path, m.Root) || !strings.HasPrefix(e.Path, "/") {
+			if !ftppath.Below(e.Path, m.Root) || !strings.HasPrefix(e.Path, "/") {
 				t.Fatalf("entry %q not below root %q", e.Path, m.Root)
 			}
 			if i > 0 && m.Entries[i-1].Path >= e.Path {
@@ -95,11 +101,11 @@ func FuzzParseManifest(f *testing.F) {
 				t.Fatalf("entry %q line %d", e.Path, e.Line)
 			}
 			switch m.Kind {
-			case ManifestSums:
-				if e.Type != TypeFile || e.Size != -1 || !isHex(e.Hash) || strings.ToLower(e.Hash) != e.Hash {
+			case ftpaudit.ManifestSums:
+				if e.Type != ftpaudit.TypeFile || e.Size != -1 || !manifest.IsHex(e.Hash) || strings.ToLower(e.Hash) != e.Hash {
 					t.Fatalf("checksum entry %+v", e)
 				}
-			case ManifestLsLR:
+			case ftpaudit.ManifestLsLR:
 				if e.Hash != "" || e.Type == 0 {
 					t.Fatalf("ls-lR entry %+v", e)
 				}
@@ -108,19 +114,31 @@ func FuzzParseManifest(f *testing.F) {
 		// Comparing the manifest with an archive that has its entries
 		// (and its root) must not panic, and must report nothing
 		// listed as missing.
-		h := &HostResult{Target: Target{URL: "ftp://fuzz:21", Start: "/"}, Complete: true}
-		for d := m.Root; d != "/"; d, _ = splitPath(d) {
-			_, n := splitPath(d)
-			h.Entries = append(h.Entries, Entry{Path: d, Name: n, Type: TypeDir, Size: -1})
+		h := &ftpaudit.HostResult{Target: ftpaudit.Target{URL: "ftp://fuzz:21", Start: "/"}, Complete: true}
+		for d := m.Root; d != "/"; d, _ = ftppath.Split(d) {
+			_, n := ftppath.Split(d)
+			h.Entries = append(h.Entries, ftpaudit.Entry{Path: d, Name: n, Type: ftpaudit.TypeDir, Size: -1})
 		}
 		for _, e := range m.Entries {
-			_, n := splitPath(e.Path)
-			h.Entries = append(h.Entries, Entry{Path: e.Path, Name: n, Type: e.Type, Size: e.Size})
+			_, n := ftppath.Split(e.Path)
+			h.Entries = append(h.Entries, ftpaudit.Entry{Path: e.Path, Name: n, Type: e.Type, Size: e.Size})
 		}
-		for _, f := range ManifestFindings(h, []*Manifest{m}, nil) {
-			if f.Rule == RuleMissingManifest {
+		for _, f := range ManifestFindings(h, []*ftpaudit.Manifest{m}, nil) {
+			if f.Rule == ftpaudit.RuleMissingManifest {
 				t.Fatalf("missing %q though the archive has it", f.Path)
 			}
 		}
 	})
+}
+func gzipped(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

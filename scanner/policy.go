@@ -10,8 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -28,13 +29,13 @@ type Policy struct {
 	// host entry overrides it.
 	Anonymous AnonymousAccount
 	// DropBoxes and Ignore apply to every host; host entries add to them.
-	DropBoxes []*Glob
-	Ignore    []*Glob
+	DropBoxes []*glob.Glob
+	Ignore    []*glob.Glob
 	// Hosts are the per-host entries, in file order. Every entry whose
 	// Match matches a target's URL applies to it.
 	Hosts []HostPolicy
 	// Severity overrides the severity of every finding of a rule.
-	Severity map[string]Severity
+	Severity map[string]ftpaudit.Severity
 	// Off lists rules whose findings are dropped (severity "off").
 	Off map[string]bool
 	// Suspicious are extra name patterns for the suspicious-name rule.
@@ -57,10 +58,10 @@ type AnonymousAccount struct {
 // HostPolicy is one entry of the policy's hosts list.
 type HostPolicy struct {
 	// Match is a glob on the target URL ("ftp://127.0.0.1:2121", "*").
-	Match *Glob
+	Match *glob.Glob
 	// DropBoxes and Ignore are path globs added to the policy-wide ones.
-	DropBoxes []*Glob
-	Ignore    []*Glob
+	DropBoxes []*glob.Glob
+	Ignore    []*glob.Glob
 	// Names, UIDs, GIDs replace the policy-wide anonymous account's when
 	// not nil; Learn replaces its learning switch when not nil.
 	Names, UIDs, GIDs []string
@@ -70,7 +71,7 @@ type HostPolicy struct {
 // NamePattern is an extra suspicious-name pattern.
 type NamePattern struct {
 	// Glob matches a single name, ASCII case-insensitively.
-	Glob   *Glob
+	Glob   *glob.Glob
 	Reason string
 	// UploadAreasOnly restricts the pattern to entries inside writable
 	// areas, drop boxes and hidden directories.
@@ -87,7 +88,7 @@ var DefaultAnonymousNames = []string{"ftp", "anonymous"}
 func DefaultPolicy() *Policy {
 	return &Policy{
 		Anonymous: AnonymousAccount{Names: slices.Clone(DefaultAnonymousNames)},
-		Severity:  map[string]Severity{},
+		Severity:  map[string]ftpaudit.Severity{},
 		Off:       map[string]bool{},
 	}
 }
@@ -282,14 +283,14 @@ func (pp *policyParser) boolean(n *yaml.Node, what string) (bool, error) {
 	return b, nil
 }
 
-func (pp *policyParser) globs(n *yaml.Node, what string, kind GlobKind) ([]*Glob, error) {
-	out := []*Glob{}
+func (pp *policyParser) globs(n *yaml.Node, what string, kind glob.Kind) ([]*glob.Glob, error) {
+	out := []*glob.Glob{}
 	err := pp.sequence(n, what, func(_ int, v *yaml.Node) error {
 		s, err := pp.scalar(v, what)
 		if err != nil {
 			return err
 		}
-		g, err := CompileGlob(s, kind)
+		g, err := glob.Compile(s, kind)
 		if err != nil {
 			return pp.errf(v, "%s: %v", what, err)
 		}
@@ -343,9 +344,9 @@ func (pp *policyParser) top(root *yaml.Node) error {
 		case "anonymous":
 			return pp.anonymous(v, "anonymous", &p.Anonymous.Names, &p.Anonymous.UIDs, &p.Anonymous.GIDs, func(b bool) { p.Anonymous.NoLearn = !b })
 		case "drop_boxes":
-			p.DropBoxes, err = pp.globs(v, "drop_boxes", GlobPath)
+			p.DropBoxes, err = pp.globs(v, "drop_boxes", glob.Path)
 		case "ignore":
-			p.Ignore, err = pp.globs(v, "ignore", GlobPath)
+			p.Ignore, err = pp.globs(v, "ignore", glob.Path)
 		case "severity":
 			err = pp.severity(v)
 		case "suspicious":
@@ -379,7 +380,7 @@ func (pp *policyParser) anonymous(n *yaml.Node, what string, names, uids, gids *
 
 func (pp *policyParser) severity(n *yaml.Node) error {
 	return pp.mapping(n, "severity", nil, func(key string, k, v *yaml.Node) error {
-		if _, ok := RuleByID(key); !ok {
+		if _, ok := ftpaudit.RuleByID(key); !ok {
 			msg := fmt.Sprintf("severity: unknown rule ID %q", key)
 			if s := suggest(key, ruleIDs()); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -395,7 +396,7 @@ func (pp *policyParser) severity(n *yaml.Node) error {
 			delete(pp.pol.Severity, key)
 			return nil
 		}
-		sev, ok := ParseSeverity(s)
+		sev, ok := ftpaudit.ParseSeverity(s)
 		if !ok {
 			return pp.errf(v, "severity.%s: unknown severity %q (want info, low, medium, high, critical or off)", key, s)
 		}
@@ -419,7 +420,7 @@ func (pp *policyParser) suspicious(n *yaml.Node) error {
 					return err
 				}
 				nameNode = v
-				if np.Glob, err = CompileGlob(s, GlobName); err != nil {
+				if np.Glob, err = glob.Compile(s, glob.Name); err != nil {
 					return pp.errf(v, "%s.name: %v", what, err)
 				}
 			case "reason":
@@ -457,13 +458,13 @@ func (pp *policyParser) host(i int, n *yaml.Node) error {
 			if s, err = pp.scalar(v, what+".match"); err != nil {
 				return err
 			}
-			if hp.Match, err = CompileGlob(s, GlobHost); err != nil {
+			if hp.Match, err = glob.Compile(s, glob.Host); err != nil {
 				return pp.errf(v, "%s.match: %v", what, err)
 			}
 		case "drop_boxes":
-			hp.DropBoxes, err = pp.globs(v, what+".drop_boxes", GlobPath)
+			hp.DropBoxes, err = pp.globs(v, what+".drop_boxes", glob.Path)
 		case "ignore":
-			hp.Ignore, err = pp.globs(v, what+".ignore", GlobPath)
+			hp.Ignore, err = pp.globs(v, what+".ignore", glob.Path)
 		case "anonymous":
 			err = pp.anonymous(v, what+".anonymous", &hp.Names, &hp.UIDs, &hp.GIDs, func(b bool) { hp.Learn = &b })
 		}
@@ -521,8 +522,8 @@ func editDistance(a, b string) int {
 }
 
 func ruleIDs() []string {
-	ids := make([]string, len(Rules))
-	for i, r := range Rules {
+	ids := make([]string, len(ftpaudit.Rules))
+	for i, r := range ftpaudit.Rules {
 		ids[i] = r.ID
 	}
 	return ids
@@ -530,8 +531,8 @@ func ruleIDs() []string {
 
 // hostPolicy is a Policy resolved for one target URL.
 type hostPolicy struct {
-	dropBoxes []*Glob
-	ignore    []*Glob
+	dropBoxes []*glob.Glob
+	ignore    []*glob.Glob
 	names     map[string]bool
 	uids      map[string]bool
 	gids      map[string]bool
@@ -580,382 +581,4 @@ func (p *Policy) forHost(url string) *hostPolicy {
 	hp.learn = learn && len(uids) == 0
 	hp.learnGIDs = learn && len(gids) == 0
 	return hp
-}
-
-// matchAtOrBelow returns the first glob matching p or one of its
-// ancestors.
-func matchAtOrBelow(globs []*Glob, p string) *Glob {
-	if len(globs) == 0 {
-		return nil
-	}
-	for q := p; ; {
-		for _, g := range globs {
-			if g.Match(q) {
-				return g
-			}
-		}
-		if q == "/" || q == "" {
-			return nil
-		}
-		q, _ = splitPath(q)
-	}
-}
-
-// GlobKind says what a Glob is matched against.
-type GlobKind int
-
-// Glob kinds.
-const (
-	// GlobPath matches an exact absolute path, element by element: "*",
-	// "?" and "[...]" stay within one element, "**" (a whole element)
-	// matches any number of elements, including none.
-	GlobPath GlobKind = iota
-	// GlobHost matches a target URL, ASCII case-insensitively; "*"
-	// matches any run of characters, "/" included.
-	GlobHost
-	// GlobName matches one name, ASCII case-insensitively; it cannot
-	// contain "/".
-	GlobName
-)
-
-// Glob is a compiled glob pattern. Syntax: "*" any run of characters
-// (within one path element for GlobPath), "?" one character, "[abc]",
-// "[a-z]", "[!a-z]" or "[^a-z]" one character of (not of) a set, "\"
-// quotes the next character, and for GlobPath "**" as a whole element
-// any number of elements. Everything else matches itself, byte for byte:
-// spaces, dots, and bytes that are not UTF-8. Paths are never cleaned.
-type Glob struct {
-	Pattern string
-	Kind    GlobKind
-	elems   []globElem
-}
-
-type globElem struct {
-	doubleStar bool
-	toks       []globTok
-	// fast paths: the element is a literal (exact) or "*" + a literal
-	// (suffix)
-	fast    globFast
-	fastLit string
-}
-
-type globFast uint8
-
-const (
-	fastNone globFast = iota
-	fastExact
-	fastSuffix
-)
-
-func newElem(toks []globTok) globElem {
-	e := globElem{toks: toks}
-	rest := toks
-	e.fast = fastExact
-	if len(rest) > 0 && rest[0].kind == tokStar {
-		e.fast, rest = fastSuffix, rest[1:]
-	}
-	lit := make([]byte, 0, len(rest))
-	for _, t := range rest {
-		if t.kind != tokLit {
-			e.fast = fastNone
-			return e
-		}
-		lit = append(lit, t.lit)
-	}
-	e.fastLit = string(lit)
-	if e.fast == fastSuffix && len(lit) > 0 && lit[0]&0xC0 == 0x80 {
-		// The literal starts inside a UTF-8 sequence: "*" takes whole
-		// characters, so "é" (C3 A9) does not end in "\xa9" for the
-		// matcher, while a byte suffix test would say it does.
-		e.fast = fastNone
-	}
-	return e
-}
-
-func (e *globElem) match(s string) bool {
-	switch e.fast {
-	case fastExact:
-		return s == e.fastLit
-	case fastSuffix:
-		return strings.HasSuffix(s, e.fastLit)
-	}
-	return matchToks(e.toks, s)
-}
-
-type globTokKind uint8
-
-const (
-	tokLit globTokKind = iota
-	tokAny
-	tokStar
-	tokClass
-)
-
-type globTok struct {
-	kind   globTokKind
-	lit    byte
-	neg    bool
-	ranges [][2]rune
-}
-
-// CompileGlob compiles a pattern of the given kind.
-func CompileGlob(pattern string, kind GlobKind) (*Glob, error) {
-	g := &Glob{Pattern: pattern, Kind: kind}
-	if pattern == "" {
-		return nil, errors.New("empty glob")
-	}
-	switch kind {
-	case GlobPath:
-		if pattern[0] != '/' {
-			return nil, fmt.Errorf("glob %q: a path glob starts with \"/\" (use \"/**/%s\" to match at any depth)", pattern, pattern)
-		}
-		if pattern == "/" {
-			return g, nil
-		}
-		if strings.HasSuffix(pattern, "/") {
-			return nil, fmt.Errorf("glob %q: a path glob does not end with \"/\" (paths never do)", pattern)
-		}
-		for _, el := range strings.Split(pattern[1:], "/") {
-			if el == "" {
-				return nil, fmt.Errorf("glob %q: empty path element (\"//\")", pattern)
-			}
-			if el == "**" {
-				g.elems = append(g.elems, globElem{doubleStar: true})
-				continue
-			}
-			if strings.Contains(el, "**") {
-				return nil, fmt.Errorf("glob %q: \"**\" must be a whole path element (\"/a/**/b\"); use \"*\" within a name", pattern)
-			}
-			toks, err := compileElem(el)
-			if err != nil {
-				return nil, fmt.Errorf("glob %q: %v", pattern, err)
-			}
-			g.elems = append(g.elems, newElem(toks))
-		}
-	case GlobHost, GlobName:
-		if kind == GlobName && strings.Contains(pattern, "/") {
-			return nil, fmt.Errorf("name glob %q: a name pattern cannot contain \"/\" (it matches one name)", pattern)
-		}
-		toks, err := compileElem(asciiLower(pattern))
-		if err != nil {
-			return nil, fmt.Errorf("glob %q: %v", pattern, err)
-		}
-		g.elems = []globElem{newElem(toks)}
-	default:
-		return nil, errors.New("unknown glob kind")
-	}
-	return g, nil
-}
-
-func mustGlob(pattern string, kind GlobKind) *Glob {
-	g, err := CompileGlob(pattern, kind)
-	if err != nil {
-		panic(err)
-	}
-	return g
-}
-
-func compileElem(el string) ([]globTok, error) {
-	var toks []globTok
-	for i := 0; i < len(el); i++ {
-		c := el[i]
-		switch c {
-		case '\\':
-			if i+1 >= len(el) {
-				return nil, errors.New("trailing backslash")
-			}
-			i++
-			toks = append(toks, globTok{kind: tokLit, lit: el[i]})
-		case '*':
-			if len(toks) == 0 || toks[len(toks)-1].kind != tokStar {
-				toks = append(toks, globTok{kind: tokStar})
-			}
-		case '?':
-			toks = append(toks, globTok{kind: tokAny})
-		case '[':
-			t, n, err := compileClass(el[i:])
-			if err != nil {
-				return nil, err
-			}
-			toks = append(toks, t)
-			i += n - 1
-		default:
-			toks = append(toks, globTok{kind: tokLit, lit: c})
-		}
-	}
-	return toks, nil
-}
-
-// compileClass parses "[...]" at the start of s and returns its length.
-func compileClass(s string) (globTok, int, error) {
-	t := globTok{kind: tokClass}
-	i := 1
-	if i < len(s) && (s[i] == '!' || s[i] == '^') {
-		t.neg = true
-		i++
-	}
-	first := true
-	for {
-		if i >= len(s) {
-			return t, 0, errors.New("unclosed \"[\" (write \\[ for a literal bracket)")
-		}
-		if s[i] == ']' && !first {
-			i++
-			break
-		}
-		first = false
-		lo, n, err := classRune(s[i:])
-		if err != nil {
-			return t, 0, err
-		}
-		i += n
-		hi := lo
-		if i+1 < len(s) && s[i] == '-' && s[i+1] != ']' {
-			h, n, err := classRune(s[i+1:])
-			if err != nil {
-				return t, 0, err
-			}
-			if h < lo {
-				return t, 0, fmt.Errorf("bad range %q-%q in [...]", lo, h)
-			}
-			hi = h
-			i += 1 + n
-		}
-		t.ranges = append(t.ranges, [2]rune{lo, hi})
-	}
-	return t, i, nil
-}
-
-func classRune(s string) (rune, int, error) {
-	if s[0] == '\\' {
-		if len(s) < 2 {
-			return 0, 0, errors.New("trailing backslash")
-		}
-		r, n := decodeOne(s[1:])
-		return r, n + 1, nil
-	}
-	r, n := decodeOne(s)
-	return r, n, nil
-}
-
-// decodeOne decodes one character; an invalid byte is returned as a rune
-// in the private range 0x110000+byte so that it matches only itself.
-func decodeOne(s string) (rune, int) {
-	r, n := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError && n <= 1 {
-		return 0x110000 + rune(s[0]), 1
-	}
-	return r, n
-}
-
-// Match reports whether s (a path, URL or name, per the glob's kind)
-// matches.
-func (g *Glob) Match(s string) bool {
-	if g == nil {
-		return false
-	}
-	switch g.Kind {
-	case GlobPath:
-		if !strings.HasPrefix(s, "/") {
-			return false
-		}
-		var xs []string
-		if s != "/" {
-			xs = strings.Split(s[1:], "/")
-		}
-		return matchElems(g.elems, xs)
-	default:
-		return g.elems[0].match(asciiLower(s))
-	}
-}
-
-// matchLower is Match for a GlobHost or GlobName glob on a string that is
-// already ASCII lower-case.
-func (g *Glob) matchLower(lower string) bool {
-	return g.elems[0].match(lower)
-}
-
-func (g *Glob) String() string { return g.Pattern }
-
-func matchElems(pe []globElem, xs []string) bool {
-	pi, xi := 0, 0
-	starPi, starXi := -1, 0
-	for {
-		if pi < len(pe) && pe[pi].doubleStar {
-			starPi, starXi = pi, xi
-			pi++
-			continue
-		}
-		if pi == len(pe) && xi == len(xs) {
-			return true
-		}
-		if pi < len(pe) && xi < len(xs) && pe[pi].match(xs[xi]) {
-			pi++
-			xi++
-			continue
-		}
-		if starPi >= 0 && starXi < len(xs) {
-			starXi++
-			pi, xi = starPi+1, starXi
-			continue
-		}
-		return false
-	}
-}
-
-func matchToks(toks []globTok, s string) bool {
-	ti, si := 0, 0
-	starTi, starSi := -1, 0
-	for {
-		if ti < len(toks) && toks[ti].kind == tokStar {
-			starTi, starSi = ti, si
-			ti++
-			continue
-		}
-		if ti == len(toks) && si == len(s) {
-			return true
-		}
-		if ti < len(toks) && si < len(s) {
-			if n := toks[ti].matchAt(s[si:]); n > 0 {
-				ti++
-				si += n
-				continue
-			}
-		}
-		if starTi >= 0 && starSi < len(s) {
-			_, n := decodeOne(s[starSi:])
-			starSi += n
-			ti, si = starTi+1, starSi
-			continue
-		}
-		return false
-	}
-}
-
-// matchAt returns how many bytes of s the token matches at its start (0:
-// no match).
-func (t *globTok) matchAt(s string) int {
-	switch t.kind {
-	case tokLit:
-		if s[0] == t.lit {
-			return 1
-		}
-		return 0
-	case tokAny:
-		_, n := decodeOne(s)
-		return n
-	case tokClass:
-		r, n := decodeOne(s)
-		in := false
-		for _, rg := range t.ranges {
-			if r >= rg[0] && r <= rg[1] {
-				in = true
-				break
-			}
-		}
-		if in != t.neg {
-			return n
-		}
-	}
-	return 0
 }

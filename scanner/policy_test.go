@@ -8,9 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
 
-func globPatterns(gs []*Glob) []string {
+func globPatterns(gs []*glob.Glob) []string {
 	out := []string{}
 	for _, g := range gs {
 		out = append(out, g.Pattern)
@@ -34,7 +37,7 @@ func TestParseExamplePolicy(t *testing.T) {
 	}
 	eq(t, "drop boxes", globPatterns(p.DropBoxes), []string{})
 	eq(t, "ignore", globPatterns(p.Ignore), []string{"/pub/mirrors/**/.snapshot"})
-	if len(p.Severity) != 1 || p.Severity[RuleUploadOwner] != SevMedium || len(p.Off) != 0 {
+	if len(p.Severity) != 1 || p.Severity[ftpaudit.RuleUploadOwner] != ftpaudit.SevMedium || len(p.Off) != 0 {
 		t.Errorf("severity %v off %v", p.Severity, p.Off)
 	}
 	if len(p.Suspicious) != 2 || p.Suspicious[0].Glob.Pattern != "*.torrent" || !p.Suspicious[0].UploadAreasOnly ||
@@ -60,10 +63,10 @@ func TestParseExamplePolicy(t *testing.T) {
 	if !hp.learn || len(hp.uids) != 0 {
 		t.Error("example.org: learning should be on, no uids")
 	}
-	if matchAtOrBelow(hp.ignore, "/pub/old releases/1.0/x.tar.gz") == nil || matchAtOrBelow(hp.ignore, "/pub/old-releases/x") != nil {
+	if glob.MatchAtOrBelow(hp.ignore, "/pub/old releases/1.0/x.tar.gz") == nil || glob.MatchAtOrBelow(hp.ignore, "/pub/old-releases/x") != nil {
 		t.Error("ignore with a space")
 	}
-	if matchAtOrBelow(hp.dropBoxes, "/a/b/upload-only/f") == nil {
+	if glob.MatchAtOrBelow(hp.dropBoxes, "/a/b/upload-only/f") == nil {
 		t.Error("** drop box")
 	}
 }
@@ -176,7 +179,7 @@ func TestPolicyDefaults(t *testing.T) {
 
 func TestPolicySeverityAndOff(t *testing.T) {
 	p := mustPolicy(t, "severity:\n  hidden-name: low\n  unreadable-dir: off\n  writable-dir: critical\n")
-	if p.Severity[RuleHiddenName] != SevLow || p.Severity[RuleWritableDir] != SevCritical || !p.Off[RuleUnreadableDir] || len(p.Severity) != 2 {
+	if p.Severity[ftpaudit.RuleHiddenName] != ftpaudit.SevLow || p.Severity[ftpaudit.RuleWritableDir] != ftpaudit.SevCritical || !p.Off[ftpaudit.RuleUnreadableDir] || len(p.Severity) != 2 {
 		t.Errorf("severity %v off %v", p.Severity, p.Off)
 	}
 }
@@ -215,77 +218,77 @@ hosts:
 func TestGlobMatch(t *testing.T) {
 	tests := []struct {
 		pat  string
-		kind GlobKind
+		kind glob.Kind
 		s    string
 		want bool
 	}{
-		{"/incoming", GlobPath, "/incoming", true},
-		{"/incoming", GlobPath, "/incoming/x", false}, // Match is exact; at-or-below is matchAtOrBelow
-		{"/incoming", GlobPath, "/Incoming", false},
-		{"/incoming", GlobPath, "/incoming ", false},
-		{"/", GlobPath, "/", true},
-		{"/", GlobPath, "/a", false},
-		{"/*", GlobPath, "/a", true},
-		{"/*", GlobPath, "/a/b", false},
-		{"/*", GlobPath, "/.hidden", true},
-		{"/*", GlobPath, "/", false},
-		{"/pub/*.iso", GlobPath, "/pub/debian.iso", true},
-		{"/pub/*.iso", GlobPath, "/pub/x/debian.iso", false},
-		{"/**", GlobPath, "/", true},
-		{"/**", GlobPath, "/a/b/c", true},
-		{"/pub/**", GlobPath, "/pub", true},
-		{"/pub/**", GlobPath, "/pub/a/b", true},
-		{"/pub/**", GlobPath, "/public", false},
-		{"/**/incoming", GlobPath, "/incoming", true},
-		{"/**/incoming", GlobPath, "/a/b/incoming", true},
-		{"/**/incoming", GlobPath, "/a/b/incoming/x", false},
-		{"/a/**/b/**/c", GlobPath, "/a/x/b/y/z/c", true},
-		{"/a/**/b/**/c", GlobPath, "/a/b/c", true},
-		{"/a/**/b/**/c", GlobPath, "/a/c/b", false},
-		{"/**/**/x", GlobPath, "/x", true},
-		{"/up?", GlobPath, "/up1", true},
-		{"/up?", GlobPath, "/up", false},
-		{"/caf?", GlobPath, "/café", true},       // ? is one character, not one byte
-		{"/caf?", GlobPath, "/caf\xe9", true},    // or one invalid byte
-		{"/caf\xe9", GlobPath, "/caf\xe9", true}, // exact bytes
-		{"/caf\xe9", GlobPath, "/café", false},   // Latin-1 is not UTF-8
-		{"/old releases/**", GlobPath, "/old releases/1.0", true},
-		{"/  ", GlobPath, "/  ", true},
-		{"/  ", GlobPath, "/ ", false},
-		{"/*", GlobPath, "/  ", true},
-		{"/. ", GlobPath, "/.", false},
-		{"/...", GlobPath, "/...", true},
-		{"/trail dir ", GlobPath, "/trail dir ", true},
-		{"/trail dir ", GlobPath, "/trail dir", false},
-		{"/[abc]", GlobPath, "/b", true},
-		{"/[abc]", GlobPath, "/[abc]", false},
-		{`/\[abc]`, GlobPath, "/[abc]", true},
-		{`/star\*name`, GlobPath, "/star*name", true},
-		{`/star\*name`, GlobPath, "/starXname", false},
-		{"/[!a-c]x", GlobPath, "/dx", true},
-		{"/[^a-c]x", GlobPath, "/bx", false},
-		{"/[]]", GlobPath, "/]", true},
-		{"/[é-ë]", GlobPath, "/ê", true},
-		{"/a*b*c", GlobPath, "/aXXbYYc", true},
-		{"/a*b*c", GlobPath, "/aXXbYY", false},
-		{"/*.tar.*", GlobPath, "/x.tar.gz", true},
-		{"/-rf", GlobPath, "/-rf", true},
-		{"*", GlobHost, "ftp://127.0.0.1:2121", true},
-		{"ftp://127.0.0.1:2121", GlobHost, "ftp://127.0.0.1:2121", true},
-		{"ftp://127.0.0.1:2121", GlobHost, "ftp://127.0.0.1:21", false},
-		{"ftp://127.0.0.1:*", GlobHost, "ftp://127.0.0.1:2121", true},
-		{"FTP://Mirror.Example.ORG:*", GlobHost, "ftp://mirror.example.org:21", true},
-		{"*.example.org:*", GlobHost, "ftps://ftp.example.org:990", true},
-		{"ftp://[[]::1]:21", GlobHost, "ftp://[::1]:21", true},
-		{"*.NFO", GlobName, "team.nfo", true},
-		{"*.nfo", GlobName, "TEAM.NFO", true},
-		{"file_id.diz", GlobName, "FILE_ID.DIZ", true},
-		{"*.nfo", GlobName, "x.nfo.txt", false},
-		{"*.r[0-9][0-9]", GlobName, "setup.r42", true},
-		{"*.r[0-9][0-9]", GlobName, "setup.rar", false},
+		{"/incoming", glob.Path, "/incoming", true},
+		{"/incoming", glob.Path, "/incoming/x", false}, // Match is exact; at-or-below is matchAtOrBelow
+		{"/incoming", glob.Path, "/Incoming", false},
+		{"/incoming", glob.Path, "/incoming ", false},
+		{"/", glob.Path, "/", true},
+		{"/", glob.Path, "/a", false},
+		{"/*", glob.Path, "/a", true},
+		{"/*", glob.Path, "/a/b", false},
+		{"/*", glob.Path, "/.hidden", true},
+		{"/*", glob.Path, "/", false},
+		{"/pub/*.iso", glob.Path, "/pub/debian.iso", true},
+		{"/pub/*.iso", glob.Path, "/pub/x/debian.iso", false},
+		{"/**", glob.Path, "/", true},
+		{"/**", glob.Path, "/a/b/c", true},
+		{"/pub/**", glob.Path, "/pub", true},
+		{"/pub/**", glob.Path, "/pub/a/b", true},
+		{"/pub/**", glob.Path, "/public", false},
+		{"/**/incoming", glob.Path, "/incoming", true},
+		{"/**/incoming", glob.Path, "/a/b/incoming", true},
+		{"/**/incoming", glob.Path, "/a/b/incoming/x", false},
+		{"/a/**/b/**/c", glob.Path, "/a/x/b/y/z/c", true},
+		{"/a/**/b/**/c", glob.Path, "/a/b/c", true},
+		{"/a/**/b/**/c", glob.Path, "/a/c/b", false},
+		{"/**/**/x", glob.Path, "/x", true},
+		{"/up?", glob.Path, "/up1", true},
+		{"/up?", glob.Path, "/up", false},
+		{"/caf?", glob.Path, "/café", true},       // ? is one character, not one byte
+		{"/caf?", glob.Path, "/caf\xe9", true},    // or one invalid byte
+		{"/caf\xe9", glob.Path, "/caf\xe9", true}, // exact bytes
+		{"/caf\xe9", glob.Path, "/café", false},   // Latin-1 is not UTF-8
+		{"/old releases/**", glob.Path, "/old releases/1.0", true},
+		{"/  ", glob.Path, "/  ", true},
+		{"/  ", glob.Path, "/ ", false},
+		{"/*", glob.Path, "/  ", true},
+		{"/. ", glob.Path, "/.", false},
+		{"/...", glob.Path, "/...", true},
+		{"/trail dir ", glob.Path, "/trail dir ", true},
+		{"/trail dir ", glob.Path, "/trail dir", false},
+		{"/[abc]", glob.Path, "/b", true},
+		{"/[abc]", glob.Path, "/[abc]", false},
+		{`/\[abc]`, glob.Path, "/[abc]", true},
+		{`/star\*name`, glob.Path, "/star*name", true},
+		{`/star\*name`, glob.Path, "/starXname", false},
+		{"/[!a-c]x", glob.Path, "/dx", true},
+		{"/[^a-c]x", glob.Path, "/bx", false},
+		{"/[]]", glob.Path, "/]", true},
+		{"/[é-ë]", glob.Path, "/ê", true},
+		{"/a*b*c", glob.Path, "/aXXbYYc", true},
+		{"/a*b*c", glob.Path, "/aXXbYY", false},
+		{"/*.tar.*", glob.Path, "/x.tar.gz", true},
+		{"/-rf", glob.Path, "/-rf", true},
+		{"*", glob.Host, "ftp://127.0.0.1:2121", true},
+		{"ftp://127.0.0.1:2121", glob.Host, "ftp://127.0.0.1:2121", true},
+		{"ftp://127.0.0.1:2121", glob.Host, "ftp://127.0.0.1:21", false},
+		{"ftp://127.0.0.1:*", glob.Host, "ftp://127.0.0.1:2121", true},
+		{"FTP://Mirror.Example.ORG:*", glob.Host, "ftp://mirror.example.org:21", true},
+		{"*.example.org:*", glob.Host, "ftps://ftp.example.org:990", true},
+		{"ftp://[[]::1]:21", glob.Host, "ftp://[::1]:21", true},
+		{"*.NFO", glob.Name, "team.nfo", true},
+		{"*.nfo", glob.Name, "TEAM.NFO", true},
+		{"file_id.diz", glob.Name, "FILE_ID.DIZ", true},
+		{"*.nfo", glob.Name, "x.nfo.txt", false},
+		{"*.r[0-9][0-9]", glob.Name, "setup.r42", true},
+		{"*.r[0-9][0-9]", glob.Name, "setup.rar", false},
 	}
 	for _, tc := range tests {
-		g, err := CompileGlob(tc.pat, tc.kind)
+		g, err := glob.Compile(tc.pat, tc.kind)
 		if err != nil {
 			t.Errorf("CompileGlob(%q): %v", tc.pat, err)
 			continue
@@ -297,7 +300,7 @@ func TestGlobMatch(t *testing.T) {
 }
 
 func TestMatchAtOrBelow(t *testing.T) {
-	gs := []*Glob{mustGlob("/incoming", GlobPath), mustGlob("/**/drop box", GlobPath)}
+	gs := []*glob.Glob{glob.Must("/incoming", glob.Path), glob.Must("/**/drop box", glob.Path)}
 	for p, want := range map[string]string{
 		"/incoming":              "/incoming",
 		"/incoming/a/b":          "/incoming",
@@ -309,14 +312,14 @@ func TestMatchAtOrBelow(t *testing.T) {
 		"/pub/incoming-not-here": "",
 	} {
 		got := ""
-		if g := matchAtOrBelow(gs, p); g != nil {
+		if g := glob.MatchAtOrBelow(gs, p); g != nil {
 			got = g.Pattern
 		}
 		if got != want {
 			t.Errorf("matchAtOrBelow(%q) = %q, want %q", p, got, want)
 		}
 	}
-	if matchAtOrBelow([]*Glob{mustGlob("/**", GlobPath)}, "/") == nil {
+	if glob.MatchAtOrBelow([]*glob.Glob{glob.Must("/**", glob.Path)}, "/") == nil {
 		t.Error("/** covers /")
 	}
 }
@@ -324,12 +327,12 @@ func TestMatchAtOrBelow(t *testing.T) {
 func TestGlobPathological(t *testing.T) {
 	// Backtracking stays linear-ish: this would take ages with naive
 	// recursion.
-	g := mustGlob("/"+strings.Repeat("**/", 12)+"x", GlobPath)
+	g := glob.Must("/"+strings.Repeat("**/", 12)+"x", glob.Path)
 	long := "/" + strings.Repeat("a/", 60) + "b"
 	if g.Match(long) {
 		t.Error("matched")
 	}
-	n := mustGlob("/"+strings.Repeat("*a", 20)+"b", GlobPath)
+	n := glob.Must("/"+strings.Repeat("*a", 20)+"b", glob.Path)
 	if n.Match("/" + strings.Repeat("a", 200)) {
 		t.Error("matched")
 	}

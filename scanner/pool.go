@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Connection management: how many sessions a host gets, and how fast.
@@ -18,25 +20,6 @@ import (
 // twice as long). A session lost after sitting idle (servers close idle
 // control connections) is replaced without counting against the
 // directory's retries.
-
-// PoolReport says how a host's connections went.
-type PoolReport struct {
-	// Asked is the number of connections asked for (--connections).
-	Asked int `json:"asked"`
-	// Peak is the most sessions that were open at once.
-	Peak int `json:"peak"`
-	// Logins counts sessions opened.
-	Logins int `json:"logins"`
-	// Cap is the lowest limit learned from the server's refusals (0 when
-	// it never refused); Refusals counts those refusals, and Reply is the
-	// first one.
-	Cap      int    `json:"cap,omitempty"`
-	Refusals int    `json:"refusals,omitempty"`
-	Reply    string `json:"reply,omitempty"`
-	// IdleReconnects counts sessions the server closed while they sat
-	// idle, replaced without counting as a failed attempt.
-	IdleReconnects int `json:"idle_reconnects,omitempty"`
-}
 
 // Pool defaults.
 const (
@@ -137,7 +120,7 @@ func (w *walker) poolNote() {
 	if r.Refusals == 0 {
 		return
 	}
-	w.res.Notes = append(w.res.Notes, PathError{Path: w.res.Target.Start, Error: fmt.Sprintf(
+	w.res.Notes = append(w.res.Notes, ftpaudit.PathError{Path: w.res.Target.Start, Error: fmt.Sprintf(
 		"the server refused %d logins as too many (%s): the walk went on with %d connections of the %d asked for, trying one more every %s or longer",
 		r.Refusals, r.Reply, cmp.Or(r.Cap, w.pool.limit), r.Asked, w.opt.CapHold)})
 }

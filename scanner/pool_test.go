@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/scanner/faultftp"
 )
 
@@ -24,14 +25,14 @@ func wideFault(n int) faultftp.Tree {
 }
 
 // walkFault walks a faultftp server over real FTP sessions.
-func walkFault(t *testing.T, opt faultftp.Options, wo WalkOptions) (*HostResult, *faultftp.Server) {
+func walkFault(t *testing.T, opt faultftp.Options, wo WalkOptions) (*ftpaudit.HostResult, *faultftp.Server) {
 	t.Helper()
 	srv, err := faultftp.Start(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	tg, err := ParseTarget(srv.URL("/"))
+	tg, err := ftpaudit.ParseTarget(srv.URL("/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,9 @@ func walkFault(t *testing.T, opt faultftp.Options, wo WalkOptions) (*HostResult,
 	if wo.Backoff == 0 {
 		wo.Backoff = 10 * time.Millisecond
 	}
-	r := Walk(ctx, tg, func(ctx context.Context) (Session, ServerInfo, error) { return DialFTP(ctx, tg, dial) }, wo)
+	r := Walk(ctx, tg, func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
+		return DialFTP(ctx, tg, dial)
+	}, wo)
 	return r, srv
 }
 
@@ -86,7 +89,7 @@ func TestPoolCapsAtTheServersLimit(t *testing.T) {
 			if p == nil || p.Cap != 2 || p.Refusals < 1 || p.Peak > 2 || !strings.Contains(p.Reply, name) {
 				t.Errorf("pool report %+v, want cap 2 learned from a %s", p, name)
 			}
-			if !slices.ContainsFunc(r.Notes, func(n PathError) bool { return strings.Contains(n.Error, "went on with 2 connections") }) {
+			if !slices.ContainsFunc(r.Notes, func(n ftpaudit.PathError) bool { return strings.Contains(n.Error, "went on with 2 connections") }) {
 				t.Errorf("notes %+v lack the limit", r.Notes)
 			}
 			if srv.Sessions() > 2+p.Refusals+2 {

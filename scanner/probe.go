@@ -9,24 +9,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// Prober is a Session that can also write: what the active probe and
-// content checks need. Names are relative to the directory set with
-// ChangeDir. Each method returns the server's reply text.
-type Prober interface {
-	Session
-	ChangeDir(ctx context.Context, dir string) (string, error)
-	Store(ctx context.Context, name string) (string, error)
-	MakeDir(ctx context.Context, name string) (string, error)
-	Delete(ctx context.Context, name string) (string, error)
-	RemoveDir(ctx context.Context, name string) (string, error)
-	// Exists asks, without listing, whether name exists in dir (the
-	// current directory).
-	Exists(ctx context.Context, dir, name string, isDir bool) (bool, error)
-	// Fetch downloads name, at most max bytes.
-	Fetch(ctx context.Context, name string, max int64) ([]byte, error)
-}
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/manifest"
+)
 
 // ProbeMode selects the directories the active probe writes to.
 type ProbeMode int
@@ -45,14 +32,14 @@ const maxFetch = 1 << 20
 // directory, every unreadable directory (a drop box cannot be seen into),
 // and every directory with a w bit for anyone but root or an MLSD perm
 // that grants writing. With ProbeAll, every directory.
-func probeCandidates(h *HostResult, mode ProbeMode) []string {
+func probeCandidates(h *ftpaudit.HostResult, mode ProbeMode) []string {
 	set := map[string]bool{h.Target.Start: true}
 	for _, u := range h.Unreadable {
 		set[u.Path] = true
 	}
 	for i := range h.Entries {
 		e := &h.Entries[i]
-		if e.Type != TypeDir {
+		if e.Type != ftpaudit.TypeDir {
 			continue
 		}
 		if mode == ProbeAll || looksWritable(e) {
@@ -69,7 +56,7 @@ func probeCandidates(h *HostResult, mode ProbeMode) []string {
 
 // looksWritable is the probe's broad pre-filter: any write bit other than
 // root's own, or a server-granted MLSD create/mkdir/append permission.
-func looksWritable(e *Entry) bool {
+func looksWritable(e *ftpaudit.Entry) bool {
 	if strings.ContainsAny(e.Perm(), "cmp") {
 		return true
 	}
@@ -86,29 +73,29 @@ func looksWritable(e *Entry) bool {
 // active probe (when mode is not ProbeOff) and the download of small files
 // whose content is judged (etc/passwd). Its outcome goes into h.Probes and
 // h.Fetched; failures are recorded there, never dropped.
-func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode ProbeMode, manifest string) {
+func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Connector, mode ProbeMode, manifestArg string) {
 	if h.LoginError != "" {
 		return
 	}
 	var fetch, manifests []string
 	for i := range h.Entries {
 		e := &h.Entries[i]
-		if e.Type == TypeFile && e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
+		if e.Type == ftpaudit.TypeFile && e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
 			fetch = append(fetch, e.Path)
 		}
-		if _, ok := ManifestKindOf(e.Name); ok && e.Type == TypeFile && manifest == "auto" {
+		if _, ok := manifest.KindOf(e.Name); ok && e.Type == ftpaudit.TypeFile && manifestArg == "auto" {
 			manifests = append(manifests, e.Path)
 		}
 	}
-	if manifest != "" && manifest != "auto" {
-		manifests = append(manifests, manifest)
+	if manifestArg != "" && manifestArg != "auto" {
+		manifests = append(manifests, manifestArg)
 	}
 	var dirs []string
 	if mode != ProbeOff {
 		dirs = probeCandidates(h, mode)
 	}
-	if manifest == "auto" && len(manifests) == 0 {
-		h.Notes = append(h.Notes, PathError{Path: h.Target.Start, Error: "--manifest auto: no published index (ls-lR, SHA256SUMS, MD5SUMS, ...) found"})
+	if manifestArg == "auto" && len(manifests) == 0 {
+		h.Notes = append(h.Notes, ftpaudit.PathError{Path: h.Target.Start, Error: "--manifest auto: no published index (ls-lR, SHA256SUMS, MD5SUMS, ...) found"})
 	}
 	if len(fetch) == 0 && len(dirs) == 0 && len(manifests) == 0 {
 		return
@@ -116,26 +103,26 @@ func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode Probe
 	s, _, err := connect(ctx)
 	if err != nil {
 		for _, d := range dirs {
-			h.Probes = append(h.Probes, ProbeResult{Dir: d, Skipped: "no session: " + err.Error()})
+			h.Probes = append(h.Probes, ftpaudit.ProbeResult{Dir: d, Skipped: "no session: " + err.Error()})
 		}
 		for _, f := range fetch {
-			h.Fetched = append(h.Fetched, FetchedFile{Path: f, Err: "no session: " + err.Error()})
+			h.Fetched = append(h.Fetched, ftpaudit.FetchedFile{Path: f, Err: "no session: " + err.Error()})
 		}
 		for _, m := range manifests {
-			h.Errors = append(h.Errors, PathError{Path: m, Error: "manifest not fetched: no session: " + err.Error()})
+			h.Errors = append(h.Errors, ftpaudit.PathError{Path: m, Error: "manifest not fetched: no session: " + err.Error()})
 		}
 		return
 	}
 	defer s.Close()
-	p, ok := s.(Prober)
+	p, ok := s.(ftpaudit.Prober)
 	if !ok {
 		for _, d := range dirs {
-			h.Probes = append(h.Probes, ProbeResult{Dir: d, Skipped: "this session cannot write"})
+			h.Probes = append(h.Probes, ftpaudit.ProbeResult{Dir: d, Skipped: "this session cannot write"})
 		}
 		return
 	}
 	for _, f := range fetch {
-		ff := FetchedFile{Path: f}
+		ff := ftpaudit.FetchedFile{Path: f}
 		dir, name := path.Split(f)
 		if _, err := p.ChangeDir(ctx, strings.TrimSuffix(dir, "/")); err != nil {
 			ff.Err = err.Error()
@@ -150,7 +137,7 @@ func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode Probe
 	names := existingNames(h, dirs)
 	for _, d := range dirs {
 		if ctx.Err() != nil {
-			h.Probes = append(h.Probes, ProbeResult{Dir: d, Skipped: "interrupted"})
+			h.Probes = append(h.Probes, ftpaudit.ProbeResult{Dir: d, Skipped: "interrupted"})
 			continue
 		}
 		h.Probes = append(h.Probes, probeDir(ctx, p, h, d, names))
@@ -159,13 +146,13 @@ func AfterWalk(ctx context.Context, h *HostResult, connect Connector, mode Probe
 
 // existingNames maps each of dirs to the names listed in it (only those:
 // the probe needs them to keep canaries from colliding).
-func existingNames(h *HostResult, dirs []string) map[string]map[string]bool {
+func existingNames(h *ftpaudit.HostResult, dirs []string) map[string]map[string]bool {
 	m := make(map[string]map[string]bool, len(dirs))
 	for _, d := range dirs {
 		m[d] = map[string]bool{}
 	}
 	for i := range h.Entries {
-		dir, name := splitPath(h.Entries[i].Path)
+		dir, name := ftppath.Split(h.Entries[i].Path)
 		if set, ok := m[dir]; ok {
 			set[name] = true
 		}
@@ -173,16 +160,7 @@ func existingNames(h *HostResult, dirs []string) map[string]map[string]bool {
 	return m
 }
 
-// splitPath splits an exact path at its last "/".
-func splitPath(p string) (dir, name string) {
-	i := strings.LastIndexByte(p, '/')
-	if i <= 0 {
-		return "/", p[i+1:]
-	}
-	return p[:i], p[i+1:]
-}
-
-func isUnreadable(h *HostResult, dir string) bool {
+func isUnreadable(h *ftpaudit.HostResult, dir string) bool {
 	for _, u := range h.Unreadable {
 		if u.Path == dir {
 			return true
@@ -195,14 +173,14 @@ func isUnreadable(h *HostResult, dir string) bool {
 // in dir, judged separately, tries to download the file again, removes
 // both and confirms they are gone: by listing where the directory can be
 // listed, else by asking for each by name.
-func probeDir(ctx context.Context, p Prober, h *HostResult, dir string, names map[string]map[string]bool) ProbeResult {
-	res := ProbeResult{Dir: dir}
+func probeDir(ctx context.Context, p ftpaudit.Prober, h *ftpaudit.HostResult, dir string, names map[string]map[string]bool) ftpaudit.ProbeResult {
+	res := ftpaudit.ProbeResult{Dir: dir}
 	listable := !isUnreadable(h, dir)
-	file, sub := CanaryNames(time.Now(), rand.Uint32())
+	file, sub := ftpaudit.CanaryNames(time.Now(), rand.Uint32())
 	for names[dir][file] || names[dir][sub] {
-		file, sub = CanaryNames(time.Now(), rand.Uint32())
+		file, sub = ftpaudit.CanaryNames(time.Now(), rand.Uint32())
 	}
-	res.File.Path, res.Mkdir.Path = joinPath(dir, file), joinPath(dir, sub)
+	res.File.Path, res.Mkdir.Path = ftppath.Join(dir, file), ftppath.Join(dir, sub)
 	if reply, err := p.ChangeDir(ctx, dir); err != nil {
 		res.Skipped = "CWD refused: " + reply
 		return res
@@ -224,7 +202,7 @@ func probeDir(ctx context.Context, p Prober, h *HostResult, dir string, names ma
 	reply, err := p.Store(ctx, file)
 	res.File.Reply = reply
 	res.File.Accepted = err == nil
-	if errors.Is(err, ErrConnLost) {
+	if errors.Is(err, ftpaudit.ErrConnLost) {
 		res.Skipped = "connection lost during the probe: " + reply
 		return res
 	}
@@ -277,10 +255,10 @@ func probeDir(ctx context.Context, p Prober, h *HostResult, dir string, names ma
 // fetchManifest downloads and parses one published index. A manifest
 // that cannot be fetched or parsed is an error of the host (the
 // comparison it would have allowed did not happen), never silence.
-func fetchManifest(ctx context.Context, p Prober, h *HostResult, mpath string) {
+func fetchManifest(ctx context.Context, p ftpaudit.Prober, h *ftpaudit.HostResult, mpath string) {
 	dir, name := path.Split(mpath)
 	fail := func(err error) {
-		h.Errors = append(h.Errors, PathError{Path: mpath, Error: "manifest not used: " + err.Error()})
+		h.Errors = append(h.Errors, ftpaudit.PathError{Path: mpath, Error: "manifest not used: " + err.Error()})
 		h.Incomplete = appendReason(h.Incomplete, "a manifest could not be used")
 		h.Complete = false
 	}
@@ -288,18 +266,18 @@ func fetchManifest(ctx context.Context, p Prober, h *HostResult, mpath string) {
 		fail(err)
 		return
 	}
-	data, err := p.Fetch(ctx, name, MaxManifestBytes)
+	data, err := p.Fetch(ctx, name, manifest.MaxBytes)
 	if err != nil {
 		fail(err)
 		return
 	}
-	m, err := ParseManifest(mpath, data)
+	m, err := manifest.Parse(mpath, data)
 	if err != nil {
 		fail(err)
 		return
 	}
 	for _, pr := range m.Problems {
-		h.Notes = append(h.Notes, PathError{Path: mpath, Error: "manifest: " + pr})
+		h.Notes = append(h.Notes, ftpaudit.PathError{Path: mpath, Error: "manifest: " + pr})
 	}
 	h.Manifests = append(h.Manifests, m)
 }

@@ -3,12 +3,14 @@ package scanner
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
 
 // treeMem serves a memTree's directories recursively too, the way real
@@ -35,9 +37,9 @@ type treeMem struct {
 	trees map[string]int
 }
 
-func (m *treeMem) connector() Connector {
+func (m *treeMem) connector() ftpaudit.Connector {
 	inner := m.memTree.connector()
-	return func(ctx context.Context) (Session, ServerInfo, error) {
+	return func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 		s, info, err := inner(ctx)
 		if err != nil {
 			return nil, info, err
@@ -51,19 +53,19 @@ type treeMemSession struct {
 	t *treeMem
 }
 
-func lsLine(e Entry) string {
+func lsLine(e ftpaudit.Entry) string {
 	mode := e.Mode
 	if mode == "" {
 		mode = "-rw-r--r--"
 	}
 	name := e.Name
-	if e.Type == TypeLink {
+	if e.Type == ftpaudit.TypeLink {
 		name += " -> " + e.Target()
 	}
 	return fmt.Sprintf("%s    1 0        0     %10d Mar 04  2021 %s\r\n", mode, max(e.Size, 0), name)
 }
 
-func (s *treeMemSession) ListTree(ctx context.Context, dir string) (*TreeListing, error) {
+func (s *treeMemSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeListing, error) {
 	m := s.t
 	m.mu.Lock()
 	if m.trees == nil {
@@ -96,8 +98,8 @@ func (s *treeMemSession) ListTree(ctx context.Context, dir string) (*TreeListing
 			return
 		}
 		es := m.dirs[p]
-		b.WriteString(lsLine(Entry{Name: ".", Type: TypeDir, Mode: "drwxr-xr-x", Size: 4096}))
-		b.WriteString(lsLine(Entry{Name: "..", Type: TypeDir, Mode: "drwxr-xr-x", Size: 4096}))
+		b.WriteString(lsLine(ftpaudit.Entry{Name: ".", Type: ftpaudit.TypeDir, Mode: "drwxr-xr-x", Size: 4096}))
+		b.WriteString(lsLine(ftpaudit.Entry{Name: "..", Type: ftpaudit.TypeDir, Mode: "drwxr-xr-x", Size: 4096}))
 		for _, e := range es {
 			if (m.capAt > 0 && lines == m.capAt) || (m.silentCap > 0 && lines == m.silentCap) {
 				cut = true
@@ -108,15 +110,15 @@ func (s *treeMemSession) ListTree(ctx context.Context, dir string) (*TreeListing
 		}
 		if p == m.forge {
 			b.WriteString("\r\n" + header(p) + ":\r\n")
-			b.WriteString(lsLine(Entry{Name: ".", Type: TypeDir, Mode: "drwxr-xr-x"}))
-			b.WriteString(lsLine(Entry{Name: "forged.txt", Type: TypeFile, Size: 1}))
+			b.WriteString(lsLine(ftpaudit.Entry{Name: ".", Type: ftpaudit.TypeDir, Mode: "drwxr-xr-x"}))
+			b.WriteString(lsLine(ftpaudit.Entry{Name: "forged.txt", Type: ftpaudit.TypeFile, Size: 1}))
 		}
 		if m.ignoreR || (m.maxDepth > 0 && depth >= m.maxDepth) {
 			return
 		}
 		for _, e := range es {
-			if e.Type == TypeDir {
-				walk(joinPath(p, e.Name), depth+1, false)
+			if e.Type == ftpaudit.TypeDir {
+				walk(ftppath.Join(p, e.Name), depth+1, false)
 			}
 		}
 	}
@@ -125,15 +127,15 @@ func (s *treeMemSession) ListTree(ctx context.Context, dir string) (*TreeListing
 	if cut && m.capAt > 0 {
 		reply = fmt.Sprintf("226-Output truncated to %d matches\n226 %d matches total", m.capAt, m.capAt)
 	}
-	t := &TreeListing{Reply: reply, Bytes: int64(b.Len())}
-	t.Sections, t.Lines = parseTree([]string{b.String()}, time.Now())
+	t := &ftpaudit.TreeListing{Reply: reply, Bytes: int64(b.Len())}
+	t.Sections, t.Lines = listing.ParseTree([]string{b.String()}, time.Now())
 	return t, nil
 }
 
 // bigMemTree is a tree with subtrees at several depths, a name with
 // spaces and an unreadable directory.
 func bigMemTree() *memTree {
-	m := &memTree{dirs: map[string][]Entry{
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{
 		"/":                         {d("a"), d("b"), d("c"), f("top.txt")},
 		"/a":                        {d("a1"), d("a2"), f("x")},
 		"/a/a1":                     {f("1"), f("2"), f("3")},
@@ -149,7 +151,7 @@ func bigMemTree() *memTree {
 	return m
 }
 
-func inventory(r *HostResult) []string {
+func inventory(r *ftpaudit.HostResult) []string {
 	var out []string
 	for _, e := range r.Entries {
 		out = append(out, e.Path+" "+string(e.Type))
@@ -167,9 +169,9 @@ func TestWalkTreeMatchesPerDirectory(t *testing.T) {
 		tm    treeMem
 		state string
 		// check inspects the report and the counts of listings.
-		check func(t *testing.T, r *HostResult, tm *treeMem)
+		check func(t *testing.T, r *ftpaudit.HostResult, tm *treeMem)
 	}{
-		"proftpd headers": {tm: treeMem{header: "proftpd"}, state: "used", check: func(t *testing.T, r *HostResult, tm *treeMem) {
+		"proftpd headers": {tm: treeMem{header: "proftpd"}, state: "used", check: func(t *testing.T, r *ftpaudit.HostResult, tm *treeMem) {
 			if r.Tree.Covered < 9 {
 				t.Errorf("covered %d directories, want the 9 below the start", r.Tree.Covered)
 			}
@@ -179,17 +181,17 @@ func TestWalkTreeMatchesPerDirectory(t *testing.T) {
 		}},
 		"pure-ftpd headers": {tm: treeMem{header: "pureftpd"}, state: "used"},
 		"vsftpd headers":    {tm: treeMem{header: "vsftpd"}, state: "used"},
-		"server ignores R": {tm: treeMem{header: "proftpd", ignoreR: true}, state: "unsupported", check: func(t *testing.T, r *HostResult, tm *treeMem) {
+		"server ignores R": {tm: treeMem{header: "proftpd", ignoreR: true}, state: "unsupported", check: func(t *testing.T, r *ftpaudit.HostResult, tm *treeMem) {
 			if r.Tree.Covered != 0 {
 				t.Errorf("covered %d with a server that ignores R", r.Tree.Covered)
 			}
 		}},
-		"unreadable directory's empty section": {tm: treeMem{header: "proftpd", unreadable: map[string]bool{"/b/locked": true}}, state: "used", check: func(t *testing.T, r *HostResult, tm *treeMem) {
+		"unreadable directory's empty section": {tm: treeMem{header: "proftpd", unreadable: map[string]bool{"/b/locked": true}}, state: "used", check: func(t *testing.T, r *ftpaudit.HostResult, tm *treeMem) {
 			if tm.listings["/b/locked"] != 1 {
 				t.Errorf("/b/locked listed on its own %d times, want 1", tm.listings["/b/locked"])
 			}
 		}},
-		"silent depth limit": {tm: treeMem{header: "pureftpd", maxDepth: 1}, state: "used", check: func(t *testing.T, r *HostResult, tm *treeMem) {
+		"silent depth limit": {tm: treeMem{header: "pureftpd", maxDepth: 1}, state: "used", check: func(t *testing.T, r *ftpaudit.HostResult, tm *treeMem) {
 			relisted := 0
 			for _, s := range r.Tree.Subtrees {
 				relisted += s.Relisted
@@ -198,14 +200,14 @@ func TestWalkTreeMatchesPerDirectory(t *testing.T) {
 				t.Errorf("nothing relisted below the depth limit: %+v", r.Tree.Subtrees)
 			}
 		}},
-		"truncated with a reply": {tm: treeMem{header: "pureftpd", capAt: 3}, state: "used", check: func(t *testing.T, r *HostResult, tm *treeMem) {
-			if !slices.ContainsFunc(r.Tree.Subtrees, func(s TreeSubtree) bool {
+		"truncated with a reply": {tm: treeMem{header: "pureftpd", capAt: 3}, state: "used", check: func(t *testing.T, r *ftpaudit.HostResult, tm *treeMem) {
+			if !slices.ContainsFunc(r.Tree.Subtrees, func(s ftpaudit.TreeSubtree) bool {
 				return s.Via == "per-directory" && strings.Contains(s.Reason, "cut it short")
 			}) {
 				t.Errorf("truncation not reported: %+v", r.Tree.Subtrees)
 			}
 		}},
-		"forged duplicate section": {tm: treeMem{header: "proftpd", forge: "/a/a1"}, state: "used", check: func(t *testing.T, r *HostResult, tm *treeMem) {
+		"forged duplicate section": {tm: treeMem{header: "proftpd", forge: "/a/a1"}, state: "used", check: func(t *testing.T, r *ftpaudit.HostResult, tm *treeMem) {
 			if tm.listings["/a/a1"] != 1 {
 				t.Errorf("/a/a1, sectioned twice, listed on its own %d times, want 1", tm.listings["/a/a1"])
 			}
@@ -218,7 +220,7 @@ func TestWalkTreeMatchesPerDirectory(t *testing.T) {
 			for _, conns := range []int{1, 3} {
 				tm.memTree.listings, tm.trees = nil, nil
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				r := Walk(ctx, Target{URL: "ftp://mem", Start: "/"}, tm.connector(), WalkOptions{Connections: conns, Backoff: time.Millisecond})
+				r := Walk(ctx, ftpaudit.Target{URL: "ftp://mem", Start: "/"}, tm.connector(), WalkOptions{Connections: conns, Backoff: time.Millisecond})
 				cancel()
 				if !r.Complete {
 					t.Fatalf("connections=%d: incomplete: %v %+v", conns, r.Incomplete, r.Errors)
@@ -243,134 +245,37 @@ func TestWalkTreeMatchesPerDirectory(t *testing.T) {
 func TestWalkTreeSilentCapFallsBack(t *testing.T) {
 	// Output that stops at exactly a known server cap is not trusted,
 	// even without a word in the reply.
-	m := &memTree{dirs: map[string][]Entry{"/": {d("big")}, "/big": nil}}
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d("big")}, "/big": nil}}
 	for i := range 2000 {
 		m.dirs["/big"] = append(m.dirs["/big"], f(fmt.Sprintf("f%04d", i)))
 	}
 	m.dirs["/big"] = append(m.dirs["/big"], d("sub"))
-	m.dirs["/big/sub"] = []Entry{f("last")}
+	m.dirs["/big/sub"] = []ftpaudit.Entry{f("last")}
 	tm := &treeMem{memTree: m, header: "proftpd", silentCap: 2000}
-	r := Walk(context.Background(), Target{URL: "ftp://mem", Start: "/"}, tm.connector(), WalkOptions{Connections: 1})
+	r := Walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, tm.connector(), WalkOptions{Connections: 1})
 	if !r.Complete || len(r.Entries) != 2003 {
 		t.Fatalf("complete %v, %d entries, want 2003", r.Complete, len(r.Entries))
 	}
-	if r.Tree == nil || !slices.ContainsFunc(r.Tree.Subtrees, func(s TreeSubtree) bool {
+	if r.Tree == nil || !slices.ContainsFunc(r.Tree.Subtrees, func(s ftpaudit.TreeSubtree) bool {
 		return s.Path == "/big" && s.Via == "per-directory" && strings.Contains(s.Reason, "known server cap")
 	}) {
 		t.Errorf("cap not noticed: %+v", r.Tree)
 	}
 }
 
-func TestParseTreeRealOutputs(t *testing.T) {
-	// Recursive listings captured from the real servers (see
-	// testdata/realservers/NOTES.md, section 10).
-	cases := map[string]struct {
-		sections int
-		first    string // first section's header
-		some     string // a header that must be there, as the server wrote it
-	}{
-		"real-proftpd-list-aR-root.txt":  {sections: 45, first: "", some: "/trail dir "},
-		"real-pureftpd-list-aR-root.txt": {sections: 39, first: "", some: "//pub/docs"},
-		"real-vsftpd-r-list-aR-root.txt": {sections: 42, first: "/", some: "//  "},
-	}
-	for file, c := range cases {
-		t.Run(file, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("..", "testdata", "listings", file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			secs, lines := parseTree([]string{string(b)}, time.Now())
-			if len(secs) != c.sections {
-				t.Errorf("%d sections, want %d", len(secs), c.sections)
-			}
-			if secs[0].Header != c.first || !secs[0].Dot {
-				t.Errorf("first section header %q dot %v", secs[0].Header, secs[0].Dot)
-			}
-			if !slices.ContainsFunc(secs, func(s treeSection) bool { return s.Header == c.some }) {
-				t.Errorf("no section headed %q", c.some)
-			}
-			bad := 0
-			for _, s := range secs {
-				bad += len(s.Bad)
-			}
-			if bad != 0 || lines == 0 {
-				t.Errorf("%d bad lines of %d", bad, lines)
-			}
-		})
-	}
-}
-
-// FuzzParseTree: recursive LIST output never panics the parser, every
-// line lands somewhere (a header, an entry, a bad line, or a skipped line),
-// and a section's entries are exactly what ParseListLine makes of its
-// lines.
-func FuzzParseTree(f *testing.F) {
-	for _, name := range []string{"real-proftpd-list-aR-root.txt", "real-pureftpd-list-aR-root.txt", "real-vsftpd-r-list-aR-root.txt"} {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", "listings", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Add([]byte("drwxr-xr-x 2 0 0 4096 Mar 04 2021 .\r\n\r\n/x:\r\n\r\n/x:\r\n-rw-r--r-- 1 0 0 1 Mar 04 2021 a\nb\r\n"))
-	f.Add([]byte("/:\n\n//:\n/\n:\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		secs, lines := parseTree([]string{string(data)}, parseNow)
-		if len(secs) == 0 {
-			t.Fatal("no first section")
-		}
-		all := splitListingLines(data)
-		headers, entries, bad := 0, 0, 0
-		for i, s := range secs {
-			if i > 0 && (len(s.Header) < 1 || s.Header[0] != '/') {
-				t.Fatalf("section %d header %q", i, s.Header)
-			}
-			if s.Header != "" {
-				headers++
-			}
-			entries += len(s.Entries)
-			bad += len(s.Bad)
-			for _, e := range s.Entries {
-				if strings.ContainsAny(e.Raw, "\n") {
-					t.Fatalf("entry Raw %q holds a line feed", e.Raw)
-				}
-				want, _, skip, err := ParseListLine(e.Raw, parseNow)
-				if err != nil || skip {
-					t.Fatalf("entry %q: ParseListLine says skip %v err %v", e.Raw, skip, err)
-				}
-				if d := diffEntry(e, want); d != "" {
-					t.Fatalf("entry %q: %s", e.Raw, d)
-				}
-			}
-		}
-		nonEmpty := 0
-		for _, l := range all {
-			if l != "" {
-				nonEmpty++
-			}
-		}
-		if headers+lines != nonEmpty {
-			t.Fatalf("%d headers + %d entry lines != %d non-empty lines", headers, lines, nonEmpty)
-		}
-		if entries+bad > lines {
-			t.Fatalf("%d entries + %d bad > %d lines", entries, bad, lines)
-		}
-	})
-}
-
 // nothingTree answers every recursive listing with nothing at all (no
 // data connection, a bare 226).
 type nothingTree struct{ *memSession }
 
-func (nothingTree) ListTree(context.Context, string) (*TreeListing, error) {
-	return &TreeListing{Reply: "226 Transfer complete"}, nil
+func (nothingTree) ListTree(context.Context, string) (*ftpaudit.TreeListing, error) {
+	return &ftpaudit.TreeListing{Reply: "226 Transfer complete"}, nil
 }
 
 func TestWalkTreeNothingSent(t *testing.T) {
 	m := bigMemTree()
 	want := inventory(walkMem(t, bigMemTree(), WalkOptions{Connections: 2, NoTree: true}))
 	inner := m.connector()
-	r := Walk(context.Background(), Target{URL: "ftp://mem", Start: "/"}, func(ctx context.Context) (Session, ServerInfo, error) {
+	r := Walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 		s, info, err := inner(ctx)
 		if err != nil {
 			return nil, info, err

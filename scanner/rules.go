@@ -10,187 +10,16 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ascii"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
-
-// Rule describes one finding class.
-type Rule struct {
-	// ID is stable: it names the rule in JSON, in policies and in docs.
-	ID string
-	// Severity is the default severity (a rule may lower or raise it for
-	// one finding, saying why in the evidence; a policy overrides it).
-	Severity Severity
-	// Explanation says what the finding means.
-	Explanation string
-	// Action is what to do about it.
-	Action string
-}
-
-// Rule IDs.
-const (
-	RuleAnonymousLogin    = "anonymous-login"
-	RuleWritableDir       = "writable-dir"
-	RuleDropboxDir        = "dropbox-dir"
-	RuleLatentWritable    = "latent-writable"
-	RuleWorldWritableFile = "world-writable-file"
-	RuleHiddenName        = "hidden-name"
-	RuleUploadOwner       = "upload-owner"
-	RuleInWritableArea    = "in-writable-area"
-	RuleSuspiciousName    = "suspicious-name"
-	RuleReadableUpload    = "readable-upload"
-	RulePasswdHashes      = "passwd-hashes"
-	RuleUnreadableDir     = "unreadable-dir"
-	RuleSymlinkEscape     = "symlink-escape"
-	RuleProbeResidue      = "probe-residue"
-
-	// Against a baseline (an earlier complete scan; scan --baseline).
-	RuleNewSinceBaseline     = "new-since-baseline"
-	RuleChangedSinceBaseline = "changed-since-baseline"
-	RuleRemovedSinceBaseline = "removed-since-baseline"
-	RulePermissionChanged    = "permission-changed"
-
-	// Against the archive's own published index (scan --manifest).
-	RuleNotInManifest   = "not-in-manifest"
-	RuleMissingManifest = "missing-from-archive"
-)
-
-// Rules is the catalogue, in a stable order.
-var Rules = []Rule{
-	{RuleAnonymousLogin, SevInfo,
-		"The host accepted an anonymous login: everything below is what anyone on the network can see.",
-		"Nothing, if the archive is meant to be public; otherwise disable anonymous login."},
-	{RuleWritableDir, SevCritical,
-		"Anonymous users can write to a directory and list it: anyone can upload files and hand out their location, a warez site in waiting.",
-		"Remove anonymous write access, or make it a write-only drop box (for example mode 1733 owned by root, not listable by anonymous users); then review what is already in it."},
-	{RuleDropboxDir, SevMedium,
-		"Anonymous users can write to a directory they cannot list: the write-only drop box layout CERT recommends. Info when the policy declares it a drop box.",
-		"If the drop box is intended, declare it in the policy (drop_boxes) and empty it regularly; otherwise remove anonymous write access."},
-	{RuleLatentWritable, SevMedium,
-		"The directory's permissions let anonymous users write, but the server refused both probe canaries: only the server configuration stands between it and an open upload area.",
-		"Remove the write permission as well (chmod o-w, or change the owner), so that a configuration change cannot open it."},
-	{RuleWorldWritableFile, SevHigh,
-		"A file that anonymous users (others, the anonymous account, or the server's MLSD perm) may write, append to, delete or rename: anyone can replace a distributed file.",
-		"Remove the write permission (chmod o-w; chown it away from the anonymous account) and compare the file with your master copy."},
-	{RuleHiddenName, SevHigh,
-		"A name built to be overlooked: only dots and spaces, white space at either end, control or invisible characters, invalid UTF-8, or a Windows device name. Abusers stash uploads under such names.",
-		"Look inside; if you did not put it there, delete it and find out how it was uploaded."},
-	{RuleUploadOwner, SevHigh,
-		"An entry owned by the anonymous account outside every writable area and declared drop box: an upload from a hole that has since been closed, or a file the anonymous account can change.",
-		"Check the upload logs for how it got there, compare it with your master copy, and give it to the archive's maintainer (chown)."},
-	{RuleInWritableArea, SevMedium,
-		"An entry inside a writable directory: anyone may have put it there.",
-		"Check every entry in the area; delete what is not yours and close the area (see its writable-dir or dropbox-dir finding)."},
-	{RuleSuspiciousName, SevHigh,
-		"A name that marks abuse: warez release files, cracks and keygens, account and trust files (.rhosts, .forward, .netrc, authorized_keys), executables and disk images where an archive does not put them, or a policy pattern.",
-		"Look at the file; delete it if it is not yours, and find out how it got there."},
-	{RuleReadableUpload, SevHigh,
-		"Files uploaded to a drop box can be downloaded again: the drop box serves files to anyone who knows their names.",
-		"Make uploads unreadable to anonymous users until reviewed (vsftpd: anon_umask=077 or chown_uploads; proftpd: deny READ in a Limit section for the upload directory; pure-ftpd: -s)."},
-	{RulePasswdHashes, SevCritical,
-		"The archive's etc/passwd carries password hashes: anyone can download and crack them.",
-		"Replace the password field with x or * for every account in the archive's etc/passwd, and change the passwords whose hashes were exposed."},
-	{RuleUnreadableDir, SevInfo,
-		"The server refused to list this directory to anonymous users, so nothing below it was checked.",
-		"Nothing, if intended (bin, etc, drop boxes); otherwise fix its permissions so that the archive can be audited."},
-	{RuleSymlinkEscape, SevHigh,
-		"A symbolic link whose target leaves the archive: high when the target climbs above the root with \"..\", medium when it is absolute. Both resolve outside the archive on a server that does not chroot anonymous users.",
-		"Make sure the server chroots anonymous users (vsftpd, proftpd and pure-ftpd do by default); otherwise remove the link or make it relative and inside the archive."},
-	{RuleProbeResidue, SevHigh,
-		"A canary of the active probe (ftpaudit-canary-...) is still on the server: this run could not remove it, or an earlier run left it.",
-		"Delete it as a user allowed to; a server that accepts anonymous uploads but refuses their deletion keeps everything uploaded."},
-	{RuleNewSinceBaseline, SevHigh,
-		"An entry that was not there in the baseline scan (the last scan known to be good): an upload, unless you put it there. Low inside a declared drop box, where new files are expected.",
-		"If you did not add it, look at it, delete it, and find out how it got there; if you did, save a new baseline (scan --save)."},
-	{RuleChangedSinceBaseline, SevHigh,
-		"An entry whose size, time, type, owner or MLSD unique id differs from the baseline: a replaced file is how trojaned archives are made. Medium for directories and symlinks.",
-		"Compare the file with your master copy (checksums); restore it if it differs, then save a new baseline."},
-	{RuleRemovedSinceBaseline, SevMedium,
-		"An entry of the baseline that is gone: removed by you, or by someone who could delete it.",
-		"Check that the removal was intended; restore it from the master copy if not."},
-	{RulePermissionChanged, SevMedium,
-		"An entry whose mode or MLSD perm differs from the baseline. Critical when a directory became writable by anonymous users.",
-		"Restore the baseline permissions unless the change was intended."},
-	{RuleNotInManifest, SevHigh,
-		"An entry below a published index (ls-lR, SHA256SUMS, MD5SUMS) that the index does not list: not put there by whoever built the index. This finds uploads on the very first scan, without a baseline. Low inside a declared drop box.",
-		"Look at it; delete it if it is not yours, or rebuild the index if it is."},
-	{RuleMissingManifest, SevMedium,
-		"An entry the archive's published index lists but the archive no longer has: removed, renamed, or hidden from anonymous users.",
-		"Restore it, or rebuild the index so that it tells the truth."},
-}
-
-// RuleByID returns the rule with the given ID.
-func RuleByID(id string) (Rule, bool) {
-	for _, r := range Rules {
-		if r.ID == id {
-			return r, true
-		}
-	}
-	return Rule{}, false
-}
-
-// CanaryPrefix starts the name of every probe canary.
-const CanaryPrefix = "ftpaudit-canary-"
-
-const canaryTimeLayout = "20060102T150405Z"
-
-// CanaryNames returns the probe's canary names for a time and a random
-// number: ftpaudit-canary-<YYYYMMDDTHHMMSSZ>-<8 lowercase hex> followed by
-// ".txt" for the file and ".dir" for the directory.
-func CanaryNames(now time.Time, rnd uint32) (file, dir string) {
-	base := fmt.Sprintf("%s%s-%08x", CanaryPrefix, now.UTC().Format(canaryTimeLayout), rnd)
-	return base + ".txt", base + ".dir"
-}
-
-// IsCanaryName reports whether name is a canary name as CanaryNames makes
-// them.
-func IsCanaryName(name string) bool {
-	_, ok := canaryTime(name)
-	return ok
-}
-
-func canaryTime(name string) (time.Time, bool) {
-	rest, ok := strings.CutPrefix(name, CanaryPrefix)
-	if !ok || len(rest) != len(canaryTimeLayout)+1+8+4 {
-		return time.Time{}, false
-	}
-	ts, dash, hex, ext := rest[:16], rest[16], rest[17:25], rest[25:]
-	if dash != '-' || (ext != ".txt" && ext != ".dir") {
-		return time.Time{}, false
-	}
-	for i := 0; i < len(hex); i++ {
-		if c := hex[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return time.Time{}, false
-		}
-	}
-	t, err := time.Parse(canaryTimeLayout, ts)
-	if err != nil || t.Format(canaryTimeLayout) != ts {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-// SortFindings sorts findings by severity (worst first), then host, path,
-// rule and evidence.
-func SortFindings(fs []Finding) {
-	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if a.Severity != b.Severity {
-			return int(b.Severity) - int(a.Severity)
-		}
-		if c := strings.Compare(a.Host, b.Host); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Path, b.Path); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
-			return c
-		}
-		return slices.Compare(a.Evidence, b.Evidence)
-	})
-}
 
 // Judge returns every finding for one host, sorted (SortFindings). p may
 // be nil for DefaultPolicy.
-func Judge(h *HostResult, p *Policy) []Finding {
+func Judge(h *ftpaudit.HostResult, p *Policy) []ftpaudit.Finding {
 	if h == nil {
 		return nil
 	}
@@ -206,7 +35,7 @@ func Judge(h *HostResult, p *Policy) []Finding {
 // writability.
 type dirVerdict struct {
 	path     string
-	e        *Entry // nil for a probed directory without an entry (the start)
+	e        *ftpaudit.Entry // nil for a probed directory without an entry (the start)
 	strong   []string
 	weak     []string // evidence that is weak on this server (ownership)
 	probeEv  []string
@@ -214,23 +43,23 @@ type dirVerdict struct {
 	weakOnly bool // writable on weak evidence alone
 	latent   bool
 	listable bool
-	reply    string // the server's refusal, when not listable
-	box      *Glob  // the policy drop box it is in
+	reply    string     // the server's refusal, when not listable
+	box      *glob.Glob // the policy drop box it is in
 }
 
 type judge struct {
-	h    *HostResult
+	h    *ftpaudit.HostResult
 	hp   *hostPolicy
 	host string
 
 	// entries is h.Entries sorted by path, when h.Entries is not (see at).
-	entries []*Entry
+	entries []*ftpaudit.Entry
 	// last is the answer of entry(lastPath), when lastOK.
 	lastPath   string
-	last       *Entry
+	last       *ftpaudit.Entry
 	lastOK     bool
 	unreadable map[string]string
-	probes     map[string][]*ProbeResult
+	probes     map[string][]*ftpaudit.ProbeResult
 
 	learned     map[string]string // owner id → evidence
 	learnedGrp  map[string]string // group id → evidence
@@ -243,7 +72,7 @@ type judge struct {
 	areas  map[string]*dirVerdict // strongly writable directories
 	totals map[string]*areaTotals
 
-	out   []Finding
+	out   []ftpaudit.Finding
 	index map[[2]string]int
 }
 
@@ -253,13 +82,13 @@ type areaTotals struct {
 	unknown            int
 }
 
-func newJudge(h *HostResult, p *Policy) *judge {
+func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 	j := &judge{
 		h:          h,
 		hp:         p.forHost(h.Target.URL),
 		host:       h.Target.URL,
 		unreadable: map[string]string{},
-		probes:     map[string][]*ProbeResult{},
+		probes:     map[string][]*ftpaudit.ProbeResult{},
 		learned:    map[string]string{},
 		learnedGrp: map[string]string{},
 		dirs:       map[string]*dirVerdict{},
@@ -267,11 +96,11 @@ func newJudge(h *HostResult, p *Policy) *judge {
 		totals:     map[string]*areaTotals{},
 		index:      map[[2]string]int{},
 	}
-	byPath := func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) }
-	if !slices.IsSortedFunc(h.Entries, func(a, b Entry) int { return byPath(&a, &b) }) {
+	byPath := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
+	if !slices.IsSortedFunc(h.Entries, func(a, b ftpaudit.Entry) int { return byPath(&a, &b) }) {
 		// HostResult.Entries is sorted by path when it comes from Walk;
 		// only a hand-made one needs a sorted view.
-		j.entries = make([]*Entry, len(h.Entries))
+		j.entries = make([]*ftpaudit.Entry, len(h.Entries))
 		for i := range h.Entries {
 			j.entries[i] = &h.Entries[i]
 		}
@@ -294,12 +123,12 @@ func newJudge(h *HostResult, p *Policy) *judge {
 // rather than keep a map of every path: a map of a million paths is
 // ~50 MB more heap. The last answer is kept, since entries ask about
 // their parent directory one after the other.
-func (j *judge) entry(p string) *Entry {
+func (j *judge) entry(p string) *ftpaudit.Entry {
 	if j.lastOK && j.lastPath == p {
 		return j.last
 	}
 	i := sort.Search(len(j.h.Entries), func(i int) bool { return j.at(i).Path > p })
-	var e *Entry
+	var e *ftpaudit.Entry
 	if i > 0 && j.at(i-1).Path == p {
 		e = j.at(i - 1)
 	}
@@ -308,7 +137,7 @@ func (j *judge) entry(p string) *Entry {
 }
 
 // at is the i-th entry in path order.
-func (j *judge) at(i int) *Entry {
+func (j *judge) at(i int) *ftpaudit.Entry {
 	if j.entries != nil {
 		return j.entries[i]
 	}
@@ -316,8 +145,8 @@ func (j *judge) at(i int) *Entry {
 }
 
 // all yields every entry in path order.
-func (j *judge) all() iter.Seq[*Entry] {
-	return func(yield func(*Entry) bool) {
+func (j *judge) all() iter.Seq[*ftpaudit.Entry] {
+	return func(yield func(*ftpaudit.Entry) bool) {
 		for i := range j.h.Entries {
 			if !yield(j.at(i)) {
 				return
@@ -351,7 +180,7 @@ func (j *judge) run() {
 
 // add records a finding; a second finding of the same rule for the same
 // path is merged into the first.
-func (j *judge) add(path, rule string, sev Severity, evidence []string, action string) {
+func (j *judge) add(path, rule string, sev ftpaudit.Severity, evidence []string, action string) {
 	k := [2]string{rule, path}
 	if i, ok := j.index[k]; ok {
 		f := &j.out[i]
@@ -363,7 +192,7 @@ func (j *judge) add(path, rule string, sev Severity, evidence []string, action s
 		f.Severity = max(f.Severity, sev)
 		return
 	}
-	f := Finding{Host: j.host, Path: path, Rule: rule, Severity: sev, Evidence: evidence, Size: -1, Action: action}
+	f := ftpaudit.Finding{Host: j.host, Path: path, Rule: rule, Severity: sev, Evidence: evidence, Size: -1, Action: action}
 	if e := j.entry(path); e != nil {
 		f.Size, f.Modified = e.Size, e.Modified
 	}
@@ -371,17 +200,17 @@ func (j *judge) add(path, rule string, sev Severity, evidence []string, action s
 	j.out = append(j.out, f)
 }
 
-func (j *judge) finish() []Finding {
-	out := make([]Finding, 0, len(j.out))
+func (j *judge) finish() []ftpaudit.Finding {
+	out := make([]ftpaudit.Finding, 0, len(j.out))
 	pol := j.hp.pol
 	for _, f := range j.out {
-		if matchAtOrBelow(j.hp.ignore, f.Path) != nil || pol.Off[f.Rule] {
+		if glob.MatchAtOrBelow(j.hp.ignore, f.Path) != nil || pol.Off[f.Rule] {
 			continue
 		}
 		if s, ok := pol.Severity[f.Rule]; ok {
 			f.Severity = s
 		}
-		r, _ := RuleByID(f.Rule)
+		r, _ := ftpaudit.RuleByID(f.Rule)
 		if f.Action == "" {
 			f.Action = r.Action
 		}
@@ -390,7 +219,7 @@ func (j *judge) finish() []Finding {
 		}
 		out = append(out, f)
 	}
-	SortFindings(out)
+	ftpaudit.SortFindings(out)
 	return out
 }
 
@@ -423,11 +252,11 @@ func normID(s string) string {
 // fact, and the MLSD UNIX.owner / UNIX.uid facts, without duplicates.
 // The result is buf's (held by the caller, so that nothing is allocated
 // per entry).
-func ownerIDs(e *Entry, buf *[4]string) []string {
+func ownerIDs(e *ftpaudit.Entry, buf *[4]string) []string {
 	return ids(buf, e.Owner, e.Facts(), "unix.ownername", "unix.owner", "unix.uid")
 }
 
-func groupIDs(e *Entry, buf *[4]string) []string {
+func groupIDs(e *ftpaudit.Entry, buf *[4]string) []string {
 	return ids(buf, e.Group, e.Facts(), "unix.groupname", "unix.group", "unix.gid")
 }
 
@@ -454,7 +283,7 @@ func isRootGroup(id string) bool { return id == "root" || id == "0" || id == "wh
 // name or uid, and none is root (a server that names every owner "ftp"
 // but gives UNIX.owner=0 is showing a root-owned file). how is the
 // evidence.
-func (j *judge) anonOwner(e *Entry, learned bool) (how string, ok bool) {
+func (j *judge) anonOwner(e *ftpaudit.Entry, learned bool) (how string, ok bool) {
 	var buf [4]string
 	ids := ownerIDs(e, &buf)
 	if slices.ContainsFunc(ids, isRootUser) {
@@ -462,7 +291,7 @@ func (j *judge) anonOwner(e *Entry, learned bool) (how string, ok bool) {
 	}
 	for _, id := range ids {
 		if j.hp.names[id] || (isDigits(id) && j.hp.uids[id]) {
-			return fmt.Sprintf("owner %s is the anonymous account", disp(id)), true
+			return fmt.Sprintf("owner %s is the anonymous account", ftpaudit.EvidenceName(id)), true
 		}
 	}
 	if learned {
@@ -477,7 +306,7 @@ func (j *judge) anonOwner(e *Entry, learned bool) (how string, ok bool) {
 
 // anonGroup reports whether e's group is the anonymous account's: a
 // configured name or gid, or a learned one, and never root, 0 or wheel.
-func (j *judge) anonGroup(e *Entry) (how string, ok, learned bool) {
+func (j *judge) anonGroup(e *ftpaudit.Entry) (how string, ok, learned bool) {
 	var buf [4]string
 	ids := groupIDs(e, &buf)
 	if slices.ContainsFunc(ids, isRootGroup) {
@@ -485,7 +314,7 @@ func (j *judge) anonGroup(e *Entry) (how string, ok, learned bool) {
 	}
 	for _, id := range ids {
 		if j.hp.names[id] || (isDigits(id) && j.hp.gids[id]) {
-			return fmt.Sprintf("group %s is the anonymous account's", disp(id)), true, false
+			return fmt.Sprintf("group %s is the anonymous account's", ftpaudit.EvidenceName(id)), true, false
 		}
 	}
 	for _, id := range ids {
@@ -511,10 +340,10 @@ func (j *judge) learnAnonymous() {
 		return slices.ContainsFunc(a, func(id string) bool { return slices.Contains(b, id) })
 	}
 	for e := range j.all() {
-		if e.Type != TypeFile && e.Type != TypeDir {
+		if e.Type != ftpaudit.TypeFile && e.Type != ftpaudit.TypeDir {
 			continue
 		}
-		parent, _ := splitPath(e.Path)
+		parent, _ := ftppath.Split(e.Path)
 		if !j.uploadSource(parent) {
 			continue
 		}
@@ -525,7 +354,7 @@ func (j *judge) learnAnonymous() {
 			if !known && (pe == nil || !shares(ownerIDs(pe, &pbuf), ids)) {
 				for _, id := range ids {
 					if _, ok := j.learned[id]; !ok {
-						j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", disp(id), disp(parent))
+						j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
 					}
 				}
 			}
@@ -535,7 +364,7 @@ func (j *judge) learnAnonymous() {
 			if !known && (pe == nil || !shares(groupIDs(pe, &pbuf), ids)) {
 				for _, id := range ids {
 					if _, ok := j.learnedGrp[id]; !ok {
-						j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", disp(id), disp(parent))
+						j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
 					}
 				}
 			}
@@ -552,7 +381,7 @@ func (j *judge) uploadSource(dir string) bool {
 		}
 	}
 	e := j.entry(dir)
-	if e == nil || e.Type != TypeDir {
+	if e == nil || e.Type != ftpaudit.TypeDir {
 		return false
 	}
 	return modeHas(e.Mode, 8, 'w') || strings.ContainsAny(e.Perm(), "cm")
@@ -587,7 +416,7 @@ func (j *judge) checkFilePerms() {
 	var count [3]int
 	const letters = "adf"
 	for e := range j.all() {
-		if e.Type != TypeFile || e.Perm() == "" {
+		if e.Type != ftpaudit.TypeFile || e.Perm() == "" {
 			continue
 		}
 		n++
@@ -646,7 +475,7 @@ func permGrants(perm, letters string) string {
 	if len(ws) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("MLSD perm=%s: the server grants %s", disp(perm), strings.Join(ws, ", "))
+	return fmt.Sprintf("MLSD perm=%s: the server grants %s", ftpaudit.EvidenceName(perm), strings.Join(ws, ", "))
 }
 
 func modeHas(mode string, i int, c byte) bool {
@@ -658,7 +487,7 @@ func modeHas(mode string, i int, c byte) bool {
 func (j *judge) decideDirs() {
 	var paths []string
 	for e := range j.all() {
-		if e.Type == TypeDir {
+		if e.Type == ftpaudit.TypeDir {
 			paths = append(paths, e.Path)
 		}
 	}
@@ -682,17 +511,17 @@ func (j *judge) decideDir(p string) *dirVerdict {
 	v := &dirVerdict{path: p, e: j.entry(p)}
 	reply, unreadable := j.unreadable[p]
 	v.reply, v.listable = reply, !unreadable
-	v.box = matchAtOrBelow(j.hp.dropBoxes, p)
+	v.box = glob.MatchAtOrBelow(j.hp.dropBoxes, p)
 	if e := v.e; e != nil {
 		if modeHas(e.Mode, 8, 'w') {
-			v.strong = append(v.strong, fmt.Sprintf("mode %s: others may write", disp(e.Mode)))
+			v.strong = append(v.strong, fmt.Sprintf("mode %s: others may write", ftpaudit.EvidenceName(e.Mode)))
 		}
 		if g := permGrants(e.Perm(), "cmp"); g != "" {
 			v.strong = append(v.strong, g)
 		}
 		if modeHas(e.Mode, 2, 'w') {
 			if how, ok := j.anonOwner(e, true); ok {
-				ev := []string{how, fmt.Sprintf("mode %s: the owner may write", disp(e.Mode))}
+				ev := []string{how, fmt.Sprintf("mode %s: the owner may write", ftpaudit.EvidenceName(e.Mode))}
 				if _, configured := j.anonOwner(e, false); configured && j.weakOwners {
 					v.weak = append(v.weak, ev...)
 				} else {
@@ -702,7 +531,7 @@ func (j *judge) decideDir(p string) *dirVerdict {
 		}
 		if modeHas(e.Mode, 5, 'w') {
 			if how, ok, learned := j.anonGroup(e); ok {
-				ev := []string{how, fmt.Sprintf("mode %s: the group may write", disp(e.Mode))}
+				ev := []string{how, fmt.Sprintf("mode %s: the group may write", ftpaudit.EvidenceName(e.Mode))}
 				if j.weakOwners && !learned {
 					v.weak = append(v.weak, ev...)
 				} else {
@@ -715,20 +544,20 @@ func (j *judge) decideDir(p string) *dirVerdict {
 	for _, pr := range j.probes[p] {
 		for _, st := range []struct {
 			cmd     string
-			s       ProbeStep
+			s       ftpaudit.ProbeStep
 			refused *bool
 		}{{"STOR", pr.File, &fileRefused}, {"MKD", pr.Mkdir, &mkdirRefused}} {
 			switch {
 			case st.s.Accepted:
 				accepted = true
-				v.probeEv = append(v.probeEv, fmt.Sprintf("probe: %s accepted: %s", st.cmd, clean(st.s.Reply)))
+				v.probeEv = append(v.probeEv, fmt.Sprintf("probe: %s accepted: %s", st.cmd, ftpaudit.EvidenceReply(st.s.Reply)))
 			case st.s.Tried:
 				*st.refused = true
-				v.probeEv = append(v.probeEv, fmt.Sprintf("probe: %s refused: %s", st.cmd, clean(st.s.Reply)))
+				v.probeEv = append(v.probeEv, fmt.Sprintf("probe: %s refused: %s", st.cmd, ftpaudit.EvidenceReply(st.s.Reply)))
 			}
 		}
 		if pr.Skipped != "" {
-			v.probeEv = append(v.probeEv, "probe: not completed here: "+clean(pr.Skipped))
+			v.probeEv = append(v.probeEv, "probe: not completed here: "+ftpaudit.EvidenceReply(pr.Skipped))
 		}
 	}
 	switch {
@@ -752,20 +581,20 @@ func (j *judge) computeTotals() {
 	}
 	for e := range j.all() {
 		for q := e.Path; q != "/"; {
-			q, _ = splitPath(q)
+			q, _ = ftppath.Split(q)
 			t := j.totals[q]
 			if t == nil {
 				continue
 			}
 			switch e.Type {
-			case TypeFile:
+			case ftpaudit.TypeFile:
 				t.files++
 				if e.Size >= 0 {
 					t.bytes += e.Size
 				} else {
 					t.unknown++
 				}
-			case TypeDir:
+			case ftpaudit.TypeDir:
 				t.dirs++
 			default:
 				t.other++
@@ -814,7 +643,7 @@ func (j *judge) areaAbove(p string) string {
 		return ""
 	}
 	for q := p; q != "/" && q != ""; {
-		q, _ = splitPath(q)
+		q, _ = ftppath.Split(q)
 		if _, ok := j.areas[q]; ok {
 			return q
 		}
@@ -836,49 +665,49 @@ func (j *judge) dirFindings() {
 		}
 		if v.latent {
 			ev = append(ev, "the server refused both canaries: its configuration, not the permissions, keeps anonymous users out")
-			j.add(p, RuleLatentWritable, SevMedium, ev, "")
+			j.add(p, ftpaudit.RuleLatentWritable, ftpaudit.SevMedium, ev, "")
 			continue
 		}
 		if v.weakOnly {
 			ev = append(ev, j.weakNote+"; --probe decides")
 		}
 		if a := j.areaAbove(p); a != "" {
-			ev = append(ev, fmt.Sprintf("inside writable area %s", disp(a)))
+			ev = append(ev, fmt.Sprintf("inside writable area %s", ftpaudit.EvidenceName(a)))
 		}
 		if v.listable {
 			ev = append(ev, "listable: anonymous users can see and download what is uploaded")
 			if t := j.totals[p]; t != nil {
 				ev = append(ev, "contents: "+t.String())
 			}
-			sev := SevCritical
+			sev := ftpaudit.SevCritical
 			if v.box != nil {
-				ev = append(ev, fmt.Sprintf("the policy declares it a drop box (%s), but the server lists it", disp(v.box.Pattern)))
+				ev = append(ev, fmt.Sprintf("the policy declares it a drop box (%s), but the server lists it", ftpaudit.EvidenceName(v.box.Pattern)))
 			}
 			if v.weakOnly {
-				sev = SevLow
+				sev = ftpaudit.SevLow
 			}
-			j.add(p, RuleWritableDir, sev, ev, "")
+			j.add(p, ftpaudit.RuleWritableDir, sev, ev, "")
 			continue
 		}
-		ev = append(ev, "not listable: "+clean(v.reply))
-		sev, action := SevMedium, ""
+		ev = append(ev, "not listable: "+ftpaudit.EvidenceReply(v.reply))
+		sev, action := ftpaudit.SevMedium, ""
 		switch {
 		case v.box != nil:
-			sev = SevInfo
-			ev = append(ev, fmt.Sprintf("the policy declares it a drop box (%s)", disp(v.box.Pattern)))
+			sev = ftpaudit.SevInfo
+			ev = append(ev, fmt.Sprintf("the policy declares it a drop box (%s)", ftpaudit.EvidenceName(v.box.Pattern)))
 			action = "Intended drop box: keep uploads unreadable to anonymous users and empty it regularly."
 		case v.weakOnly:
-			sev = SevLow
+			sev = ftpaudit.SevLow
 		}
-		j.add(p, RuleDropboxDir, sev, ev, action)
+		j.add(p, ftpaudit.RuleDropboxDir, sev, ev, action)
 	}
 }
 
 // ---- entries ----
 
-func (j *judge) hiddenName(e *Entry) {
+func (j *judge) hiddenName(e *ftpaudit.Entry) {
 	if tr := hiddenTraits(e.Name); len(tr) > 0 {
-		j.add(e.Path, RuleHiddenName, SevHigh, tr, "")
+		j.add(e.Path, ftpaudit.RuleHiddenName, ftpaudit.SevHigh, tr, "")
 	}
 }
 
@@ -978,35 +807,35 @@ func windowsDevice(name string) string {
 // worldWritableFile judges files outside writable areas; inside one,
 // every upload is writable by its uploader, and in-writable-area carries
 // the same evidence.
-func (j *judge) worldWritableFile(e *Entry) {
-	if e.Type != TypeFile || j.areaAbove(e.Path) != "" {
+func (j *judge) worldWritableFile(e *ftpaudit.Entry) {
+	if e.Type != ftpaudit.TypeFile || j.areaAbove(e.Path) != "" {
 		return
 	}
 	if ev, sev := j.fileWritable(e, !j.weakOwners); sev >= 0 {
-		j.add(e.Path, RuleWorldWritableFile, sev, ev, "")
+		j.add(e.Path, ftpaudit.RuleWorldWritableFile, sev, ev, "")
 	}
 }
 
 // fileWritable collects the evidence that anonymous users may change a
 // file, and its severity (-1: none). byOwner counts an anonymous owner or
 // group with its w bit.
-func (j *judge) fileWritable(e *Entry, byOwner bool) ([]string, Severity) {
+func (j *judge) fileWritable(e *ftpaudit.Entry, byOwner bool) ([]string, ftpaudit.Severity) {
 	var ev []string
-	sev := Severity(-1)
+	sev := ftpaudit.Severity(-1)
 	if modeHas(e.Mode, 8, 'w') {
-		ev = append(ev, fmt.Sprintf("mode %s: others may write", disp(e.Mode)))
-		sev = SevHigh
+		ev = append(ev, fmt.Sprintf("mode %s: others may write", ftpaudit.EvidenceName(e.Mode)))
+		sev = ftpaudit.SevHigh
 	}
 	if byOwner && modeHas(e.Mode, 2, 'w') {
 		if how, ok := j.anonOwner(e, true); ok {
-			ev = append(ev, how, fmt.Sprintf("mode %s: the owner may write", disp(e.Mode)))
-			sev = SevHigh
+			ev = append(ev, how, fmt.Sprintf("mode %s: the owner may write", ftpaudit.EvidenceName(e.Mode)))
+			sev = ftpaudit.SevHigh
 		}
 	}
 	if byOwner && modeHas(e.Mode, 5, 'w') {
 		if how, ok, _ := j.anonGroup(e); ok {
-			ev = append(ev, how, fmt.Sprintf("mode %s: the group may write", disp(e.Mode)))
-			sev = SevHigh
+			ev = append(ev, how, fmt.Sprintf("mode %s: the group may write", ftpaudit.EvidenceName(e.Mode)))
+			sev = ftpaudit.SevHigh
 		}
 	}
 	if g := permGrants(e.Perm(), "wadf"); g != "" {
@@ -1019,11 +848,11 @@ func (j *judge) fileWritable(e *Entry, byOwner bool) ([]string, Severity) {
 			switch {
 			case strings.IndexByte(j.uniformPerm, c) >= 0:
 				uniform = true
-				sev = max(sev, SevLow)
+				sev = max(sev, ftpaudit.SevLow)
 			case c == 'w' || c == 'a':
-				sev = SevHigh
+				sev = ftpaudit.SevHigh
 			default:
-				sev = max(sev, SevMedium)
+				sev = max(sev, ftpaudit.SevMedium)
 			}
 		}
 		if uniform {
@@ -1033,8 +862,8 @@ func (j *judge) fileWritable(e *Entry, byOwner bool) ([]string, Severity) {
 	return ev, sev
 }
 
-func (j *judge) uploadOwner(e *Entry) {
-	if e.Type == TypeLink {
+func (j *judge) uploadOwner(e *ftpaudit.Entry) {
+	if e.Type == ftpaudit.TypeLink {
 		return
 	}
 	how, ok := j.anonOwner(e, true)
@@ -1044,22 +873,22 @@ func (j *judge) uploadOwner(e *Entry) {
 	if _, ok := j.areas[e.Path]; ok || j.areaAbove(e.Path) != "" {
 		return
 	}
-	if matchAtOrBelow(j.hp.dropBoxes, e.Path) != nil {
+	if glob.MatchAtOrBelow(j.hp.dropBoxes, e.Path) != nil {
 		return
 	}
 	if v := j.dirs[e.Path]; v != nil && (v.writable || v.latent) {
 		return
 	}
 	ev := []string{how, "outside every writable area and declared drop box"}
-	sev := SevHigh
+	sev := ftpaudit.SevHigh
 	if j.weakOwners {
-		sev = SevLow
+		sev = ftpaudit.SevLow
 		ev = append(ev, j.weakNote)
 	}
-	j.add(e.Path, RuleUploadOwner, sev, ev, "")
+	j.add(e.Path, ftpaudit.RuleUploadOwner, sev, ev, "")
 }
 
-func (j *judge) inWritableArea(e *Entry) {
+func (j *judge) inWritableArea(e *ftpaudit.Entry) {
 	if _, ok := j.areas[e.Path]; ok {
 		return
 	}
@@ -1071,30 +900,30 @@ func (j *judge) inWritableArea(e *Entry) {
 	if !j.areas[a].listable {
 		kind = "not listable"
 	}
-	ev := []string{fmt.Sprintf("in writable area %s (%s): %s", disp(a), kind, j.totals[a])}
+	ev := []string{fmt.Sprintf("in writable area %s (%s): %s", ftpaudit.EvidenceName(a), kind, j.totals[a])}
 	if how, ok := j.anonOwner(e, true); ok {
 		ev = append(ev, how+": uploaded by an anonymous user")
 	}
-	if e.Type == TypeFile {
+	if e.Type == ftpaudit.TypeFile {
 		if wev, sev := j.fileWritable(e, false); sev >= 0 {
 			ev = append(ev, wev...)
 		}
 	}
-	j.add(e.Path, RuleInWritableArea, SevMedium, ev, "")
+	j.add(e.Path, ftpaudit.RuleInWritableArea, ftpaudit.SevMedium, ev, "")
 }
 
 // uploadPlace says why p is a place where uploads land: inside a writable
 // area, a declared drop box or a hidden directory ("" if none).
 func (j *judge) uploadPlace(p string) string {
 	if a := j.areaAbove(p); a != "" {
-		return "inside writable area " + disp(a)
+		return "inside writable area " + ftpaudit.EvidenceName(a)
 	}
-	parent, _ := splitPath(p)
-	if g := matchAtOrBelow(j.hp.dropBoxes, parent); g != nil && p != "/" {
-		return fmt.Sprintf("inside drop box %s (policy %s)", disp(parent), disp(g.Pattern))
+	parent, _ := ftppath.Split(p)
+	if g := glob.MatchAtOrBelow(j.hp.dropBoxes, parent); g != nil && p != "/" {
+		return fmt.Sprintf("inside drop box %s (policy %s)", ftpaudit.EvidenceName(parent), ftpaudit.EvidenceName(g.Pattern))
 	}
 	if h := hiddenAncestor(p); h != "" {
-		return "inside hidden directory " + disp(h)
+		return "inside hidden directory " + ftpaudit.EvidenceName(h)
 	}
 	return ""
 }
@@ -1115,7 +944,7 @@ func hiddenAncestor(p string) string {
 }
 
 type namePattern struct {
-	glob   *Glob
+	glob   *glob.Glob
 	reason string
 	upload bool // only where uploads land
 }
@@ -1153,7 +982,7 @@ func builtinPatterns() []namePattern {
 	}
 	out := make([]namePattern, len(list))
 	for i, x := range list {
-		out[i] = namePattern{mustGlob(x.pat, GlobName), x.reason, x.upload}
+		out[i] = namePattern{glob.Must(x.pat, glob.Name), x.reason, x.upload}
 	}
 	return out
 }
@@ -1174,14 +1003,12 @@ type patternIndex struct {
 func newPatternIndex(pats []namePattern) *patternIndex {
 	x := &patternIndex{pats: pats, exact: map[string][]int{}, suffix: map[string][]int{}}
 	for i, np := range pats {
-		e := &np.glob.elems[0]
+		lit, exact, suffix := np.glob.Shape()
 		switch {
-		case len(np.glob.elems) != 1:
-			x.other = append(x.other, i)
-		case e.fast == fastExact:
-			x.exact[e.fastLit] = append(x.exact[e.fastLit], i)
-		case e.fast == fastSuffix:
-			k := lastDotPart(e.fastLit)
+		case exact:
+			x.exact[lit] = append(x.exact[lit], i)
+		case suffix:
+			k := lastDotPart(lit)
 			x.suffix[k] = append(x.suffix[k], i)
 		default:
 			x.other = append(x.other, i)
@@ -1205,7 +1032,7 @@ func (x *patternIndex) matches(lower string, out []int) []int {
 	out = append(out, x.exact[lower]...)
 	for _, k := range [2]string{lastDotPart(lower), ""} {
 		for _, i := range x.suffix[k] {
-			if x.pats[i].glob.matchLower(lower) {
+			if x.pats[i].glob.MatchLower(lower) {
 				out = append(out, i)
 			}
 		}
@@ -1214,7 +1041,7 @@ func (x *patternIndex) matches(lower string, out []int) []int {
 		}
 	}
 	for _, i := range x.other {
-		if x.pats[i].glob.matchLower(lower) {
+		if x.pats[i].glob.MatchLower(lower) {
 			out = append(out, i)
 		}
 	}
@@ -1273,7 +1100,7 @@ func appendNameWords(words []string, lower string) []string {
 	return words
 }
 
-func (j *judge) suspiciousName(e *Entry) {
+func (j *judge) suspiciousName(e *ftpaudit.Entry) {
 	var ev []string
 	place := ""
 	placeDone := false
@@ -1283,15 +1110,15 @@ func (j *judge) suspiciousName(e *Entry) {
 		}
 		return place
 	}
-	lower := asciiLower(e.Name)
+	lower := ascii.Lower(e.Name)
 	report := func(np namePattern) {
 		if np.upload {
 			if w := where(); w != "" {
-				ev = append(ev, fmt.Sprintf("name matches %s %s: %s", disp(np.glob.Pattern), w, np.reason))
+				ev = append(ev, fmt.Sprintf("name matches %s %s: %s", ftpaudit.EvidenceName(np.glob.Pattern), w, np.reason))
 			}
 			return
 		}
-		ev = append(ev, fmt.Sprintf("name matches %s: %s", disp(np.glob.Pattern), np.reason))
+		ev = append(ev, fmt.Sprintf("name matches %s: %s", ftpaudit.EvidenceName(np.glob.Pattern), np.reason))
 	}
 	var mbuf [4]int
 	for _, i := range builtinNameIndex.matches(lower, mbuf[:0]) {
@@ -1309,7 +1136,7 @@ func (j *judge) suspiciousName(e *Entry) {
 			ev = append(ev, fmt.Sprintf("name contains %q: serial numbers, software piracy", w+" "+words[i+1]))
 		}
 	}
-	if len(words) > 1 && slices.Contains(executableExts, words[len(words)-1]) && e.Type == TypeFile {
+	if len(words) > 1 && slices.Contains(executableExts, words[len(words)-1]) && e.Type == ftpaudit.TypeFile {
 		for _, w := range words[:len(words)-1] {
 			if slices.Contains(crackToolWords, w) {
 				ev = append(ev, fmt.Sprintf("an executable named %q: how cracks are distributed", w))
@@ -1318,35 +1145,35 @@ func (j *judge) suspiciousName(e *Entry) {
 		}
 	}
 	for _, sp := range j.hp.pol.Suspicious {
-		if sp.Glob.matchLower(lower) {
+		if sp.Glob.MatchLower(lower) {
 			report(namePattern{sp.Glob, "policy: " + sp.Reason, sp.UploadAreasOnly})
 		}
 	}
 	if len(ev) > 0 {
-		j.add(e.Path, RuleSuspiciousName, SevHigh, ev, "")
+		j.add(e.Path, ftpaudit.RuleSuspiciousName, ftpaudit.SevHigh, ev, "")
 	}
 }
 
 // readableUploadListed: a listed file in a drop box (declared, or a
 // writable directory that cannot be listed) that anonymous users may
 // read.
-func (j *judge) readableUploadListed(e *Entry) {
-	if e.Type != TypeFile {
+func (j *judge) readableUploadListed(e *ftpaudit.Entry) {
+	if e.Type != ftpaudit.TypeFile {
 		return
 	}
-	parent, _ := splitPath(e.Path)
+	parent, _ := ftppath.Split(e.Path)
 	var box string
-	if g := matchAtOrBelow(j.hp.dropBoxes, parent); g != nil {
-		box = fmt.Sprintf("in drop box %s (policy %s)", disp(parent), disp(g.Pattern))
+	if g := glob.MatchAtOrBelow(j.hp.dropBoxes, parent); g != nil {
+		box = fmt.Sprintf("in drop box %s (policy %s)", ftpaudit.EvidenceName(parent), ftpaudit.EvidenceName(g.Pattern))
 	} else if a := j.areaAbove(e.Path); a != "" && !j.areas[a].listable {
-		box = fmt.Sprintf("in drop box %s (writable, not listable)", disp(a))
+		box = fmt.Sprintf("in drop box %s (writable, not listable)", ftpaudit.EvidenceName(a))
 	}
 	if box == "" {
 		return
 	}
 	var why []string
 	if modeHas(e.Mode, 7, 'r') {
-		why = append(why, fmt.Sprintf("mode %s: others may read", disp(e.Mode)))
+		why = append(why, fmt.Sprintf("mode %s: others may read", ftpaudit.EvidenceName(e.Mode)))
 	}
 	if g := permGrants(e.Perm(), "r"); g != "" {
 		why = append(why, g)
@@ -1354,19 +1181,19 @@ func (j *judge) readableUploadListed(e *Entry) {
 	if len(why) == 0 {
 		return
 	}
-	j.add(e.Path, RuleReadableUpload, SevHigh, append([]string{box}, why...), "")
+	j.add(e.Path, ftpaudit.RuleReadableUpload, ftpaudit.SevHigh, append([]string{box}, why...), "")
 }
 
-func (j *judge) symlinkEscape(e *Entry) {
+func (j *judge) symlinkEscape(e *ftpaudit.Entry) {
 	t := e.Target()
-	if e.Type != TypeLink || t == "" {
+	if e.Type != ftpaudit.TypeLink || t == "" {
 		return
 	}
 	if strings.HasPrefix(t, "/") {
-		j.add(e.Path, RuleSymlinkEscape, SevMedium, []string{fmt.Sprintf("target %s is absolute: it resolves outside the archive unless the server chroots anonymous users", disp(t))}, "")
+		j.add(e.Path, ftpaudit.RuleSymlinkEscape, ftpaudit.SevMedium, []string{fmt.Sprintf("target %s is absolute: it resolves outside the archive unless the server chroots anonymous users", ftpaudit.EvidenceName(t))}, "")
 		return
 	}
-	dir, _ := splitPath(e.Path)
+	dir, _ := ftppath.Split(e.Path)
 	depth := 0
 	if dir != "/" {
 		depth = strings.Count(dir, "/")
@@ -1383,16 +1210,16 @@ func (j *judge) symlinkEscape(e *Entry) {
 		}
 	}
 	if low < 0 {
-		j.add(e.Path, RuleSymlinkEscape, SevHigh, []string{fmt.Sprintf("target %s, resolved from %s, climbs %s above the archive root", disp(t), disp(dir), plural(-low, "level", "levels"))}, "")
+		j.add(e.Path, ftpaudit.RuleSymlinkEscape, ftpaudit.SevHigh, []string{fmt.Sprintf("target %s, resolved from %s, climbs %s above the archive root", ftpaudit.EvidenceName(t), ftpaudit.EvidenceName(dir), plural(-low, "level", "levels"))}, "")
 	}
 }
 
-func (j *judge) canaryEntry(e *Entry) {
-	t, ok := canaryTime(e.Name)
+func (j *judge) canaryEntry(e *ftpaudit.Entry) {
+	t, ok := ftpaudit.CanaryTime(e.Name)
 	if !ok {
 		return
 	}
-	j.add(e.Path, RuleProbeResidue, SevHigh, []string{fmt.Sprintf("name matches the probe canary pattern %s<time>-<hex>: left by a probe at %s", CanaryPrefix, t.Format(time.RFC3339))}, "")
+	j.add(e.Path, ftpaudit.RuleProbeResidue, ftpaudit.SevHigh, []string{fmt.Sprintf("name matches the probe canary pattern %s<time>-<hex>: left by a probe at %s", ftpaudit.CanaryPrefix, t.Format(time.RFC3339))}, "")
 }
 
 // ---- probes, fetched files, unreadable directories, login ----
@@ -1401,14 +1228,14 @@ func (j *judge) probeFindings() {
 	for i := range j.h.Probes {
 		pr := &j.h.Probes[i]
 		if pr.Readable {
-			ev := []string{fmt.Sprintf("probe: the canary uploaded to %s could be downloaded again", disp(pr.File.Path))}
+			ev := []string{fmt.Sprintf("probe: the canary uploaded to %s could be downloaded again", ftpaudit.EvidenceName(pr.File.Path))}
 			if pr.File.Accepted {
-				ev = append(ev, "probe: STOR accepted: "+clean(pr.File.Reply))
+				ev = append(ev, "probe: STOR accepted: "+ftpaudit.EvidenceReply(pr.File.Reply))
 			}
 			if _, unreadable := j.unreadable[pr.Dir]; unreadable {
 				ev = append(ev, "the directory cannot be listed, but whoever knows a name can download it")
 			}
-			j.add(pr.Dir, RuleReadableUpload, SevHigh, ev, "")
+			j.add(pr.Dir, ftpaudit.RuleReadableUpload, ftpaudit.SevHigh, ev, "")
 		}
 		for _, p := range pr.Residue() {
 			if p == "" {
@@ -1417,22 +1244,22 @@ func (j *judge) probeFindings() {
 			var ev []string
 			for _, st := range []struct {
 				cmd string
-				s   ProbeStep
+				s   ftpaudit.ProbeStep
 			}{{"STOR", pr.File}, {"MKD", pr.Mkdir}} {
 				if st.s.Path != p {
 					continue
 				}
-				why := clean(st.s.RemoveReply)
+				why := ftpaudit.EvidenceReply(st.s.RemoveReply)
 				if why == "" {
 					why = "no reply"
 				}
-				ev = append(ev, fmt.Sprintf("probe: %s accepted: %s", st.cmd, clean(st.s.Reply)),
+				ev = append(ev, fmt.Sprintf("probe: %s accepted: %s", st.cmd, ftpaudit.EvidenceReply(st.s.Reply)),
 					"probe: removal not confirmed: "+why)
 			}
 			if len(ev) == 0 {
 				ev = []string{"probe: canary left behind"}
 			}
-			j.add(p, RuleProbeResidue, SevHigh, ev, "")
+			j.add(p, ftpaudit.RuleProbeResidue, ftpaudit.SevHigh, ev, "")
 		}
 	}
 }
@@ -1482,24 +1309,24 @@ func (j *judge) passwdHashes() {
 			if len(fields) < 2 || !looksLikeHash(fields[1]) {
 				continue
 			}
-			users = append(users, disp(fields[0]))
+			users = append(users, ftpaudit.EvidenceName(fields[0]))
 		}
 		if len(users) == 0 {
 			continue
 		}
-		j.add(f.Path, RulePasswdHashes, SevCritical, []string{
+		j.add(f.Path, ftpaudit.RulePasswdHashes, ftpaudit.SevCritical, []string{
 			fmt.Sprintf("password hashes for %d of %d accounts: %s", len(users), lines, strings.Join(users, ", ")),
 			fmt.Sprintf("downloaded by the scan (%d bytes)", len(f.Data)),
 		}, "")
 		if e := j.entry(f.Path); e == nil {
-			j.out[j.index[[2]string{RulePasswdHashes, f.Path}]].Size = int64(len(f.Data))
+			j.out[j.index[[2]string{ftpaudit.RulePasswdHashes, f.Path}]].Size = int64(len(f.Data))
 		}
 	}
 }
 
 func (j *judge) unreadableDirs() {
 	for _, u := range j.h.Unreadable {
-		j.add(u.Path, RuleUnreadableDir, SevInfo, []string{"server reply: " + clean(u.Error)}, "")
+		j.add(u.Path, ftpaudit.RuleUnreadableDir, ftpaudit.SevInfo, []string{"server reply: " + ftpaudit.EvidenceReply(u.Error)}, "")
 	}
 }
 
@@ -1509,13 +1336,13 @@ func (j *judge) anonymousLogin() {
 		return
 	}
 	ev := []string{fmt.Sprintf("login as %q accepted", login)}
-	if b := clean(firstLine(j.h.Info.Banner)); b != "" {
+	if b := ftpaudit.EvidenceReply(firstLine(j.h.Info.Banner)); b != "" {
 		ev = append(ev, "banner: "+b)
 	}
 	ev = append(ev, fmt.Sprintf("anonymous users can see %s and %s (%s listed)",
 		plural(j.h.Stats.Files, "file", "files"), plural(j.h.Stats.Dirs, "directory", "directories"),
 		plural(j.h.Stats.Listed, "directory", "directories")))
-	j.add("/", RuleAnonymousLogin, SevInfo, ev, "")
+	j.add("/", ftpaudit.RuleAnonymousLogin, ftpaudit.SevInfo, ev, "")
 }
 
 func firstLine(s string) string {
@@ -1523,56 +1350,4 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// ---- display ----
-
-// disp shows a server-supplied name or path in evidence: as it is when
-// that is unambiguous, else Go-quoted (control and invisible characters
-// and invalid bytes escaped, white space at the ends of names visible).
-func disp(s string) string {
-	if needsQuote(s) {
-		return strconv.Quote(s)
-	}
-	return s
-}
-
-func needsQuote(s string) bool {
-	if s == "" || !utf8.ValidString(s) {
-		return true
-	}
-	for _, r := range s {
-		if r == '"' || r == '\\' || !strconv.IsPrint(r) {
-			return true
-		}
-	}
-	for _, el := range strings.Split(s, "/") {
-		if strings.TrimSpace(el) != el {
-			return true
-		}
-	}
-	return false
-}
-
-// clean makes a server reply fit for one evidence line: line breaks
-// become spaces, control and invisible characters and invalid bytes are
-// escaped.
-func clean(s string) string {
-	s = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", " "), "\n", " "))
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == ' ' || strconv.IsPrint(r):
-			b.WriteRune(r)
-		default:
-			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
-		}
-		i += n
-	}
-	return b.String()
 }

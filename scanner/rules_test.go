@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ascii"
 )
 
 const testHost = "ftp://127.0.0.1:2121"
@@ -22,44 +25,44 @@ func owners(og string) (string, string) {
 
 func baseName(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
 
-func dirE(path, mode, og string) Entry {
+func dirE(path, mode, og string) ftpaudit.Entry {
 	o, g := owners(og)
-	return Entry{Path: path, Name: baseName(path), Type: TypeDir, Mode: mode, Owner: o, Group: g, Size: 4096}
+	return ftpaudit.Entry{Path: path, Name: baseName(path), Type: ftpaudit.TypeDir, Mode: mode, Owner: o, Group: g, Size: 4096}
 }
 
-func fileE(path, mode, og string, size int64) Entry {
+func fileE(path, mode, og string, size int64) ftpaudit.Entry {
 	o, g := owners(og)
-	return Entry{Path: path, Name: baseName(path), Type: TypeFile, Mode: mode, Owner: o, Group: g, Size: size}
+	return ftpaudit.Entry{Path: path, Name: baseName(path), Type: ftpaudit.TypeFile, Mode: mode, Owner: o, Group: g, Size: size}
 }
 
-func linkE(path, target string) Entry {
-	return Entry{Path: path, Name: baseName(path), Type: TypeLink, Mode: "lrwxrwxrwx", Owner: "root", Group: "root", Size: int64(len(target)), Extra: &EntryExtra{Target: target}}
+func linkE(path, target string) ftpaudit.Entry {
+	return ftpaudit.Entry{Path: path, Name: baseName(path), Type: ftpaudit.TypeLink, Mode: "lrwxrwxrwx", Owner: "root", Group: "root", Size: int64(len(target)), Extra: &ftpaudit.EntryExtra{Target: target}}
 }
 
-func withPerm(e Entry, perm string) Entry {
-	e.Extra = &EntryExtra{Perm: perm, Facts: map[string]string{"perm": perm}}
+func withPerm(e ftpaudit.Entry, perm string) ftpaudit.Entry {
+	e.Extra = &ftpaudit.EntryExtra{Perm: perm, Facts: map[string]string{"perm": perm}}
 	return e
 }
 
-func hostOf(entries ...Entry) *HostResult {
-	h := &HostResult{
-		Target:  Target{URL: testHost, Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"},
-		Info:    ServerInfo{Banner: "220 test", Login: "anonymous"},
+func hostOf(entries ...ftpaudit.Entry) *ftpaudit.HostResult {
+	h := &ftpaudit.HostResult{
+		Target:  ftpaudit.Target{URL: testHost, Host: "127.0.0.1", Port: "2121", User: "anonymous", Start: "/"},
+		Info:    ftpaudit.ServerInfo{Banner: "220 test", Login: "anonymous"},
 		Entries: entries,
 	}
-	slices.SortFunc(h.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(h.Entries, func(a, b ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
 	return h
 }
 
-func (h *HostResult) unreadable(paths ...string) *HostResult {
+func withUnreadable(h *ftpaudit.HostResult, paths ...string) *ftpaudit.HostResult {
 	for _, p := range paths {
-		h.Unreadable = append(h.Unreadable, PathError{Path: p, Error: "550 Permission denied"})
+		h.Unreadable = append(h.Unreadable, ftpaudit.PathError{Path: p, Error: "550 Permission denied"})
 	}
 	return h
 }
 
 // sum renders findings as "severity rule path" lines.
-func sum(fs []Finding) []string {
+func sum(fs []ftpaudit.Finding) []string {
 	out := []string{}
 	for _, f := range fs {
 		out = append(out, fmt.Sprintf("%s %s %s", f.Severity, f.Rule, f.Path))
@@ -68,8 +71,8 @@ func sum(fs []Finding) []string {
 }
 
 // only keeps the findings of the given rules.
-func only(fs []Finding, rules ...string) []Finding {
-	var out []Finding
+func only(fs []ftpaudit.Finding, rules ...string) []ftpaudit.Finding {
+	var out []ftpaudit.Finding
 	for _, f := range fs {
 		if slices.Contains(rules, f.Rule) {
 			out = append(out, f)
@@ -78,7 +81,7 @@ func only(fs []Finding, rules ...string) []Finding {
 	return out
 }
 
-func find(t *testing.T, fs []Finding, rule, path string) Finding {
+func find(t *testing.T, fs []ftpaudit.Finding, rule, path string) ftpaudit.Finding {
 	t.Helper()
 	for _, f := range fs {
 		if f.Rule == rule && f.Path == path {
@@ -86,7 +89,7 @@ func find(t *testing.T, fs []Finding, rule, path string) Finding {
 		}
 	}
 	t.Fatalf("no %s finding for %q in\n%s", rule, path, strings.Join(sum(fs), "\n"))
-	return Finding{}
+	return ftpaudit.Finding{}
 }
 
 func mustPolicy(t *testing.T, y string) *Policy {
@@ -105,7 +108,7 @@ func eq(t *testing.T, what string, got, want []string) {
 	}
 }
 
-func hasEvidence(t *testing.T, f Finding, want ...string) {
+func hasEvidence(t *testing.T, f ftpaudit.Finding, want ...string) {
 	t.Helper()
 	for _, w := range want {
 		if !slices.Contains(f.Evidence, w) {
@@ -116,7 +119,7 @@ func hasEvidence(t *testing.T, f Finding, want ...string) {
 
 // checkInvariants: every finding has evidence and an action, and the
 // output is sorted.
-func checkInvariants(t *testing.T, fs []Finding) {
+func checkInvariants(t *testing.T, fs []ftpaudit.Finding) {
 	t.Helper()
 	for _, f := range fs {
 		if len(f.Evidence) == 0 || f.Action == "" || f.Host != testHost {
@@ -129,7 +132,7 @@ func checkInvariants(t *testing.T, fs []Finding) {
 		}
 	}
 	c := slices.Clone(fs)
-	SortFindings(c)
+	ftpaudit.SortFindings(c)
 	for i := range c {
 		if c[i].Rule != fs[i].Rule || c[i].Path != fs[i].Path {
 			t.Errorf("findings not sorted")
@@ -138,7 +141,7 @@ func checkInvariants(t *testing.T, fs []Finding) {
 	}
 }
 
-func judgeT(t *testing.T, h *HostResult, p *Policy, rules ...string) []Finding {
+func judgeT(t *testing.T, h *ftpaudit.HostResult, p *Policy, rules ...string) []ftpaudit.Finding {
 	t.Helper()
 	fs := Judge(h, p)
 	checkInvariants(t, fs)
@@ -150,26 +153,26 @@ func judgeT(t *testing.T, h *HostResult, p *Policy, rules ...string) []Finding {
 
 func TestAnonymousLogin(t *testing.T) {
 	h := hostOf(fileE("/README", "-rw-r--r--", "root", 10))
-	h.Stats = Stats{Files: 1, Listed: 1}
-	fs := judgeT(t, h, nil, RuleAnonymousLogin)
+	h.Stats = ftpaudit.Stats{Files: 1, Listed: 1}
+	fs := judgeT(t, h, nil, ftpaudit.RuleAnonymousLogin)
 	eq(t, "anonymous", sum(fs), []string{"info anonymous-login /"})
 	eq(t, "evidence", fs[0].Evidence, []string{`login as "anonymous" accepted`, "banner: 220 test", "anonymous users can see 1 file and 0 directories (1 directory listed)"})
 
 	h.Info.Login = "ftp"
-	eq(t, "ftp", sum(judgeT(t, h, nil, RuleAnonymousLogin)), []string{"info anonymous-login /"})
+	eq(t, "ftp", sum(judgeT(t, h, nil, ftpaudit.RuleAnonymousLogin)), []string{"info anonymous-login /"})
 	h.Info.Login = "mirror"
-	eq(t, "named user", sum(judgeT(t, h, nil, RuleAnonymousLogin)), []string{})
+	eq(t, "named user", sum(judgeT(t, h, nil, ftpaudit.RuleAnonymousLogin)), []string{})
 	h.Info.Login = "anonymous"
 	h.LoginError = "530 Login incorrect."
-	eq(t, "login refused", sum(judgeT(t, h, nil, RuleAnonymousLogin)), []string{})
+	eq(t, "login refused", sum(judgeT(t, h, nil, ftpaudit.RuleAnonymousLogin)), []string{})
 }
 
-var dirRules = []string{RuleWritableDir, RuleDropboxDir, RuleLatentWritable}
+var dirRules = []string{ftpaudit.RuleWritableDir, ftpaudit.RuleDropboxDir, ftpaudit.RuleLatentWritable}
 
 func TestWritableDirPassive(t *testing.T) {
 	tests := []struct {
 		name   string
-		e      Entry
+		e      ftpaudit.Entry
 		unread bool
 		policy string
 		want   []string
@@ -222,7 +225,7 @@ func TestWritableDirPassive(t *testing.T) {
 			// TestAllOwnersFtpDowngrade).
 			h := hostOf(tc.e, fileE("/z1", "-r--r--r--", "root", 1), fileE("/z2", "-r--r--r--", "root", 1))
 			if tc.unread {
-				h.unreadable(tc.e.Path)
+				withUnreadable(h, tc.e.Path)
 			}
 			var p *Policy
 			if tc.policy != "" {
@@ -240,23 +243,23 @@ func TestWritableDirPassive(t *testing.T) {
 func TestStartDirSkippedUnlessProbed(t *testing.T) {
 	h := hostOf(fileE("/README", "-rw-r--r--", "root", 1))
 	eq(t, "no probe", sum(judgeT(t, h, nil, dirRules...)), []string{})
-	h.Probes = []ProbeResult{{Dir: "/",
-		File:  ProbeStep{Tried: true, Accepted: true, Reply: "226 Transfer complete", Removed: true, Path: "/ftpaudit-canary-20250101T000000Z-0000abcd.txt"},
-		Mkdir: ProbeStep{Tried: true, Reply: "550 Permission denied", Path: "/ftpaudit-canary-20250101T000000Z-0000abcd.dir"}}}
-	fs := judgeT(t, h, nil, RuleWritableDir, RuleInWritableArea)
+	h.Probes = []ftpaudit.ProbeResult{{Dir: "/",
+		File:  ftpaudit.ProbeStep{Tried: true, Accepted: true, Reply: "226 Transfer complete", Removed: true, Path: "/ftpaudit-canary-20250101T000000Z-0000abcd.txt"},
+		Mkdir: ftpaudit.ProbeStep{Tried: true, Reply: "550 Permission denied", Path: "/ftpaudit-canary-20250101T000000Z-0000abcd.dir"}}}
+	fs := judgeT(t, h, nil, ftpaudit.RuleWritableDir, ftpaudit.RuleInWritableArea)
 	eq(t, "probed start", sum(fs), []string{"critical writable-dir /", "medium in-writable-area /README"})
 	hasEvidence(t, fs[0], "probe: STOR accepted: 226 Transfer complete", "probe: MKD refused: 550 Permission denied", "contents: 1 file, 0 directories, 1 B")
 }
 
 func TestProbeOverridesPassive(t *testing.T) {
-	refused := func(dir string) ProbeResult {
-		return ProbeResult{Dir: dir,
-			File:  ProbeStep{Tried: true, Reply: "553 Could not create file."},
-			Mkdir: ProbeStep{Tried: true, Reply: "550 Create directory operation failed."}}
+	refused := func(dir string) ftpaudit.ProbeResult {
+		return ftpaudit.ProbeResult{Dir: dir,
+			File:  ftpaudit.ProbeStep{Tried: true, Reply: "553 Could not create file."},
+			Mkdir: ftpaudit.ProbeStep{Tried: true, Reply: "550 Create directory operation failed."}}
 	}
 	t.Run("latent", func(t *testing.T) {
 		h := hostOf(dirE("/writable", "drwxrwxrwx", "root"), fileE("/writable/x", "-rw-r--r--", "root", 5))
-		h.Probes = []ProbeResult{refused("/writable")}
+		h.Probes = []ftpaudit.ProbeResult{refused("/writable")}
 		fs := judgeT(t, h, nil)
 		eq(t, "findings", sum(fs), []string{"medium latent-writable /writable", "info anonymous-login /"})
 		hasEvidence(t, fs[0], "mode drwxrwxrwx: others may write",
@@ -265,26 +268,26 @@ func TestProbeOverridesPassive(t *testing.T) {
 	})
 	t.Run("refused without passive evidence", func(t *testing.T) {
 		h := hostOf(dirE("/pub", "drwxr-xr-x", "root"))
-		h.Probes = []ProbeResult{refused("/pub")}
+		h.Probes = []ftpaudit.ProbeResult{refused("/pub")}
 		eq(t, "findings", sum(judgeT(t, h, nil, dirRules...)), []string{})
 	})
 	t.Run("writable on probe evidence alone", func(t *testing.T) {
 		h := hostOf(dirE("/pub", "drwxr-xr-x", "root"))
-		h.Probes = []ProbeResult{{Dir: "/pub",
-			File:  ProbeStep{Tried: true, Reply: "553 Could not create file."},
-			Mkdir: ProbeStep{Tried: true, Accepted: true, Reply: `257 "/pub/x" created`, Removed: true}}}
+		h.Probes = []ftpaudit.ProbeResult{{Dir: "/pub",
+			File:  ftpaudit.ProbeStep{Tried: true, Reply: "553 Could not create file."},
+			Mkdir: ftpaudit.ProbeStep{Tried: true, Accepted: true, Reply: `257 "/pub/x" created`, Removed: true}}}
 		fs := judgeT(t, h, nil, dirRules...)
 		eq(t, "findings", sum(fs), []string{"critical writable-dir /pub"})
 		hasEvidence(t, fs[0], `probe: MKD accepted: 257 "/pub/x" created`, "probe: STOR refused: 553 Could not create file.")
 	})
 	t.Run("unreadable and accepted is a drop box", func(t *testing.T) {
-		h := hostOf(dirE("/in", "d-wx-wx-wx", "root")).unreadable("/in")
-		h.Probes = []ProbeResult{{Dir: "/in", File: ProbeStep{Tried: true, Accepted: true, Reply: "226 OK", Removed: true}}}
+		h := withUnreadable(hostOf(dirE("/in", "d-wx-wx-wx", "root")), "/in")
+		h.Probes = []ftpaudit.ProbeResult{{Dir: "/in", File: ftpaudit.ProbeStep{Tried: true, Accepted: true, Reply: "226 OK", Removed: true}}}
 		eq(t, "findings", sum(judgeT(t, h, nil, dirRules...)), []string{"medium dropbox-dir /in"})
 	})
 	t.Run("one step refused, the other not tried: passive decides", func(t *testing.T) {
 		h := hostOf(dirE("/w", "drwxrwxrwx", "root"))
-		h.Probes = []ProbeResult{{Dir: "/w", File: ProbeStep{Tried: true, Reply: "451 busy"}, Skipped: "connection lost during the probe"}}
+		h.Probes = []ftpaudit.ProbeResult{{Dir: "/w", File: ftpaudit.ProbeStep{Tried: true, Reply: "451 busy"}, Skipped: "connection lost during the probe"}}
 		fs := judgeT(t, h, nil, dirRules...)
 		eq(t, "findings", sum(fs), []string{"critical writable-dir /w"})
 		hasEvidence(t, fs[0], "probe: STOR refused: 451 busy", "probe: not completed here: connection lost during the probe")
@@ -295,7 +298,7 @@ func TestLearnedAnonymousUID(t *testing.T) {
 	// vsftpd lists numeric owners. 117 uploaded to the world-writable
 	// /writable, so 117 is the anonymous account, and /pub/up (owned by
 	// 117, u+w) is writable even though its others bits are not.
-	entries := []Entry{
+	entries := []ftpaudit.Entry{
 		dirE("/writable", "drwxrwxrwx", "0"),
 		fileE("/writable/existing.txt", "-rw-r--r--", "0", 36),
 		fileE("/writable/up.txt", "-rw-r--r--", "117", 10),
@@ -304,7 +307,7 @@ func TestLearnedAnonymousUID(t *testing.T) {
 		fileE("/pub/stray.zip", "-r--r--r--", "117", 99),
 		fileE("/pub/maint.txt", "-rw-r--r--", "1000", 5),
 	}
-	fs := judgeT(t, hostOf(entries...), nil, RuleWritableDir, RuleUploadOwner, RuleInWritableArea)
+	fs := judgeT(t, hostOf(entries...), nil, ftpaudit.RuleWritableDir, ftpaudit.RuleUploadOwner, ftpaudit.RuleInWritableArea)
 	eq(t, "learned", sum(fs), []string{
 		"critical writable-dir /pub/up",
 		"critical writable-dir /writable",
@@ -327,9 +330,9 @@ func TestLearnedAnonymousUID(t *testing.T) {
 	}
 
 	// uids in the policy turn learning off.
-	fs = judgeT(t, hostOf(entries...), mustPolicy(t, "anonymous: {uids: [1001]}"), RuleWritableDir, RuleUploadOwner)
+	fs = judgeT(t, hostOf(entries...), mustPolicy(t, "anonymous: {uids: [1001]}"), ftpaudit.RuleWritableDir, ftpaudit.RuleUploadOwner)
 	eq(t, "uids given", sum(fs), []string{"critical writable-dir /writable"})
-	fs = judgeT(t, hostOf(entries...), mustPolicy(t, "anonymous: {learn: false}"), RuleWritableDir, RuleUploadOwner)
+	fs = judgeT(t, hostOf(entries...), mustPolicy(t, "anonymous: {learn: false}"), ftpaudit.RuleWritableDir, ftpaudit.RuleUploadOwner)
 	eq(t, "learn off", sum(fs), []string{"critical writable-dir /writable"})
 
 	// The directory's own owner is not learned: the maintainer who owns
@@ -338,7 +341,7 @@ func TestLearnedAnonymousUID(t *testing.T) {
 		dirE("/pub", "drwxrwxrwx", "1000"),
 		fileE("/pub/file", "-rw-r--r--", "1000", 1),
 		dirE("/other", "drwxr-xr-x", "1000"),
-	), nil, RuleWritableDir, RuleUploadOwner)
+	), nil, ftpaudit.RuleWritableDir, ftpaudit.RuleUploadOwner)
 	eq(t, "own owner", sum(fs), []string{"critical writable-dir /pub"})
 
 	// Learning from MLSD perm c on a directory that is not o+w.
@@ -346,22 +349,22 @@ func TestLearnedAnonymousUID(t *testing.T) {
 		withPerm(dirE("/in", "drwxr-xr-x", "0"), "flcdmpe"),
 		fileE("/in/u", "-rw-r--r--", "nobody", 1),
 		dirE("/nob", "drwxr-xr-x", "nobody"),
-	), nil, RuleWritableDir)
+	), nil, ftpaudit.RuleWritableDir)
 	eq(t, "perm learning", sum(fs), []string{"critical writable-dir /in", "critical writable-dir /nob"})
 	hasEvidence(t, fs[1], "owner nobody owns uploads in /in: taken as the anonymous account")
 
 	// Groups are learned the same way: uploads are 117:124, so a
 	// group-writable directory of group 124 is writable.
-	grp := []Entry{
+	grp := []ftpaudit.Entry{
 		dirE("/incoming", "drwxrwxrwx", "0:0"),
 		fileE("/incoming/up", "-rw-r--r--", "117:124", 1),
 		dirE("/pub", "drwxrwxr-x", "0:124"),
 		dirE("/src", "drwxrwxr-x", "0:1000"),
 	}
-	fs = judgeT(t, hostOf(grp...), nil, RuleWritableDir)
+	fs = judgeT(t, hostOf(grp...), nil, ftpaudit.RuleWritableDir)
 	eq(t, "group learning", sum(fs), []string{"critical writable-dir /incoming", "critical writable-dir /pub"})
 	hasEvidence(t, fs[1], "group 124 owns uploads in /incoming: taken as the anonymous account's group", "mode drwxrwxr-x: the group may write")
-	fs = judgeT(t, hostOf(grp...), mustPolicy(t, "anonymous: {gids: [50]}"), RuleWritableDir)
+	fs = judgeT(t, hostOf(grp...), mustPolicy(t, "anonymous: {gids: [50]}"), ftpaudit.RuleWritableDir)
 	eq(t, "gids given", sum(fs), []string{"critical writable-dir /incoming"})
 }
 
@@ -375,7 +378,7 @@ func TestAllOwnersFtpDowngrade(t *testing.T) {
 		dirE("/open", "drwxrwxrwx", "ftp"),
 		fileE("/open/x", "-rw-r--r--", "ftp", 1),
 	)
-	fs := judgeT(t, h, nil, RuleWritableDir, RuleUploadOwner, RuleInWritableArea, RuleWorldWritableFile)
+	fs := judgeT(t, h, nil, ftpaudit.RuleWritableDir, ftpaudit.RuleUploadOwner, ftpaudit.RuleInWritableArea, ftpaudit.RuleWorldWritableFile)
 	eq(t, "hide_ids", sum(fs), []string{
 		"critical writable-dir /open",
 		"medium in-writable-area /open/x",
@@ -385,12 +388,12 @@ func TestAllOwnersFtpDowngrade(t *testing.T) {
 		"low upload-owner /pub/sub",
 	})
 	note := "6 of the 6 entries with an owner (100%) are shown as owned by the anonymous account: this server probably shows every owner that way (vsftpd hide_ids, proftpd DirFakeUser), so ownership is weak evidence here"
-	hasEvidence(t, find(t, fs, RuleUploadOwner, "/pub/a.tar.gz"), note)
-	hasEvidence(t, find(t, fs, RuleWritableDir, "/pub"), note+"; --probe decides")
+	hasEvidence(t, find(t, fs, ftpaudit.RuleUploadOwner, "/pub/a.tar.gz"), note)
+	hasEvidence(t, find(t, fs, ftpaudit.RuleWritableDir, "/pub"), note+"; --probe decides")
 
 	// The probe settles weak evidence: refused means not writable, and
 	// no latent-writable either.
-	h.Probes = []ProbeResult{{Dir: "/pub", File: ProbeStep{Tried: true, Reply: "553 no"}, Mkdir: ProbeStep{Tried: true, Reply: "550 no"}}}
+	h.Probes = []ftpaudit.ProbeResult{{Dir: "/pub", File: ftpaudit.ProbeStep{Tried: true, Reply: "553 no"}, Mkdir: ftpaudit.ProbeStep{Tried: true, Reply: "550 no"}}}
 	fs = judgeT(t, h, nil, dirRules...)
 	eq(t, "probed", sum(fs), []string{"critical writable-dir /open"})
 
@@ -400,28 +403,28 @@ func TestAllOwnersFtpDowngrade(t *testing.T) {
 		fileE("/pub/a", "-rw-r--r--", "root", 1),
 		fileE("/pub/welcome.msg", "-r--r--r--", "ftp", 1),
 	)
-	eq(t, "informative", sum(judgeT(t, h, nil, RuleUploadOwner)), []string{"high upload-owner /pub/welcome.msg"})
+	eq(t, "informative", sum(judgeT(t, h, nil, ftpaudit.RuleUploadOwner)), []string{"high upload-owner /pub/welcome.msg"})
 }
 
 func TestUploadOwner(t *testing.T) {
 	proftpdLike := fileE("/pub/README", "-rw-r--r--", "ftp", 10)
-	proftpdLike.Extra = &EntryExtra{Facts: map[string]string{"unix.ownername": "ftp", "unix.owner": "0"}}
+	proftpdLike.Extra = &ftpaudit.EntryExtra{Facts: map[string]string{"unix.ownername": "ftp", "unix.owner": "0"}}
 	tests := []struct {
 		name   string
-		es     []Entry
+		es     []ftpaudit.Entry
 		policy string
 		want   []string
 	}{
-		{"ftp file outside areas", []Entry{dirE("/pub", "drwxr-xr-x", "root"), fileE("/pub/x.zip", "-r--r--r--", "ftp", 1), fileE("/pub/y", "-r--r--r--", "root", 1)},
+		{"ftp file outside areas", []ftpaudit.Entry{dirE("/pub", "drwxr-xr-x", "root"), fileE("/pub/x.zip", "-r--r--r--", "ftp", 1), fileE("/pub/y", "-r--r--r--", "root", 1)},
 			"", []string{"high upload-owner /pub/x.zip"}},
-		{"anonymous name", []Entry{fileE("/x", "-r--r--r--", "anonymous", 1), fileE("/y", "-r--r--r--", "root", 1), fileE("/z", "-r--r--r--", "root", 1)},
+		{"anonymous name", []ftpaudit.Entry{fileE("/x", "-r--r--r--", "anonymous", 1), fileE("/y", "-r--r--r--", "root", 1), fileE("/z", "-r--r--r--", "root", 1)},
 			"", []string{"high upload-owner /x"}},
-		{"inside writable area", []Entry{dirE("/in", "drwxrwxrwx", "root"), fileE("/in/x", "-r--r--r--", "ftp", 1), fileE("/y", "-r--r--r--", "root", 1)},
+		{"inside writable area", []ftpaudit.Entry{dirE("/in", "drwxrwxrwx", "root"), fileE("/in/x", "-r--r--r--", "ftp", 1), fileE("/y", "-r--r--r--", "root", 1)},
 			"", []string{}},
-		{"inside declared drop box", []Entry{dirE("/in", "drwxr-xr-x", "root"), fileE("/in/x", "-r--r--r--", "ftp", 1), fileE("/y", "-r--r--r--", "root", 1)},
+		{"inside declared drop box", []ftpaudit.Entry{dirE("/in", "drwxr-xr-x", "root"), fileE("/in/x", "-r--r--r--", "ftp", 1), fileE("/y", "-r--r--r--", "root", 1)},
 			"drop_boxes: [/in]", []string{}},
-		{"root uid wins over a faked name", []Entry{proftpdLike, fileE("/y", "-r--r--r--", "root", 1)}, "", []string{}},
-		{"custom anonymous name", []Entry{fileE("/x", "-r--r--r--", "ftpuser", 1), fileE("/y", "-r--r--r--", "ftp", 1), fileE("/z", "-r--r--r--", "root", 1), fileE("/w", "-r--r--r--", "root", 1)},
+		{"root uid wins over a faked name", []ftpaudit.Entry{proftpdLike, fileE("/y", "-r--r--r--", "root", 1)}, "", []string{}},
+		{"custom anonymous name", []ftpaudit.Entry{fileE("/x", "-r--r--r--", "ftpuser", 1), fileE("/y", "-r--r--r--", "ftp", 1), fileE("/z", "-r--r--r--", "root", 1), fileE("/w", "-r--r--r--", "root", 1)},
 			"hosts: [{match: '*', anonymous: {names: [ftpuser]}}]", []string{"high upload-owner /x"}},
 	}
 	for _, tc := range tests {
@@ -430,7 +433,7 @@ func TestUploadOwner(t *testing.T) {
 			if tc.policy != "" {
 				p = mustPolicy(t, tc.policy)
 			}
-			eq(t, "findings", sum(judgeT(t, hostOf(tc.es...), p, RuleUploadOwner)), tc.want)
+			eq(t, "findings", sum(judgeT(t, hostOf(tc.es...), p, ftpaudit.RuleUploadOwner)), tc.want)
 		})
 	}
 }
@@ -438,7 +441,7 @@ func TestUploadOwner(t *testing.T) {
 func TestWorldWritableFile(t *testing.T) {
 	tests := []struct {
 		name string
-		e    Entry
+		e    ftpaudit.Entry
 		want []string
 		ev   []string
 	}{
@@ -458,8 +461,8 @@ func TestWorldWritableFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			es := []Entry{tc.e, fileE("/z1", "-r--r--r--", "root", 1), fileE("/z2", "-r--r--r--", "root", 1)}
-			fs := judgeT(t, hostOf(es...), nil, RuleWorldWritableFile)
+			es := []ftpaudit.Entry{tc.e, fileE("/z1", "-r--r--r--", "root", 1), fileE("/z2", "-r--r--r--", "root", 1)}
+			fs := judgeT(t, hostOf(es...), nil, ftpaudit.RuleWorldWritableFile)
 			eq(t, "findings", sum(fs), tc.want)
 			if len(fs) > 0 {
 				hasEvidence(t, fs[0], tc.ev...)
@@ -473,7 +476,7 @@ func TestWorldWritableFile(t *testing.T) {
 		dirE("/incoming", "drwxrwxrwx", "root"),
 		withPerm(fileE("/incoming/x", "-rw-rw-rw-", "ftp", 1), "adfrw"),
 		fileE("/z1", "-r--r--r--", "root", 1), fileE("/z2", "-r--r--r--", "root", 1),
-	), nil, RuleWorldWritableFile, RuleInWritableArea)
+	), nil, ftpaudit.RuleWorldWritableFile, ftpaudit.RuleInWritableArea)
 	eq(t, "in area", sum(fs), []string{"medium in-writable-area /incoming/x"})
 	eq(t, "in area evidence", fs[0].Evidence, []string{
 		"in writable area /incoming (listable): 1 file, 0 directories, 1 B",
@@ -484,12 +487,12 @@ func TestWorldWritableFile(t *testing.T) {
 
 	// proftpd grants a, d and f on every file whatever its mode: those
 	// letters are weak evidence there, w is not.
-	var es []Entry
+	var es []ftpaudit.Entry
 	for i := range 11 {
 		es = append(es, withPerm(fileE(fmt.Sprintf("/f%02d", i), "-rw-r--r--", "root", 1), "adfr"))
 	}
 	es = append(es, withPerm(fileE("/ww", "-rw-rw-rw-", "root", 1), "adfrw"))
-	fs = judgeT(t, hostOf(es...), nil, RuleWorldWritableFile)
+	fs = judgeT(t, hostOf(es...), nil, ftpaudit.RuleWorldWritableFile)
 	want := []string{"high world-writable-file /ww"}
 	for i := range 11 {
 		want = append(want, fmt.Sprintf("low world-writable-file /f%02d", i))
@@ -545,7 +548,7 @@ func TestHiddenName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%q", tc.name), func(t *testing.T) {
-			fs := judgeT(t, hostOf(fileE("/pub/"+tc.name, "-r--r--r--", "root", 1)), nil, RuleHiddenName)
+			fs := judgeT(t, hostOf(fileE("/pub/"+tc.name, "-r--r--r--", "root", 1)), nil, ftpaudit.RuleHiddenName)
 			if tc.traits == nil {
 				eq(t, "findings", sum(fs), []string{})
 				return
@@ -570,7 +573,7 @@ func TestHiddenName(t *testing.T) {
 		})
 	}
 	// Only the entry whose own name is hidden is reported.
-	fs := judgeT(t, hostOf(dirE("/...", "drwxr-xr-x", "root"), fileE("/.../x", "-r--r--r--", "root", 1)), nil, RuleHiddenName)
+	fs := judgeT(t, hostOf(dirE("/...", "drwxr-xr-x", "root"), fileE("/.../x", "-r--r--r--", "root", 1)), nil, ftpaudit.RuleHiddenName)
 	eq(t, "own name", sum(fs), []string{"high hidden-name /..."})
 }
 
@@ -591,7 +594,7 @@ func TestInWritableArea(t *testing.T) {
 		fileE("/pub/c", "-r--r--r--", "root", 1),
 		fileE("/pub/d", "-r--r--r--", "root", 1),
 	)
-	fs := judgeT(t, h, nil, RuleInWritableArea, RuleWritableDir)
+	fs := judgeT(t, h, nil, ftpaudit.RuleInWritableArea, ftpaudit.RuleWritableDir)
 	eq(t, "findings", sum(fs), []string{
 		"critical writable-dir /incoming",
 		"critical writable-dir /incoming/0day",
@@ -603,10 +606,10 @@ func TestInWritableArea(t *testing.T) {
 	})
 	hasEvidence(t, fs[0], "contents: 4 files, 2 directories, 4.8 GB (and 1 file of unknown size)")
 	hasEvidence(t, fs[1], "inside writable area /incoming")
-	hasEvidence(t, find(t, fs, RuleInWritableArea, "/incoming/open/big.iso"),
+	hasEvidence(t, find(t, fs, ftpaudit.RuleInWritableArea, "/incoming/open/big.iso"),
 		"in writable area /incoming/open (listable): 2 files, 0 directories, 4.7 GB (and 1 file of unknown size)",
 		"owner ftp is the anonymous account: uploaded by an anonymous user")
-	if f := find(t, fs, RuleInWritableArea, "/incoming/open/big.iso"); f.Size != 4700372992 {
+	if f := find(t, fs, ftpaudit.RuleInWritableArea, "/incoming/open/big.iso"); f.Size != 4700372992 {
 		t.Errorf("size %d", f.Size)
 	}
 }
@@ -651,12 +654,12 @@ func TestSuspiciousName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
-			es := []Entry{dirE("/incoming", "drwxrwxrwx", "root"), fileE(tc.path, "-rw-r--r--", "root", 1)}
+			es := []ftpaudit.Entry{dirE("/incoming", "drwxrwxrwx", "root"), fileE(tc.path, "-rw-r--r--", "root", 1)}
 			var p *Policy
 			if tc.policy != "" {
 				p = mustPolicy(t, tc.policy)
 			}
-			fs := judgeT(t, hostOf(es...), p, RuleSuspiciousName)
+			fs := judgeT(t, hostOf(es...), p, ftpaudit.RuleSuspiciousName)
 			if !tc.want {
 				eq(t, "findings", sum(fs), []string{})
 				return
@@ -671,10 +674,10 @@ func TestSuspiciousName(t *testing.T) {
 
 func TestReadableUpload(t *testing.T) {
 	t.Run("probe downloaded the canary", func(t *testing.T) {
-		h := hostOf(dirE("/incoming", "drwx-wx-wt", "root")).unreadable("/incoming")
-		h.Probes = []ProbeResult{{Dir: "/incoming", Readable: true,
-			File: ProbeStep{Tried: true, Accepted: true, Reply: "226 Transfer complete.", Removed: true, Path: "/incoming/ftpaudit-canary-20250101T000000Z-00000001.txt"}}}
-		fs := judgeT(t, h, nil, RuleReadableUpload)
+		h := withUnreadable(hostOf(dirE("/incoming", "drwx-wx-wt", "root")), "/incoming")
+		h.Probes = []ftpaudit.ProbeResult{{Dir: "/incoming", Readable: true,
+			File: ftpaudit.ProbeStep{Tried: true, Accepted: true, Reply: "226 Transfer complete.", Removed: true, Path: "/incoming/ftpaudit-canary-20250101T000000Z-00000001.txt"}}}
+		fs := judgeT(t, h, nil, ftpaudit.RuleReadableUpload)
 		eq(t, "findings", sum(fs), []string{"high readable-upload /incoming"})
 		eq(t, "evidence", fs[0].Evidence, []string{
 			"probe: the canary uploaded to /incoming/ftpaudit-canary-20250101T000000Z-00000001.txt could be downloaded again",
@@ -683,9 +686,9 @@ func TestReadableUpload(t *testing.T) {
 		})
 	})
 	t.Run("not readable", func(t *testing.T) {
-		h := hostOf(dirE("/incoming", "drwx-wx-wt", "root")).unreadable("/incoming")
-		h.Probes = []ProbeResult{{Dir: "/incoming", File: ProbeStep{Tried: true, Accepted: true, Removed: true}}}
-		eq(t, "findings", sum(judgeT(t, h, nil, RuleReadableUpload)), []string{})
+		h := withUnreadable(hostOf(dirE("/incoming", "drwx-wx-wt", "root")), "/incoming")
+		h.Probes = []ftpaudit.ProbeResult{{Dir: "/incoming", File: ftpaudit.ProbeStep{Tried: true, Accepted: true, Removed: true}}}
+		eq(t, "findings", sum(judgeT(t, h, nil, ftpaudit.RuleReadableUpload)), []string{})
 	})
 	t.Run("listed files in a declared drop box", func(t *testing.T) {
 		h := hostOf(
@@ -695,7 +698,7 @@ func TestReadableUpload(t *testing.T) {
 			withPerm(fileE("/dropbox/perm.pdf", "", "", 5), "r"),
 			fileE("/pub/x", "-rw-r--r--", "root", 1),
 		)
-		fs := judgeT(t, h, mustPolicy(t, "drop_boxes: [/dropbox]"), RuleReadableUpload)
+		fs := judgeT(t, h, mustPolicy(t, "drop_boxes: [/dropbox]"), ftpaudit.RuleReadableUpload)
 		eq(t, "findings", sum(fs), []string{"high readable-upload /dropbox/open.pdf", "high readable-upload /dropbox/perm.pdf"})
 		eq(t, "evidence", fs[0].Evidence, []string{"in drop box /dropbox (policy /dropbox)", "mode -rw-r--r--: others may read"})
 		eq(t, "evidence", fs[1].Evidence, []string{"in drop box /dropbox (policy /dropbox)", "MLSD perm=r: the server grants read (r)"})
@@ -717,9 +720,9 @@ func TestPasswdHashes(t *testing.T) {
 		"# comment",
 		"",
 	}, "\n")
-	h := hostOf(dirE("/etc", "d--x--x--x", "root"), fileE("/etc/passwd", "-r--r--r--", "root", int64(len(passwd)))).unreadable("/etc")
-	h.Fetched = []FetchedFile{{Path: "/etc/passwd", Data: []byte(passwd)}}
-	fs := judgeT(t, h, nil, RulePasswdHashes)
+	h := withUnreadable(hostOf(dirE("/etc", "d--x--x--x", "root"), fileE("/etc/passwd", "-r--r--r--", "root", int64(len(passwd)))), "/etc")
+	h.Fetched = []ftpaudit.FetchedFile{{Path: "/etc/passwd", Data: []byte(passwd)}}
+	fs := judgeT(t, h, nil, ftpaudit.RulePasswdHashes)
 	eq(t, "findings", sum(fs), []string{"critical passwd-hashes /etc/passwd"})
 	eq(t, "evidence", fs[0].Evidence, []string{
 		"password hashes for 3 of 10 accounts: root, bob, locked",
@@ -732,16 +735,16 @@ func TestPasswdHashes(t *testing.T) {
 	}
 
 	clean := "root:x:0:0::/root:/bin/sh\nftp:*:14:50::/:\n"
-	h.Fetched = []FetchedFile{{Path: "/etc/passwd", Data: []byte(clean)}, {Path: "/pub/etc/passwd", Err: "550 no"}}
-	eq(t, "no hashes", sum(judgeT(t, h, nil, RulePasswdHashes)), []string{})
-	h.Fetched = []FetchedFile{{Path: "/etc/passwd.bak", Data: []byte(passwd)}}
-	eq(t, "other file", sum(judgeT(t, h, nil, RulePasswdHashes)), []string{})
+	h.Fetched = []ftpaudit.FetchedFile{{Path: "/etc/passwd", Data: []byte(clean)}, {Path: "/pub/etc/passwd", Err: "550 no"}}
+	eq(t, "no hashes", sum(judgeT(t, h, nil, ftpaudit.RulePasswdHashes)), []string{})
+	h.Fetched = []ftpaudit.FetchedFile{{Path: "/etc/passwd.bak", Data: []byte(passwd)}}
+	eq(t, "other file", sum(judgeT(t, h, nil, ftpaudit.RulePasswdHashes)), []string{})
 }
 
 func TestUnreadableDir(t *testing.T) {
 	h := hostOf(dirE("/bin", "d--x--x--x", "root"), dirE("/pub", "drwxr-xr-x", "root"))
-	h.Unreadable = []PathError{{Path: "/bin", Error: "226 Transfer done (but failed to open directory)."}}
-	fs := judgeT(t, h, nil, RuleUnreadableDir)
+	h.Unreadable = []ftpaudit.PathError{{Path: "/bin", Error: "226 Transfer done (but failed to open directory)."}}
+	fs := judgeT(t, h, nil, ftpaudit.RuleUnreadableDir)
 	eq(t, "findings", sum(fs), []string{"info unreadable-dir /bin"})
 	eq(t, "evidence", fs[0].Evidence, []string{"server reply: 226 Transfer done (but failed to open directory)."})
 	if fs[0].Size != 4096 {
@@ -767,7 +770,7 @@ func TestSymlinkEscape(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
-			fs := judgeT(t, hostOf(linkE(tc.path, tc.target)), nil, RuleSymlinkEscape)
+			fs := judgeT(t, hostOf(linkE(tc.path, tc.target)), nil, ftpaudit.RuleSymlinkEscape)
 			eq(t, "findings", sum(fs), tc.want)
 			if len(fs) == 1 && !strings.Contains(fs[0].Evidence[0], tc.ev) {
 				t.Errorf("evidence %q lacks %q", fs[0].Evidence, tc.ev)
@@ -776,21 +779,21 @@ func TestSymlinkEscape(t *testing.T) {
 	}
 	// A link without a known target is not judged.
 	l := linkE("/x", "")
-	eq(t, "no target", sum(judgeT(t, hostOf(l), nil, RuleSymlinkEscape)), []string{})
+	eq(t, "no target", sum(judgeT(t, hostOf(l), nil, ftpaudit.RuleSymlinkEscape)), []string{})
 }
 
 func TestCanaryNames(t *testing.T) {
 	now := time.Date(2025, 2, 1, 13, 4, 5, 0, time.FixedZone("CET", 3600))
-	f, d := CanaryNames(now, 0xdeadbeef)
+	f, d := ftpaudit.CanaryNames(now, 0xdeadbeef)
 	if f != "ftpaudit-canary-20250201T120405Z-deadbeef.txt" || d != "ftpaudit-canary-20250201T120405Z-deadbeef.dir" {
 		t.Fatalf("CanaryNames = %q, %q", f, d)
 	}
-	f, _ = CanaryNames(now, 1)
+	f, _ = ftpaudit.CanaryNames(now, 1)
 	if f != "ftpaudit-canary-20250201T120405Z-00000001.txt" {
 		t.Fatalf("padding: %q", f)
 	}
 	for _, n := range []string{f, d} {
-		if !IsCanaryName(n) {
+		if !ftpaudit.IsCanaryName(n) {
 			t.Errorf("IsCanaryName(%q) = false", n)
 		}
 	}
@@ -805,11 +808,11 @@ func TestCanaryNames(t *testing.T) {
 		"ftpaudit-canary-",
 		"",
 	} {
-		if IsCanaryName(n) {
+		if ftpaudit.IsCanaryName(n) {
 			t.Errorf("IsCanaryName(%q) = true", n)
 		}
 	}
-	if !strings.HasPrefix(f, CanaryPrefix) {
+	if !strings.HasPrefix(f, ftpaudit.CanaryPrefix) {
 		t.Error("prefix")
 	}
 }
@@ -821,12 +824,12 @@ func TestProbeResidue(t *testing.T) {
 		fileE("/incoming/"+old, "-rw-r--r--", "ftp", 0),
 		fileE("/pub/ftpaudit-canary-notes.txt", "-rw-r--r--", "root", 0),
 	)
-	h.Probes = []ProbeResult{
+	h.Probes = []ftpaudit.ProbeResult{
 		{Dir: "/incoming",
-			File:  ProbeStep{Tried: true, Accepted: true, Reply: "226 OK", Removed: false, RemoveReply: "550 Permission denied.", Path: "/incoming/ftpaudit-canary-20250101T000000Z-00000001.txt"},
-			Mkdir: ProbeStep{Tried: true, Accepted: true, Reply: "257 created", Removed: true, RemoveReply: "250 removed", Path: "/incoming/ftpaudit-canary-20250101T000000Z-00000001.dir"}},
+			File:  ftpaudit.ProbeStep{Tried: true, Accepted: true, Reply: "226 OK", Removed: false, RemoveReply: "550 Permission denied.", Path: "/incoming/ftpaudit-canary-20250101T000000Z-00000001.txt"},
+			Mkdir: ftpaudit.ProbeStep{Tried: true, Accepted: true, Reply: "257 created", Removed: true, RemoveReply: "250 removed", Path: "/incoming/ftpaudit-canary-20250101T000000Z-00000001.dir"}},
 	}
-	fs := judgeT(t, h, nil, RuleProbeResidue)
+	fs := judgeT(t, h, nil, ftpaudit.RuleProbeResidue)
 	eq(t, "findings", sum(fs), []string{
 		"high probe-residue /incoming/" + old,
 		"high probe-residue /incoming/ftpaudit-canary-20250101T000000Z-00000001.txt",
@@ -836,7 +839,7 @@ func TestProbeResidue(t *testing.T) {
 }
 
 func TestIgnoreAndOverrides(t *testing.T) {
-	mk := func() *HostResult {
+	mk := func() *ftpaudit.HostResult {
 		return hostOf(
 			dirE("/incoming", "drwxrwxrwx", "root"),
 			fileE("/incoming/a.nfo", "-rw-r--r--", "ftp", 1),
@@ -867,16 +870,16 @@ severity:
 }
 
 func TestSortFindings(t *testing.T) {
-	fs := []Finding{
-		{Host: "ftp://b:21", Path: "/a", Rule: "hidden-name", Severity: SevHigh},
-		{Host: "ftp://a:21", Path: "/z", Rule: "unreadable-dir", Severity: SevInfo},
-		{Host: "ftp://a:21", Path: "/b", Rule: "writable-dir", Severity: SevCritical},
-		{Host: "ftp://a:21", Path: "/a", Rule: "upload-owner", Severity: SevHigh},
-		{Host: "ftp://a:21", Path: "/a", Rule: "hidden-name", Severity: SevHigh},
-		{Host: "ftp://a:21", Path: "/a b", Rule: "hidden-name", Severity: SevHigh},
-		{Host: "ftp://a:21", Path: "/", Rule: "anonymous-login", Severity: SevInfo},
+	fs := []ftpaudit.Finding{
+		{Host: "ftp://b:21", Path: "/a", Rule: "hidden-name", Severity: ftpaudit.SevHigh},
+		{Host: "ftp://a:21", Path: "/z", Rule: "unreadable-dir", Severity: ftpaudit.SevInfo},
+		{Host: "ftp://a:21", Path: "/b", Rule: "writable-dir", Severity: ftpaudit.SevCritical},
+		{Host: "ftp://a:21", Path: "/a", Rule: "upload-owner", Severity: ftpaudit.SevHigh},
+		{Host: "ftp://a:21", Path: "/a", Rule: "hidden-name", Severity: ftpaudit.SevHigh},
+		{Host: "ftp://a:21", Path: "/a b", Rule: "hidden-name", Severity: ftpaudit.SevHigh},
+		{Host: "ftp://a:21", Path: "/", Rule: "anonymous-login", Severity: ftpaudit.SevInfo},
 	}
-	SortFindings(fs)
+	ftpaudit.SortFindings(fs)
 	var got []string
 	for _, f := range fs {
 		got = append(got, fmt.Sprintf("%s %s %s %s", f.Severity, f.Host, f.Path, f.Rule))
@@ -894,20 +897,20 @@ func TestSortFindings(t *testing.T) {
 
 func TestRuleCatalogue(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range Rules {
+	for _, r := range ftpaudit.Rules {
 		if seen[r.ID] || r.Explanation == "" || r.Action == "" {
 			t.Errorf("rule %+v: duplicate or undocumented", r)
 		}
 		seen[r.ID] = true
-		if got, ok := RuleByID(r.ID); !ok || got.ID != r.ID {
+		if got, ok := ftpaudit.RuleByID(r.ID); !ok || got.ID != r.ID {
 			t.Errorf("RuleByID(%q)", r.ID)
 		}
 	}
-	if _, ok := RuleByID("nope"); ok {
+	if _, ok := ftpaudit.RuleByID("nope"); ok {
 		t.Error("RuleByID(nope) found")
 	}
-	if len(Rules) != 20 {
-		t.Errorf("%d rules", len(Rules))
+	if len(ftpaudit.Rules) != 20 {
+		t.Errorf("%d rules", len(ftpaudit.Rules))
 	}
 }
 
@@ -915,7 +918,7 @@ func TestRuleCatalogue(t *testing.T) {
 func rulesMarkdownTable() string {
 	var b strings.Builder
 	b.WriteString("| rule | default severity | what it means | what to do |\n|---|---|---|---|\n")
-	for _, r := range Rules {
+	for _, r := range ftpaudit.Rules {
 		b.WriteString("| `" + r.ID + "` | " + r.Severity.String() + " | " + r.Explanation + " | " + r.Action + " |\n")
 	}
 	return b.String()
@@ -934,7 +937,7 @@ func TestReadmeRulesTable(t *testing.T) {
 // TestDemoLikeArchive judges an archive shaped like testdata/demo: every
 // finding, exactly.
 func TestDemoLikeArchive(t *testing.T) {
-	h := hostOf(
+	h := withUnreadable(hostOf(
 		fileE("/README", "-rw-r--r--", "root", 1893),
 		dirE("/bin", "d--x--x--x", "root"),
 		dirE("/etc", "d--x--x--x", "root"),
@@ -954,7 +957,7 @@ func TestDemoLikeArchive(t *testing.T) {
 		dirE("/incoming/.../  ", "drwxr-xr-x", "ftp"),
 		fileE("/incoming/.../  /Win10.Pro.x64.Activated.iso", "-rw-r--r--", "ftp", 4700372992),
 		dirE("/dropbox", "drwx-wx-wt", "root:ftp"),
-	).unreadable("/bin", "/etc", "/dropbox")
+	), "/bin", "/etc", "/dropbox")
 	h.Info.Banner = "220 demo"
 	p := mustPolicy(t, "drop_boxes: [/dropbox]")
 	got := sum(judgeT(t, h, p))
@@ -995,10 +998,10 @@ func TestPatternIndexEqualsTryingEachPattern(t *testing.T) {
 		names = append(names, strings.ReplaceAll(strings.ReplaceAll(np.glob.Pattern, "*", "x"), "[0-9]", "7"))
 	}
 	for _, name := range names {
-		lower := asciiLower(name)
+		lower := ascii.Lower(name)
 		var want []int
 		for i, np := range builtinNamePatterns {
-			if np.glob.matchLower(lower) {
+			if np.glob.MatchLower(lower) {
 				want = append(want, i)
 			}
 		}

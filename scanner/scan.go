@@ -4,35 +4,16 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
 )
-
-// Result is a finished scan of one or more hosts.
-type Result struct {
-	Started  time.Time
-	Finished time.Time
-	Hosts    []*HostResult
-	// Findings are sorted by severity, host and path.
-	Findings []Finding
-	// SavedID is the scan's id in the history database, once saved.
-	SavedID int64
-}
-
-// Complete reports whether every host was scanned completely.
-func (r *Result) Complete() bool {
-	for _, h := range r.Hosts {
-		if !h.Complete {
-			return false
-		}
-	}
-	return true
-}
 
 // Options configure a scan.
 type Options struct {
 	Dial DialOptions
 	Walk WalkOptions
 	// Connect overrides how sessions are opened (tests); nil means FTP.
-	Connect func(ctx context.Context, t Target) Connector
+	Connect func(ctx context.Context, t ftpaudit.Target) ftpaudit.Connector
 	// ParallelHosts bounds how many hosts are walked at once; zero means 4.
 	ParallelHosts int
 	// Probe selects the active probe (off by default).
@@ -45,8 +26,8 @@ type Options struct {
 	// TargetDial and TargetWalk, when set, give a target its own dial and
 	// walk options (a hosts file: password, TLS, connections, excludes);
 	// nil means Dial and Walk for every target.
-	TargetDial func(Target) DialOptions
-	TargetWalk func(Target) WalkOptions
+	TargetDial func(ftpaudit.Target) DialOptions
+	TargetWalk func(ftpaudit.Target) WalkOptions
 	// Manifest compares the tree with the archive's published index:
 	// "auto" (every ls-lR, SHA256SUMS, MD5SUMS... found), an archive path,
 	// or "" (off).
@@ -56,8 +37,8 @@ type Options struct {
 // Scan walks every target, several hosts in parallel, and returns the
 // results in the order of targets. It returns when every walk has ended;
 // after cancellation the results are partial and say so.
-func Scan(ctx context.Context, targets []Target, opt Options) *Result {
-	res := &Result{Started: time.Now(), Hosts: make([]*HostResult, len(targets))}
+func Scan(ctx context.Context, targets []ftpaudit.Target, opt Options) *ftpaudit.Result {
+	res := &ftpaudit.Result{Started: time.Now(), Hosts: make([]*ftpaudit.HostResult, len(targets))}
 	par := opt.ParallelHosts
 	if par <= 0 {
 		par = 4
@@ -84,7 +65,7 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 				walk = opt.TargetWalk(t)
 			}
 			st := &statState{}
-			connect := func(ctx context.Context) (Session, ServerInfo, error) {
+			connect := func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 				return dialFTP(ctx, t, dial, st)
 			}
 			if opt.Connect != nil {
@@ -94,7 +75,7 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 				connect = budgeted(connect, opt.Budget)
 			}
 			h := Walk(ctx, t, connect, walk)
-			if st != nil && !dial.NoStat && t.TLS == TLSNone {
+			if st != nil && !dial.NoStat && t.TLS == ftpaudit.TLSNone {
 				r := st.report()
 				h.Stat = &r
 			}
@@ -113,14 +94,14 @@ func Scan(ctx context.Context, targets []Target, opt Options) *Result {
 			res.Findings = append(res.Findings, ManifestFindings(h, h.Manifests, pol)...)
 		}
 	}
-	SortFindings(res.Findings)
+	ftpaudit.SortFindings(res.Findings)
 	res.Finished = time.Now()
 	return res
 }
 
 // FTPConnector returns a Connector that dials t over FTP.
-func FTPConnector(t Target, opt DialOptions) Connector {
-	return func(ctx context.Context) (Session, ServerInfo, error) {
+func FTPConnector(t ftpaudit.Target, opt DialOptions) ftpaudit.Connector {
+	return func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 		return DialFTP(ctx, t, opt)
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
 
 // Listing over the control connection.
@@ -69,28 +72,13 @@ const (
 // unreadable start directory).
 const maxStatGateAttempts = 3
 
-// StatReport says how STAT listings went on one host.
-type StatReport struct {
-	// Used is true when the host's listings went over the control
-	// connection (after the check on the first directory).
-	Used bool `json:"used"`
-	// Note says why STAT was not used, when it was not.
-	Note string `json:"note,omitempty"`
-	// Listed counts directories listed with STAT; Fallbacks those whose
-	// STAT reply was refused and that were listed over a data connection;
-	// Resyncs those whose STAT reply went on after a faked end.
-	Listed    int64 `json:"listed"`
-	Fallbacks int64 `json:"fallbacks"`
-	Resyncs   int64 `json:"resyncs"`
-}
-
-func (st *statState) report() StatReport {
+func (st *statState) report() ftpaudit.StatReport {
 	if st == nil {
-		return StatReport{Note: "off"}
+		return ftpaudit.StatReport{Note: "off"}
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	r := StatReport{Used: st.verdict == statOn, Note: st.note,
+	r := ftpaudit.StatReport{Used: st.verdict == statOn, Note: st.note,
 		Listed: st.listed.Load(), Fallbacks: st.fallbacks.Load(), Resyncs: st.resyncs.Load()}
 	if !r.Used && r.Note == "" {
 		r.Note = "never checked"
@@ -297,7 +285,7 @@ func trunc(b []byte) []byte {
 
 // statListing turns an accepted exchange into a Listing, or says why not.
 // It empties r.lines, giving its array back to s for the next listing.
-func (s *ftpSession) statListing(r *statResult) (*Listing, string) {
+func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, string) {
 	text, scratch := r.lines.finish()
 	defer s.putScratch(scratch)
 	if r.refused != "" {
@@ -309,17 +297,17 @@ func (s *ftpSession) statListing(r *statResult) (*Listing, string) {
 	if !listsDot(text) {
 		return nil, "no \".\" entry: not a readable directory's listing"
 	}
-	entries, bad := parseChunks(text, false, time.Now())
+	entries, bad := listing.ParseChunks(text, false, time.Now())
 	if len(bad) > 0 {
 		return nil, "unparsed line: " + bad[0].Raw
 	}
-	l := &Listing{Entries: entries, Format: dominantFormat(entries), Reply: r.final, Bytes: r.bytes, Via: ViaStat}
+	l := &ftpaudit.Listing{Entries: entries, Format: dominantFormat(entries), Reply: r.final, Bytes: r.bytes, Via: ftpaudit.ViaStat}
 	return l, ""
 }
 
 // listSTAT lists dir with STAT where the host allows it. It returns nil
 // and no error when the directory must be listed over a data connection.
-func (s *ftpSession) listSTAT(dir string) (*Listing, error) {
+func (s *ftpSession) listSTAT(dir string) (*ftpaudit.Listing, error) {
 	r, err := s.statExchange(dir)
 	if err != nil {
 		if errors.Is(err, errStatDesync) {
@@ -343,7 +331,7 @@ func (s *ftpSession) listSTAT(dir string) (*Listing, error) {
 // checkSTAT lists dir with STAT and compares the result with data, the
 // same directory's LIST -a listing, to decide whether the host's STAT
 // listings can stand in for LIST.
-func (s *ftpSession) checkSTAT(dir string, data *Listing) error {
+func (s *ftpSession) checkSTAT(dir string, data *ftpaudit.Listing) error {
 	r, err := s.statExchange(dir)
 	if err != nil {
 		s.stat.settle(false, true, "STAT check failed: "+err.Error())
@@ -378,8 +366,8 @@ func listsDot(text []string) bool {
 			} else {
 				lines = ""
 			}
-			e, _, skip, err := ParseListLine(l, now)
-			if err == nil && skip && e.Name == "." && e.Type == TypeDir {
+			e, _, skip, err := listing.ParseListLine(l, now)
+			if err == nil && skip && e.Name == "." && e.Type == ftpaudit.TypeDir {
 				return true
 			}
 		}
@@ -388,7 +376,7 @@ func listsDot(text []string) bool {
 }
 
 // diffRaw compares two listings line by line, order aside.
-func diffRaw(a, b *Listing) string {
+func diffRaw(a, b *ftpaudit.Listing) string {
 	ra := make([]string, len(a.Entries))
 	for i := range a.Entries {
 		ra[i] = a.Entries[i].Raw

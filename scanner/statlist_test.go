@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
 
 // statServer answers one pipelined "STAT -a DIR / REST nonce / REST 0"
@@ -62,7 +65,7 @@ func TestStatListingAccepted(t *testing.T) {
 	if c[0] != "STAT -a /pub" || !strings.HasPrefix(c[1], "REST ") || c[2] != "REST 0" || len(strings.TrimPrefix(c[1], "REST ")) != 15 {
 		t.Errorf("commands %q", c)
 	}
-	if l.Via != ViaStat || len(l.Entries) != 2 || l.Entries[0].Name != "README" || l.Entries[1].Name != " lead space" {
+	if l.Via != ftpaudit.ViaStat || len(l.Entries) != 2 || l.Entries[0].Name != "README" || l.Entries[1].Name != " lead space" {
 		t.Errorf("listing %+v", l)
 	}
 	if s.ctl.Buffered() != 0 || s.stat.listed.Load() != 1 || s.stat.fallbacks.Load() != 0 {
@@ -162,7 +165,7 @@ func TestStatListingDesync(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s, _ := statServer(t, c.opt, c.reply)
 			done := make(chan struct{})
-			var l *Listing
+			var l *ftpaudit.Listing
 			var err error
 			go func() { defer close(done); l, err = s.listSTAT("/x") }()
 			select {
@@ -187,10 +190,10 @@ func TestStatListingDesync(t *testing.T) {
 // The per-host check turns STAT on only when it lists the same lines as
 // LIST -a over a data connection.
 func TestStatCheck(t *testing.T) {
-	data := func(raws ...string) *Listing {
-		l := &Listing{}
+	data := func(raws ...string) *ftpaudit.Listing {
+		l := &ftpaudit.Listing{}
 		for _, r := range raws {
-			e, _, skip, err := ParseListLine(r, time.Now())
+			e, _, skip, err := listing.ParseListLine(r, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,7 +205,7 @@ func TestStatCheck(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		data    *Listing
+		data    *ftpaudit.Listing
 		reply   func(string, string) string
 		verdict int
 	}{

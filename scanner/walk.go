@@ -12,50 +12,11 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
-
-// Session lists directories over one connection. It is used by one
-// goroutine at a time.
-type Session interface {
-	// List returns the listing of dir, an absolute path whose names are
-	// exact server bytes. A *ReplyError in the chain means the server
-	// refused; ErrConnLost means the session is unusable.
-	List(ctx context.Context, dir string) (*Listing, error)
-	Close() error
-}
-
-// Listing is one directory's parsed listing.
-type Listing struct {
-	Entries []Entry
-	Bad     []BadLine
-	Format  ListFormat
-	// Reply is the server's final reply to the listing command.
-	Reply string
-	// Bytes is the size of the raw listing.
-	Bytes int64
-	// Truncated is set when the listing was cut short: by our size bound,
-	// or by a data connection closed in the middle of a line.
-	Truncated bool
-	// Warnings are facts about the listing worth reporting (for example
-	// names one listing command showed and the other hid).
-	Warnings []string
-	// Via says how the listing was fetched: ViaMLSD, ViaList, ViaStat, or
-	// two of them joined with "+" (MLSD and LIST -a, merged).
-	Via string
-}
-
-// How a listing was fetched.
-const (
-	ViaMLSD = "mlsd"
-	ViaList = "list"
-	ViaStat = "stat"
-	// ViaListR marks a directory's listing taken from a section of a
-	// recursive LIST -aR of one of its ancestors (or itself).
-	ViaListR = "list-R"
-)
-
-// Connector opens sessions to one host.
-type Connector func(ctx context.Context) (Session, ServerInfo, error)
 
 // Progress receives counts as the walk goes. Implementations must be safe
 // for concurrent use. The scanner never prints; the CLI draws a bar.
@@ -100,7 +61,7 @@ type WalkOptions struct {
 	MaxEntryBytes int64
 	// Exclude names directories (path globs) that are not descended: they
 	// are reported as entries of their parent, and noted, but not listed.
-	Exclude []*Glob
+	Exclude []*glob.Glob
 	// NoTree turns off recursive listing (LIST -aR) of subtrees: every
 	// directory is listed on its own.
 	NoTree bool
@@ -129,75 +90,11 @@ const (
 // DefaultMaxDepth is the default depth bound.
 const DefaultMaxDepth = 128
 
-// PathError is an error tied to one path.
-type PathError struct {
-	Path  string `json:"path"`
-	Error string `json:"error"`
-}
-
-// Stats counts what a walk saw.
-type Stats struct {
-	Dirs       int `json:"dirs"`
-	Files      int `json:"files"`
-	Links      int `json:"links"`
-	Other      int `json:"other"`
-	Unreadable int `json:"unreadable"`
-	Errors     int `json:"errors"`
-	// Listed is the number of directories whose listing succeeded.
-	Listed int `json:"listed"`
-	// BadLines counts listing lines that could not be parsed.
-	BadLines int `json:"bad_lines"`
-}
-
-// HostResult is everything a walk learned about one host.
-type HostResult struct {
-	Target   Target
-	Info     ServerInfo
-	Started  time.Time
-	Finished time.Time
-	// Complete is true only when every directory that the walk reached was
-	// either listed in full or refused by the server as unreadable.
-	Complete bool
-	// Incomplete says why Complete is false, one reason per line.
-	Incomplete []string
-	// LoginError is set when no session could be opened at all.
-	LoginError string
-	Stats      Stats
-	// Unreadable lists the directories the server refused to list, with
-	// its reply.
-	Unreadable []PathError
-	// Errors lists directories whose listing failed, and lines that could
-	// not be parsed.
-	Errors []PathError
-	// Notes are facts worth reporting that are not errors (for example a
-	// directory skipped because it is the same as one already walked).
-	Notes []PathError
-	// Entries holds every entry seen, sorted by path.
-	Entries []Entry
-	// Probes holds the active probe's outcome per directory (--probe).
-	Probes []ProbeResult
-	// Fetched holds small files downloaded to judge their content.
-	Fetched []FetchedFile
-	// Stat says how listing over the control connection went; nil when
-	// it was off (--no-stat, FTPS, or a test connector).
-	Stat *StatReport
-	// Baseline is the comparison with an earlier scan (scan --baseline);
-	// nil when none was asked for.
-	Baseline *BaselineReport
-	// Manifests are the published indexes compared with (scan --manifest).
-	Manifests []*Manifest
-	// Tree says how recursive listing went; nil when it was off or the
-	// sessions could not do it.
-	Tree *TreeReport
-	// Pool says how the host's connections went.
-	Pool *PoolReport
-}
-
 // dirJob is one directory waiting to be listed.
 type dirJob struct {
 	path    string
 	depth   int
-	entry   *Entry // the entry in the parent's listing; nil for the start
+	entry   *ftpaudit.Entry // the entry in the parent's listing; nil for the start
 	parent  *dirNode
 	attempt int
 	// idleRetried: this directory's session was lost after sitting idle
@@ -219,8 +116,8 @@ type dirNode struct {
 // walker holds the state of one host's walk.
 type walker struct {
 	opt  WalkOptions
-	conn Connector
-	res  *HostResult
+	conn ftpaudit.Connector
+	res  *ftpaudit.HostResult
 	seed maphash.Seed
 
 	mu      sync.Mutex
@@ -234,7 +131,7 @@ type walker struct {
 	info    bool // res.Info has been filled
 	// chunks holds each listing's kept entries, in place: no per-entry
 	// copy while walking; finish builds the sorted Entries once.
-	chunks [][]Entry
+	chunks [][]ftpaudit.Entry
 	nent   int
 	nbytes int64 // paths and lines of the entries kept
 	tree   treeGate
@@ -246,7 +143,7 @@ type walker struct {
 // Walk lists every directory reachable from t's start directory, using
 // sessions from connect, and returns what it saw. Cancellation of ctx
 // stops the walk; what was found so far is returned with Complete false.
-func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *HostResult {
+func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, opt WalkOptions) *ftpaudit.HostResult {
 	if opt.Connections <= 0 {
 		opt.Connections = DefaultConnections
 	}
@@ -286,12 +183,12 @@ func Walk(ctx context.Context, t Target, connect Connector, opt WalkOptions) *Ho
 	w := &walker{
 		opt:     opt,
 		conn:    connect,
-		res:     &HostResult{Target: t, Started: time.Now()},
+		res:     &ftpaudit.HostResult{Target: t, Started: time.Now()},
 		seed:    maphash.MakeSeed(),
 		seen:    map[string]struct{}{t.Start: {}},
 		uniques: map[string]string{},
 	}
-	w.res.Pool = &PoolReport{Asked: opt.Connections}
+	w.res.Pool = &ftpaudit.PoolReport{Asked: opt.Connections}
 	w.pool = poolState{limit: opt.Connections, hold: opt.CapHold}
 	w.cond = sync.NewCond(&w.mu)
 	w.queue = append(w.queue, dirJob{path: t.Start})
@@ -324,7 +221,7 @@ func (w *walker) finish(ctx context.Context) {
 	if n := len(w.queue); n > 0 {
 		r.Incomplete = append(r.Incomplete, fmt.Sprintf("%d directories were never listed", n))
 		for _, j := range w.queue {
-			r.Errors = append(r.Errors, PathError{Path: j.path, Error: "not listed: the walk stopped before reaching it"})
+			r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "not listed: the walk stopped before reaching it"})
 		}
 	}
 	if ctx.Err() != nil {
@@ -343,8 +240,8 @@ func (w *walker) finish(ctx context.Context) {
 	r.Complete = len(r.Incomplete) == 0
 }
 
-func sortPathErrors(p []PathError) {
-	slices.SortFunc(p, func(a, b PathError) int {
+func sortPathErrors(p []ftpaudit.PathError) {
+	slices.SortFunc(p, func(a, b ftpaudit.PathError) int {
 		if c := strings.Compare(a.Path, b.Path); c != 0 {
 			return c
 		}
@@ -386,7 +283,7 @@ func (w *walker) jobDone() {
 }
 
 func (w *walker) worker(ctx context.Context) {
-	var s Session
+	var s ftpaudit.Session
 	var lastUse time.Time
 	defer func() {
 		if s != nil {
@@ -434,10 +331,10 @@ func (w *walker) worker(ctx context.Context) {
 		}
 		idle := time.Since(lastUse)
 		var (
-			l   *Listing
+			l   *ftpaudit.Listing
 			err error
 		)
-		if tl, ok := s.(TreeLister); ok && w.wantTree(j) {
+		if tl, ok := s.(ftpaudit.TreeLister); ok && w.wantTree(j) {
 			var done bool
 			done, err = w.listTree(ctx, tl, j)
 			if done {
@@ -450,8 +347,8 @@ func (w *walker) worker(ctx context.Context) {
 			// counts as this attempt's outcome; a permanent refusal of
 			// the recursive form (5xx) does not.
 			j.noTree = true
-			var re *ReplyError
-			if err != nil && !errors.Is(err, ErrConnLost) && ctx.Err() == nil && (!errors.As(err, &re) || re.Code >= 500) {
+			var re *ftpaudit.ReplyError
+			if err != nil && !errors.Is(err, ftpaudit.ErrConnLost) && ctx.Err() == nil && (!errors.As(err, &re) || re.Code >= 500) {
 				err = nil
 			}
 		}
@@ -459,7 +356,7 @@ func (w *walker) worker(ctx context.Context) {
 			l, err = s.List(ctx, j.path)
 		}
 		lastUse = time.Now()
-		if err != nil && errors.Is(err, ErrConnLost) && ctx.Err() == nil {
+		if err != nil && errors.Is(err, ftpaudit.ErrConnLost) && ctx.Err() == nil {
 			_ = s.Close()
 			s = nil
 			w.mu.Lock()
@@ -482,8 +379,8 @@ func (w *walker) worker(ctx context.Context) {
 				continue
 			}
 		}
-		var re *ReplyError
-		if err != nil && errors.As(err, &re) && re.Code >= 400 && re.Code < 500 && !errors.Is(err, ErrConnLost) &&
+		var re *ftpaudit.ReplyError
+		if err != nil && errors.As(err, &re) && re.Code >= 400 && re.Code < 500 && !errors.Is(err, ftpaudit.ErrConnLost) &&
 			j.attempt+1 < w.opt.Retries && ctx.Err() == nil {
 			// A transient refusal (425 no data connection, 426 aborted,
 			// 450 busy): wait, then try again on the same session.
@@ -500,7 +397,7 @@ func (w *walker) worker(ctx context.Context) {
 
 // connect opens a session in the slot waitSlot reserved, backing off
 // while the server refuses.
-func (w *walker) connect(ctx context.Context, failures *int) (s Session, err error) {
+func (w *walker) connect(ctx context.Context, failures *int) (s ftpaudit.Session, err error) {
 	defer func() {
 		w.mu.Lock()
 		w.opened(err)
@@ -556,7 +453,7 @@ func (w *walker) connect(ctx context.Context, failures *int) (s Session, err err
 
 // replyText is a refusal's reply, for reports.
 func replyText(err error) string {
-	var re *ReplyError
+	var re *ftpaudit.ReplyError
 	if errors.As(err, &re) {
 		return re.Error()
 	}
@@ -567,7 +464,7 @@ func replyText(err error) string {
 // connections (421, or 530 with such a text) rather than refusing the
 // credentials.
 func IsTooMany(err error) bool {
-	var re *ReplyError
+	var re *ftpaudit.ReplyError
 	if !errors.As(err, &re) {
 		return false
 	}
@@ -581,7 +478,7 @@ func IsTooMany(err error) bool {
 
 // IsLoginRefused reports whether err is a negative reply to the login.
 func IsLoginRefused(err error) bool {
-	var re *ReplyError
+	var re *ftpaudit.ReplyError
 	return errors.As(err, &re) && (re.Code == 530 || re.Code == 332)
 }
 
@@ -619,16 +516,16 @@ func containsAny(s string, words []string) bool {
 // state: computed before the walker's lock is taken, so that per-entry
 // work (paths, duplicate names, the fingerprint) runs in parallel.
 type prepared struct {
-	kept []Entry     // entries to keep, Path set, "." and ".." and duplicates dropped
-	dups []PathError // names listed twice
-	loop bool        // lists exactly like an ancestor
-	node *dirNode    // this directory in the ancestor chain
-	size int64       // entryBytes of kept, summed
+	kept []ftpaudit.Entry     // entries to keep, Path set, "." and ".." and duplicates dropped
+	dups []ftpaudit.PathError // names listed twice
+	loop bool                 // lists exactly like an ancestor
+	node *dirNode             // this directory in the ancestor chain
+	size int64                // entryBytes of kept, summed
 }
 
 // prepare reuses l.Entries' array for kept, so afterwards only the
 // length of l.Entries, and a single-entry listing's entry, stay meaningful.
-func (w *walker) prepare(j dirJob, l *Listing) prepared {
+func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 	var p prepared
 	fp := w.fingerprint(l)
 	p.node = &dirNode{fp: fp, parent: j.parent}
@@ -668,13 +565,13 @@ func (w *walker) prepare(j dirJob, l *Listing) prepared {
 		}
 		if names != nil {
 			if _, dup := names[e.Name]; dup {
-				p.dups = append(p.dups, PathError{Path: joinPath(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
+				p.dups = append(p.dups, ftpaudit.PathError{Path: ftppath.Join(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
 				continue
 			}
 			names[e.Name] = struct{}{}
 		}
 		start := len(paths)
-		paths = appendPath(paths, j.path, e.Name)
+		paths = ftppath.Append(paths, j.path, e.Name)
 		e.Path = unsafe.String(&paths[start], len(paths)-start) // paths never grows: no write reaches it again
 		p.size += entryBytes(&e)
 		p.kept = append(p.kept, e)
@@ -685,7 +582,7 @@ func (w *walker) prepare(j dirJob, l *Listing) prepared {
 // record files one directory's outcome. take, if set, is offered each
 // subdirectory to be walked; one it takes is not queued (its listing is
 // already at hand, in a recursive listing).
-func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, take func(*dirJob) bool) {
+func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err error, take func(*dirJob) bool) {
 	var p prepared
 	if err == nil {
 		p = w.prepare(j, l)
@@ -694,70 +591,70 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, ta
 	defer w.mu.Unlock()
 	r := w.res
 	if err != nil {
-		var re *ReplyError
+		var re *ftpaudit.ReplyError
 		switch {
 		case ctx.Err() != nil:
 			w.queue = append(w.queue, j) // reported as never listed
-		case errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ErrConnLost):
-			r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: re.Error()})
+		case errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ftpaudit.ErrConnLost):
+			r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: re.Error()})
 		default:
-			r.Errors = append(r.Errors, PathError{Path: j.path, Error: err.Error()})
+			r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: err.Error()})
 			r.Incomplete = appendReason(r.Incomplete, "listings failed")
 		}
 		return
 	}
 	r.Stats.Listed++
 	if l.Truncated {
-		r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("listing cut short after %d bytes", l.Bytes)})
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("listing cut short after %d bytes", l.Bytes)})
 		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
 	}
 	if containsAny(l.Reply, truncatedReplyWords) && len(l.Entries) > 0 {
-		r.Errors = append(r.Errors, PathError{Path: j.path, Error: "server cut the listing short: " + l.Reply})
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "server cut the listing short: " + l.Reply})
 		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
 	}
 	if len(l.Entries) == 0 && len(l.Bad) == 0 && containsAny(l.Reply, failedReplyWords) {
 		// Success code, no data, and a text that says otherwise: this is
 		// how vsftpd answers for a directory it cannot open.
 		r.Stats.Listed--
-		r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: l.Reply})
+		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: l.Reply})
 		return
 	}
 	if len(l.Entries) == 0 && len(l.Bad) == 0 && j.entry != nil && !anonCanList(j.entry) {
 		// An empty success for a directory whose own attributes say
 		// anonymous users may not read it: not proof of emptiness.
 		r.Stats.Listed--
-		r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: "empty listing, and its attributes (" + attrSummary(j.entry) + ") do not let anonymous users read it"})
+		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: "empty listing, and its attributes (" + attrSummary(j.entry) + ") do not let anonymous users read it"})
 		return
 	}
 	if j.entry != nil && listsAsItself(j, l) {
 		r.Stats.Listed--
-		r.Unreadable = append(r.Unreadable, PathError{Path: j.path, Error: "server listed the directory itself instead of its contents"})
+		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: "server listed the directory itself instead of its contents"})
 		return
 	}
 	for _, wn := range l.Warnings {
-		r.Notes = append(r.Notes, PathError{Path: j.path, Error: wn})
+		r.Notes = append(r.Notes, ftpaudit.PathError{Path: j.path, Error: wn})
 	}
 	for _, b := range l.Bad {
 		r.Stats.BadLines++
-		r.Errors = append(r.Errors, PathError{Path: j.path, Error: "unparsed listing line: " + b.Err + ": " + b.Raw})
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "unparsed listing line: " + b.Err + ": " + b.Raw})
 		// A line that does not parse may be an entry (a name holding a
 		// line feed, a line cut short): the listing is not known in full.
 		r.Incomplete = appendReason(r.Incomplete, "unparsed listing lines")
 	}
 	node := p.node
 	if p.loop {
-		r.Notes = append(r.Notes, PathError{Path: j.path, Error: "lists exactly like one of its ancestors (a loop); not descended"})
+		r.Notes = append(r.Notes, ftpaudit.PathError{Path: j.path, Error: "lists exactly like one of its ancestors (a loop); not descended"})
 		node = nil
 	}
 	r.Errors = append(r.Errors, p.dups...)
 	nkept := len(p.kept)
 	if n := len(p.kept); n > w.opt.MaxDirEntries {
-		r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("lists %d entries, more than --max-dir-entries %d: only the first %d kept", n, w.opt.MaxDirEntries, w.opt.MaxDirEntries)})
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("lists %d entries, more than --max-dir-entries %d: only the first %d kept", n, w.opt.MaxDirEntries, w.opt.MaxDirEntries)})
 		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
 		p.kept = p.kept[:w.opt.MaxDirEntries]
 	}
 	if room := w.opt.MaxEntries - w.nent; len(p.kept) > room {
-		r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entries %d here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntries, max(room, 0), len(p.kept))})
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entries %d here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntries, max(room, 0), len(p.kept))})
 		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
 		p.kept = p.kept[:max(room, 0)]
 		w.done = true
@@ -778,7 +675,7 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, ta
 		for i := range p.kept {
 			n := entryBytes(&p.kept[i])
 			if w.nbytes+size+n > w.opt.MaxEntryBytes {
-				r.Errors = append(r.Errors, PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entry-bytes %d (paths and listing lines kept) here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntryBytes, i, len(p.kept))})
+				r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entry-bytes %d (paths and listing lines kept) here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntryBytes, i, len(p.kept))})
 				r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
 				p.kept = p.kept[:i]
 				w.done = true
@@ -796,43 +693,43 @@ func (w *walker) record(ctx context.Context, j dirJob, l *Listing, err error, ta
 	for i := range p.kept {
 		e := &p.kept[i]
 		switch e.Type {
-		case TypeDir:
+		case ftpaudit.TypeDir:
 			r.Stats.Dirs++
 			dirs++
-		case TypeFile:
+		case ftpaudit.TypeFile:
 			r.Stats.Files++
 			files++
-		case TypeLink:
+		case ftpaudit.TypeLink:
 			r.Stats.Links++
 			files++
 		default:
 			r.Stats.Other++
 			files++
 		}
-		if e.Type != TypeDir || node == nil {
+		if e.Type != ftpaudit.TypeDir || node == nil {
 			continue
 		}
 		if strings.ContainsAny(e.Name, "/\x00\r\n") {
-			r.Errors = append(r.Errors, PathError{Path: e.Path, Error: "directory name contains '/', NUL, CR or LF: cannot be listed"})
+			r.Errors = append(r.Errors, ftpaudit.PathError{Path: e.Path, Error: "directory name contains '/', NUL, CR or LF: cannot be listed"})
 			r.Incomplete = appendReason(r.Incomplete, "directories with names that cannot be sent")
 			continue
 		}
 		if _, ok := w.seen[e.Path]; ok {
 			continue
 		}
-		if g := matchAtOrBelow(w.opt.Exclude, e.Path); g != nil {
-			r.Notes = append(r.Notes, PathError{Path: e.Path, Error: "excluded by configuration (" + g.String() + "): not descended"})
+		if g := glob.MatchAtOrBelow(w.opt.Exclude, e.Path); g != nil {
+			r.Notes = append(r.Notes, ftpaudit.PathError{Path: e.Path, Error: "excluded by configuration (" + g.String() + "): not descended"})
 			continue
 		}
 		if e.Unique() != "" {
 			if first, ok := w.uniques[e.Unique()]; ok {
-				r.Notes = append(r.Notes, PathError{Path: e.Path, Error: "same directory as " + first + " (MLSD unique fact); not descended"})
+				r.Notes = append(r.Notes, ftpaudit.PathError{Path: e.Path, Error: "same directory as " + first + " (MLSD unique fact); not descended"})
 				continue
 			}
 			w.uniques[e.Unique()] = e.Path
 		}
 		if j.depth+1 > w.opt.MaxDepth {
-			r.Errors = append(r.Errors, PathError{Path: e.Path, Error: fmt.Sprintf("not listed: deeper than --max-depth %d", w.opt.MaxDepth)})
+			r.Errors = append(r.Errors, ftpaudit.PathError{Path: e.Path, Error: fmt.Sprintf("not listed: deeper than --max-depth %d", w.opt.MaxDepth)})
 			r.Incomplete = appendReason(r.Incomplete, "depth bound reached")
 			continue
 		}
@@ -862,12 +759,12 @@ func appendReason(rs []string, r string) []string {
 
 // listsAsItself reports whether a listing holds only the directory itself:
 // one directory entry with the directory's own name and attributes.
-func listsAsItself(j dirJob, l *Listing) bool {
+func listsAsItself(j dirJob, l *ftpaudit.Listing) bool {
 	if len(l.Entries) != 1 {
 		return false
 	}
 	e, d := l.Entries[0], j.entry
-	if e.Type != TypeDir {
+	if e.Type != ftpaudit.TypeDir {
 		return false
 	}
 	if e.Name != d.Name && e.Name != j.path {
@@ -878,7 +775,7 @@ func listsAsItself(j dirJob, l *Listing) bool {
 
 // fingerprint hashes what a listing shows, to recognise a directory that
 // lists the same as an ancestor.
-func (w *walker) fingerprint(l *Listing) uint64 {
+func (w *walker) fingerprint(l *ftpaudit.Listing) uint64 {
 	var h maphash.Hash
 	h.SetSeed(w.seed)
 	for i := range l.Entries {
@@ -896,28 +793,12 @@ func (w *walker) fingerprint(l *Listing) uint64 {
 	return h.Sum64()
 }
 
-// joinPath joins a directory path and a name exactly; it never cleans, so
-// a server name such as ".." or "a/b" cannot move the result elsewhere
-// without it being visible.
-func joinPath(dir, name string) string {
-	return string(appendPath(make([]byte, 0, len(dir)+1+len(name)), dir, name))
-}
-
 // entryBytes is the text an entry keeps: its path and its listing line.
-func entryBytes(e *Entry) int64 { return int64(len(e.Path) + len(e.Raw)) }
-
-// appendPath appends joinPath(dir, name) to b.
-func appendPath(b []byte, dir, name string) []byte {
-	if dir != "/" {
-		b = append(b, dir...)
-	}
-	b = append(b, '/')
-	return append(b, name...)
-}
+func entryBytes(e *ftpaudit.Entry) int64 { return int64(len(e.Path) + len(e.Raw)) }
 
 // anonCanList reports whether a directory's own listed attributes allow an
 // anonymous user to list it. Unknown attributes allow it.
-func anonCanList(e *Entry) bool {
+func anonCanList(e *ftpaudit.Entry) bool {
 	if e.Perm() != "" && e.Facts() != nil {
 		return strings.ContainsRune(e.Perm(), 'l')
 	}
@@ -934,7 +815,7 @@ func anonCanList(e *Entry) bool {
 	return false
 }
 
-func attrSummary(e *Entry) string {
+func attrSummary(e *ftpaudit.Entry) string {
 	var parts []string
 	if e.Mode != "" {
 		parts = append(parts, e.Mode)
@@ -950,9 +831,9 @@ func attrSummary(e *Entry) string {
 
 // sortedEntries joins the listings' entries into one slice sorted by path,
 // sorting pointers rather than moving the large structs around.
-func (w *walker) sortedEntries() []Entry {
+func (w *walker) sortedEntries() []ftpaudit.Entry {
 	defer func() { w.chunks = nil }()
-	byPath := func(a, b *Entry) int { return strings.Compare(a.Path, b.Path) }
+	byPath := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
 	// When the largest listing's array has room for every other entry
 	// (a huge directory in a small tree: its array was sized by line
 	// count, "." and ".." included), gather them there.
@@ -969,13 +850,13 @@ func (w *walker) sortedEntries() []Entry {
 				all = append(all, c...)
 			}
 		}
-		w.chunks = [][]Entry{all}
+		w.chunks = [][]ftpaudit.Entry{all}
 	}
 	if len(w.chunks) == 1 {
 		// One directory (or one listing holding nearly everything): sort
 		// it where it lies, without a second copy of every entry.
 		c := w.chunks[0]
-		if !slices.IsSortedFunc(c, func(a, b Entry) int { return byPath(&a, &b) }) {
+		if !slices.IsSortedFunc(c, func(a, b ftpaudit.Entry) int { return byPath(&a, &b) }) {
 			idx := make([]int32, len(c))
 			for i := range idx {
 				idx[i] = int32(i)
@@ -985,14 +866,14 @@ func (w *walker) sortedEntries() []Entry {
 		}
 		return c
 	}
-	ptrs := make([]*Entry, 0, w.nent)
+	ptrs := make([]*ftpaudit.Entry, 0, w.nent)
 	for _, c := range w.chunks {
 		for i := range c {
 			ptrs = append(ptrs, &c[i])
 		}
 	}
 	slices.SortFunc(ptrs, byPath)
-	out := make([]Entry, len(ptrs))
+	out := make([]ftpaudit.Entry, len(ptrs))
 	for i, p := range ptrs {
 		out[i] = *p
 	}
@@ -1001,7 +882,7 @@ func (w *walker) sortedEntries() []Entry {
 
 // permute reorders es in place so that es[i] becomes the old es[idx[i]],
 // following cycles; idx is destroyed.
-func permute(es []Entry, idx []int32) {
+func permute(es []ftpaudit.Entry, idx []int32) {
 	for i := range idx {
 		if idx[i] < 0 {
 			continue

@@ -9,12 +9,15 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
 
 // memTree is an in-memory archive served through the Session interface:
 // dirs maps a directory path to its listing.
 type memTree struct {
-	dirs map[string][]Entry
+	dirs map[string][]ftpaudit.Entry
 	// replies overrides the final reply for a path (with an empty listing).
 	replies map[string]string
 	// errs makes listing a path fail with this error.
@@ -31,17 +34,21 @@ type memTree struct {
 	refuse atomic.Int32
 }
 
-func d(name string) Entry { return Entry{Name: name, Type: TypeDir, Mode: "drwxr-xr-x", Size: 4096} }
-func f(name string) Entry { return Entry{Name: name, Type: TypeFile, Mode: "-rw-r--r--", Size: 1} }
-func l(name, target string) Entry {
-	return Entry{Name: name, Type: TypeLink, Mode: "lrwxrwxrwx", Size: int64(len(target)), Extra: &EntryExtra{Target: target}}
+func d(name string) ftpaudit.Entry {
+	return ftpaudit.Entry{Name: name, Type: ftpaudit.TypeDir, Mode: "drwxr-xr-x", Size: 4096}
+}
+func f(name string) ftpaudit.Entry {
+	return ftpaudit.Entry{Name: name, Type: ftpaudit.TypeFile, Mode: "-rw-r--r--", Size: 1}
+}
+func l(name, target string) ftpaudit.Entry {
+	return ftpaudit.Entry{Name: name, Type: ftpaudit.TypeLink, Mode: "lrwxrwxrwx", Size: int64(len(target)), Extra: &ftpaudit.EntryExtra{Target: target}}
 }
 
-func (m *memTree) connector() Connector {
-	return func(ctx context.Context) (Session, ServerInfo, error) {
+func (m *memTree) connector() ftpaudit.Connector {
+	return func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 		if m.refuse.Load() > 0 {
 			m.refuse.Add(-1)
-			return nil, ServerInfo{}, &ReplyError{Code: 421, Msg: "Too many connections"}
+			return nil, ftpaudit.ServerInfo{}, &ftpaudit.ReplyError{Code: 421, Msg: "Too many connections"}
 		}
 		m.sessions.Add(1)
 		n := m.open.Add(1)
@@ -51,7 +58,7 @@ func (m *memTree) connector() Connector {
 				break
 			}
 		}
-		return &memSession{m: m}, ServerInfo{Banner: "220 mem", Login: "anonymous"}, nil
+		return &memSession{m: m}, ftpaudit.ServerInfo{Banner: "220 mem", Login: "anonymous"}, nil
 	}
 }
 
@@ -68,9 +75,9 @@ func (s *memSession) Close() error {
 	return nil
 }
 
-func (s *memSession) List(ctx context.Context, dir string) (*Listing, error) {
+func (s *memSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
 	if s.closed {
-		return nil, fmt.Errorf("list: %w", ErrConnLost)
+		return nil, fmt.Errorf("list: %w", ftpaudit.ErrConnLost)
 	}
 	m := s.m
 	m.mu.Lock()
@@ -81,22 +88,22 @@ func (s *memSession) List(ctx context.Context, dir string) (*Listing, error) {
 	n := m.listings[dir]
 	m.mu.Unlock()
 	if n <= m.dropFirst[dir] {
-		return nil, fmt.Errorf("list %s: %w: reset", dir, ErrConnLost)
+		return nil, fmt.Errorf("list %s: %w: reset", dir, ftpaudit.ErrConnLost)
 	}
 	if err, ok := m.errs[dir]; ok {
 		return nil, err
 	}
 	if r, ok := m.replies[dir]; ok {
-		return &Listing{Reply: r}, nil
+		return &ftpaudit.Listing{Reply: r}, nil
 	}
 	es, ok := m.dirs[dir]
 	if !ok {
-		return nil, &ReplyError{Code: 550, Msg: "No such file or directory"}
+		return nil, &ftpaudit.ReplyError{Code: 550, Msg: "No such file or directory"}
 	}
-	return &Listing{Entries: slices.Clone(es), Reply: "226 Transfer complete"}, nil
+	return &ftpaudit.Listing{Entries: slices.Clone(es), Reply: "226 Transfer complete"}, nil
 }
 
-func paths(r *HostResult) []string {
+func paths(r *ftpaudit.HostResult) []string {
 	var out []string
 	for _, e := range r.Entries {
 		out = append(out, e.Path)
@@ -104,18 +111,18 @@ func paths(r *HostResult) []string {
 	return out
 }
 
-func walkMem(t *testing.T, m *memTree, opt WalkOptions) *HostResult {
+func walkMem(t *testing.T, m *memTree, opt WalkOptions) *ftpaudit.HostResult {
 	t.Helper()
 	if opt.Backoff == 0 {
 		opt.Backoff = time.Millisecond
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return Walk(ctx, Target{URL: "ftp://mem", Start: "/"}, m.connector(), opt)
+	return Walk(ctx, ftpaudit.Target{URL: "ftp://mem", Start: "/"}, m.connector(), opt)
 }
 
 func TestWalkAwkwardNames(t *testing.T) {
-	m := &memTree{dirs: map[string][]Entry{
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{
 		"/":               {d("pub"), d("..."), d("  "), d(". "), f(" lead"), f("trail "), l("loop", "."), l("escape", "/etc")},
 		"/pub":            {d("sub"), f("README"), f("\x1b[31mred\xff")},
 		"/pub/sub":        {f("a")},
@@ -145,19 +152,19 @@ func TestWalkAwkwardNames(t *testing.T) {
 }
 
 func TestWalkUnreadableKinds(t *testing.T) {
-	bin := Entry{Name: "bin", Type: TypeDir, Mode: "d--x--x--x", Owner: "root", Size: 4096}
-	incoming := Entry{Name: "incoming", Type: TypeDir, Mode: "drwx-wx-wx", Owner: "root", Size: 4096}
-	etc := Entry{Name: "etc", Type: TypeDir, Mode: "d--x--x--x", Owner: "root", Size: 4096}
-	self := Entry{Name: "self", Type: TypeDir, Mode: "drwx------", Owner: "root", Size: 4096}
+	bin := ftpaudit.Entry{Name: "bin", Type: ftpaudit.TypeDir, Mode: "d--x--x--x", Owner: "root", Size: 4096}
+	incoming := ftpaudit.Entry{Name: "incoming", Type: ftpaudit.TypeDir, Mode: "drwx-wx-wx", Owner: "root", Size: 4096}
+	etc := ftpaudit.Entry{Name: "etc", Type: ftpaudit.TypeDir, Mode: "d--x--x--x", Owner: "root", Size: 4096}
+	self := ftpaudit.Entry{Name: "self", Type: ftpaudit.TypeDir, Mode: "drwx------", Owner: "root", Size: 4096}
 	m := &memTree{
-		dirs: map[string][]Entry{
+		dirs: map[string][]ftpaudit.Entry{
 			"/":         {bin, incoming, etc, self, d("empty")},
 			"/incoming": {},
 			"/empty":    {},
 			"/self":     {self},
 		},
 		replies: map[string]string{"/bin": "226 Transfer done (but failed to open directory)."},
-		errs:    map[string]error{"/etc": fmt.Errorf("list /etc: %w", &ReplyError{Code: 550, Msg: "Permission denied"})},
+		errs:    map[string]error{"/etc": fmt.Errorf("list /etc: %w", &ftpaudit.ReplyError{Code: 550, Msg: "Permission denied"})},
 	}
 	r := walkMem(t, m, WalkOptions{Connections: 2})
 	if !r.Complete {
@@ -187,8 +194,8 @@ func TestWalkUnreadableKinds(t *testing.T) {
 func TestWalkLoopsTerminate(t *testing.T) {
 	// A server that shows a symlink loop as a plain directory: /loop lists
 	// exactly like /, forever.
-	root := []Entry{d("loop"), f("x")}
-	m := &memTree{dirs: map[string][]Entry{"/": root}}
+	root := []ftpaudit.Entry{d("loop"), f("x")}
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": root}}
 	for p := "/loop"; len(p) < 200; p += "/loop" {
 		m.dirs[p] = root
 	}
@@ -200,9 +207,9 @@ func TestWalkLoopsTerminate(t *testing.T) {
 		t.Errorf("notes %+v", r.Notes)
 	}
 	// MLSD unique facts: two names for one directory are walked once.
-	a := Entry{Name: "a", Type: TypeDir, Extra: &EntryExtra{Unique: "u1"}}
-	b := Entry{Name: "b", Type: TypeDir, Extra: &EntryExtra{Unique: "u1"}}
-	m = &memTree{dirs: map[string][]Entry{"/": {a, b}, "/a": {f("1")}, "/b": {f("2")}}}
+	a := ftpaudit.Entry{Name: "a", Type: ftpaudit.TypeDir, Extra: &ftpaudit.EntryExtra{Unique: "u1"}}
+	b := ftpaudit.Entry{Name: "b", Type: ftpaudit.TypeDir, Extra: &ftpaudit.EntryExtra{Unique: "u1"}}
+	m = &memTree{dirs: map[string][]ftpaudit.Entry{"/": {a, b}, "/a": {f("1")}, "/b": {f("2")}}}
 	r = walkMem(t, m, WalkOptions{Connections: 1})
 	if r.Stats.Listed != 2 || len(r.Notes) != 1 {
 		t.Errorf("unique dedupe: listed %d notes %+v", r.Stats.Listed, r.Notes)
@@ -210,7 +217,7 @@ func TestWalkLoopsTerminate(t *testing.T) {
 }
 
 func TestWalkDepthBoundIsReported(t *testing.T) {
-	m := &memTree{dirs: map[string][]Entry{"/": {d("a")}, "/a": {d("b")}, "/a/b": {d("c")}, "/a/b/c": {}}}
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d("a")}, "/a": {d("b")}, "/a/b": {d("c")}, "/a/b/c": {}}}
 	r := walkMem(t, m, WalkOptions{MaxDepth: 2})
 	if r.Complete {
 		t.Fatal("a walk cut by --max-depth claims to be complete")
@@ -222,7 +229,7 @@ func TestWalkDepthBoundIsReported(t *testing.T) {
 
 func TestWalkRetriesLostConnections(t *testing.T) {
 	m := &memTree{
-		dirs:      map[string][]Entry{"/": {d("a"), d("b")}, "/a": {f("1")}, "/b": {f("2")}},
+		dirs:      map[string][]ftpaudit.Entry{"/": {d("a"), d("b")}, "/a": {f("1")}, "/b": {f("2")}},
 		dropFirst: map[string]int{"/a": 2, "/b": 5},
 	}
 	r := walkMem(t, m, WalkOptions{Connections: 2, Retries: 3})
@@ -241,13 +248,13 @@ func TestWalkRetriesLostConnections(t *testing.T) {
 }
 
 func TestWalkBacksOffWhenRefused(t *testing.T) {
-	m := &memTree{dirs: map[string][]Entry{"/": {f("x")}}}
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {f("x")}}}
 	m.refuse.Store(3)
 	r := walkMem(t, m, WalkOptions{Connections: 1})
 	if !r.Complete || len(r.Entries) != 1 {
 		t.Fatalf("complete=%v entries=%d incomplete=%v", r.Complete, len(r.Entries), r.Incomplete)
 	}
-	m = &memTree{dirs: map[string][]Entry{"/": {f("x")}}}
+	m = &memTree{dirs: map[string][]ftpaudit.Entry{"/": {f("x")}}}
 	m.refuse.Store(1000)
 	r = walkMem(t, m, WalkOptions{Connections: 2, MaxConnectAttempts: 3})
 	if r.Complete || r.LoginError == "" {
@@ -256,17 +263,17 @@ func TestWalkBacksOffWhenRefused(t *testing.T) {
 }
 
 func TestWalkCancelledIsIncomplete(t *testing.T) {
-	m := &memTree{dirs: map[string][]Entry{"/": {d("a")}, "/a": {}}}
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d("a")}, "/a": {}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r := Walk(ctx, Target{URL: "ftp://mem", Start: "/"}, m.connector(), WalkOptions{})
+	r := Walk(ctx, ftpaudit.Target{URL: "ftp://mem", Start: "/"}, m.connector(), WalkOptions{})
 	if r.Complete {
 		t.Fatal("cancelled walk claims completeness")
 	}
 }
 
 func TestWalkHostileNames(t *testing.T) {
-	m := &memTree{dirs: map[string][]Entry{
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{
 		"/":   {d("a/b"), d(".."), d("."), f("dup"), f("dup"), d("ok")},
 		"/ok": {},
 	}}
@@ -287,8 +294,8 @@ func TestWalkHostileNames(t *testing.T) {
 }
 
 func TestTransient4xxRetried(t *testing.T) {
-	m := &memTree{dirs: map[string][]Entry{"/": {f("x")}},
-		errs: map[string]error{"/": &ReplyError{Code: 425, Msg: "Can't open data connection"}}}
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {f("x")}},
+		errs: map[string]error{"/": &ftpaudit.ReplyError{Code: 425, Msg: "Can't open data connection"}}}
 	r := walkMem(t, m, WalkOptions{Retries: 2})
 	if r.Complete || m.listings["/"] != 2 {
 		t.Errorf("complete=%v listings=%d", r.Complete, m.listings["/"])
@@ -296,8 +303,8 @@ func TestTransient4xxRetried(t *testing.T) {
 }
 
 func TestWalkExclude(t *testing.T) {
-	m := &memTree{dirs: map[string][]Entry{"/": {d("pub"), d("huge")}, "/pub": {f("a")}, "/huge": {d("x")}, "/huge/x": {f("b")}}}
-	r := walkMem(t, m, WalkOptions{Exclude: []*Glob{mustGlob("/huge", GlobPath)}})
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d("pub"), d("huge")}, "/pub": {f("a")}, "/huge": {d("x")}, "/huge/x": {f("b")}}}
+	r := walkMem(t, m, WalkOptions{Exclude: []*glob.Glob{glob.Must("/huge", glob.Path)}})
 	if got := paths(r); !slices.Equal(got, []string{"/huge", "/pub", "/pub/a"}) {
 		t.Errorf("paths %q", got)
 	}
@@ -319,15 +326,15 @@ func TestBudgetBoundsConnectionsAcrossHosts(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			dirs := map[string][]Entry{"/": {}}
+			dirs := map[string][]ftpaudit.Entry{"/": {}}
 			for i := range 30 {
 				name := fmt.Sprintf("d%d", i)
 				dirs["/"] = append(dirs["/"], d(name))
-				dirs["/"+name] = []Entry{f("x")}
+				dirs["/"+name] = []ftpaudit.Entry{f("x")}
 			}
 			m := &memTree{dirs: dirs}
 			inner := m.connector()
-			counting := func(ctx context.Context) (Session, ServerInfo, error) {
+			counting := func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 				s, info, err := inner(ctx)
 				if err == nil {
 					n := open.Add(1)
@@ -337,7 +344,7 @@ func TestBudgetBoundsConnectionsAcrossHosts(t *testing.T) {
 				}
 				return s, info, err
 			}
-			r := Walk(context.Background(), Target{URL: fmt.Sprintf("ftp://mem%d", h), Start: "/"}, budgeted(counting, b), WalkOptions{Connections: 4, Backoff: time.Millisecond})
+			r := Walk(context.Background(), ftpaudit.Target{URL: fmt.Sprintf("ftp://mem%d", h), Start: "/"}, budgeted(counting, b), WalkOptions{Connections: 4, Backoff: time.Millisecond})
 			if !r.Complete || r.Stats.Dirs != 30 {
 				t.Errorf("host %d: complete=%v dirs=%d %v", h, r.Complete, r.Stats.Dirs, r.Incomplete)
 			}
@@ -353,18 +360,18 @@ func TestBudgetBoundsConnectionsAcrossHosts(t *testing.T) {
 }
 
 type countSession struct {
-	Session
+	ftpaudit.Session
 	open *atomic.Int32
 }
 
 func (s *countSession) Close() error { s.open.Add(-1); return s.Session.Close() }
 
 func TestWalkEntryBounds(t *testing.T) {
-	big := []Entry{d("sub")}
+	big := []ftpaudit.Entry{d("sub")}
 	for i := range 50 {
 		big = append(big, f(fmt.Sprintf("f%02d", i)))
 	}
-	m := &memTree{dirs: map[string][]Entry{"/": big, "/sub": {d("a"), d("b")}, "/sub/a": {f("x")}, "/sub/b": {f("y")}}}
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": big, "/sub": {d("a"), d("b")}, "/sub/a": {f("x")}, "/sub/b": {f("y")}}}
 	r := walkMem(t, m, WalkOptions{MaxDirEntries: 10})
 	if r.Complete || len(r.Entries) != 10+2+1+1 || !strings.Contains(strings.Join(r.Incomplete, ";"), "entry bound") {
 		t.Errorf("per directory: complete=%v entries=%d incomplete=%q", r.Complete, len(r.Entries), r.Incomplete)
@@ -382,19 +389,19 @@ func TestWalkEntryBounds(t *testing.T) {
 
 func TestPermute(t *testing.T) {
 	for n := range 40 {
-		es := make([]Entry, n)
+		es := make([]ftpaudit.Entry, n)
 		idx := make([]int32, n)
 		for i := range es {
 			es[i].Path = fmt.Sprintf("/%03d", (i*7+3)%max(n, 1))
 		}
 		want := slices.Clone(es)
-		slices.SortFunc(want, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+		slices.SortFunc(want, func(a, b ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
 		for i := range idx {
 			idx[i] = int32(i)
 		}
 		slices.SortFunc(idx, func(a, b int32) int { return strings.Compare(es[a].Path, es[b].Path) })
 		permute(es, idx)
-		if !slices.EqualFunc(es, want, func(a, b Entry) bool { return a.Path == b.Path }) {
+		if !slices.EqualFunc(es, want, func(a, b ftpaudit.Entry) bool { return a.Path == b.Path }) {
 			t.Fatalf("n=%d: %v", n, es)
 		}
 	}

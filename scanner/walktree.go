@@ -3,41 +3,10 @@ package scanner
 import (
 	"context"
 	"errors"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
-
-// TreeReport says how recursive listing (LIST -aR) went on one host, and
-// which way each subtree was listed.
-type TreeReport struct {
-	// State is "used" (the server lists recursively and the walk used
-	// it), "unsupported" (the server ignored or refused the R), or
-	// "untested" (no directory suited a test).
-	State string `json:"state"`
-	// Note says what decided State.
-	Note string `json:"note,omitempty"`
-	// Subtrees lists every recursive listing tried: the directories it
-	// covered, or why the walk listed that subtree directory by
-	// directory instead.
-	Subtrees []TreeSubtree `json:"subtrees,omitempty"`
-	// Covered counts directories whose listing came from a recursive
-	// listing; the others were listed on their own.
-	Covered int `json:"covered"`
-}
-
-// TreeSubtree is one recursive listing's outcome.
-type TreeSubtree struct {
-	Path string `json:"path"`
-	// Via is "recursive" (sections used) or "per-directory" (not used:
-	// see Reason).
-	Via string `json:"via"`
-	// Dirs counts the directories whose sections were used.
-	Dirs int `json:"dirs,omitempty"`
-	// Relisted counts directories below Path that had no trustworthy
-	// section and were listed on their own.
-	Relisted int `json:"relisted,omitempty"`
-	// Ignored counts sections that matched no directory of the listing.
-	Ignored int    `json:"ignored,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-}
 
 // Recursive listing states of a host.
 const (
@@ -77,10 +46,10 @@ func (w *walker) wantTree(j dirJob) bool {
 
 // setTreeDepth picks the depth of the recursive listings from the start
 // directory's listing.
-func (w *walker) setTreeDepth(kept []Entry) {
+func (w *walker) setTreeDepth(kept []ftpaudit.Entry) {
 	dirs := 0
 	for i := range kept {
-		if kept[i].Type == TypeDir {
+		if kept[i].Type == ftpaudit.TypeDir {
 			dirs++
 		}
 	}
@@ -104,38 +73,38 @@ func (w *walker) settleTree(state int, note string) {
 	r.Note = note
 }
 
-func (w *walker) treeReport() *TreeReport {
+func (w *walker) treeReport() *ftpaudit.TreeReport {
 	if w.res.Tree == nil {
-		w.res.Tree = &TreeReport{State: "untested"}
+		w.res.Tree = &ftpaudit.TreeReport{State: "untested"}
 	}
 	return w.res.Tree
 }
 
 // listTree lists j's subtree with one recursive listing and files what it
 // can trust. done is false when j must still be listed on its own.
-func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bool, err error) {
+func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob) (done bool, err error) {
 	t, err := tl.ListTree(ctx, j.path)
 	if err != nil {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		var re *ReplyError
+		var re *ftpaudit.ReplyError
 		switch {
-		case errors.Is(err, ErrTreeUnsupported):
+		case errors.Is(err, ftpaudit.ErrTreeUnsupported):
 			w.settleTree(treeNo, "the session cannot send LIST -aR")
-		case errors.As(err, &re) && !errors.Is(err, ErrConnLost) && (re.Code == 500 || re.Code == 501 || re.Code == 502 || re.Code == 504):
+		case errors.As(err, &re) && !errors.Is(err, ftpaudit.ErrConnLost) && (re.Code == 500 || re.Code == 501 || re.Code == 502 || re.Code == 504):
 			w.settleTree(treeNo, "LIST -aR "+j.path+" refused: "+re.Error())
 		default:
-			w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing failed: " + err.Error()})
+			w.treeReport().Subtrees = append(w.treeReport().Subtrees, ftpaudit.TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing failed: " + err.Error()})
 		}
 		return false, err
 	}
 	if len(t.Sections) == 0 {
-		t.Sections = []treeSection{{}} // (a session that gave nothing)
+		t.Sections = []ftpaudit.TreeSection{{}} // (a session that gave nothing)
 	}
 	root := &t.Sections[0]
 	multi := len(t.Sections) > 1
 	reason := treeCutReason(t)
-	if reason == "" && (!root.Dot || len(root.Bad) > 0 || (root.Header != "" && treeHeaderPath(root.Header) != j.path)) {
+	if reason == "" && (!root.Dot || len(root.Bad) > 0 || (root.Header != "" && listing.TreeHeaderPath(root.Header) != j.path)) {
 		reason = "its first section is not this directory's own listing"
 	}
 	w.mu.Lock()
@@ -152,7 +121,7 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 		// (A lone section without "." is how an unreadable directory
 		// answers; listed on its own, it is reported as unreadable.)
 		if multi || root.Dot {
-			w.treeReport().Subtrees = append(w.treeReport().Subtrees, TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
+			w.treeReport().Subtrees = append(w.treeReport().Subtrees, ftpaudit.TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
 		}
 		w.mu.Unlock()
 		return false, nil
@@ -161,7 +130,7 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 	if !multi {
 		// The directory's own listing either way (a server that ignores
 		// the R, or a directory without subdirectories).
-		w.record(ctx, j, &Listing{Entries: root.Entries, Format: FormatUnix, Reply: t.Reply, Bytes: t.Bytes, Warnings: t.Warnings, Via: ViaList}, nil, nil)
+		w.record(ctx, j, &ftpaudit.Listing{Entries: root.Entries, Format: ftpaudit.FormatUnix, Reply: t.Reply, Bytes: t.Bytes, Warnings: t.Warnings, Via: ftpaudit.ViaList}, nil, nil)
 		return true, nil
 	}
 
@@ -170,7 +139,7 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 	idx := make(map[string]int, len(t.Sections))
 	const dup = -1
 	for i := 1; i < len(t.Sections); i++ {
-		p := treeHeaderPath(t.Sections[i].Header)
+		p := listing.TreeHeaderPath(t.Sections[i].Header)
 		if _, ok := idx[p]; ok {
 			idx[p] = dup
 			continue
@@ -179,7 +148,7 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 	}
 	type pend struct {
 		j   dirJob
-		sec *treeSection
+		sec *ftpaudit.TreeSection
 	}
 	stack := []pend{{j, root}}
 	used, relisted := 0, 0
@@ -203,7 +172,7 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		l := &Listing{Entries: p.sec.Entries, Format: FormatUnix, Reply: t.Reply, Via: ViaListR}
+		l := &ftpaudit.Listing{Entries: p.sec.Entries, Format: ftpaudit.FormatUnix, Reply: t.Reply, Via: ftpaudit.ViaListR}
 		if p.sec == root {
 			l.Bytes, l.Warnings = t.Bytes, t.Warnings
 		}
@@ -228,17 +197,17 @@ func (w *walker) listTree(ctx context.Context, tl TreeLister, j dirJob) (done bo
 	w.mu.Lock()
 	r := w.treeReport()
 	r.Covered += used
-	r.Subtrees = append(r.Subtrees, TreeSubtree{Path: j.path, Via: "recursive", Dirs: used, Relisted: relisted, Ignored: ignored})
+	r.Subtrees = append(r.Subtrees, ftpaudit.TreeSubtree{Path: j.path, Via: "recursive", Dirs: used, Relisted: relisted, Ignored: ignored})
 	w.mu.Unlock()
 	return true, nil
 }
 
 // hasReadableDir reports whether es holds a subdirectory whose listed
 // attributes let anonymous users read it.
-func hasReadableDir(es []Entry) bool {
+func hasReadableDir(es []ftpaudit.Entry) bool {
 	for i := range es {
 		e := &es[i]
-		if e.Type == TypeDir && e.Name != "." && e.Name != ".." && anonCanList(e) {
+		if e.Type == ftpaudit.TypeDir && e.Name != "." && e.Name != ".." && anonCanList(e) {
 			return true
 		}
 	}

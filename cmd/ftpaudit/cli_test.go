@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/scanner/memftp"
 )
 
@@ -130,7 +129,7 @@ func visible(n *memftp.Node, dir string, paths, unreadable *[]string) {
 // TestScanInProcessServer is the hermetic protocol test: the real CLI,
 // the real jlaffaye client, an in-process server over the demo archive.
 func TestScanInProcessServer(t *testing.T) {
-	root, err := memftp.ParseSpec(bytes.NewReader(ftpaudit.DemoArchive))
+	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/scanner"
 	"github.com/ftpaudit/ftpaudit/scanner/memftp"
 )
 
@@ -41,7 +40,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	if err := f.check(); err != nil {
 		return outcome{err: err}
 	}
-	root, err := memftp.ParseSpec(bytes.NewReader(ftpaudit.DemoArchive))
+	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
 	if err != nil {
 		return outcome{err: fmt.Errorf("demo archive: %w", err)}
 	}
@@ -50,14 +49,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 		return outcome{err: fmt.Errorf("start demo server: %w", err)}
 	}
 	defer srv.Close()
-	t, err := scanner.ParseTarget("ftp://" + srv.Addr + "/")
+	t, err := ftpaudit.ParseTarget("ftp://" + srv.Addr + "/")
 	if err != nil {
 		return outcome{err: err}
 	}
 	if isTerminal(stdout) && f.output == "" && f.format != "json" {
 		fmt.Fprintf(stdout, "ftpaudit demo: sample archive served at %s; scanning it as 'ftpaudit scan %s' would.\n\n", t.URL, t.URL)
 	}
-	o := scanAndReport(ctx, []scanner.Target{t}, nil, &f, stdout, stderr)
+	o := scanAndReport(ctx, []ftpaudit.Target{t}, nil, &f, stdout, stderr)
 	if o.err == nil && !o.interrupted {
 		// The demo's job is to show a result; the archive has problems
 		// on purpose, so its own exit status is 0 when the scan ran.

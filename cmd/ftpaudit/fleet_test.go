@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/scanner"
 	"github.com/ftpaudit/ftpaudit/scanner/memftp"
 )
 
@@ -78,7 +77,7 @@ func TestHostsFileExample(t *testing.T) {
 		t.Errorf("mirror: %+v", m)
 	}
 	b := got["ftps-implicit://backup@10.0.0.7:990/"]
-	if b.password != "pw-from-file" || b.tls == nil || !b.tls.InsecureSkipVerify || b.target.TLS != scanner.TLSImplicit {
+	if b.password != "pw-from-file" || b.tls == nil || !b.tls.InsecureSkipVerify || b.target.TLS != ftpaudit.TLSImplicit {
 		t.Errorf("backup: %+v", b)
 	}
 	if o := got["ftp://ops@ftp.internal.example:21/"]; o.password != "pw-from-netrc" {
@@ -121,7 +120,7 @@ func TestHostsFileErrors(t *testing.T) {
 // in the history database, not when the login is refused.
 func TestSecretNeverLeaks(t *testing.T) {
 	const secret = "Zq7-s3cr3t-PaSS"
-	root, err := memftp.ParseSpec(bytes.NewReader(ftpaudit.DemoArchive))
+	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
 	if err != nil {
 		t.Fatal(err)
 	}

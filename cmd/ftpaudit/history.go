@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/report"
 	"github.com/ftpaudit/ftpaudit/scanner"
 	"github.com/ftpaudit/ftpaudit/scanner/history"
@@ -91,7 +92,7 @@ func (hk *historyHook) close() {
 	}
 }
 
-func (hk *historyHook) after(ctx context.Context, res *scanner.Result, pol *scanner.Policy) error {
+func (hk *historyHook) after(ctx context.Context, res *ftpaudit.Result, pol *scanner.Policy) error {
 	if hk.st == nil {
 		return nil
 	}
@@ -106,7 +107,7 @@ func (hk *historyHook) after(ctx context.Context, res *scanner.Result, pol *scan
 			}
 			res.Findings = append(res.Findings, fs...)
 		}
-		scanner.SortFindings(res.Findings)
+		ftpaudit.SortFindings(res.Findings)
 	}
 	if hk.hf.save {
 		if ctx.Err() != nil {
@@ -128,7 +129,7 @@ func (hk *historyHook) after(ctx context.Context, res *scanner.Result, pol *scan
 // compareHost compares h with its baseline (byID, or the last complete
 // scan of the same target and start) and returns the findings; it sets
 // h.Baseline.
-func compareHost(ctx context.Context, st *history.Store, h *scanner.HostResult, byID *history.ScanInfo, pol *scanner.Policy) ([]scanner.Finding, error) {
+func compareHost(ctx context.Context, st *history.Store, h *ftpaudit.HostResult, byID *history.ScanInfo, pol *scanner.Policy) ([]ftpaudit.Finding, error) {
 	var base *history.HostInfo
 	var started time.Time
 	if byID != nil {
@@ -138,14 +139,14 @@ func compareHost(ctx context.Context, st *history.Store, h *scanner.HostResult, 
 			}
 		}
 		if base == nil {
-			h.Baseline = &scanner.BaselineReport{Note: fmt.Sprintf("scan %d did not scan this host and start directory: nothing compared", byID.ID)}
+			h.Baseline = &ftpaudit.BaselineReport{Note: fmt.Sprintf("scan %d did not scan this host and start directory: nothing compared", byID.ID)}
 			return nil, nil
 		}
 		started = byID.Started
 	} else {
 		hi, err := st.LastComplete(ctx, h.Target.URL, h.Target.Start, 0)
 		if errors.Is(err, history.ErrNotFound) {
-			h.Baseline = &scanner.BaselineReport{Note: "no earlier complete scan of this host and start directory: nothing compared (this scan becomes the baseline once saved)"}
+			h.Baseline = &ftpaudit.BaselineReport{Note: "no earlier complete scan of this host and start directory: nothing compared (this scan becomes the baseline once saved)"}
 			return nil, nil
 		}
 		if err != nil {
@@ -255,7 +256,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	if err != nil {
 		return outcome{err: flagErr(err)}
 	}
-	sev, ok := scanner.ParseSeverity(*failOn)
+	sev, ok := ftpaudit.ParseSeverity(*failOn)
 	if len(pos) != 2 || !ok || (*format != "table" && *format != "json") {
 		return outcome{err: usageError{errors.New("usage: ftpaudit diff [--db PATH] [--format table|json] [--policy FILE] [--fail-on SEV] A B")}}
 	}
@@ -319,7 +320,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 		}
 		doc.Hosts = append(doc.Hosts, dh)
 	}
-	scanner.SortFindings(doc.Findings)
+	ftpaudit.SortFindings(doc.Findings)
 	if err := report.Diff(stdout, doc, *format == "json"); err != nil {
 		return outcome{err: outputError{err}}
 	}
@@ -378,10 +379,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 	if err != nil {
 		return outcome{err: usageError{fmt.Errorf("scan %d: %w", id, err)}}
 	}
-	var targets []scanner.Target
-	var before []scanner.Finding
+	var targets []ftpaudit.Target
+	var before []ftpaudit.Finding
 	for _, h := range sc.Hosts {
-		t, err := scanner.ParseTarget(h.Target + pathIfNotRoot(h.Start))
+		t, err := ftpaudit.ParseTarget(h.Target + pathIfNotRoot(h.Start))
 		if err != nil {
 			return outcome{err: usageError{fmt.Errorf("scan %d: host %q: %w", id, h.Target, err)}}
 		}
@@ -396,7 +397,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 	// settings, limits and policy again (matched by URL and start
 	// directory); the other hosts take theirs from the environment and
 	// ~/.netrc, as on the command line.
-	var own []scanner.Target
+	var own []ftpaudit.Target
 	if f.hostsFile != "" {
 		fl, err := loadHosts(f.hostsFile)
 		if err != nil {
@@ -423,7 +424,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 		defer cancel()
 	}
 	res := runScanCore(ctx, targets, passwords, &f, pol, stderr)
-	failOn, _ := scanner.ParseSeverity(f.failOn)
+	failOn, _ := ftpaudit.ParseSeverity(f.failOn)
 	doc, remaining := verifyDoc(id, before, res, failOn)
 	o := outcome{interrupted: errors.Is(ctx.Err(), context.Canceled), incomplete: !res.Complete(), findings: remaining}
 	if hf.save && ctx.Err() == nil {
@@ -444,14 +445,14 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 // A finding is identified by host, path and rule. remaining is true when
 // an earlier finding above info is still there, or a new one is at or
 // above failOn.
-func verifyDoc(id int64, before []scanner.Finding, res *scanner.Result, failOn scanner.Severity) (*report.VerifyDoc, bool) {
+func verifyDoc(id int64, before []ftpaudit.Finding, res *ftpaudit.Result, failOn ftpaudit.Severity) (*report.VerifyDoc, bool) {
 	doc := &report.VerifyDoc{ScanID: id, Complete: res.Complete()}
 	for _, h := range res.Hosts {
 		for _, r := range h.Incomplete {
 			doc.Incomplete = append(doc.Incomplete, h.Target.URL+": "+r)
 		}
 	}
-	key := func(f *scanner.Finding) string { return f.Host + "\x00" + f.Path + "\x00" + f.Rule }
+	key := func(f *ftpaudit.Finding) string { return f.Host + "\x00" + f.Path + "\x00" + f.Rule }
 	now := make(map[string]bool, len(res.Findings))
 	for i := range res.Findings {
 		now[key(&res.Findings[i])] = true
@@ -464,7 +465,7 @@ func verifyDoc(id int64, before []scanner.Finding, res *scanner.Result, failOn s
 		status := "gone"
 		if now[key(&f)] {
 			status = "still there"
-			if f.Severity > scanner.SevInfo {
+			if f.Severity > ftpaudit.SevInfo {
 				remaining = true
 			}
 		}

@@ -9,13 +9,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/scanner/memftp"
 )
 
 func demoServer(t *testing.T) string {
 	t.Helper()
-	root, err := memftp.ParseSpec(bytes.NewReader(ftpaudit.DemoArchive))
+	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
 	if err != nil {
 		t.Fatal(err)
 	}

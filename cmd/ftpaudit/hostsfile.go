@@ -13,6 +13,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
 	"github.com/ftpaudit/ftpaudit/scanner"
 )
 
@@ -55,13 +57,13 @@ type hostEntry struct {
 
 // fleetHost is one target of the hosts file, ready to scan.
 type fleetHost struct {
-	target   scanner.Target
+	target   ftpaudit.Target
 	password string
 	tls      *tls.Config
 	insecure bool
 	conns    int
 	noTree   bool
-	exclude  []*scanner.Glob
+	exclude  []*glob.Glob
 	policy   *scanner.HostPolicy
 }
 
@@ -87,7 +89,7 @@ func (e *hostsError) Error() string {
 
 // has reports whether the hosts file names t (URL and start directory).
 // A nil fleet has none.
-func (fl *fleet) has(t scanner.Target) bool {
+func (fl *fleet) has(t ftpaudit.Target) bool {
 	if fl == nil {
 		return false
 	}
@@ -169,7 +171,7 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 	if e.URL == "" {
 		return nil, nil, errors.New("a host without url")
 	}
-	t, err := scanner.ParseTarget(e.URL)
+	t, err := ftpaudit.ParseTarget(e.URL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -178,25 +180,25 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 			return nil, nil, fmt.Errorf("%s: user given twice (in the url and as user)", t.URL)
 		}
 		i := strings.Index(e.URL, "://")
-		if t, err = scanner.ParseTarget(e.URL[:i+3] + url.PathEscape(e.User) + "@" + e.URL[i+3:]); err != nil {
+		if t, err = ftpaudit.ParseTarget(e.URL[:i+3] + url.PathEscape(e.User) + "@" + e.URL[i+3:]); err != nil {
 			return nil, nil, err
 		}
 	}
 	switch e.TLS {
 	case "":
 	case "none":
-		if t.TLS != scanner.TLSNone {
+		if t.TLS != ftpaudit.TLSNone {
 			return nil, nil, fmt.Errorf("%s: tls: none contradicts the url's scheme", t.URL)
 		}
 	case "explicit", "implicit":
-		want := scanner.TLSExplicit
+		want := ftpaudit.TLSExplicit
 		scheme := "ftps"
 		if e.TLS == "implicit" {
-			want, scheme = scanner.TLSImplicit, "ftps-implicit"
+			want, scheme = ftpaudit.TLSImplicit, "ftps-implicit"
 		}
 		if t.TLS != want {
 			i := strings.Index(e.URL, "://")
-			if t, err = scanner.ParseTarget(scheme + e.URL[i:]); err != nil {
+			if t, err = ftpaudit.ParseTarget(scheme + e.URL[i:]); err != nil {
 				return nil, nil, err
 			}
 			if e.User != "" {
@@ -256,7 +258,7 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 		fh.password = p
 	}
 	// TLS.
-	if t.TLS != scanner.TLSNone {
+	if t.TLS != ftpaudit.TLSNone {
 		cfg := &tls.Config{ServerName: t.Host, ClientSessionCache: tls.NewLRUClientSessionCache(64)}
 		if e.Verify != nil && !*e.Verify {
 			cfg.InsecureSkipVerify = true //nolint:gosec // opt-in per host, reported
@@ -278,7 +280,7 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 		warn = append(warn, fmt.Sprintf("%s: ca_file and verify apply to ftps only", t.URL))
 	}
 	for _, x := range e.Exclude {
-		g, err := scanner.CompileGlob(x, scanner.GlobPath)
+		g, err := glob.Compile(x, glob.Path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: exclude %q: %w", t.URL, x, err)
 		}
@@ -286,18 +288,18 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 	}
 	if len(e.DropBoxes)+len(e.Ignore) > 0 || e.Anonymous != nil {
 		hp := &scanner.HostPolicy{}
-		if hp.Match, err = scanner.CompileGlob(globQuote(t.URL), scanner.GlobHost); err != nil {
+		if hp.Match, err = glob.Compile(globQuote(t.URL), glob.Host); err != nil {
 			return nil, nil, err
 		}
 		for _, x := range e.DropBoxes {
-			g, err := scanner.CompileGlob(x, scanner.GlobPath)
+			g, err := glob.Compile(x, glob.Path)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: drop_boxes %q: %w", t.URL, x, err)
 			}
 			hp.DropBoxes = append(hp.DropBoxes, g)
 		}
 		for _, x := range e.Ignore {
-			g, err := scanner.CompileGlob(x, scanner.GlobPath)
+			g, err := glob.Compile(x, glob.Path)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: ignore %q: %w", t.URL, x, err)
 			}

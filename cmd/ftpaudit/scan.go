@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/report"
 	"github.com/ftpaudit/ftpaudit/scanner"
 )
@@ -152,7 +153,7 @@ func (f *scanFlags) check() error {
 	if _, err := parseLevel(f.logLevel); err != nil {
 		return usageError{err}
 	}
-	if _, ok := scanner.ParseSeverity(f.failOn); !ok {
+	if _, ok := ftpaudit.ParseSeverity(f.failOn); !ok {
 		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high or critical", f.failOn)}
 	}
 	return nil
@@ -194,7 +195,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 		return outcome{err: err}
 	}
 	f.log = newLogger(stderr, f.logFormat, f.logLevel)
-	var targets []scanner.Target
+	var targets []ftpaudit.Target
 	if f.hostsFile != "" {
 		fl, err := loadHosts(f.hostsFile)
 		if err != nil {
@@ -211,9 +212,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	if len(pos) == 0 && len(targets) == 0 {
 		return outcome{err: usageError{errors.New("no target: want ftp://host[:port][/path] or --hosts FILE")}}
 	}
-	var cli []scanner.Target
+	var cli []ftpaudit.Target
 	for _, a := range pos {
-		t, err := scanner.ParseTarget(a)
+		t, err := ftpaudit.ParseTarget(a)
 		if err != nil {
 			return outcome{err: usageError{err}}
 		}
@@ -242,7 +243,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 
 // scanAndReport runs the scan and writes its report; demo shares it.
 // after, when set, runs between the two (history: baseline and save).
-func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[string]string, f *scanFlags, stdout, stderr io.Writer, after ...func(context.Context, *scanner.Result, *scanner.Policy) error) outcome {
+func scanAndReport(ctx context.Context, targets []ftpaudit.Target, passwords map[string]string, f *scanFlags, stdout, stderr io.Writer, after ...func(context.Context, *ftpaudit.Result, *scanner.Policy) error) outcome {
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("--timeout %s reached", f.timeout))
@@ -276,7 +277,7 @@ func scanAndReport(ctx context.Context, targets []scanner.Target, passwords map[
 // writeMetrics writes --metrics-file atomically. The time of each host's
 // last complete scan is carried over from the previous file, so that
 // "no complete scan in 36 h" can be alerted on.
-func (f *scanFlags) writeMetrics(res *scanner.Result) error {
+func (f *scanFlags) writeMetrics(res *ftpaudit.Result) error {
 	if f.metricsFile == "" {
 		return nil
 	}
@@ -310,7 +311,7 @@ func (f *scanFlags) loadPolicy() (*scanner.Policy, error) {
 // runScanCore scans targets with the options f names. Targets from a
 // hosts file (f.fleet) carry their own password, TLS, connection limit,
 // excludes and policy; the others use the flags and passwords.
-func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[string]string, f *scanFlags, pol *scanner.Policy, stderr io.Writer) *scanner.Result {
+func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[string]string, f *scanFlags, pol *scanner.Policy, stderr io.Writer) *ftpaudit.Result {
 	log := f.log
 	if log == nil {
 		log = newLogger(stderr, f.logFormat, f.logLevel)
@@ -363,7 +364,7 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 			NoTree:        f.noTree,
 		},
 	}
-	opt.TargetDial = func(t scanner.Target) scanner.DialOptions {
+	opt.TargetDial = func(t ftpaudit.Target) scanner.DialOptions {
 		d := opt.Dial
 		if h := per[t.URL+"\x00"+t.Start]; h != nil {
 			d.Password = h.password
@@ -371,13 +372,13 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 			return d
 		}
 		d.Password = passwords[t.URL]
-		if t.TLS != scanner.TLSNone {
+		if t.TLS != ftpaudit.TLSNone {
 			d.TLSConfig = baseTLS.Clone()
 			d.TLSConfig.ServerName = t.Host
 		}
 		return d
 	}
-	opt.TargetWalk = func(t scanner.Target) scanner.WalkOptions {
+	opt.TargetWalk = func(t ftpaudit.Target) scanner.WalkOptions {
 		w := opt.Walk
 		if h := per[t.URL+"\x00"+t.Start]; h != nil {
 			if h.conns > 0 {
@@ -389,7 +390,7 @@ func runScanCore(ctx context.Context, targets []scanner.Target, passwords map[st
 		return w
 	}
 	for _, t := range targets {
-		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != scanner.TLSNone)
+		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != ftpaudit.TLSNone)
 	}
 	res := scanner.Scan(ctx, targets, opt)
 	prog.Finish()
@@ -456,8 +457,8 @@ func (f *scanFlags) reporter(stdout io.Writer) report.Reporter {
 }
 
 // outcome judges a finished scan for the exit code.
-func (f *scanFlags) outcome(ctx context.Context, res *scanner.Result) outcome {
-	failOn, _ := scanner.ParseSeverity(f.failOn)
+func (f *scanFlags) outcome(ctx context.Context, res *ftpaudit.Result) outcome {
+	failOn, _ := ftpaudit.ParseSeverity(f.failOn)
 	o := outcome{
 		interrupted: errors.Is(ctx.Err(), context.Canceled),
 		incomplete:  !res.Complete(),
@@ -471,7 +472,7 @@ func (f *scanFlags) outcome(ctx context.Context, res *scanner.Result) outcome {
 }
 
 // passwordsFor looks up the password of every target with a named user.
-func passwordsFor(targets []scanner.Target) (map[string]string, error) {
+func passwordsFor(targets []ftpaudit.Target) (map[string]string, error) {
 	passwords := map[string]string{}
 	for _, t := range targets {
 		if t.User == "anonymous" || t.User == "ftp" {
@@ -488,7 +489,7 @@ func passwordsFor(targets []scanner.Target) (map[string]string, error) {
 
 // lookupPassword finds the password for a named user: FTPAUDIT_PASSWORD,
 // then ~/.netrc.
-func lookupPassword(t scanner.Target) (string, error) {
+func lookupPassword(t ftpaudit.Target) (string, error) {
 	if p := os.Getenv("FTPAUDIT_PASSWORD"); p != "" {
 		return p, nil
 	}

@@ -12,7 +12,8 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
 	"github.com/ftpaudit/ftpaudit/scanner/faultftp"
 )
 
@@ -211,11 +212,11 @@ func TestLinesParse(t *testing.T) {
 		faultftp.File("plain", 12), faultftp.Dir(" sp "), faultftp.File("x\x1b[1m\xff", 0),
 		{Name: "w", Dir: true, Perm: 0o777, Owner: "ftp", Group: "ftp"},
 	} {
-		le, _, _, err := scanner.ParseListLine(e.ListLine(), now)
-		if err != nil || le.Name != e.Name || (le.Type == scanner.TypeDir) != e.Dir || le.Size != e.Size {
+		le, _, _, err := listing.ParseListLine(e.ListLine(), now)
+		if err != nil || le.Name != e.Name || (le.Type == ftpaudit.TypeDir) != e.Dir || le.Size != e.Size {
 			t.Errorf("LIST %q: %v %+v", e.ListLine(), err, le)
 		}
-		me, _, err := scanner.ParseMLSDLine(e.MLSDLine())
+		me, _, err := listing.ParseMLSDLine(e.MLSDLine())
 		if err != nil || me.Name != e.Name || me.Mode != le.Mode || me.Owner != le.Owner || me.Size != e.Size {
 			t.Errorf("MLSD %q: %v %+v (LIST mode %s)", e.MLSDLine(), err, me, le.Mode)
 		}

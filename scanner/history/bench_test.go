@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/scanner"
 )
 
@@ -29,9 +30,9 @@ import (
 // variant changes about 1% of the files (for the diff benchmark): every
 // 300th file is left out, every 300th+100 gets another size, and after
 // every 300th+200 comes a new file.
-func synthEntries(n int, variant bool) []scanner.Entry {
+func synthEntries(n int, variant bool) []ftpaudit.Entry {
 	const filesPerSub, subsPerDir = 99, 10
-	es := make([]scanner.Entry, 0, n+n/200+16)
+	es := make([]ftpaudit.Entry, 0, n+n/200+16)
 	mod := time.Date(2021, 3, 3, 12, 0, 0, 0, time.UTC)
 	var scratch []byte
 	str := func(parts ...string) string {
@@ -50,16 +51,16 @@ func synthEntries(n int, variant bool) []scanner.Entry {
 		}
 		return string(b[i:]) // small: does not escape
 	}
-	dir := func(p string) scanner.Entry {
+	dir := func(p string) ftpaudit.Entry {
 		name := p[lastSlash(p)+1:]
-		return scanner.Entry{Path: p, Name: name, Type: scanner.TypeDir, Size: 4096, Modified: mod,
+		return ftpaudit.Entry{Path: p, Name: name, Type: ftpaudit.TypeDir, Size: 4096, Modified: mod,
 			Mode: "drwxr-xr-x", Owner: "ftp", Group: "ftp",
 			Raw: str("drwxr-xr-x    2 ftp      ftp          4096 Mar 03  2021 ", name)}
 	}
-	file := func(sub string, i, size int, suffix string) scanner.Entry {
+	file := func(sub string, i, size int, suffix string) ftpaudit.Entry {
 		p := str(sub, "/file", num(i, 6), ".tar.gz", suffix)
 		name := p[len(sub)+1:]
-		return scanner.Entry{Path: p, Name: name, Type: scanner.TypeFile, Size: int64(size),
+		return ftpaudit.Entry{Path: p, Name: name, Type: ftpaudit.TypeFile, Size: int64(size),
 			Modified: mod.Add(time.Duration(i) * time.Minute), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp",
 			Raw: str("-rw-r--r--    1 ftp ftp ", num(size, 9), " Mar 03  2021 ", name)}
 	}
@@ -101,25 +102,25 @@ func lastSlash(s string) int {
 	return -1
 }
 
-func synthResult(n int, variant bool) *scanner.Result {
-	t, err := scanner.ParseTarget("ftp://mirror.example.org/pub")
+func synthResult(n int, variant bool) *ftpaudit.Result {
+	t, err := ftpaudit.ParseTarget("ftp://mirror.example.org/pub")
 	if err != nil {
 		panic(err)
 	}
 	now := time.Now()
-	h := &scanner.HostResult{Target: t, Started: now.Add(-time.Hour), Finished: now, Complete: true,
-		Info:    scanner.ServerInfo{Banner: "220 ProFTPD Server ready", Features: []string{"MDTM", "SIZE"}, Login: "230 Anonymous access granted"},
+	h := &ftpaudit.HostResult{Target: t, Started: now.Add(-time.Hour), Finished: now, Complete: true,
+		Info:    ftpaudit.ServerInfo{Banner: "220 ProFTPD Server ready", Features: []string{"MDTM", "SIZE"}, Login: "230 Anonymous access granted"},
 		Entries: synthEntries(n, variant)}
 	for i := range h.Entries {
 		switch h.Entries[i].Type {
-		case scanner.TypeDir:
+		case ftpaudit.TypeDir:
 			h.Stats.Dirs++
 		default:
 			h.Stats.Files++
 		}
 	}
 	h.Stats.Listed = h.Stats.Dirs
-	return &scanner.Result{Started: h.Started, Finished: now, Hosts: []*scanner.HostResult{h}}
+	return &ftpaudit.Result{Started: h.Started, Finished: now, Hosts: []*ftpaudit.HostResult{h}}
 }
 
 func maxRSSMB(b *testing.B) float64 {

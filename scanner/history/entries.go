@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // Writing and reading the entries table, the bulk of the database.
@@ -161,7 +161,7 @@ func (p *rowPacker) int(i int, v int64) {
 	p.mark(i, start)
 }
 
-func (p *rowPacker) pack(e *scanner.Entry, dup int64) {
+func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 	p.buf = p.buf[:0]
 	p.args[parDup].Value = dup
 	p.str(fPath, e.Path) // first: its offset is always 1
@@ -208,10 +208,10 @@ func (p *rowPacker) pack(e *scanner.Entry, dup int64) {
 
 // saveEntries inserts a host's entries in key order (path, then the order
 // given), which appends to the table's B-tree.
-func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hostID int64, es []scanner.Entry) error {
-	cmp := func(a, b *scanner.Entry) int { return strings.Compare(a.Path, b.Path) }
+func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hostID int64, es []ftpaudit.Entry) error {
+	cmp := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
 	var order []int32 // nil: es is sorted already, as the walker leaves it
-	if !slices.IsSortedFunc(es, func(a, b scanner.Entry) int { return cmp(&a, &b) }) {
+	if !slices.IsSortedFunc(es, func(a, b ftpaudit.Entry) int { return cmp(&a, &b) }) {
 		if len(es) > math.MaxInt32 {
 			return errors.New("too many entries")
 		}
@@ -260,31 +260,31 @@ func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hos
 // are read as they are yielded, so memory does not grow with the number
 // of entries. An error is yielded once, last; a host that does not exist
 // yields ErrNotFound.
-func (s *Store) Entries(ctx context.Context, hostID int64) iter.Seq2[scanner.Entry, error] {
+func (s *Store) Entries(ctx context.Context, hostID int64) iter.Seq2[ftpaudit.Entry, error] {
 	return s.entries(ctx, hostID, false)
 }
 
 // EntryAttrs is Entries without the MLSD facts and the raw lines: every
 // attribute a baseline comparison looks at, read faster (the driver's
 // cost is per column).
-func (s *Store) EntryAttrs(ctx context.Context, hostID int64) iter.Seq2[scanner.Entry, error] {
+func (s *Store) EntryAttrs(ctx context.Context, hostID int64) iter.Seq2[ftpaudit.Entry, error] {
 	return s.entries(ctx, hostID, true)
 }
 
-func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[scanner.Entry, error] {
+func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[ftpaudit.Entry, error] {
 	cols := "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw"
 	if lean {
 		cols = "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target"
 	}
-	return func(yield func(scanner.Entry, error) bool) {
+	return func(yield func(ftpaudit.Entry, error) bool) {
 		if err := s.hostExists(ctx, hostID); err != nil {
-			yield(scanner.Entry{}, err)
+			yield(ftpaudit.Entry{}, err)
 			return
 		}
 		rows, err := s.db.QueryContext(ctx, `SELECT `+cols+`
 			FROM entries WHERE host_id = ? ORDER BY path, dup`, hostID)
 		if err != nil {
-			yield(scanner.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
+			yield(ftpaudit.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
 			return
 		}
 		defer rows.Close()
@@ -293,7 +293,7 @@ func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[
 		for rows.Next() {
 			e, err := r.scan(rows)
 			if err != nil {
-				yield(scanner.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
+				yield(ftpaudit.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
 				return
 			}
 			if !yield(e, nil) {
@@ -301,7 +301,7 @@ func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[
 			}
 		}
 		if err := rows.Err(); err != nil {
-			yield(scanner.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
+			yield(ftpaudit.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
 		}
 	}
 }
@@ -316,12 +316,12 @@ type entryRow struct {
 	lean                                                      bool // no facts, raw, list_raw
 }
 
-func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
+func (r *entryRow) scan(rows *sql.Rows) (ftpaudit.Entry, error) {
 	if r.dest == nil {
 		r.dest = []any{&r.path, &r.name, &r.typ, nil, &r.mtime, &r.mtimeNS,
 			&r.mode, &r.owner, &r.group, &r.perm, &r.uniq, &r.targ, &r.facts, &r.raw, &r.listRaw}
 	}
-	var e scanner.Entry
+	var e ftpaudit.Entry
 	r.dest[3] = &e.Size
 	dest := r.dest
 	if r.lean {
@@ -338,7 +338,7 @@ func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
 	}
 	var err error
 	var typ string
-	var x scanner.EntryExtra
+	var x ftpaudit.EntryExtra
 	for _, f := range []struct {
 		dst *string
 		v   any
@@ -349,7 +349,7 @@ func (r *entryRow) scan(rows *sql.Rows) (scanner.Entry, error) {
 		}
 	}
 	var ok bool
-	if e.Type, ok = scanner.ParseEntryType(typ); !ok {
+	if e.Type, ok = ftpaudit.ParseEntryType(typ); !ok {
 		return e, fmt.Errorf("entry %q: unknown type %q", e.Path, typ)
 	}
 	if e.Modified, err = secTime(r.mtime, r.mtimeNS); err != nil {

@@ -28,7 +28,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // ErrNewerSchema means the database was written by a newer ftpaudit. Open
@@ -397,7 +397,7 @@ var saveHook func(n int)
 // it must not hold secrets. Nothing is committed before the end: a save
 // that fails, is cancelled or killed leaves the history as it was.
 // Save does not set r.SavedID.
-func (s *Store) Save(ctx context.Context, r *scanner.Result, args string) (int64, error) {
+func (s *Store) Save(ctx context.Context, r *ftpaudit.Result, args string) (int64, error) {
 	if r == nil {
 		return 0, errors.New("save scan: no result")
 	}
@@ -466,7 +466,7 @@ func (t *saveTx) close() {
 }
 
 // save writes the rows of one scan inside the caller's transaction.
-func (s *Store) save(ctx context.Context, c *rawConn, r *scanner.Result, args string) (int64, error) {
+func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args string) (int64, error) {
 	started, err := nanoValue(r.Started)
 	if err != nil {
 		return 0, fmt.Errorf("save scan: start %w", err)
@@ -536,7 +536,7 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *scanner.Result, args st
 // findingHost returns the index of the host f belongs to: the first whose
 // URL is f.Host and whose start directory holds f.Path, else the first
 // with that URL; -1 when none has it.
-func findingHost(hosts []*scanner.HostResult, f *scanner.Finding) int {
+func findingHost(hosts []*ftpaudit.HostResult, f *ftpaudit.Finding) int {
 	first := -1
 	for i, h := range hosts {
 		if h.Target.URL != f.Host {
@@ -560,7 +560,7 @@ func under(path, dir string) bool {
 	return strings.HasPrefix(path, dir) && strings.HasPrefix(path[len(dir):], "/")
 }
 
-func (s *Store) saveHost(ctx context.Context, t *saveTx, scanID int64, seq int, h *scanner.HostResult, findings int64) (int64, error) {
+func (s *Store) saveHost(ctx context.Context, t *saveTx, scanID int64, seq int, h *ftpaudit.HostResult, findings int64) (int64, error) {
 	started, err := nanoValue(h.Started)
 	if err != nil {
 		return 0, fmt.Errorf("start %w", err)
@@ -600,7 +600,7 @@ func (s *Store) saveHost(ctx context.Context, t *saveTx, scanID int64, seq int, 
 	}
 	for _, l := range []struct {
 		kind string
-		pe   []scanner.PathError
+		pe   []ftpaudit.PathError
 	}{{kindError, h.Errors}, {kindUnreadable, h.Unreadable}, {kindNote, h.Notes}} {
 		for i, pe := range l.pe {
 			if err := t.note.exec(ctx, id, l.kind, int64(i), blobOf(pe.Path), pe.Error); err != nil {
@@ -644,7 +644,7 @@ type HostInfo struct {
 	Start      string
 	Complete   bool
 	Incomplete []string
-	Stats      scanner.Stats
+	Stats      ftpaudit.Stats
 	// Entries and Findings count what was saved for the host.
 	Entries  int
 	Findings int
@@ -813,7 +813,7 @@ func (s *Store) hostExists(ctx context.Context, hostID int64) error {
 
 // Findings returns a host's findings in the order saved, Host set to the
 // host's target URL.
-func (s *Store) Findings(ctx context.Context, hostID int64) ([]scanner.Finding, error) {
+func (s *Store) Findings(ctx context.Context, hostID int64) ([]ftpaudit.Finding, error) {
 	op := fmt.Sprintf("findings of host %d", hostID)
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -834,16 +834,16 @@ func (s *Store) Findings(ctx context.Context, hostID int64) ([]scanner.Finding, 
 		return nil, s.dbErr(op, err)
 	}
 	defer rows.Close()
-	var out []scanner.Finding
+	var out []ftpaudit.Finding
 	for rows.Next() {
-		f := scanner.Finding{Host: target}
+		f := ftpaudit.Finding{Host: target}
 		var evidence []byte
 		var sec, nsec any
 		var sev int64
 		if err := rows.Scan(&f.Path, &f.Rule, &sev, &evidence, &f.Size, &sec, &nsec, &f.Action); err != nil {
 			return nil, s.dbErr(op, err)
 		}
-		f.Severity = scanner.Severity(sev)
+		f.Severity = ftpaudit.Severity(sev)
 		if f.Evidence, err = decodeList(evidence); err != nil {
 			return nil, s.dbErr(op, fmt.Errorf("evidence: %w", err))
 		}
@@ -862,14 +862,14 @@ func (s *Store) Findings(ctx context.Context, hostID int64) ([]scanner.Finding, 
 // scan can be reported again. Entries are loaded only when withEntries is
 // set (they may be millions: prefer Entries to stream them). Errors,
 // Unreadable, Notes, Probes and Fetched come back nil when empty.
-func (s *Store) HostResult(ctx context.Context, hostID int64, withEntries bool) (*scanner.HostResult, error) {
+func (s *Store) HostResult(ctx context.Context, hostID int64, withEntries bool) (*ftpaudit.HostResult, error) {
 	op := fmt.Sprintf("host %d", hostID)
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, s.dbErr(op, err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	h := &scanner.HostResult{}
+	h := &ftpaudit.HostResult{}
 	t, in, st := &h.Target, &h.Info, &h.Stats
 	var start, tls string
 	var features, incomplete, stat, probes, fetched, baseline []byte
@@ -888,7 +888,7 @@ func (s *Store) HostResult(ctx context.Context, hostID int64, withEntries bool) 
 	if err != nil {
 		return nil, s.dbErr(op, err)
 	}
-	t.Start, t.TLS = start, scanner.TLSMode(tls)
+	t.Start, t.TLS = start, ftpaudit.TLSMode(tls)
 	if h.Started, err = nanoTime(started); err != nil {
 		return nil, s.dbErr(op, err)
 	}
@@ -902,7 +902,7 @@ func (s *Store) HostResult(ctx context.Context, hostID int64, withEntries bool) 
 		return nil, s.dbErr(op, fmt.Errorf("incomplete reasons: %w", err))
 	}
 	if stat != nil {
-		h.Stat = new(scanner.StatReport)
+		h.Stat = new(ftpaudit.StatReport)
 		if err := decodeGob(stat, h.Stat); err != nil {
 			return nil, s.dbErr(op, fmt.Errorf("STAT report: %w", err))
 		}
@@ -914,7 +914,7 @@ func (s *Store) HostResult(ctx context.Context, hostID int64, withEntries bool) 
 		return nil, s.dbErr(op, fmt.Errorf("fetched files: %w", err))
 	}
 	if baseline != nil {
-		h.Baseline = new(scanner.BaselineReport)
+		h.Baseline = new(ftpaudit.BaselineReport)
 		if err := decodeGob(baseline, h.Baseline); err != nil {
 			return nil, s.dbErr(op, fmt.Errorf("baseline report: %w", err))
 		}
@@ -926,7 +926,7 @@ func (s *Store) HostResult(ctx context.Context, hostID int64, withEntries bool) 
 	defer rows.Close()
 	for rows.Next() {
 		var kind string
-		var pe scanner.PathError
+		var pe ftpaudit.PathError
 		if err := rows.Scan(&kind, &pe.Path, &pe.Error); err != nil {
 			return nil, s.dbErr(op, err)
 		}

@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -40,9 +40,9 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
-func mustTarget(t testing.TB, raw string) scanner.Target {
+func mustTarget(t testing.TB, raw string) ftpaudit.Target {
 	t.Helper()
-	tg, err := scanner.ParseTarget(raw)
+	tg, err := ftpaudit.ParseTarget(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,16 +54,16 @@ var t0 = time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("CEST", 2*3600
 // hostileEntries returns entries with every field set, names no shell or
 // terminal would like, given out of order, with two entries sharing a
 // path (a name holding '/' next to a real directory).
-func hostileEntries() []scanner.Entry {
-	full := func(path, name string) scanner.Entry {
-		return scanner.Entry{
-			Path: path, Name: name, Type: scanner.TypeFile, Size: 1 << 40,
+func hostileEntries() []ftpaudit.Entry {
+	full := func(path, name string) ftpaudit.Entry {
+		return ftpaudit.Entry{
+			Path: path, Name: name, Type: ftpaudit.TypeFile, Size: 1 << 40,
 			Modified: t0.Add(time.Duration(len(path)) * time.Hour),
 			Mode:     "-rw-rw-rw-", Owner: "own\xff", Group: "grp\r\n",
-			Raw: "type=file;size=1099511627776; " + name, Extra: &scanner.EntryExtra{Perm: "adfrw", Unique: "U1\x00x", Facts: map[string]string{"type": "file", "unix.mode": "0666", "x\xff": "\r\n"}, ListRaw: "-rw-rw-rw- 1 own grp 1099511627776 May 6 2024 " + name, Target: "../../etc/passwd\xfe"},
+			Raw: "type=file;size=1099511627776; " + name, Extra: &ftpaudit.EntryExtra{Perm: "adfrw", Unique: "U1\x00x", Facts: map[string]string{"type": "file", "unix.mode": "0666", "x\xff": "\r\n"}, ListRaw: "-rw-rw-rw- 1 own grp 1099511627776 May 6 2024 " + name, Target: "../../etc/passwd\xfe"},
 		}
 	}
-	es := []scanner.Entry{
+	es := []ftpaudit.Entry{
 		full("/pub/zeta", "zeta"),
 		full("/pub/bad\xff\xfename", "bad\xff\xfename"),
 		full("/pub/crlf\r\nname", "crlf\r\nname"),
@@ -73,70 +73,70 @@ func hostileEntries() []scanner.Entry {
 		full("/pub/\x01ctl", "\x01ctl"),
 		full("/pub/\u00e9t\u00e9", "\u00e9t\u00e9"),
 		full("/pub/a/b", "a/b"), // a name holding '/': collides with /pub/a's b
-		{Path: "/pub", Name: "pub", Type: scanner.TypeDir, Size: -1, Mode: "drwxr-xr-x", Raw: "drwxr-xr-x 2 0 0 4096 Jan 1 2020 pub"},
-		{Path: "/pub/a", Name: "a", Type: scanner.TypeDir, Size: 4096, Modified: time.Unix(0, 0).UTC(), Extra: &scanner.EntryExtra{Facts: map[string]string{}}},
-		{Path: "/pub/a/b", Name: "b", Type: scanner.TypeLink, Size: 0, Raw: "lrwxrwxrwx b -> /", Extra: &scanner.EntryExtra{Target: "/"}},
-		{Path: "/pub/old", Name: "old", Type: scanner.TypeOther, Size: 7, Modified: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)},
-		{Path: "/pub/far", Name: "far", Type: scanner.TypeOther, Size: math.MaxInt64, Modified: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
-		{Path: "/pub/neg", Name: "neg", Type: scanner.TypeFile, Size: math.MinInt64, Modified: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)},
-		{Path: "/pub/renamed", Name: "not-the-last-part", Type: scanner.TypeFile},
-		{Path: "/pub/empty-name/", Name: "", Type: scanner.TypeFile},
+		{Path: "/pub", Name: "pub", Type: ftpaudit.TypeDir, Size: -1, Mode: "drwxr-xr-x", Raw: "drwxr-xr-x 2 0 0 4096 Jan 1 2020 pub"},
+		{Path: "/pub/a", Name: "a", Type: ftpaudit.TypeDir, Size: 4096, Modified: time.Unix(0, 0).UTC(), Extra: &ftpaudit.EntryExtra{Facts: map[string]string{}}},
+		{Path: "/pub/a/b", Name: "b", Type: ftpaudit.TypeLink, Size: 0, Raw: "lrwxrwxrwx b -> /", Extra: &ftpaudit.EntryExtra{Target: "/"}},
+		{Path: "/pub/old", Name: "old", Type: ftpaudit.TypeOther, Size: 7, Modified: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Path: "/pub/far", Name: "far", Type: ftpaudit.TypeOther, Size: math.MaxInt64, Modified: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		{Path: "/pub/neg", Name: "neg", Type: ftpaudit.TypeFile, Size: math.MinInt64, Modified: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)},
+		{Path: "/pub/renamed", Name: "not-the-last-part", Type: ftpaudit.TypeFile},
+		{Path: "/pub/empty-name/", Name: "", Type: ftpaudit.TypeFile},
 	}
 	return es
 }
 
-func sampleResult(t testing.TB) *scanner.Result {
-	h1 := &scanner.HostResult{
+func sampleResult(t testing.TB) *ftpaudit.Result {
+	h1 := &ftpaudit.HostResult{
 		Target:   mustTarget(t, "ftp://ftp.example.org/pub"),
-		Info:     scanner.ServerInfo{Banner: "220 (vsFTPd 3.0.5)\xff", Features: []string{"MLST type*;size*;", "EPSV", ""}, Login: "230 Login successful.", MLSD: true, Paired: true},
+		Info:     ftpaudit.ServerInfo{Banner: "220 (vsFTPd 3.0.5)\xff", Features: []string{"MLST type*;size*;", "EPSV", ""}, Login: "230 Login successful.", MLSD: true, Paired: true},
 		Started:  t0,
 		Finished: t0.Add(90 * time.Second),
 		Complete: true,
-		Stats:    scanner.Stats{Dirs: 2, Files: 9, Links: 1, Other: 2, Unreadable: 1, Errors: 2, Listed: 3, BadLines: 1},
-		Unreadable: []scanner.PathError{
+		Stats:    ftpaudit.Stats{Dirs: 2, Files: 9, Links: 1, Other: 2, Unreadable: 1, Errors: 2, Listed: 3, BadLines: 1},
+		Unreadable: []ftpaudit.PathError{
 			{Path: "/pub/secret\xff", Error: "550 Permission denied."},
 		},
-		Errors: []scanner.PathError{
+		Errors: []ftpaudit.PathError{
 			{Path: "/pub/x\r\n", Error: "unparsed listing line: bad: \x1b[31mred"},
 			{Path: "/pub/y", Error: "listing cut short after 10 bytes"},
 		},
-		Notes:   []scanner.PathError{{Path: "/pub/loop", Error: "lists exactly like one of its ancestors (a loop); not descended"}},
+		Notes:   []ftpaudit.PathError{{Path: "/pub/loop", Error: "lists exactly like one of its ancestors (a loop); not descended"}},
 		Entries: hostileEntries(),
-		Probes: []scanner.ProbeResult{{Dir: "/pub/incoming\xff",
-			File:  scanner.ProbeStep{Tried: true, Accepted: true, Reply: "226 ok", Removed: true, RemoveReply: "250 ok", Path: "/pub/incoming\xff/.ftpaudit-canary"},
-			Mkdir: scanner.ProbeStep{Tried: true, Reply: "550 no"}, Readable: true}},
-		Fetched:  []scanner.FetchedFile{{Path: "/etc/passwd", Data: []byte("root:x:0:0::/root:/bin/sh\n\xff")}, {Path: "/etc/shadow", Err: "550"}},
-		Stat:     &scanner.StatReport{Used: false, Note: "STAT and LIST -a differ on /pub/\xff", Listed: 1, Fallbacks: 2, Resyncs: 3},
-		Baseline: &scanner.BaselineReport{ScanID: 3, Started: t0.Add(-time.Hour).UTC(), Added: 1, Removed: 2, Changed: 3, NotCompared: 4, NotComparedDirs: []string{"/pub/secret\xff"}},
+		Probes: []ftpaudit.ProbeResult{{Dir: "/pub/incoming\xff",
+			File:  ftpaudit.ProbeStep{Tried: true, Accepted: true, Reply: "226 ok", Removed: true, RemoveReply: "250 ok", Path: "/pub/incoming\xff/.ftpaudit-canary"},
+			Mkdir: ftpaudit.ProbeStep{Tried: true, Reply: "550 no"}, Readable: true}},
+		Fetched:  []ftpaudit.FetchedFile{{Path: "/etc/passwd", Data: []byte("root:x:0:0::/root:/bin/sh\n\xff")}, {Path: "/etc/shadow", Err: "550"}},
+		Stat:     &ftpaudit.StatReport{Used: false, Note: "STAT and LIST -a differ on /pub/\xff", Listed: 1, Fallbacks: 2, Resyncs: 3},
+		Baseline: &ftpaudit.BaselineReport{ScanID: 3, Started: t0.Add(-time.Hour).UTC(), Added: 1, Removed: 2, Changed: 3, NotCompared: 4, NotComparedDirs: []string{"/pub/secret\xff"}},
 	}
-	h2 := &scanner.HostResult{
+	h2 := &ftpaudit.HostResult{
 		Target:     mustTarget(t, "ftps://alice@[2001:db8::1]:2121/"),
-		Info:       scanner.ServerInfo{Banner: "220 hi"},
+		Info:       ftpaudit.ServerInfo{Banner: "220 hi"},
 		Started:    t0.Add(time.Second),
 		Finished:   t0.Add(2 * time.Second),
 		Incomplete: []string{"no session: 530 Login incorrect.", "scan interrupted: context canceled"},
 		LoginError: "530 Login incorrect.",
-		Entries:    []scanner.Entry{{Path: "/x", Name: "x", Type: scanner.TypeFile, Size: 1, Raw: "x"}},
+		Entries:    []ftpaudit.Entry{{Path: "/x", Name: "x", Type: ftpaudit.TypeFile, Size: 1, Raw: "x"}},
 	}
-	findings := []scanner.Finding{
-		{Host: h1.Target.URL, Path: "/pub/a/b", Rule: "world-writable\xff", Severity: scanner.SevHigh, Evidence: []string{"mode -rw-rw-rw-", "owner own\xff", ""}, Size: 42, Modified: t0, Action: "chmod o-w"},
-		{Host: h2.Target.URL, Path: "/", Rule: "login-failed", Severity: scanner.SevInfo, Size: -1, Action: "check the credentials"},
-		{Host: h1.Target.URL, Path: "/", Rule: "banner", Severity: scanner.SevLow, Evidence: []string{}, Size: -1},
-		{Host: "ftp://not-scanned.example", Path: "/", Rule: "orphan", Severity: scanner.SevCritical, Size: -1},
+	findings := []ftpaudit.Finding{
+		{Host: h1.Target.URL, Path: "/pub/a/b", Rule: "world-writable\xff", Severity: ftpaudit.SevHigh, Evidence: []string{"mode -rw-rw-rw-", "owner own\xff", ""}, Size: 42, Modified: t0, Action: "chmod o-w"},
+		{Host: h2.Target.URL, Path: "/", Rule: "login-failed", Severity: ftpaudit.SevInfo, Size: -1, Action: "check the credentials"},
+		{Host: h1.Target.URL, Path: "/", Rule: "banner", Severity: ftpaudit.SevLow, Evidence: []string{}, Size: -1},
+		{Host: "ftp://not-scanned.example", Path: "/", Rule: "orphan", Severity: ftpaudit.SevCritical, Size: -1},
 	}
-	return &scanner.Result{Started: t0, Finished: t0.Add(3 * time.Minute), Hosts: []*scanner.HostResult{h1, h2}, Findings: findings}
+	return &ftpaudit.Result{Started: t0, Finished: t0.Add(3 * time.Minute), Hosts: []*ftpaudit.HostResult{h1, h2}, Findings: findings}
 }
 
 // sortedCopy returns es as Entries must yield them.
-func sortedCopy(es []scanner.Entry) []scanner.Entry {
+func sortedCopy(es []ftpaudit.Entry) []ftpaudit.Entry {
 	out := slices.Clone(es)
-	slices.SortStableFunc(out, func(a, b scanner.Entry) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortStableFunc(out, func(a, b ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }
 
-func collect(t *testing.T, seq func(func(scanner.Entry, error) bool)) []scanner.Entry {
+func collect(t *testing.T, seq func(func(ftpaudit.Entry, error) bool)) []ftpaudit.Entry {
 	t.Helper()
-	var out []scanner.Entry
+	var out []ftpaudit.Entry
 	for e, err := range seq {
 		if err != nil {
 			t.Fatalf("entries: %v", err)
@@ -148,7 +148,7 @@ func collect(t *testing.T, seq func(func(scanner.Entry, error) bool)) []scanner.
 
 // checkEntries compares entries field by field; times must be equal
 // instants and in UTC.
-func checkEntries(t *testing.T, got, want []scanner.Entry) {
+func checkEntries(t *testing.T, got, want []ftpaudit.Entry) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d entries, want %d", len(got), len(want))
@@ -223,7 +223,7 @@ func TestRoundTrip(t *testing.T) {
 			if x := lean[j].Extra; x != nil {
 				lean[j].Extra = nil
 				if x.Perm != "" || x.Unique != "" || x.Target != "" {
-					lean[j].Extra = &scanner.EntryExtra{Perm: x.Perm, Unique: x.Unique, Target: x.Target}
+					lean[j].Extra = &ftpaudit.EntryExtra{Perm: x.Perm, Unique: x.Unique, Target: x.Target}
 				}
 			}
 		}
@@ -232,7 +232,7 @@ func TestRoundTrip(t *testing.T) {
 
 	// Findings, in the order saved, per host; the orphan is with none.
 	for i, h := range sc.Hosts {
-		var want []scanner.Finding
+		var want []ftpaudit.Finding
 		for _, f := range r.Findings {
 			if f.Host == r.Hosts[i].Target.URL {
 				want = append(want, f)
@@ -310,11 +310,11 @@ func TestRoundTrip(t *testing.T) {
 func TestEntriesOrderAndEarlyStop(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
-	var es []scanner.Entry
+	var es []ftpaudit.Entry
 	for _, p := range []string{"/b", "/a\xff", "/a", "/a/b", "/a b", "/a\x00", "/A", "/a/", "/\xc3\xa9", "/~", "/a.b"} {
-		es = append(es, scanner.Entry{Path: p, Name: p[1:], Type: scanner.TypeFile})
+		es = append(es, ftpaudit.Entry{Path: p, Name: p[1:], Type: ftpaudit.TypeFile})
 	}
-	r := &scanner.Result{Hosts: []*scanner.HostResult{{Target: mustTarget(t, "ftp://h"), Entries: es, Complete: true}}}
+	r := &ftpaudit.Result{Hosts: []*ftpaudit.HostResult{{Target: mustTarget(t, "ftp://h"), Entries: es, Complete: true}}}
 	if _, err := s.Save(ctx, r, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -350,12 +350,12 @@ func TestLastComplete(t *testing.T) {
 	s := openTemp(t)
 	save := func(raw string, complete bool) int64 {
 		t.Helper()
-		h := &scanner.HostResult{Target: mustTarget(t, raw), Complete: complete}
+		h := &ftpaudit.HostResult{Target: mustTarget(t, raw), Complete: complete}
 		if !complete {
 			h.Incomplete = []string{"listings failed"}
 		}
-		other := &scanner.HostResult{Target: mustTarget(t, "ftp://unrelated.example"), Complete: true}
-		id, err := s.Save(ctx, &scanner.Result{Started: time.Now(), Hosts: []*scanner.HostResult{other, h}}, raw)
+		other := &ftpaudit.HostResult{Target: mustTarget(t, "ftp://unrelated.example"), Complete: true}
+		id, err := s.Save(ctx, &ftpaudit.Result{Started: time.Now(), Hosts: []*ftpaudit.HostResult{other, h}}, raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,9 +416,9 @@ func TestPrune(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		r := sampleResult(t)
 		r.Started = base.AddDate(0, 0, i)
-		es := make([]scanner.Entry, 2000)
+		es := make([]ftpaudit.Entry, 2000)
 		for j := range es {
-			es[j] = scanner.Entry{Path: fmt.Sprintf("/f%05d", j), Name: fmt.Sprintf("f%05d", j), Type: scanner.TypeFile, Raw: strings.Repeat("x", 100)}
+			es[j] = ftpaudit.Entry{Path: fmt.Sprintf("/f%05d", j), Name: fmt.Sprintf("f%05d", j), Type: ftpaudit.TypeFile, Raw: strings.Repeat("x", 100)}
 		}
 		r.Hosts[0].Entries = es
 		id, err := s.Save(ctx, r, "")

@@ -1,68 +1,15 @@
-package scanner
+package listing
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ascii"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/seeds"
 )
-
-// seedListing is one sample file from testdata/listings.
-type seedListing struct {
-	name string
-	data []byte
-	mlsd bool // the file name says MLSD/MLST
-}
-
-// loadSeedListings reads every file in testdata/listings (including the
-// real-*.txt captures added later).
-func loadSeedListings(tb testing.TB) []seedListing {
-	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join("..", "testdata", "listings", "*"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []seedListing
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		base := filepath.Base(p)
-		lower := strings.ToLower(base)
-		out = append(out, seedListing{
-			name: base,
-			data: data,
-			mlsd: strings.Contains(lower, "mlsd") || strings.Contains(lower, "mlst"),
-		})
-	}
-	if len(out) == 0 {
-		tb.Fatal("no seed listings in testdata/listings")
-	}
-	return out
-}
-
-// splitListingLines is an independent implementation of ParseListing's line
-// splitting, for checking it.
-func splitListingLines(data []byte) []string {
-	if len(data) == 0 {
-		return nil
-	}
-	parts := bytes.Split(data, []byte("\n"))
-	if len(parts[len(parts)-1]) == 0 {
-		parts = parts[:len(parts)-1] // data ended with "\n"
-	}
-	lines := make([]string, len(parts))
-	for i, p := range parts {
-		lines[i] = string(bytes.TrimSuffix(p, []byte("\r")))
-	}
-	return lines
-}
 
 // skipLine reports whether the single-line parser skips line.
 func skipLine(line string, mlsd bool, now time.Time) bool {
@@ -89,9 +36,9 @@ func checkErr(t *testing.T, err error) {
 	}
 }
 
-func validType(typ EntryType) bool {
+func validType(typ ftpaudit.EntryType) bool {
 	switch typ {
-	case TypeDir, TypeFile, TypeLink, TypeOther:
+	case ftpaudit.TypeDir, ftpaudit.TypeFile, ftpaudit.TypeLink, ftpaudit.TypeOther:
 		return true
 	}
 	return false
@@ -99,11 +46,11 @@ func validType(typ EntryType) bool {
 
 // listTail returns the part of line that the entry's Name (and, for a split
 // symlink, " -> " and Target) came from.
-func listTail(t *testing.T, line string, e Entry) string {
+func listTail(t *testing.T, line string, e ftpaudit.Entry) string {
 	t.Helper()
 	if e.Target() != "" {
 		split := e.Name + " -> " + e.Target()
-		if e.Type != TypeLink || !strings.HasSuffix(line, split) {
+		if e.Type != ftpaudit.TypeLink || !strings.HasSuffix(line, split) {
 			t.Fatalf("Target %q set but line %q does not end in name -> target", e.Target(), line)
 		}
 		return split
@@ -115,16 +62,16 @@ func listTail(t *testing.T, line string, e Entry) string {
 	// (Go FileMode style listings never show targets, so are not split).
 	modeTok, _, _ := strings.Cut(line, " ")
 	_, _, goStyle, _ := parseModeToken(modeTok)
-	if e.Type == TypeLink && !goStyle && len(e.Name) > 2 && strings.Contains(e.Name[1:len(e.Name)-1], " -> ") {
+	if e.Type == ftpaudit.TypeLink && !goStyle && len(e.Name) > 2 && strings.Contains(e.Name[1:len(e.Name)-1], " -> ") {
 		t.Fatalf("link name %q contains an unsplit arrow", e.Name)
 	}
 	return e.Name
 }
 
 func FuzzParseListLine(f *testing.F) {
-	for _, s := range loadSeedListings(f) {
-		for _, l := range splitListingLines(s.data) {
-			f.Add(l, parseNow.Unix())
+	for _, s := range seeds.Listings(f) {
+		for _, l := range seeds.SplitLines(s.Data) {
+			f.Add(l, seeds.Now.Unix())
 		}
 	}
 	f.Add("lrwxrwxrwx 1 0 0 1 Jan  1 00:00 a -> b -> c", int64(0))
@@ -137,7 +84,7 @@ func FuzzParseListLine(f *testing.F) {
 			t.Fatalf("not deterministic: %s", d)
 		}
 		switch format {
-		case "", FormatUnix, FormatDOS:
+		case "", ftpaudit.FormatUnix, ftpaudit.FormatDOS:
 		default:
 			t.Fatalf("format %q", format)
 		}
@@ -152,7 +99,7 @@ func FuzzParseListLine(f *testing.F) {
 			if line == "" || strings.HasPrefix(line, "total ") {
 				return
 			}
-			if e.Type != TypeDir || (e.Name != "." && e.Name != "..") {
+			if e.Type != ftpaudit.TypeDir || (e.Name != "." && e.Name != "..") {
 				t.Fatalf("skipped %+v", e)
 			}
 		}
@@ -169,11 +116,11 @@ func FuzzParseListLine(f *testing.F) {
 			t.Fatalf("bad type/size %+v", e)
 		}
 		switch format {
-		case FormatUnix:
+		case ftpaudit.FormatUnix:
 			if len(e.Mode) != 10 {
 				t.Fatalf("Mode %q", e.Mode)
 			}
-		case FormatDOS:
+		case ftpaudit.FormatDOS:
 			if e.Mode != "" || e.Owner != "" || e.Group != "" {
 				t.Fatalf("DOS entry with unix fields %+v", e)
 			}
@@ -203,8 +150,8 @@ func FuzzParseListLine(f *testing.F) {
 }
 
 func FuzzParseMLSDLine(f *testing.F) {
-	for _, s := range loadSeedListings(f) {
-		for _, l := range splitListingLines(s.data) {
+	for _, s := range seeds.Listings(f) {
+		for _, l := range seeds.SplitLines(s.Data) {
 			f.Add(l)
 		}
 	}
@@ -241,10 +188,10 @@ func FuzzParseMLSDLine(f *testing.F) {
 		if !validType(e.Type) || e.Size < -1 || (e.Mode != "" && len(e.Mode) != 10) {
 			t.Fatalf("bad entry %+v", e)
 		}
-		if skip != (equalFoldASCII(e.Facts()["type"], "cdir") || equalFoldASCII(e.Facts()["type"], "pdir")) {
+		if skip != (ascii.EqualFold(e.Facts()["type"], "cdir") || ascii.EqualFold(e.Facts()["type"], "pdir")) {
 			t.Fatalf("skip %v with type %q", skip, e.Facts()["type"])
 		}
-		if ft := e.Facts()["type"]; e.Type == TypeLink && !(len(ft) > 8 && equalFoldASCII(ft[:8], "os.unix=")) {
+		if ft := e.Facts()["type"]; e.Type == ftpaudit.TypeLink && !(len(ft) > 8 && ascii.EqualFold(ft[:8], "os.unix=")) {
 			t.Fatalf("link from type %q", e.Facts()["type"])
 		}
 		if e.Target() != "" && !strings.HasSuffix(e.Facts()["type"], e.Target()) {
@@ -273,38 +220,38 @@ func FuzzParseMLSDLine(f *testing.F) {
 }
 
 func FuzzParseListing(f *testing.F) {
-	for _, s := range loadSeedListings(f) {
-		f.Add(s.data, s.mlsd)
-		f.Add(s.data, !s.mlsd)
+	for _, s := range seeds.Listings(f) {
+		f.Add(s.Data, s.MLSD)
+		f.Add(s.Data, !s.MLSD)
 	}
 	f.Add([]byte("\r\n\r\r\n\n\r"), false)
 	f.Add([]byte("type=file; a\r\rtype=dir; b"), true)
 	f.Fuzz(func(t *testing.T, data []byte, mlsd bool) {
 		orig := bytes.Clone(data)
-		entries, bad := ParseListing(data, mlsd, parseNow)
+		entries, bad := ParseListing(data, mlsd, seeds.Now)
 		if !bytes.Equal(orig, data) {
 			t.Fatal("ParseListing modified its input")
 		}
-		lines := splitListingLines(data)
+		lines := seeds.SplitLines(data)
 		// Replay the lines through the single-line parsers: ParseListing
 		// must return exactly their entries and errors, in order.
-		var wantEntries []Entry
-		var wantBad []BadLine
+		var wantEntries []ftpaudit.Entry
+		var wantBad []ftpaudit.BadLine
 		skipped := 0
 		for _, l := range lines {
 			var (
-				e    Entry
+				e    ftpaudit.Entry
 				skip bool
 				err  error
 			)
 			if mlsd {
 				e, skip, err = ParseMLSDLine(l)
 			} else {
-				e, _, skip, err = ParseListLine(l, parseNow)
+				e, _, skip, err = ParseListLine(l, seeds.Now)
 			}
 			switch {
 			case err != nil:
-				wantBad = append(wantBad, BadLine{Raw: l, Err: err.Error()})
+				wantBad = append(wantBad, ftpaudit.BadLine{Raw: l, Err: err.Error()})
 			case skip:
 				skipped++
 			default:

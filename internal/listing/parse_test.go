@@ -1,4 +1,4 @@
-package scanner
+package listing
 
 import (
 	"fmt"
@@ -6,17 +6,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/seeds"
 )
 
-// parseNow is the scanner's clock in the table tests.
-var parseNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+// seeds.Now is the scanner's clock in the table tests.
 
 func utc(y int, m time.Month, d, h, mi, s int) time.Time {
 	return time.Date(y, m, d, h, mi, s, 0, time.UTC)
 }
 
 // diffEntry describes how got differs from want, or returns "".
-func diffEntry(got, want Entry) string {
+func diffEntry(got, want ftpaudit.Entry) string {
 	var d []string
 	chk := func(field string, g, w any) {
 		if g != w {
@@ -49,9 +51,9 @@ func diffEntry(got, want Entry) string {
 type listCase struct {
 	name   string
 	line   string
-	now    time.Time // parseNow when zero
-	want   Entry     // Raw is filled in from line
-	format ListFormat
+	now    time.Time      // seeds.Now when zero
+	want   ftpaudit.Entry // Raw is filled in from line
+	format ftpaudit.ListFormat
 	skip   bool
 	err    string
 }
@@ -59,14 +61,14 @@ type listCase struct {
 func TestParseListLineUnix(t *testing.T) {
 	const dir = "drwxr-xr-x    2 0        0            4096 Nov 22 03:26 "
 	const file = "-rw-r--r--    1 0        0               5 Nov 22 03:26 "
-	d := func(name string) Entry {
-		return Entry{Name: name, Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x", Owner: "0", Group: "0"}
+	d := func(name string) ftpaudit.Entry {
+		return ftpaudit.Entry{Name: name, Type: ftpaudit.TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x", Owner: "0", Group: "0"}
 	}
-	f := func(name string) Entry {
-		return Entry{Name: name, Type: TypeFile, Size: 5, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "0", Group: "0"}
+	f := func(name string) ftpaudit.Entry {
+		return ftpaudit.Entry{Name: name, Type: ftpaudit.TypeFile, Size: 5, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "0", Group: "0"}
 	}
-	link := func(name, target string, size int64) Entry {
-		return Entry{Name: name, Type: TypeLink, Size: size, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "0", Group: "0", Extra: &EntryExtra{Target: target}}
+	link := func(name, target string, size int64) ftpaudit.Entry {
+		return ftpaudit.Entry{Name: name, Type: ftpaudit.TypeLink, Size: size, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "0", Group: "0", Extra: &ftpaudit.EntryExtra{Target: target}}
 	}
 	cases := []listCase{
 		{name: "vsftpd dir", line: dir + "pub", want: d("pub")},
@@ -113,64 +115,64 @@ func TestParseListLineUnix(t *testing.T) {
 		{name: "symlink arrows only", line: "lrwxrwxrwx 1 0 0 4 Nov 22 03:26  ->  ->  -> ",
 			want: link(" -> ", " -> ", 4)},
 		{name: "old date form", line: "-rw-r--r--   1 root     root          802 Jul  4  2024 README",
-			want: Entry{Name: "README", Type: TypeFile, Size: 802, Modified: utc(2024, 7, 4, 0, 0, 0), Mode: "-rw-r--r--", Owner: "root", Group: "root"}},
+			want: ftpaudit.Entry{Name: "README", Type: ftpaudit.TypeFile, Size: 802, Modified: utc(2024, 7, 4, 0, 0, 0), Mode: "-rw-r--r--", Owner: "root", Group: "root"}},
 		{name: "year rollover to last year", now: utc(2026, 1, 5, 12, 0, 0),
 			line: "-rw-r--r-- 1 ftp ftp 1 Dec 30 10:00 x",
-			want: Entry{Name: "x", Type: TypeFile, Size: 1, Modified: utc(2025, 12, 30, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2025, 12, 30, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "slightly future date stays this year", now: utc(2026, 1, 5, 12, 0, 0),
 			line: "-rw-r--r-- 1 ftp ftp 1 Jan  6 10:00 x",
-			want: Entry{Name: "x", Type: TypeFile, Size: 1, Modified: utc(2026, 1, 6, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2026, 1, 6, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "future date beyond skew is last year", now: utc(2026, 1, 5, 12, 0, 0),
 			line: "-rw-r--r-- 1 ftp ftp 1 Jan 20 10:00 x",
-			want: Entry{Name: "x", Type: TypeFile, Size: 1, Modified: utc(2025, 1, 20, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2025, 1, 20, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "feb 29 recent in non-leap year goes to leap year", now: utc(2025, 1, 10, 0, 0, 0),
 			line: "-rw-r--r-- 1 ftp ftp 1 Feb 29 10:00 x",
-			want: Entry{Name: "x", Type: TypeFile, Size: 1, Modified: utc(2024, 2, 29, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2024, 2, 29, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "feb 29 recent in leap year", now: utc(2028, 3, 5, 0, 0, 0),
 			line: "-rw-r--r-- 1 ftp ftp 1 Feb 29 10:00 x",
-			want: Entry{Name: "x", Type: TypeFile, Size: 1, Modified: utc(2028, 2, 29, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2028, 2, 29, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "feb 29 recent in future goes to previous leap year", now: utc(2028, 1, 10, 0, 0, 0),
 			line: "-rw-r--r-- 1 ftp ftp 1 Feb 29 10:00 x",
-			want: Entry{Name: "x", Type: TypeFile, Size: 1, Modified: utc(2024, 2, 29, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2024, 2, 29, 10, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "feb 30 recent is invalid", line: "-rw-r--r-- 1 ftp ftp 1 Feb 30 10:00 x", err: "invalid date"},
 		{name: "no group column", line: "-rw-r--r--  1 ftp      802 Nov 22  2024 README",
-			want: Entry{Name: "README", Type: TypeFile, Size: 802, Modified: utc(2024, 11, 22, 0, 0, 0), Mode: "-rw-r--r--", Owner: "ftp"}},
+			want: ftpaudit.Entry{Name: "README", Type: ftpaudit.TypeFile, Size: 802, Modified: utc(2024, 11, 22, 0, 0, 0), Mode: "-rw-r--r--", Owner: "ftp"}},
 		{name: "no link count", line: "-rw-r--r-- ftp ftp 802 Nov 22  2024 README",
-			want: Entry{Name: "README", Type: TypeFile, Size: 802, Modified: utc(2024, 11, 22, 0, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "README", Type: ftpaudit.TypeFile, Size: 802, Modified: utc(2024, 11, 22, 0, 0, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "owner and group empty (goftp)", line: "drwxr-xr-x 1           4096 Nov 22 03:26 pub",
-			want: Entry{Name: "pub", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x"}},
+			want: ftpaudit.Entry{Name: "pub", Type: ftpaudit.TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x"}},
 		{name: "owner looks like a month", line: "-rw-r--r-- 1 Nov 22 2024 Nov 22 03:26 x",
-			want: Entry{Name: "x", Type: TypeFile, Size: 2024, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "Nov", Group: "22"}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeFile, Size: 2024, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "Nov", Group: "22"}},
 		{name: "char device", line: "crw-rw-rw- 1 0 0 1,   3 Nov 22 03:26 null",
-			want: Entry{Name: "null", Type: TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "0", Group: "0"}},
+			want: ftpaudit.Entry{Name: "null", Type: ftpaudit.TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "0", Group: "0"}},
 		{name: "block device compact", line: "brw-rw---- 1 root disk 8,0 Nov 22 03:26 sda",
-			want: Entry{Name: "sda", Type: TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "brw-rw----", Owner: "root", Group: "disk"}},
+			want: ftpaudit.Entry{Name: "sda", Type: ftpaudit.TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "brw-rw----", Owner: "root", Group: "disk"}},
 		{name: "device without group", line: "crw-rw-rw-  1 root  1,   3 Nov 22 03:26 null",
-			want: Entry{Name: "null", Type: TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "root"}},
+			want: ftpaudit.Entry{Name: "null", Type: ftpaudit.TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "root"}},
 		{name: "bsd hex device", line: "crw-rw-rw-  1 root  wheel  0x2000002 Nov 22 03:26 null",
-			want: Entry{Name: "null", Type: TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "root", Group: "wheel"}},
+			want: ftpaudit.Entry{Name: "null", Type: ftpaudit.TypeOther, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "root", Group: "wheel"}},
 		{name: "socket", line: "srwxrwxrwx 1 root root 0 Nov 22 03:26 sock",
-			want: Entry{Name: "sock", Type: TypeOther, Size: 0, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "srwxrwxrwx", Owner: "root", Group: "root"}},
+			want: ftpaudit.Entry{Name: "sock", Type: ftpaudit.TypeOther, Size: 0, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "srwxrwxrwx", Owner: "root", Group: "root"}},
 		{name: "max int64 size", line: "-rw-r--r-- 1 ftp ftp 9223372036854775807 Nov 22 03:26 huge",
-			want: Entry{Name: "huge", Type: TypeFile, Size: 1<<63 - 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "huge", Type: ftpaudit.TypeFile, Size: 1<<63 - 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "ftp", Group: "ftp"}},
 		{name: "acl marker", line: "drwxr-xr-x+  5 root root 4096 Nov 22 03:26 acl",
-			want: Entry{Name: "acl", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x", Owner: "root", Group: "root"}},
+			want: ftpaudit.Entry{Name: "acl", Type: ftpaudit.TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x", Owner: "root", Group: "root"}},
 		{name: "selinux marker", line: "-rw-r--r--. 1 root root 1 Nov 22 03:26 se",
-			want: Entry{Name: "se", Type: TypeFile, Size: 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "root", Group: "root"}},
+			want: ftpaudit.Entry{Name: "se", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "root", Group: "root"}},
 		{name: "sticky and setuid letters", line: "drwxrwxrwt 2 0 0 4096 Nov 22 03:26 tmp",
-			want: Entry{Name: "tmp", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxrwxrwt", Owner: "0", Group: "0"}},
+			want: ftpaudit.Entry{Name: "tmp", Type: ftpaudit.TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxrwxrwt", Owner: "0", Group: "0"}},
 		{name: "long-iso date", line: "-rw-r--r-- 1 root root 10 2026-11-22 03:26 iso",
-			want: Entry{Name: "iso", Type: TypeFile, Size: 10, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "root", Group: "root"}},
+			want: ftpaudit.Entry{Name: "iso", Type: ftpaudit.TypeFile, Size: 10, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rw-r--r--", Owner: "root", Group: "root"}},
 		{name: "go filemode symlink", line: "Lrwxrwxrwx 1 ftp ftp            3 Nov 22 03:26 cur",
-			want: Entry{Name: "cur", Type: TypeLink, Size: 3, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "cur", Type: ftpaudit.TypeLink, Size: 3, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "ftp", Group: "ftp"}},
 		{name: "go filemode symlink never split", line: "Lrwxrwxrwx 1 ftp ftp 1 Nov 22 03:26 a -> b",
-			want: Entry{Name: "a -> b", Type: TypeLink, Size: 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "a -> b", Type: ftpaudit.TypeLink, Size: 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "lrwxrwxrwx", Owner: "ftp", Group: "ftp"}},
 		{name: "go filemode sticky dir", line: "dtrwxrwxrwx 1 ftp ftp         4096 Nov 22 03:26 tmp",
-			want: Entry{Name: "tmp", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxrwxrwt", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "tmp", Type: ftpaudit.TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxrwxrwt", Owner: "ftp", Group: "ftp"}},
 		{name: "go filemode setuid setgid", line: "ugrwxr--r-- 1 ftp ftp 1 Nov 22 03:26 s",
-			want: Entry{Name: "s", Type: TypeFile, Size: 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rwsr-Sr--", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "s", Type: ftpaudit.TypeFile, Size: 1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "-rwsr-Sr--", Owner: "ftp", Group: "ftp"}},
 		{name: "go filemode char device", line: "Dcrw-rw-rw- 1 ftp ftp 0 Nov 22 03:26 null",
-			want: Entry{Name: "null", Type: TypeOther, Size: 0, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "ftp", Group: "ftp"}},
+			want: ftpaudit.Entry{Name: "null", Type: ftpaudit.TypeOther, Size: 0, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "crw-rw-rw-", Owner: "ftp", Group: "ftp"}},
 		{name: "total", line: "total 123", skip: true},
 		{name: "total human", line: "total 1.5M", skip: true},
 		{name: "empty", line: "", skip: true, format: ""},
@@ -186,52 +188,52 @@ func TestParseListLineUnix(t *testing.T) {
 		{name: "size overflow", line: "-rw-r--r-- 1 0 0 9223372036854775808 Nov 22 03:26 y", err: "size out of range"},
 		{name: "bad mode", line: "drwxr-xr-q 2 0 0 4096 Nov 22 03:26 y", err: "bad mode field"},
 	}
-	runListCases(t, cases, FormatUnix)
+	runListCases(t, cases, ftpaudit.FormatUnix)
 }
 
 func TestParseListLineDOS(t *testing.T) {
-	dos := func(name string, typ EntryType, size int64, mod time.Time) Entry {
-		return Entry{Name: name, Type: typ, Size: size, Modified: mod}
+	dos := func(name string, typ ftpaudit.EntryType, size int64, mod time.Time) ftpaudit.Entry {
+		return ftpaudit.Entry{Name: name, Type: typ, Size: size, Modified: mod}
 	}
 	cases := []listCase{
 		{name: "iis dir am", line: "11-22-26  03:26AM       <DIR>          aspnet_client",
-			want: dos("aspnet_client", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
+			want: dos("aspnet_client", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
 		{name: "iis file pm four digit year", line: "11-22-2026  03:26PM              1234 name",
-			want: dos("name", TypeFile, 1234, utc(2026, 11, 22, 15, 26, 0))},
+			want: dos("name", ftpaudit.TypeFile, 1234, utc(2026, 11, 22, 15, 26, 0))},
 		{name: "24h clock", line: "11-22-26  15:26                 1234 log.txt",
-			want: dos("log.txt", TypeFile, 1234, utc(2026, 11, 22, 15, 26, 0))},
+			want: dos("log.txt", ftpaudit.TypeFile, 1234, utc(2026, 11, 22, 15, 26, 0))},
 		{name: "24h clock dir", line: "11-22-2026  00:01       <DIR>          pub",
-			want: dos("pub", TypeDir, -1, utc(2026, 11, 22, 0, 1, 0))},
+			want: dos("pub", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 0, 1, 0))},
 		{name: "12am is midnight", line: "01-01-26  12:05AM               123456 b.zip",
-			want: dos("b.zip", TypeFile, 123456, utc(2026, 1, 1, 0, 5, 0))},
+			want: dos("b.zip", ftpaudit.TypeFile, 123456, utc(2026, 1, 1, 0, 5, 0))},
 		{name: "12pm is noon", line: "07-04-24  12:00PM                  802 README.txt",
-			want: dos("README.txt", TypeFile, 802, utc(2024, 7, 4, 12, 0, 0))},
+			want: dos("README.txt", ftpaudit.TypeFile, 802, utc(2024, 7, 4, 12, 0, 0))},
 		{name: "two digit year pivot", line: "07-04-99  12:00PM                  802 old",
-			want: dos("old", TypeFile, 802, utc(1999, 7, 4, 12, 0, 0))},
+			want: dos("old", ftpaudit.TypeFile, 802, utc(1999, 7, 4, 12, 0, 0))},
 		{name: "iso date", line: "2026-11-22  23:59       <DIR>          iso",
-			want: dos("iso", TypeDir, -1, utc(2026, 11, 22, 23, 59, 0))},
+			want: dos("iso", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 23, 59, 0))},
 		{name: "separate am pm and commas", line: "11/22/2026  03:26 PM         1,234,567 w.txt",
-			want: dos("w.txt", TypeFile, 1234567, utc(2026, 11, 22, 15, 26, 0))},
+			want: dos("w.txt", ftpaudit.TypeFile, 1234567, utc(2026, 11, 22, 15, 26, 0))},
 		{name: "dir with leading spaces", line: "11-22-26  03:26AM       <DIR>            two",
-			want: dos("  two", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
+			want: dos("  two", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
 		{name: "dir only spaces", line: "11-22-26  03:26AM       <DIR>            ",
-			want: dos("  ", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
+			want: dos("  ", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
 		{name: "dir trailing spaces", line: "11-22-26  03:26AM       <DIR>          t  ",
-			want: dos("t  ", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
+			want: dos("t  ", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
 		{name: "dir unpadded", line: "11-22-26  03:26AM <DIR>  x",
-			want: dos(" x", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
+			want: dos(" x", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
 		{name: "file with leading space", line: "11-22-26  03:26PM                    5  lead",
-			want: dos(" lead", TypeFile, 5, utc(2026, 11, 22, 15, 26, 0))},
+			want: dos(" lead", ftpaudit.TypeFile, 5, utc(2026, 11, 22, 15, 26, 0))},
 		{name: "file named <DIR>", line: "11-22-26  03:26PM                    5 <DIR>",
-			want: dos("<DIR>", TypeFile, 5, utc(2026, 11, 22, 15, 26, 0))},
+			want: dos("<DIR>", ftpaudit.TypeFile, 5, utc(2026, 11, 22, 15, 26, 0))},
 		{name: "dots", line: "11-22-26  03:26AM       <DIR>          ...",
-			want: dos("...", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
+			want: dos("...", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0))},
 		{name: "junction", line: "11-22-26  03:26AM    <JUNCTION>     j [C:\\x]",
-			want: dos("j [C:\\x]", TypeLink, -1, utc(2026, 11, 22, 3, 26, 0))},
+			want: dos("j [C:\\x]", ftpaudit.TypeLink, -1, utc(2026, 11, 22, 3, 26, 0))},
 		{name: "dot skipped", line: "11-22-26  03:26AM       <DIR>          .",
-			want: dos(".", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0)), skip: true},
+			want: dos(".", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0)), skip: true},
 		{name: "dotdot skipped", line: "11-22-26  03:26AM       <DIR>          ..",
-			want: dos("..", TypeDir, -1, utc(2026, 11, 22, 3, 26, 0)), skip: true},
+			want: dos("..", ftpaudit.TypeDir, -1, utc(2026, 11, 22, 3, 26, 0)), skip: true},
 
 		{name: "missing name", line: "11-22-26  03:26AM       <DIR>", err: "missing name"},
 		{name: "missing column", line: "11-22-26  03:26AM", err: "missing name"},
@@ -244,16 +246,16 @@ func TestParseListLineDOS(t *testing.T) {
 		{name: "bad size", line: "11-22-26  03:26PM   12a4 x", err: "bad size field"},
 		{name: "size overflow", line: "11-22-26  03:26PM   99999999999999999999 x", err: "size out of range"},
 	}
-	runListCases(t, cases, FormatDOS)
+	runListCases(t, cases, ftpaudit.FormatDOS)
 }
 
-func runListCases(t *testing.T, cases []listCase, defFormat ListFormat) {
+func runListCases(t *testing.T, cases []listCase, defFormat ftpaudit.ListFormat) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			now := c.now
 			if now.IsZero() {
-				now = parseNow
+				now = seeds.Now
 			}
 			e, format, skip, err := ParseListLine(c.line, now)
 			wantFormat := defFormat
@@ -291,83 +293,83 @@ func TestParseMLSDLine(t *testing.T) {
 	type mcase struct {
 		name string
 		line string
-		want Entry // Raw filled in from line
+		want ftpaudit.Entry // Raw filled in from line
 		skip bool
 		err  string
 	}
 	cases := []mcase{
 		{name: "proftpd dir",
 			line: "modify=20261122032600;perm=flcdmpe;type=dir;unique=803U2A0001;UNIX.group=0;UNIX.groupname=root;UNIX.mode=0755;UNIX.owner=0;UNIX.ownername=root; pub",
-			want: Entry{Name: "pub", Type: TypeDir, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x",
-				Owner: "root", Group: "root", Extra: &EntryExtra{Perm: "flcdmpe", Unique: "803U2A0001", Facts: map[string]string{"modify": "20261122032600", "perm": "flcdmpe", "type": "dir", "unique": "803U2A0001",
+			want: ftpaudit.Entry{Name: "pub", Type: ftpaudit.TypeDir, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x",
+				Owner: "root", Group: "root", Extra: &ftpaudit.EntryExtra{Perm: "flcdmpe", Unique: "803U2A0001", Facts: map[string]string{"modify": "20261122032600", "perm": "flcdmpe", "type": "dir", "unique": "803U2A0001",
 					"unix.group": "0", "unix.groupname": "root", "unix.mode": "0755", "unix.owner": "0", "unix.ownername": "root"}}}},
 		{name: "pure-ftpd dir with sizd and uid",
 			line: "type=dir;sizd=4096;modify=20261122032600;UNIX.mode=0755;UNIX.uid=0;UNIX.gid=0;unique=803g2a0001; pub",
-			want: Entry{Name: "pub", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x",
-				Owner: "0", Group: "0", Extra: &EntryExtra{Unique: "803g2a0001", Facts: map[string]string{"type": "dir", "sizd": "4096", "modify": "20261122032600", "unix.mode": "0755",
+			want: ftpaudit.Entry{Name: "pub", Type: ftpaudit.TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Mode: "drwxr-xr-x",
+				Owner: "0", Group: "0", Extra: &ftpaudit.EntryExtra{Unique: "803g2a0001", Facts: map[string]string{"type": "dir", "sizd": "4096", "modify": "20261122032600", "unix.mode": "0755",
 					"unix.uid": "0", "unix.gid": "0", "unique": "803g2a0001"}}}},
 		{name: "goftp case-insensitive facts",
 			line: "Type=dir;Modify=20261122032600;Size=4096; pub",
-			want: Entry{Name: "pub", Type: TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "modify": "20261122032600", "size": "4096"}}}},
+			want: ftpaudit.Entry{Name: "pub", Type: ftpaudit.TypeDir, Size: 4096, Modified: utc(2026, 11, 22, 3, 26, 0), Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir", "modify": "20261122032600", "size": "4096"}}}},
 		{name: "upper-case values and unknown fact",
 			line: "TYPE=FILE;SIZE=5;X.Custom=AbC; f",
-			want: Entry{Name: "f", Type: TypeFile, Size: 5, Extra: &EntryExtra{Facts: map[string]string{"type": "FILE", "size": "5", "x.custom": "AbC"}}}},
+			want: ftpaudit.Entry{Name: "f", Type: ftpaudit.TypeFile, Size: 5, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "FILE", "size": "5", "x.custom": "AbC"}}}},
 		{name: "owner precedence: owner over uid",
 			line: "type=file;UNIX.uid=7;UNIX.owner=bob;UNIX.gid=8;UNIX.group=staff; f",
-			want: Entry{Name: "f", Type: TypeFile, Size: -1, Owner: "bob", Group: "staff", Extra: &EntryExtra{Facts: map[string]string{"type": "file", "unix.uid": "7", "unix.owner": "bob", "unix.gid": "8", "unix.group": "staff"}}}},
+			want: ftpaudit.Entry{Name: "f", Type: ftpaudit.TypeFile, Size: -1, Owner: "bob", Group: "staff", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file", "unix.uid": "7", "unix.owner": "bob", "unix.gid": "8", "unix.group": "staff"}}}},
 		{name: "size preferred over sizd",
 			line: "type=dir;sizd=4096;size=1; d",
-			want: Entry{Name: "d", Type: TypeDir, Size: 1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "sizd": "4096", "size": "1"}}}},
+			want: ftpaudit.Entry{Name: "d", Type: ftpaudit.TypeDir, Size: 1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir", "sizd": "4096", "size": "1"}}}},
 		{name: "cdir skipped", line: "type=cdir;modify=20261122032600; .",
-			want: Entry{Name: ".", Type: TypeDir, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Extra: &EntryExtra{Facts: map[string]string{"type": "cdir", "modify": "20261122032600"}}}, skip: true},
+			want: ftpaudit.Entry{Name: ".", Type: ftpaudit.TypeDir, Size: -1, Modified: utc(2026, 11, 22, 3, 26, 0), Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "cdir", "modify": "20261122032600"}}}, skip: true},
 		{name: "pdir skipped", line: "type=pdir; ..",
-			want: Entry{Name: "..", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "pdir"}}}, skip: true},
+			want: ftpaudit.Entry{Name: "..", Type: ftpaudit.TypeDir, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "pdir"}}}, skip: true},
 		{name: "cdir with odd name still skipped", line: "type=cdir; /srv/ftp",
-			want: Entry{Name: "/srv/ftp", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "cdir"}}}, skip: true},
+			want: ftpaudit.Entry{Name: "/srv/ftp", Type: ftpaudit.TypeDir, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "cdir"}}}, skip: true},
 		{name: "file named dot is an entry", line: "type=file;size=5; .",
-			want: Entry{Name: ".", Type: TypeFile, Size: 5, Extra: &EntryExtra{Facts: map[string]string{"type": "file", "size": "5"}}}},
+			want: ftpaudit.Entry{Name: ".", Type: ftpaudit.TypeFile, Size: 5, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file", "size": "5"}}}},
 		{name: "dir named dotdot is an entry", line: "type=dir; ..",
-			want: Entry{Name: "..", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir"}}}},
+			want: ftpaudit.Entry{Name: "..", Type: ftpaudit.TypeDir, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir"}}}},
 		{name: "slink with target", line: "type=OS.unix=slink:/etc/passwd;size=11;UNIX.mode=0777; pw",
-			want: Entry{Name: "pw", Type: TypeLink, Size: 11, Mode: "lrwxrwxrwx", Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc/passwd", "size": "11", "unix.mode": "0777"}, Target: "/etc/passwd"}}},
+			want: ftpaudit.Entry{Name: "pw", Type: ftpaudit.TypeLink, Size: 11, Mode: "lrwxrwxrwx", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc/passwd", "size": "11", "unix.mode": "0777"}, Target: "/etc/passwd"}}},
 		{name: "slink target with spaces and equals", line: "type=os.unix=slink:a b=c; l",
-			want: Entry{Name: "l", Type: TypeLink, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "os.unix=slink:a b=c"}, Target: "a b=c"}}},
+			want: ftpaudit.Entry{Name: "l", Type: ftpaudit.TypeLink, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "os.unix=slink:a b=c"}, Target: "a b=c"}}},
 		{name: "symlink without target", line: "type=OS.unix=symlink; l",
-			want: Entry{Name: "l", Type: TypeLink, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=symlink"}}}},
+			want: ftpaudit.Entry{Name: "l", Type: ftpaudit.TypeLink, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "OS.unix=symlink"}}}},
 		{name: "other os.unix type", line: "type=OS.unix=chr;UNIX.mode=0666; null",
-			want: Entry{Name: "null", Type: TypeOther, Size: -1, Mode: "crw-rw-rw-", Extra: &EntryExtra{Facts: map[string]string{"type": "OS.unix=chr", "unix.mode": "0666"}}}},
+			want: ftpaudit.Entry{Name: "null", Type: ftpaudit.TypeOther, Size: -1, Mode: "crw-rw-rw-", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "OS.unix=chr", "unix.mode": "0666"}}}},
 		{name: "unknown type", line: "type=weird; w",
-			want: Entry{Name: "w", Type: TypeOther, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "weird"}}}},
+			want: ftpaudit.Entry{Name: "w", Type: ftpaudit.TypeOther, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "weird"}}}},
 		{name: "no type, ifmt bits in mode", line: "UNIX.mode=0100644; f",
-			want: Entry{Name: "f", Type: TypeOther, Size: -1, Mode: "-rw-r--r--", Extra: &EntryExtra{Facts: map[string]string{"unix.mode": "0100644"}}}},
+			want: ftpaudit.Entry{Name: "f", Type: ftpaudit.TypeOther, Size: -1, Mode: "-rw-r--r--", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"unix.mode": "0100644"}}}},
 		{name: "setuid file", line: "type=file;UNIX.mode=4755; s",
-			want: Entry{Name: "s", Type: TypeFile, Size: -1, Mode: "-rwsr-xr-x", Extra: &EntryExtra{Facts: map[string]string{"type": "file", "unix.mode": "4755"}}}},
+			want: ftpaudit.Entry{Name: "s", Type: ftpaudit.TypeFile, Size: -1, Mode: "-rwsr-xr-x", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file", "unix.mode": "4755"}}}},
 		{name: "setuid setgid without x", line: "type=file;UNIX.mode=06644; s",
-			want: Entry{Name: "s", Type: TypeFile, Size: -1, Mode: "-rwSr-Sr--", Extra: &EntryExtra{Facts: map[string]string{"type": "file", "unix.mode": "06644"}}}},
+			want: ftpaudit.Entry{Name: "s", Type: ftpaudit.TypeFile, Size: -1, Mode: "-rwSr-Sr--", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file", "unix.mode": "06644"}}}},
 		{name: "sticky dir", line: "type=dir;UNIX.mode=1777; tmp",
-			want: Entry{Name: "tmp", Type: TypeDir, Size: -1, Mode: "drwxrwxrwt", Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "1777"}}}},
+			want: ftpaudit.Entry{Name: "tmp", Type: ftpaudit.TypeDir, Size: -1, Mode: "drwxrwxrwt", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "1777"}}}},
 		{name: "sticky without x", line: "type=dir;UNIX.mode=01770; tmp",
-			want: Entry{Name: "tmp", Type: TypeDir, Size: -1, Mode: "drwxrwx--T", Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "01770"}}}},
+			want: ftpaudit.Entry{Name: "tmp", Type: ftpaudit.TypeDir, Size: -1, Mode: "drwxrwx--T", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "01770"}}}},
 		{name: "all special bits", line: "type=dir;UNIX.mode=7000; x",
-			want: Entry{Name: "x", Type: TypeDir, Size: -1, Mode: "d--S--S--T", Extra: &EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "7000"}}}},
+			want: ftpaudit.Entry{Name: "x", Type: ftpaudit.TypeDir, Size: -1, Mode: "d--S--S--T", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir", "unix.mode": "7000"}}}},
 		{name: "modify with fraction", line: "type=file;modify=20261122032600.123; f",
-			want: Entry{Name: "f", Type: TypeFile, Size: -1, Modified: time.Date(2026, 11, 22, 3, 26, 0, 123000000, time.UTC), Extra: &EntryExtra{Facts: map[string]string{"type": "file", "modify": "20261122032600.123"}}}},
+			want: ftpaudit.Entry{Name: "f", Type: ftpaudit.TypeFile, Size: -1, Modified: time.Date(2026, 11, 22, 3, 26, 0, 123000000, time.UTC), Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file", "modify": "20261122032600.123"}}}},
 		{name: "leading space name", line: "type=file;  lead",
-			want: Entry{Name: " lead", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
+			want: ftpaudit.Entry{Name: " lead", Type: ftpaudit.TypeFile, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "trailing spaces name", line: "type=file; trail  ",
-			want: Entry{Name: "trail  ", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
+			want: ftpaudit.Entry{Name: "trail  ", Type: ftpaudit.TypeFile, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "spaces-only name", line: "type=dir;   ",
-			want: Entry{Name: "  ", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir"}}}},
+			want: ftpaudit.Entry{Name: "  ", Type: ftpaudit.TypeDir, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir"}}}},
 		{name: "dots name", line: "type=dir; ...",
-			want: Entry{Name: "...", Type: TypeDir, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "dir"}}}},
+			want: ftpaudit.Entry{Name: "...", Type: ftpaudit.TypeDir, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "dir"}}}},
 		{name: "semicolons in name", line: "type=file; a; b=c; d",
-			want: Entry{Name: "a; b=c; d", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
+			want: ftpaudit.Entry{Name: "a; b=c; d", Type: ftpaudit.TypeFile, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "invalid utf8 and escapes in name", line: "type=file; \x1b[31m\xff\xfe\t",
-			want: Entry{Name: "\x1b[31m\xff\xfe\t", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
+			want: ftpaudit.Entry{Name: "\x1b[31m\xff\xfe\t", Type: ftpaudit.TypeFile, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "arrow in name", line: "type=file; a -> b",
-			want: Entry{Name: "a -> b", Type: TypeFile, Size: -1, Extra: &EntryExtra{Facts: map[string]string{"type": "file"}}}},
+			want: ftpaudit.Entry{Name: "a -> b", Type: ftpaudit.TypeFile, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "file"}}}},
 		{name: "no facts", line: " bare",
-			want: Entry{Name: "bare", Type: TypeOther, Size: -1, Extra: &EntryExtra{Facts: map[string]string{}}}},
+			want: ftpaudit.Entry{Name: "bare", Type: ftpaudit.TypeOther, Size: -1, Extra: &ftpaudit.EntryExtra{Facts: map[string]string{}}}},
 		{name: "empty line skipped", line: "", skip: true},
 
 		{name: "no separator", line: "type=file;size=5 name", err: `missing "; " before name`},
@@ -426,7 +428,7 @@ func TestParseListing(t *testing.T) {
 			"-rw-r--r-- 1 0 0 1 Nov 22 03:26 lf-only\n" +
 			"-rw-r--r-- 1 0 0 1 Nov 22 03:26 sp-cr \r\n" +
 			"-rw-r--r-- 1 0 0 1 Nov 22 03:26 no-terminator "
-		entries, bad := ParseListing([]byte(data), false, parseNow)
+		entries, bad := ParseListing([]byte(data), false, seeds.Now)
 		var names []string
 		for _, e := range entries {
 			names = append(names, e.Name)
@@ -445,7 +447,7 @@ func TestParseListing(t *testing.T) {
 	t.Run("mixed unix and dos lines", func(t *testing.T) {
 		data := "11-22-26  03:26AM       <DIR>          dosdir\r\n" +
 			"-rw-r--r-- 1 0 0 1 Nov 22 03:26 unixfile\r\n"
-		entries, bad := ParseListing([]byte(data), false, parseNow)
+		entries, bad := ParseListing([]byte(data), false, seeds.Now)
 		if len(bad) != 0 || len(entries) != 2 || entries[0].Name != "dosdir" || entries[1].Name != "unixfile" {
 			t.Errorf("entries = %+v, bad = %+v", entries, bad)
 		}
@@ -457,7 +459,7 @@ func TestParseListing(t *testing.T) {
 			"type=file;size=x; bad\r\n" +
 			"\r\n" +
 			"type=file;size=1; last"
-		entries, bad := ParseListing([]byte(data), true, parseNow)
+		entries, bad := ParseListing([]byte(data), true, seeds.Now)
 		if len(entries) != 2 || entries[0].Name != " pub " || entries[1].Name != "last" {
 			t.Errorf("entries = %+v", entries)
 		}
@@ -466,20 +468,20 @@ func TestParseListing(t *testing.T) {
 		}
 	})
 	t.Run("mlsd mode rejects list lines", func(t *testing.T) {
-		entries, bad := ParseListing([]byte("drwxr-xr-x 2 0 0 4096 Nov 22 03:26 pub\n"), true, parseNow)
+		entries, bad := ParseListing([]byte("drwxr-xr-x 2 0 0 4096 Nov 22 03:26 pub\n"), true, seeds.Now)
 		if len(entries) != 0 || len(bad) != 1 {
 			t.Errorf("entries = %+v, bad = %+v", entries, bad)
 		}
 	})
 	t.Run("empty", func(t *testing.T) {
-		entries, bad := ParseListing(nil, false, parseNow)
+		entries, bad := ParseListing(nil, false, seeds.Now)
 		if len(entries) != 0 || len(bad) != 0 {
 			t.Errorf("entries = %+v, bad = %+v", entries, bad)
 		}
 	})
 	t.Run("buffer reuse does not change entries", func(t *testing.T) {
 		buf := []byte("-rw-r--r-- 1 0 0 1 Nov 22 03:26 name\n")
-		entries, _ := ParseListing(buf, false, parseNow)
+		entries, _ := ParseListing(buf, false, seeds.Now)
 		for i := range buf {
 			buf[i] = 'X'
 		}
@@ -492,24 +494,24 @@ func TestParseListing(t *testing.T) {
 // TestSeedListings parses every sample in testdata/listings and checks that
 // nothing is lost: each line is an entry, a skip or a bad line.
 func TestSeedListings(t *testing.T) {
-	for _, s := range loadSeedListings(t) {
-		entries, bad := ParseListing(s.data, s.mlsd, parseNow)
-		lines := splitListingLines(s.data)
+	for _, s := range seeds.Listings(t) {
+		entries, bad := ParseListing(s.Data, s.MLSD, seeds.Now)
+		lines := seeds.SplitLines(s.Data)
 		skipped := 0
 		for _, l := range lines {
-			if skipLine(l, s.mlsd, parseNow) {
+			if skipLine(l, s.MLSD, seeds.Now) {
 				skipped++
 			}
 		}
 		if len(entries)+len(bad)+skipped != len(lines) {
-			t.Errorf("%s: %d entries + %d bad + %d skipped != %d lines", s.name, len(entries), len(bad), skipped, len(lines))
+			t.Errorf("%s: %d entries + %d bad + %d skipped != %d lines", s.Name, len(entries), len(bad), skipped, len(lines))
 		}
-		clean := !strings.HasPrefix(s.name, "garbage") && !strings.HasPrefix(s.name, "real-")
+		clean := !strings.HasPrefix(s.Name, "garbage") && !strings.HasPrefix(s.Name, "real-")
 		if clean && len(bad) != 0 {
-			t.Errorf("%s: unexpected bad lines %q", s.name, bad)
+			t.Errorf("%s: unexpected bad lines %q", s.Name, bad)
 		}
-		if strings.HasPrefix(s.name, "garbage") && len(entries) != 0 {
-			t.Errorf("%s: garbage parsed as entries: %+v", s.name, entries)
+		if strings.HasPrefix(s.Name, "garbage") && len(entries) != 0 {
+			t.Errorf("%s: garbage parsed as entries: %+v", s.Name, entries)
 		}
 	}
 }
@@ -552,7 +554,7 @@ func BenchmarkParseListing(b *testing.B) {
 			b.SetBytes(int64(len(bc.data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				entries, bad := ParseListing(bc.data, bc.mlsd, parseNow)
+				entries, bad := ParseListing(bc.data, bc.mlsd, seeds.Now)
 				if len(bad) != 0 || len(entries) != lines {
 					b.Fatalf("%d entries, %d bad, want %d entries", len(entries), len(bad), lines)
 				}
@@ -574,7 +576,7 @@ func BenchmarkParseListLine(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, l := range lines {
-			if _, _, _, err := ParseListLine(l, parseNow); err != nil {
+			if _, _, _, err := ParseListLine(l, seeds.Now); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,7 +1,7 @@
 // Package scanner walks FTP archives and judges what it finds. It never
 // prints: everything it learns is returned as data (Entry, HostResult) or
 // reported through the Progress interface.
-package scanner
+package ftpaudit
 
 import (
 	"strconv"
@@ -131,8 +131,8 @@ func (e *Entry) Target() string {
 	return e.Extra.Target
 }
 
-// extra returns e.Extra, allocated when nil.
-func (e *Entry) extra() *EntryExtra {
+// EnsureExtra returns e.Extra, allocated when nil.
+func (e *Entry) EnsureExtra() *EntryExtra {
 	if e.Extra == nil {
 		e.Extra = &EntryExtra{}
 	}

@@ -1,4 +1,6 @@
-package scanner
+package listing
+
+import "github.com/ftpaudit/ftpaudit"
 
 // mergeListings joins a directory's MLSD and LIST -a entries by exact
 // name. Servers hide different things from each: proftpd leaves dangling
@@ -7,7 +9,7 @@ package scanner
 // MLSD facts win; LIST fills what MLSD lacks (pure-ftpd sends no owner),
 // and a link in either listing is a link (never descended). Entries only
 // LIST shows are returned too, and their names are reported in onlyList.
-func mergeListings(mlsd, list []Entry) (merged []Entry, onlyList []string) {
+func Merge(mlsd, list []ftpaudit.Entry) (merged []ftpaudit.Entry, onlyList []string) {
 	idx := make(map[string]int, len(mlsd))
 	merged = mlsd
 	for i := range merged {
@@ -18,17 +20,17 @@ func mergeListings(mlsd, list []Entry) (merged []Entry, onlyList []string) {
 		if !ok {
 			onlyList = append(onlyList, le.Name)
 			idx[le.Name] = len(merged)
-			le.extra().ListRaw, le.Raw = le.Raw, ""
+			le.EnsureExtra().ListRaw, le.Raw = le.Raw, ""
 			merged = append(merged, le)
 			continue
 		}
 		me := &merged[i]
-		me.extra().ListRaw = le.Raw
-		if le.Type == TypeLink && me.Type != TypeLink {
-			me.Type = TypeLink
+		me.EnsureExtra().ListRaw = le.Raw
+		if le.Type == ftpaudit.TypeLink && me.Type != ftpaudit.TypeLink {
+			me.Type = ftpaudit.TypeLink
 		}
 		if me.Target() == "" && le.Target() != "" {
-			me.extra().Target = le.Target()
+			me.EnsureExtra().Target = le.Target()
 		}
 		if me.Mode == "" {
 			me.Mode = le.Mode

@@ -1,4 +1,4 @@
-package scanner
+package listing
 
 // Byte-exact parsers for FTP directory listings: MLSD/MLST lines (RFC 3659),
 // Unix `ls -l` style LIST lines (including the Go os.FileMode style that
@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ascii"
 )
 
 // Parse errors. They are short lowercase reasons suitable for BadLine.Err.
@@ -47,28 +50,28 @@ const recentFuture = 7 * 24 * time.Hour
 // non-skipped line yields either an Entry or a BadLine, never nothing. mlsd
 // selects the MLSD parser for every line. Empty lines are skipped in both
 // modes.
-func ParseListing(data []byte, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
+func ParseListing(data []byte, mlsd bool, now time.Time) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine) {
 	if len(data) == 0 {
 		return nil, nil
 	}
 	// One copy of the whole buffer; every Raw, Name, ... is a substring of it.
-	return parseListing(string(data), mlsd, now)
+	return ParseText(string(data), mlsd, now)
 }
 
 // parseListing is ParseListing on a string the entries may keep
 // substrings of. Listings read from a server go through parseChunks
 // instead, straight from the listBuf's chunks, never copied whole.
-func parseListing(s string, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
+func ParseText(s string, mlsd bool, now time.Time) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine) {
 	if len(s) == 0 {
 		return nil, nil
 	}
-	return parseChunks([]string{s}, mlsd, now)
+	return ParseChunks([]string{s}, mlsd, now)
 }
 
 // parseChunks is parseListing on a text given in pieces (a listBuf's):
 // every piece but the last ends in '\n', so that no line spans two, and
 // parsing them one after the other is parsing their concatenation.
-func parseChunks(text []string, mlsd bool, now time.Time) (entries []Entry, bad []BadLine) {
+func ParseChunks(text []string, mlsd bool, now time.Time) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine) {
 	lines, size := 1, 0
 	for _, s := range text {
 		lines += strings.Count(s, "\n")
@@ -78,10 +81,10 @@ func parseChunks(text []string, mlsd bool, now time.Time) (entries []Entry, bad 
 		return nil, nil
 	}
 	// Enough room for every line: entries are parsed in place, never copied.
-	entries = make([]Entry, 0, lines)
-	var extras []EntryExtra // MLSD: every entry has some, allocated at once
+	entries = make([]ftpaudit.Entry, 0, lines)
+	var extras []ftpaudit.EntryExtra // MLSD: every entry has some, allocated at once
 	if mlsd {
-		extras = make([]EntryExtra, lines)
+		extras = make([]ftpaudit.EntryExtra, lines)
 	}
 	var xs extraSlab // LIST: symlink targets
 	for _, s := range text {
@@ -94,7 +97,7 @@ func parseChunks(text []string, mlsd bool, now time.Time) (entries []Entry, bad 
 // parseLines parses the lines of s into entries' spare room (which must
 // hold them all); with mlsd, entries[i].Extra is &extras[i], else any
 // Extra (a symlink's target) comes from xs.
-func parseLines(entries []Entry, extras []EntryExtra, xs *extraSlab, bad []BadLine, s string, mlsd bool, now time.Time) ([]Entry, []BadLine) {
+func parseLines(entries []ftpaudit.Entry, extras []ftpaudit.EntryExtra, xs *extraSlab, bad []ftpaudit.BadLine, s string, mlsd bool, now time.Time) ([]ftpaudit.Entry, []ftpaudit.BadLine) {
 	for len(s) > 0 {
 		var line string
 		line, s = cutLine(s)
@@ -111,7 +114,7 @@ func parseLines(entries []Entry, extras []EntryExtra, xs *extraSlab, bad []BadLi
 		}
 		switch {
 		case err != nil:
-			bad = append(bad, BadLine{Raw: line, Err: err.Error()})
+			bad = append(bad, ftpaudit.BadLine{Raw: line, Err: err.Error()})
 		case !skip:
 			entries = entries[:n+1]
 		}
@@ -123,17 +126,17 @@ func parseLines(entries []Entry, extras []EntryExtra, xs *extraSlab, bad []BadLi
 // blocks (1, 2, 4, ... up to 256 at a time) instead of one allocation
 // each. A nil *extraSlab allocates each one alone.
 type extraSlab struct {
-	free []EntryExtra
+	free []ftpaudit.EntryExtra
 	next int
 }
 
-func (xs *extraSlab) get() *EntryExtra {
+func (xs *extraSlab) get() *ftpaudit.EntryExtra {
 	if xs == nil {
-		return new(EntryExtra)
+		return new(ftpaudit.EntryExtra)
 	}
 	if len(xs.free) == 0 {
 		xs.next = min(max(2*xs.next, 1), 256)
-		xs.free = make([]EntryExtra, xs.next)
+		xs.free = make([]ftpaudit.EntryExtra, xs.next)
 	}
 	x := &xs.free[0]
 	xs.free = xs.free[1:]
@@ -152,34 +155,34 @@ func (xs *extraSlab) get() *EntryExtra {
 //
 // On error format says which parser rejected the line, or is "" when the line
 // looked like neither format.
-func ParseListLine(line string, now time.Time) (e Entry, format ListFormat, skip bool, err error) {
+func ParseListLine(line string, now time.Time) (e ftpaudit.Entry, format ftpaudit.ListFormat, skip bool, err error) {
 	format, skip, err = parseListLine(line, now, &e, nil)
 	if err != nil {
-		e = Entry{}
+		e = ftpaudit.Entry{}
 	}
 	return e, format, skip, err
 }
 
 // parseListLine is ParseListLine writing into *e. *e is assigned whole when an
 // entry (skipped or not) is found and left in an unspecified state on error.
-func parseListLine(line string, now time.Time, e *Entry, xs *extraSlab) (format ListFormat, skip bool, err error) {
+func parseListLine(line string, now time.Time, e *ftpaudit.Entry, xs *extraSlab) (format ftpaudit.ListFormat, skip bool, err error) {
 	if line == "" {
-		*e = Entry{}
+		*e = ftpaudit.Entry{}
 		return "", true, nil
 	}
 	if c := line[0]; c >= '0' && c <= '9' {
 		skip, err = parseDOSLine(line, now, e)
-		return FormatDOS, skip, err
+		return ftpaudit.FormatDOS, skip, err
 	}
 	if isTotalLine(line) {
-		*e = Entry{}
-		return FormatUnix, true, nil
+		*e = ftpaudit.Entry{}
+		return ftpaudit.FormatUnix, true, nil
 	}
 	skip, err = parseUnixLine(line, now, e, xs)
 	if err == errUnrecognised {
 		return "", false, err
 	}
-	return FormatUnix, skip, err
+	return ftpaudit.FormatUnix, skip, err
 }
 
 // isTotalLine reports whether line is ls's "total N" line (N may carry a
@@ -211,7 +214,7 @@ type tokSpan struct{ s, e int }
 // maxUnixTokens is enough for the mode, up to 5 columns and a 3 token date.
 const maxUnixTokens = 9
 
-func parseUnixLine(line string, now time.Time, out *Entry, xs *extraSlab) (bool, error) {
+func parseUnixLine(line string, now time.Time, out *ftpaudit.Entry, xs *extraSlab) (bool, error) {
 	var toks [maxUnixTokens]tokSpan
 	n := 0
 	for i := 0; n < maxUnixTokens; {
@@ -274,12 +277,12 @@ func parseUnixLine(line string, now time.Time, out *Entry, xs *extraSlab) (bool,
 			return false, errEmptyName
 		}
 		var target string
-		if typ == TypeLink && !goStyle {
+		if typ == ftpaudit.TypeLink && !goStyle {
 			// Servers that print Go's FileMode ("Lrwxrwxrwx") never
 			// append " -> target": there the arrow is part of the name.
 			name, target = splitLink(name, c.size)
 		}
-		*out = Entry{
+		*out = ftpaudit.Entry{
 			Name:     name,
 			Type:     typ,
 			Size:     c.size,
@@ -291,10 +294,10 @@ func parseUnixLine(line string, now time.Time, out *Entry, xs *extraSlab) (bool,
 		}
 		if target != "" {
 			x := xs.get()
-			*x = EntryExtra{Target: target}
+			*x = ftpaudit.EntryExtra{Target: target}
 			out.Extra = x
 		}
-		return typ == TypeDir && (name == "." || name == ".."), nil
+		return typ == ftpaudit.TypeDir && (name == "." || name == ".."), nil
 	}
 	if sawDate {
 		return false, errBadColumns
@@ -364,7 +367,7 @@ func looksLikeMode(tok string) bool {
 // bytes). It accepts the ls form with an optional ACL/xattr/SELinux marker
 // ("drwxr-xr-x+") and Go's os.FileMode form ("dtrwxrwxrwx", "Lrwxrwxrwx";
 // goStyle is set for those that are not also valid ls modes).
-func parseModeToken(tok string) (mode string, typ EntryType, goStyle, ok bool) {
+func parseModeToken(tok string) (mode string, typ ftpaudit.EntryType, goStyle, ok bool) {
 	if (len(tok) == 10 || len(tok) == 11 && (tok[10] == '+' || tok[10] == '@' || tok[10] == '.')) &&
 		lsTypeSet[tok[0]] && allInSet(tok[1:10], lsPermSet) {
 		return tok[:10], typeFromChar(tok[0]), false, true
@@ -373,16 +376,16 @@ func parseModeToken(tok string) (mode string, typ EntryType, goStyle, ok bool) {
 	return mode, typ, ok, ok
 }
 
-func typeFromChar(c byte) EntryType {
+func typeFromChar(c byte) ftpaudit.EntryType {
 	switch c {
 	case 'd':
-		return TypeDir
+		return ftpaudit.TypeDir
 	case '-':
-		return TypeFile
+		return ftpaudit.TypeFile
 	case 'l':
-		return TypeLink
+		return ftpaudit.TypeLink
 	}
-	return TypeOther
+	return ftpaudit.TypeOther
 }
 
 func allInSet(s string, set *modeCharSet) bool {
@@ -395,7 +398,7 @@ func allInSet(s string, set *modeCharSet) bool {
 }
 
 // parseGoMode converts os.FileMode.String output to the ls form.
-func parseGoMode(tok string) (string, EntryType, bool) {
+func parseGoMode(tok string) (string, ftpaudit.EntryType, bool) {
 	if len(tok) < 10 {
 		return "", 0, false
 	}
@@ -418,22 +421,22 @@ func parseGoMode(tok string) (string, EntryType, bool) {
 		}
 	}
 	has := func(c byte) bool { return bits&(1<<strings.IndexByte(goModeLetters, c)) != 0 }
-	tc, typ := byte('-'), TypeFile
+	tc, typ := byte('-'), ftpaudit.TypeFile
 	switch {
 	case has('d'):
-		tc, typ = 'd', TypeDir
+		tc, typ = 'd', ftpaudit.TypeDir
 	case has('L'):
-		tc, typ = 'l', TypeLink
+		tc, typ = 'l', ftpaudit.TypeLink
 	case has('D') && has('c'):
-		tc, typ = 'c', TypeOther
+		tc, typ = 'c', ftpaudit.TypeOther
 	case has('D'):
-		tc, typ = 'b', TypeOther
+		tc, typ = 'b', ftpaudit.TypeOther
 	case has('p'):
-		tc, typ = 'p', TypeOther
+		tc, typ = 'p', ftpaudit.TypeOther
 	case has('S'):
-		tc, typ = 's', TypeOther
+		tc, typ = 's', ftpaudit.TypeOther
 	case has('?'), has('c'):
-		tc, typ = '?', TypeOther
+		tc, typ = '?', ftpaudit.TypeOther
 	}
 	if len(prefix) == 1 && prefix[0] == tc {
 		return tok, typ, true // already ls form ("drwxr-xr-x", "-rw-r--r--")
@@ -673,7 +676,7 @@ func monthIndex(s string) int {
 // spaces, "<JUNCTION>" and five).
 const dosTagColumn = 15
 
-func parseDOSLine(line string, now time.Time, out *Entry) (bool, error) {
+func parseDOSLine(line string, now time.Time, out *ftpaudit.Entry) (bool, error) {
 	i := 0
 	next := func() string { // next space-separated token, skipping leading spaces
 		for i < len(line) && line[i] == ' ' {
@@ -699,7 +702,7 @@ func parseDOSLine(line string, now time.Time, out *Entry) (bool, error) {
 		return false, errBadTime
 	}
 	field := next()
-	if ampm == 0 && (equalFoldASCII(field, "AM") || equalFoldASCII(field, "PM")) {
+	if ampm == 0 && (ascii.EqualFold(field, "AM") || ascii.EqualFold(field, "PM")) {
 		ampm = field[0] | 0x20
 		field = next()
 	}
@@ -718,14 +721,14 @@ func parseDOSLine(line string, now time.Time, out *Entry) (bool, error) {
 	if field == "" {
 		return false, errMissingName
 	}
-	typ, size := TypeFile, int64(-1)
+	typ, size := ftpaudit.TypeFile, int64(-1)
 	var name string
 	if n := len(field); n > 2 && field[0] == '<' && field[n-1] == '>' {
 		switch {
-		case equalFoldASCII(field, "<DIR>"):
-			typ = TypeDir
-		case equalFoldASCII(field, "<SYMLINK>"), equalFoldASCII(field, "<SYMLINKD>"), equalFoldASCII(field, "<JUNCTION>"):
-			typ = TypeLink
+		case ascii.EqualFold(field, "<DIR>"):
+			typ = ftpaudit.TypeDir
+		case ascii.EqualFold(field, "<SYMLINK>"), ascii.EqualFold(field, "<SYMLINKD>"), ascii.EqualFold(field, "<JUNCTION>"):
+			typ = ftpaudit.TypeLink
 		default:
 			return false, errBadSize // unknown tag: its column width is unknown too
 		}
@@ -758,14 +761,14 @@ func parseDOSLine(line string, now time.Time, out *Entry) (bool, error) {
 	if name == "" {
 		return false, errEmptyName
 	}
-	*out = Entry{
+	*out = ftpaudit.Entry{
 		Name:     name,
 		Type:     typ,
 		Size:     size,
 		Modified: time.Date(y, time.Month(mon), day, h, mi, 0, 0, now.Location()),
 		Raw:      line,
 	}
-	return typ == TypeDir && (name == "." || name == ".."), nil
+	return typ == ftpaudit.TypeDir && (name == "." || name == ".."), nil
 }
 
 // dosDate parses MM-DD-YY, MM-DD-YYYY and YYYY-MM-DD ('-' or '/').
@@ -859,30 +862,11 @@ var knownFacts = [...]string{
 // names or names that are already lower case.
 func factKey(k string) string {
 	for _, f := range knownFacts {
-		if len(f) == len(k) && equalFoldASCII(f, k) {
+		if len(f) == len(k) && ascii.EqualFold(f, k) {
 			return f
 		}
 	}
-	return asciiLower(k)
-}
-
-// asciiLower lower-cases ASCII letters only and leaves every other byte
-// (including invalid UTF-8) untouched.
-func asciiLower(s string) string {
-	i := 0
-	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
-		i++
-	}
-	if i == len(s) {
-		return s
-	}
-	b := []byte(s)
-	for ; i < len(b); i++ {
-		if c := b[i]; c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
+	return ascii.Lower(k)
 }
 
 // ParseMLSDLine parses one MLSD/MLST line (RFC 3659: "fact=value;fact=value;
@@ -894,10 +878,10 @@ func asciiLower(s string) string {
 // space separates them from the name, which is the rest of the line. A line
 // that starts with a space has no facts. Fact names are case-insensitive and
 // are stored lower-cased in Facts; values are kept as given.
-func ParseMLSDLine(line string) (e Entry, skip bool, err error) {
-	skip, err = parseMLSDLine(line, &e, &EntryExtra{})
+func ParseMLSDLine(line string) (e ftpaudit.Entry, skip bool, err error) {
+	skip, err = parseMLSDLine(line, &e, &ftpaudit.EntryExtra{})
 	if err != nil {
-		e = Entry{}
+		e = ftpaudit.Entry{}
 	}
 	return e, skip, err
 }
@@ -905,9 +889,9 @@ func ParseMLSDLine(line string) (e Entry, skip bool, err error) {
 // parseMLSDLine is ParseMLSDLine writing into *out, which is assigned whole
 // when an entry is found and left in an unspecified state on error. The
 // entry's Extra is x, assigned whole too.
-func parseMLSDLine(line string, out *Entry, x *EntryExtra) (skip bool, err error) {
+func parseMLSDLine(line string, out *ftpaudit.Entry, x *ftpaudit.EntryExtra) (skip bool, err error) {
 	if line == "" {
-		*out = Entry{}
+		*out = ftpaudit.Entry{}
 		return true, nil
 	}
 	sep := 0 // index of the space before the name
@@ -931,8 +915,8 @@ func parseMLSDLine(line string, out *Entry, x *EntryExtra) (skip bool, err error
 	if name == "" {
 		return false, errEmptyName
 	}
-	*x = EntryExtra{Facts: make(map[string]string, nf)}
-	*out = Entry{Name: name, Type: TypeOther, Size: -1, Raw: line, Extra: x}
+	*x = ftpaudit.EntryExtra{Facts: make(map[string]string, nf)}
+	*out = ftpaudit.Entry{Name: name, Type: ftpaudit.TypeOther, Size: -1, Raw: line, Extra: x}
 	e := out
 
 	var (
@@ -1030,40 +1014,40 @@ func firstSet(a, b, c string) string {
 }
 
 // mlsdType interprets a type fact value.
-func mlsdType(v string) (typ EntryType, typeChar byte, target string, skip bool) {
+func mlsdType(v string) (typ ftpaudit.EntryType, typeChar byte, target string, skip bool) {
 	switch {
-	case equalFoldASCII(v, "file"):
-		return TypeFile, '-', "", false
-	case equalFoldASCII(v, "dir"):
-		return TypeDir, 'd', "", false
-	case equalFoldASCII(v, "cdir"), equalFoldASCII(v, "pdir"):
-		return TypeDir, 'd', "", true
+	case ascii.EqualFold(v, "file"):
+		return ftpaudit.TypeFile, '-', "", false
+	case ascii.EqualFold(v, "dir"):
+		return ftpaudit.TypeDir, 'd', "", false
+	case ascii.EqualFold(v, "cdir"), ascii.EqualFold(v, "pdir"):
+		return ftpaudit.TypeDir, 'd', "", true
 	}
 	const osu = "os.unix="
-	if len(v) < len(osu) || !equalFoldASCII(v[:len(osu)], osu) {
-		return TypeOther, '?', "", false
+	if len(v) < len(osu) || !ascii.EqualFold(v[:len(osu)], osu) {
+		return ftpaudit.TypeOther, '?', "", false
 	}
 	u := v[len(osu):]
 	const slink = "slink"
 	switch {
-	case len(u) >= len(slink) && equalFoldASCII(u[:len(slink)], slink) &&
+	case len(u) >= len(slink) && ascii.EqualFold(u[:len(slink)], slink) &&
 		(len(u) == len(slink) || u[len(slink)] == ':'):
 		if len(u) > len(slink) {
 			target = u[len(slink)+1:]
 		}
-		return TypeLink, 'l', target, false
-	case equalFoldASCII(u, "symlink"):
-		return TypeLink, 'l', "", false
-	case equalFoldASCII(u, "chr"), equalFoldASCII(u, "chrdev"), equalFoldASCII(u, "char"):
-		return TypeOther, 'c', "", false
-	case equalFoldASCII(u, "blk"), equalFoldASCII(u, "blkdev"), equalFoldASCII(u, "block"):
-		return TypeOther, 'b', "", false
-	case equalFoldASCII(u, "fifo"), equalFoldASCII(u, "pipe"):
-		return TypeOther, 'p', "", false
-	case equalFoldASCII(u, "socket"):
-		return TypeOther, 's', "", false
+		return ftpaudit.TypeLink, 'l', target, false
+	case ascii.EqualFold(u, "symlink"):
+		return ftpaudit.TypeLink, 'l', "", false
+	case ascii.EqualFold(u, "chr"), ascii.EqualFold(u, "chrdev"), ascii.EqualFold(u, "char"):
+		return ftpaudit.TypeOther, 'c', "", false
+	case ascii.EqualFold(u, "blk"), ascii.EqualFold(u, "blkdev"), ascii.EqualFold(u, "block"):
+		return ftpaudit.TypeOther, 'b', "", false
+	case ascii.EqualFold(u, "fifo"), ascii.EqualFold(u, "pipe"):
+		return ftpaudit.TypeOther, 'p', "", false
+	case ascii.EqualFold(u, "socket"):
+		return ftpaudit.TypeOther, 's', "", false
 	}
-	return TypeOther, '?', "", false
+	return ftpaudit.TypeOther, '?', "", false
 }
 
 // ifmtChar maps S_IFMT bits that a server may include in UNIX.mode.
@@ -1237,23 +1221,4 @@ func validYMD(y, m, d int) bool {
 		return d <= 30
 	}
 	return d <= 31
-}
-
-// equalFoldASCII is strings.EqualFold for ASCII letters only: non-ASCII bytes
-// must match exactly, so that no Unicode folding ("ſ" for "s", the Kelvin
-// sign for "k") can make a server's bytes equal a keyword.
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x == y {
-			continue
-		}
-		if x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z' {
-			return false
-		}
-	}
-	return true
 }

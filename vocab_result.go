@@ -1,0 +1,223 @@
+package ftpaudit
+
+import "time"
+
+// PathError is an error tied to one path.
+type PathError struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// Stats counts what a walk saw.
+type Stats struct {
+	Dirs       int `json:"dirs"`
+	Files      int `json:"files"`
+	Links      int `json:"links"`
+	Other      int `json:"other"`
+	Unreadable int `json:"unreadable"`
+	Errors     int `json:"errors"`
+	// Listed is the number of directories whose listing succeeded.
+	Listed int `json:"listed"`
+	// BadLines counts listing lines that could not be parsed.
+	BadLines int `json:"bad_lines"`
+}
+
+// HostResult is everything a walk learned about one host.
+type HostResult struct {
+	Target   Target
+	Info     ServerInfo
+	Started  time.Time
+	Finished time.Time
+	// Complete is true only when every directory that the walk reached was
+	// either listed in full or refused by the server as unreadable.
+	Complete bool
+	// Incomplete says why Complete is false, one reason per line.
+	Incomplete []string
+	// LoginError is set when no session could be opened at all.
+	LoginError string
+	Stats      Stats
+	// Unreadable lists the directories the server refused to list, with
+	// its reply.
+	Unreadable []PathError
+	// Errors lists directories whose listing failed, and lines that could
+	// not be parsed.
+	Errors []PathError
+	// Notes are facts worth reporting that are not errors (for example a
+	// directory skipped because it is the same as one already walked).
+	Notes []PathError
+	// Entries holds every entry seen, sorted by path.
+	Entries []Entry
+	// Probes holds the active probe's outcome per directory (--probe).
+	Probes []ProbeResult
+	// Fetched holds small files downloaded to judge their content.
+	Fetched []FetchedFile
+	// Stat says how listing over the control connection went; nil when
+	// it was off (--no-stat, FTPS, or a test connector).
+	Stat *StatReport
+	// Baseline is the comparison with an earlier scan (scan --baseline);
+	// nil when none was asked for.
+	Baseline *BaselineReport
+	// Manifests are the published indexes compared with (scan --manifest).
+	Manifests []*Manifest
+	// Tree says how recursive listing went; nil when it was off or the
+	// sessions could not do it.
+	Tree *TreeReport
+	// Pool says how the host's connections went.
+	Pool *PoolReport
+}
+
+// Result is a finished scan of one or more hosts.
+type Result struct {
+	Started  time.Time
+	Finished time.Time
+	Hosts    []*HostResult
+	// Findings are sorted by severity, host and path.
+	Findings []Finding
+	// SavedID is the scan's id in the history database, once saved.
+	SavedID int64
+}
+
+// Complete reports whether every host was scanned completely.
+func (r *Result) Complete() bool {
+	for _, h := range r.Hosts {
+		if !h.Complete {
+			return false
+		}
+	}
+	return true
+}
+
+// StatReport says how STAT listings went on one host.
+type StatReport struct {
+	// Used is true when the host's listings went over the control
+	// connection (after the check on the first directory).
+	Used bool `json:"used"`
+	// Note says why STAT was not used, when it was not.
+	Note string `json:"note,omitempty"`
+	// Listed counts directories listed with STAT; Fallbacks those whose
+	// STAT reply was refused and that were listed over a data connection;
+	// Resyncs those whose STAT reply went on after a faked end.
+	Listed    int64 `json:"listed"`
+	Fallbacks int64 `json:"fallbacks"`
+	Resyncs   int64 `json:"resyncs"`
+}
+
+// PoolReport says how a host's connections went.
+type PoolReport struct {
+	// Asked is the number of connections asked for (--connections).
+	Asked int `json:"asked"`
+	// Peak is the most sessions that were open at once.
+	Peak int `json:"peak"`
+	// Logins counts sessions opened.
+	Logins int `json:"logins"`
+	// Cap is the lowest limit learned from the server's refusals (0 when
+	// it never refused); Refusals counts those refusals, and Reply is the
+	// first one.
+	Cap      int    `json:"cap,omitempty"`
+	Refusals int    `json:"refusals,omitempty"`
+	Reply    string `json:"reply,omitempty"`
+	// IdleReconnects counts sessions the server closed while they sat
+	// idle, replaced without counting as a failed attempt.
+	IdleReconnects int `json:"idle_reconnects,omitempty"`
+}
+
+// TreeReport says how recursive listing (LIST -aR) went on one host, and
+// which way each subtree was listed.
+type TreeReport struct {
+	// State is "used" (the server lists recursively and the walk used
+	// it), "unsupported" (the server ignored or refused the R), or
+	// "untested" (no directory suited a test).
+	State string `json:"state"`
+	// Note says what decided State.
+	Note string `json:"note,omitempty"`
+	// Subtrees lists every recursive listing tried: the directories it
+	// covered, or why the walk listed that subtree directory by
+	// directory instead.
+	Subtrees []TreeSubtree `json:"subtrees,omitempty"`
+	// Covered counts directories whose listing came from a recursive
+	// listing; the others were listed on their own.
+	Covered int `json:"covered"`
+}
+
+// TreeSubtree is one recursive listing's outcome.
+type TreeSubtree struct {
+	Path string `json:"path"`
+	// Via is "recursive" (sections used) or "per-directory" (not used:
+	// see Reason).
+	Via string `json:"via"`
+	// Dirs counts the directories whose sections were used.
+	Dirs int `json:"dirs,omitempty"`
+	// Relisted counts directories below Path that had no trustworthy
+	// section and were listed on their own.
+	Relisted int `json:"relisted,omitempty"`
+	// Ignored counts sections that matched no directory of the listing.
+	Ignored int    `json:"ignored,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// BaselineReport is a host's comparison with its baseline.
+type BaselineReport struct {
+	ScanID  int64     `json:"scan_id"`
+	Started time.Time `json:"started"`
+	Added   int       `json:"added"`
+	Removed int       `json:"removed"`
+	Changed int       `json:"changed"`
+	// NotCompared counts baseline entries below directories this scan
+	// could not list (unreadable now, failed, or never reached): whether
+	// they are still there is unknown, so they are not reported removed.
+	NotCompared int `json:"not_compared"`
+	// NotComparedDirs names those directories (at most 100).
+	NotComparedDirs []string `json:"not_compared_dirs,omitempty"`
+	// Note says why there was nothing to compare with, when ScanID is 0.
+	Note string `json:"note,omitempty"`
+}
+
+// ManifestKind says what a manifest file is.
+type ManifestKind string
+
+// ManifestEntry is one path a manifest lists.
+type ManifestEntry struct {
+	// Path is the archive path, absolute, "/"-joined, exact bytes.
+	Path string
+	// Type is TypeDir, TypeFile, TypeLink (or TypeOther) from ls-lR;
+	// TypeFile for checksums.
+	Type EntryType
+	// Size is -1 when unknown (checksums).
+	Size int64
+	// Hash is the lower-case hex digest for checksums; "" for ls-lR.
+	Hash string
+	// Line is the 1-based line in the manifest, for evidence.
+	Line int
+}
+
+// Manifest is a parsed manifest.
+type Manifest struct {
+	// Path is where the manifest file is in the archive (absolute).
+	Path string
+	Kind ManifestKind
+	// Root is the directory the manifest's paths are relative to and
+	// whose subtree it covers: the manifest's own directory, except for
+	// an ls-lR whose first line is an absolute header naming a directory
+	// below it (see ParseManifest).
+	Root string
+	// Entries are sorted by Path; duplicates are removed (the first is
+	// kept and a Problem recorded).
+	Entries []ManifestEntry
+	// Problems are lines that could not be parsed and other trouble, at
+	// most 100 and one final message counting the rest.
+	Problems []string
+
+	// Rebasable is set when Root came from an absolute ls-lR header taken
+	// as an archive path below the manifest's directory: ManifestFindings
+	// takes it as the manifest's directory instead when the archive has
+	// no such directory (see ParseManifest).
+	Rebasable bool
+}
+
+// Manifest kinds.
+const (
+	// ManifestLsLR is recursive "ls -lR" output (ls-lR, ls-lR.gz, ls-lR.txt).
+	ManifestLsLR ManifestKind = "ls-lR"
+	// ManifestSums is a checksum list (SHA256SUMS, MD5SUMS, md5sum.txt, ...).
+	ManifestSums ManifestKind = "checksums"
+)
