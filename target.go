@@ -99,3 +99,7 @@ func ParseTarget(raw string) (Target, error) {
 	t.URL = scheme + "://" + userPart + hostport
 	return t, nil
 }
+
+// Key identifies a target within one run: its URL and start directory.
+// Two targets on one host with different start directories are two keys.
+func (t Target) Key() string { return t.URL + "\x00" + t.Start }

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/scanner/faultftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftpconn"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/faultftp"
 )
 
 // wideFault is a root with n directories of one file each.
@@ -36,14 +37,14 @@ func walkFault(t *testing.T, opt faultftp.Options, wo WalkOptions) (*ftpaudit.Ho
 	if err != nil {
 		t.Fatal(err)
 	}
-	dial := DialOptions{ConnectTimeout: 2 * time.Second, IdleTimeout: 5 * time.Second, NoStat: true}
+	dial := ftpconn.DialOptions{ConnectTimeout: 2 * time.Second, IdleTimeout: 5 * time.Second, NoStat: true}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if wo.Backoff == 0 {
 		wo.Backoff = 10 * time.Millisecond
 	}
 	r := Walk(ctx, tg, func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
-		return DialFTP(ctx, tg, dial)
+		return ftpconn.DialFTP(ctx, tg, dial)
 	}, wo)
 	return r, srv
 }

@@ -17,6 +17,22 @@ import (
 	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
 
+// JudgeResult judges every host of r with p (nil: DefaultPolicy), the
+// rules and the manifest comparison, and sets r.Findings, sorted.
+func JudgeResult(r *ftpaudit.Result, p *Policy) {
+	if p == nil {
+		p = DefaultPolicy()
+	}
+	r.Findings = nil
+	for _, h := range r.Hosts {
+		r.Findings = append(r.Findings, Judge(h, p)...)
+		if len(h.Manifests) > 0 {
+			r.Findings = append(r.Findings, ManifestFindings(h, h.Manifests, p)...)
+		}
+	}
+	ftpaudit.SortFindings(r.Findings)
+}
+
 // Judge returns every finding for one host, sorted (SortFindings). p may
 // be nil for DefaultPolicy.
 func Judge(h *ftpaudit.HostResult, p *Policy) []ftpaudit.Finding {

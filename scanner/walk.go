@@ -306,10 +306,10 @@ func (w *walker) worker(ctx context.Context) {
 			s, err = w.connect(ctx, &failures)
 			if err != nil {
 				w.mu.Lock()
-				capped := IsTooMany(err) && w.alive > 0 && ctx.Err() == nil
+				capped := ftpaudit.IsTooMany(err) && w.alive > 0 && ctx.Err() == nil
 				if capped {
 					// The server's limit: fewer sessions for a while.
-					w.capAt(replyText(err))
+					w.capAt(ftpaudit.ReplyText(err))
 				} else if w.alive == 0 && w.res.LoginError == "" && failures >= w.opt.MaxConnectAttempts {
 					// No session at all: the host has failed.
 					w.res.LoginError = err.Error()
@@ -425,11 +425,11 @@ func (w *walker) connect(ctx context.Context, failures *int) (s ftpaudit.Session
 			w.res.Info = info
 		}
 		w.mu.Unlock()
-		if IsLoginRefused(err) && !IsTooMany(err) {
+		if ftpaudit.IsLoginRefused(err) && !ftpaudit.IsTooMany(err) {
 			*failures = w.opt.MaxConnectAttempts
 			return nil, err
 		}
-		if !IsTooMany(err) && *failures >= 2 {
+		if !ftpaudit.IsTooMany(err) && *failures >= 2 {
 			// Refused, unreachable, TLS failure: a definite answer, not
 			// a busy server. One retry covers a passing fault.
 			*failures = w.opt.MaxConnectAttempts
@@ -438,7 +438,7 @@ func (w *walker) connect(ctx context.Context, failures *int) (s ftpaudit.Session
 		// The server is busy or limiting us. With other sessions open,
 		// that is its limit (the caller caps the pool); with none, back
 		// off and try again.
-		if (IsTooMany(err) && alive > 0) || *failures >= w.opt.MaxConnectAttempts || (alive > 0 && *failures >= 2) {
+		if (ftpaudit.IsTooMany(err) && alive > 0) || *failures >= w.opt.MaxConnectAttempts || (alive > 0 && *failures >= 2) {
 			return nil, err
 		}
 		d := backoff + rand.N(backoff/2+1)
@@ -451,37 +451,6 @@ func (w *walker) connect(ctx context.Context, failures *int) (s ftpaudit.Session
 	}
 }
 
-// replyText is a refusal's reply, for reports.
-func replyText(err error) string {
-	var re *ftpaudit.ReplyError
-	if errors.As(err, &re) {
-		return re.Error()
-	}
-	return err.Error()
-}
-
-// IsTooMany reports whether err is a server saying it has too many
-// connections (421, or 530 with such a text) rather than refusing the
-// credentials.
-func IsTooMany(err error) bool {
-	var re *ftpaudit.ReplyError
-	if !errors.As(err, &re) {
-		return false
-	}
-	if re.Code == 421 {
-		return true
-	}
-	m := strings.ToLower(re.Msg)
-	return re.Code == 530 && (strings.Contains(m, "too many") || strings.Contains(m, "maximum") ||
-		strings.Contains(m, "limit") || strings.Contains(m, "try again") || strings.Contains(m, "busy"))
-}
-
-// IsLoginRefused reports whether err is a negative reply to the login.
-func IsLoginRefused(err error) bool {
-	var re *ftpaudit.ReplyError
-	return errors.As(err, &re) && (re.Code == 530 || re.Code == 332)
-}
-
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -491,25 +460,6 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// failedReplyWords are words in a positive final reply that mean the
-// listing did not really happen (vsftpd: "226 Transfer done (but failed to
-// open directory).").
-var failedReplyWords = []string{"fail", "denied", "error", "cannot", "can't", "unable", "not permitted"}
-
-// truncatedReplyWords mean the server cut the listing short (pure-ftpd:
-// "226-Output truncated to 2000 matches").
-var truncatedReplyWords = []string{"truncat", "too many", "limit"}
-
-func containsAny(s string, words []string) bool {
-	s = strings.ToLower(s)
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // prepared is the part of a listing's outcome that needs no shared
@@ -608,11 +558,11 @@ func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err 
 		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("listing cut short after %d bytes", l.Bytes)})
 		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
 	}
-	if containsAny(l.Reply, truncatedReplyWords) && len(l.Entries) > 0 {
+	if ftpaudit.ReplySaysTruncated(l.Reply) && len(l.Entries) > 0 {
 		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "server cut the listing short: " + l.Reply})
 		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
 	}
-	if len(l.Entries) == 0 && len(l.Bad) == 0 && containsAny(l.Reply, failedReplyWords) {
+	if len(l.Entries) == 0 && len(l.Bad) == 0 && ftpaudit.ReplySaysFailed(l.Reply) {
 		// Success code, no data, and a text that says otherwise: this is
 		// how vsftpd answers for a directory it cannot open.
 		r.Stats.Listed--

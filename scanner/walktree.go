@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
 	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
 
@@ -33,7 +34,7 @@ type treeGate struct {
 // directory's listing, and one that refuses it costs a round trip per
 // session, once.
 func (w *walker) wantTree(j dirJob) bool {
-	if w.opt.NoTree || j.noTree || j.depth == 0 || !plainPath(j.path) {
+	if w.opt.NoTree || j.noTree || j.depth == 0 || !ftppath.Plain(j.path) {
 		return false
 	}
 	w.mu.Lock()
@@ -103,7 +104,7 @@ func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob)
 	}
 	root := &t.Sections[0]
 	multi := len(t.Sections) > 1
-	reason := treeCutReason(t)
+	reason := ftpaudit.TreeCutReason(t)
 	if reason == "" && (!root.Dot || len(root.Bad) > 0 || (root.Header != "" && listing.TreeHeaderPath(root.Header) != j.path)) {
 		reason = "its first section is not this directory's own listing"
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit/scanner/memftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {

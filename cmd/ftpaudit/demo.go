@@ -9,7 +9,7 @@ import (
 	"io"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/scanner/memftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
 )
 
 const demoUsage = `Usage: ftpaudit demo [flags]

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit/scanner/faultftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/faultftp"
 )
 
 // BenchmarkEndlessTree scans a server whose tree has no end: every

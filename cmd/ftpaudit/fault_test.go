@@ -31,7 +31,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpaudit/ftpaudit/scanner/faultftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/faultftp"
 )
 
 // faultIdle is the --idle-timeout of the suite; stalls cost one of these

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/scanner/memftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
 )
 
 func writeFile(t *testing.T, path, data string, mode os.FileMode) {

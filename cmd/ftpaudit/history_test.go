@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ftpaudit/ftpaudit/scanner/memftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
 )
 
 func demoServer(t *testing.T) string {

@@ -259,7 +259,7 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 	}
 	// TLS.
 	if t.TLS != ftpaudit.TLSNone {
-		cfg := &tls.Config{ServerName: t.Host, ClientSessionCache: tls.NewLRUClientSessionCache(64)}
+		cfg := &tls.Config{ServerName: t.Host}
 		if e.Verify != nil && !*e.Verify {
 			cfg.InsecureSkipVerify = true //nolint:gosec // opt-in per host, reported
 			fh.insecure = true

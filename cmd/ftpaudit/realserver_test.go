@@ -23,7 +23,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
-	"github.com/ftpaudit/ftpaudit/internal/archivetest"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/realserver"
 )
 
 type realServer struct{ name, url, dir string }
@@ -133,10 +133,10 @@ func runJSON(t *testing.T, args ...string) (*scanDoc, int, string) {
 	return &doc, code, errb.String()
 }
 
-// expectedView is archivetest.View, failing the test on error.
+// expectedView is realserver.View, failing the test on error.
 func expectedView(t *testing.T, root string) (map[string]string, map[string]int64, []string) {
 	t.Helper()
-	types, sizes, unreadable, err := archivetest.View(root)
+	types, sizes, unreadable, err := realserver.View(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftpconn"
 	"github.com/ftpaudit/ftpaudit/report"
 	"github.com/ftpaudit/ftpaudit/scanner"
 )
@@ -111,7 +112,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.caFile, "ca-file", "", "ftps: verify server certificates against the CA certificates in this PEM file (instead of the system's)")
 	fs.StringVar(&f.metricsFile, "metrics-file", "", "also write Prometheus metrics (node_exporter textfile format) to this file, atomically")
 	fs.StringVar(&f.hostsFile, "hosts", "", "scan the hosts listed in this YAML file (with their credentials, TLS, limits, excludes and policy), besides any TARGET")
-	fs.IntVar(&f.maxConns, "max-connections", 64, "connections open at once across all hosts")
+	fs.IntVar(&f.maxConns, "max-connections", 0, "connections open at once across all hosts (default: the hosts file's max_connections, else 64)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 }
@@ -144,7 +145,7 @@ func (f *scanFlags) check() error {
 			return usageError{fmt.Errorf("--ca-file: %w", err)}
 		}
 	}
-	if f.maxConns < 2 {
+	if f.maxConns != 0 && f.maxConns < 2 {
 		return usageError{fmt.Errorf("--max-connections %d: want at least 2", f.maxConns)}
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
@@ -308,6 +309,10 @@ func (f *scanFlags) loadPolicy() (*scanner.Policy, error) {
 	return pol, nil
 }
 
+// defaultMaxConnections bounds the connections open at once across all
+// hosts when neither --max-connections nor the hosts file says.
+const defaultMaxConnections = 64
+
 // runScanCore scans targets with the options f names. Targets from a
 // hosts file (f.fleet) carry their own password, TLS, connection limit,
 // excludes and policy; the others use the flags and passwords.
@@ -317,7 +322,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 		log = newLogger(stderr, f.logFormat, f.logLevel)
 	}
 	prog := newProgress(stderr, f.quiet)
-	baseTLS := &tls.Config{InsecureSkipVerify: f.insecure, ClientSessionCache: tls.NewLRUClientSessionCache(64)} //nolint:gosec // opt-in, reported
+	baseTLS := &tls.Config{InsecureSkipVerify: f.insecure} //nolint:gosec // opt-in, reported
 	if f.caFile != "" {
 		pool, err := loadCA(f.caFile)
 		if err != nil {
@@ -332,7 +337,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	if f.fleet != nil {
 		for i := range f.fleet.hosts {
 			h := &f.fleet.hosts[i]
-			per[h.target.URL+"\x00"+h.target.Start] = h
+			per[h.target.Key()] = h
 			if h.policy != nil {
 				if pol == nil {
 					pol = scanner.DefaultPolicy()
@@ -341,58 +346,57 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 			}
 		}
 	}
-	opt := scanner.Options{
-		Probe:    f.probe.mode,
-		Policy:   pol,
-		Manifest: f.manifest,
-		Budget:   scanner.NewBudget(f.maxConns),
-		Dial: scanner.DialOptions{
-			ConnectTimeout: f.connectTimeout,
-			IdleTimeout:    f.idleTimeout,
-			NoMLSD:         f.noMLSD,
-			NoStat:         f.noStat,
-		},
-		Walk: scanner.WalkOptions{
-			Connections:   f.connections,
-			MaxDepth:      f.maxDepth,
-			MaxEntries:    f.maxEntries,
-			MaxEntryBytes: f.maxEntryBytes,
-			MaxDirEntries: f.maxDirEntries,
-			Retries:       f.retries,
-			LoginInterval: f.loginInterval,
-			Progress:      prog,
-			NoTree:        f.noTree,
-		},
+	dial := ftpconn.DialOptions{
+		ConnectTimeout: f.connectTimeout,
+		IdleTimeout:    f.idleTimeout,
+		NoMLSD:         f.noMLSD,
+		NoStat:         f.noStat,
 	}
-	opt.TargetDial = func(t ftpaudit.Target) scanner.DialOptions {
-		d := opt.Dial
-		if h := per[t.URL+"\x00"+t.Start]; h != nil {
+	walk := scanner.WalkOptions{
+		Connections:   f.connections,
+		MaxDepth:      f.maxDepth,
+		MaxEntries:    f.maxEntries,
+		MaxEntryBytes: f.maxEntryBytes,
+		MaxDirEntries: f.maxDirEntries,
+		Retries:       f.retries,
+		LoginInterval: f.loginInterval,
+		Progress:      prog,
+		NoTree:        f.noTree,
+	}
+	jobs := make([]scanner.Job, len(targets))
+	for i, t := range targets {
+		d, w := dial, walk
+		if h := per[t.Key()]; h != nil {
 			d.Password = h.password
 			d.TLSConfig = h.tls
-			return d
-		}
-		d.Password = passwords[t.URL]
-		if t.TLS != ftpaudit.TLSNone {
-			d.TLSConfig = baseTLS.Clone()
-			d.TLSConfig.ServerName = t.Host
-		}
-		return d
-	}
-	opt.TargetWalk = func(t ftpaudit.Target) scanner.WalkOptions {
-		w := opt.Walk
-		if h := per[t.URL+"\x00"+t.Start]; h != nil {
 			if h.conns > 0 {
 				w.Connections = h.conns
 			}
 			w.NoTree = w.NoTree || h.noTree
 			w.Exclude = h.exclude
+		} else {
+			d.Password = passwords[t.URL]
+			if t.TLS != ftpaudit.TLSNone {
+				d.TLSConfig = baseTLS.Clone()
+				d.TLSConfig.ServerName = t.Host
+			}
 		}
-		return w
+		dialer := ftpconn.NewDialer(t, d)
+		jobs[i] = scanner.Job{Target: t, Connect: dialer.Connect, Walk: w, StatReport: dialer.StatReport}
 	}
+	maxConns := f.maxConns
+	if maxConns == 0 && f.fleet != nil {
+		maxConns = f.fleet.maxConnections
+	}
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections
+	}
+	opt := scanner.Options{Probe: f.probe.mode, Manifest: f.manifest, Budget: scanner.NewBudget(maxConns)}
 	for _, t := range targets {
 		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != ftpaudit.TLSNone)
 	}
-	res := scanner.Scan(ctx, targets, opt)
+	res := scanner.Scan(ctx, jobs, opt)
+	scanner.JudgeResult(res, pol)
 	prog.Finish()
 	for _, h := range res.Hosts {
 		attrs := []any{"host", h.Target.URL, "start", h.Target.Start, "complete", h.Complete,

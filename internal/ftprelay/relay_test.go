@@ -17,7 +17,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
-	"github.com/ftpaudit/ftpaudit/scanner/memftp"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
 )
 
 // rtt is the simulated round-trip time of the tests: long enough to

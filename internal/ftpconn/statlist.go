@@ -1,4 +1,4 @@
-package scanner
+package ftpconn
 
 import (
 	"bufio"
@@ -291,7 +291,7 @@ func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, string) {
 	if r.refused != "" {
 		return nil, r.refused
 	}
-	if containsAny(r.final, truncatedReplyWords) || containsAny(r.final, failedReplyWords) {
+	if ftpaudit.ReplySaysTruncated(r.final) || ftpaudit.ReplySaysFailed(r.final) {
 		return nil, "final reply: " + r.final
 	}
 	if !listsDot(text) {

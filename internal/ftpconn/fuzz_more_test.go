@@ -1,4 +1,4 @@
-package scanner
+package ftpconn
 
 import (
 	"bufio"
@@ -494,10 +494,10 @@ func FuzzPathLogic(f *testing.F) {
 					want = false
 				}
 			}
-			if got := plainPath(p); got != want {
+			if got := ftppath.Plain(p); got != want {
 				t.Fatalf("plainPath(%q) = %v, want %v", p, got, want)
 			}
-			if plainPath(p) && strings.HasPrefix(p, "/") && (strings.Contains(p, "/-") || pathArg(p) != p) {
+			if ftppath.Plain(p) && strings.HasPrefix(p, "/") && (strings.Contains(p, "/-") || pathArg(p) != p) {
 				t.Fatalf("plain path %q: element with a leading \"-\", or pathArg %q", p, pathArg(p))
 			}
 		}

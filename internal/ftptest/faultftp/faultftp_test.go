@@ -13,8 +13,8 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/faultftp"
 	"github.com/ftpaudit/ftpaudit/internal/listing"
-	"github.com/ftpaudit/ftpaudit/scanner/faultftp"
 )
 
 var tree = faultftp.Map(map[string][]faultftp.Entry{

@@ -1,4 +1,4 @@
-package scanner
+package ftpconn
 
 // FTPS against a real vsftpd that requires TLS (testdata/realservers:
 // vsftpd-tls on 127.0.0.1:2124, explicit AUTH TLS, TLS forced for
@@ -22,7 +22,8 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/internal/archivetest"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/realserver"
+	"github.com/ftpaudit/ftpaudit/scanner"
 )
 
 type ftpsServer struct{ name, url, dir, ca string }
@@ -75,11 +76,11 @@ func ftpsDialOptions(cfg *tls.Config) DialOptions {
 	return DialOptions{TLSConfig: cfg, ConnectTimeout: 10 * time.Second, IdleTimeout: 20 * time.Second}
 }
 
-// anonView is archivetest.View with scanner types, failing the test on
+// anonView is realserver.View with scanner types, failing the test on
 // error.
 func anonView(t *testing.T, root string) (map[string]ftpaudit.EntryType, map[string]int64, []string) {
 	t.Helper()
-	names, sizes, unreadable, err := archivetest.View(root)
+	names, sizes, unreadable, err := realserver.View(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +105,8 @@ func TestFTPSRealServerWalk(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			tg := srv.target(t, "ftps", "")
-			res := Scan(ctx, []ftpaudit.Target{tg}, Options{
-				Dial: ftpsDialOptions(srv.tlsConfig(t)),
-				Walk: WalkOptions{Connections: conns, Retries: 2},
-			})
+			res := scanner.Scan(ctx, []scanner.Job{{Target: tg, Connect: NewDialer(tg, ftpsDialOptions(srv.tlsConfig(t))).Connect,
+				Walk: scanner.WalkOptions{Connections: conns, Retries: 2}}}, scanner.Options{})
 			h := res.Hosts[0]
 			if h.LoginError != "" || !h.Complete {
 				t.Fatalf("host not complete: login error %q, incomplete %q, errors %+v", h.LoginError, h.Incomplete, h.Errors)
@@ -253,10 +252,8 @@ func TestFTPSRealServerVerification(t *testing.T) {
 	tg := srv.target(t, "ftps", "")
 
 	// No CA given: the system roots do not know the test CA.
-	res := Scan(ctx, []ftpaudit.Target{tg}, Options{
-		Dial: ftpsDialOptions(&tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(64)}),
-		Walk: WalkOptions{Connections: 1, Backoff: 10 * time.Millisecond, MaxConnectAttempts: 2},
-	})
+	res := scanner.Scan(ctx, []scanner.Job{{Target: tg, Connect: NewDialer(tg, ftpsDialOptions(&tls.Config{})).Connect,
+		Walk: scanner.WalkOptions{Connections: 1, Backoff: 10 * time.Millisecond, MaxConnectAttempts: 2}}}, scanner.Options{})
 	h := res.Hosts[0]
 	if h.Complete || len(h.Entries) != 0 {
 		t.Errorf("scan without the CA: complete %v, %d entries", h.Complete, len(h.Entries))
@@ -291,7 +288,7 @@ func TestFTPSRealServerVerification(t *testing.T) {
 	// Plain FTP: vsftpd refuses the anonymous login outright.
 	_, _, err = DialFTP(ctx, srv.target(t, "ftp", ""), DialOptions{ConnectTimeout: 10 * time.Second, IdleTimeout: 20 * time.Second})
 	var re *ftpaudit.ReplyError
-	if !errors.As(err, &re) || re.Code != 530 || !strings.Contains(re.Msg, "must use encryption") || !IsLoginRefused(err) {
+	if !errors.As(err, &re) || re.Code != 530 || !strings.Contains(re.Msg, "must use encryption") || !ftpaudit.IsLoginRefused(err) {
 		t.Errorf("plain ftp:// to the FTPS server: %v, want 530 Anonymous sessions must use encryption", err)
 	}
 }

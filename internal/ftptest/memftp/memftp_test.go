@@ -305,7 +305,7 @@ func TestParseSpec(t *testing.T) {
 }
 
 func TestDemoArchive(t *testing.T) {
-	b, err := os.ReadFile("../../cmd/ftpaudit/demo/archive.txt")
+	b, err := os.ReadFile("../../../cmd/ftpaudit/demo/archive.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

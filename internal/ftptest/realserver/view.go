@@ -1,6 +1,6 @@
-// Package archivetest holds helpers shared by the real-server tests: the
+// Package realserver holds helpers shared by the real-server tests: the
 // expected anonymous view of an archive on disk.
-package archivetest
+package realserver
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package scanner
+package ftpconn
 
 // This file is the only one that imports github.com/jlaffaye/ftp. The
 // library keeps the connection, login, TLS, EPSV/PASV and data-connection
@@ -133,6 +133,35 @@ func (s *ftpSession) putScratch(b []byte) {
 // it first; what it holds is parsed before any entry bound applies, so it
 // also bounds the memory one hostile listing can take.
 const DefaultMaxListingBytes = 256 << 20
+
+// Dialer opens FTP sessions to one target and keeps what it learns
+// across them (whether STAT lists like the data connection).
+type Dialer struct {
+	t   ftpaudit.Target
+	opt DialOptions
+	st  statState
+}
+
+// NewDialer returns a Dialer for t.
+func NewDialer(t ftpaudit.Target, opt DialOptions) *Dialer {
+	return &Dialer{t: t, opt: opt}
+}
+
+// Connect connects, logs in and returns a session ready to list: an
+// ftpaudit.Connector.
+func (d *Dialer) Connect(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
+	return dialFTP(ctx, d.t, d.opt, &d.st)
+}
+
+// StatReport says how listing over the control connection went; nil when
+// it was off (NoStat, or FTPS).
+func (d *Dialer) StatReport() *ftpaudit.StatReport {
+	if d.opt.NoStat || d.t.TLS != ftpaudit.TLSNone {
+		return nil
+	}
+	r := d.st.report()
+	return &r
+}
 
 // DialFTP connects to t, logs in and returns a session ready to list.
 // Where the server offers MLSD, and neither NoMLSD nor MLSDOnly is set, the
@@ -487,7 +516,7 @@ func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, 
 	l.Bytes += ll.Bytes
 	l.Truncated = l.Truncated || ll.Truncated
 	l.Via = ftpaudit.ViaMLSD + "+" + ll.Via
-	if containsAny(ll.Reply, truncatedReplyWords) {
+	if ftpaudit.ReplySaysTruncated(ll.Reply) {
 		l.Reply = ll.Reply
 	}
 	for _, w := range ll.Warnings {
@@ -509,7 +538,7 @@ func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, 
 // line; any other directory is entered with CWD, which takes one path
 // verbatim, and listed without an argument.
 func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
-	if s.stat != nil && !s.noDashA && plainPath(dir) {
+	if s.stat != nil && !s.noDashA && ftppath.Plain(dir) {
 		use, test := s.stat.begin()
 		switch {
 		case use:
@@ -539,7 +568,7 @@ func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listin
 // listData lists dir with LIST -a over a data connection.
 func (s *ftpSession) listData(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
 	arg := pathArg(dir)
-	if !plainPath(dir) {
+	if !ftppath.Plain(dir) {
 		s.replies.reset()
 		if err := s.conn.ChangeDir(arg); err != nil {
 			return nil, s.classify(ctx, "cwd "+dir, err)
@@ -556,27 +585,6 @@ func (s *ftpSession) listData(ctx context.Context, dir string) (*ftpaudit.Listin
 		return s.listRaw(ctx, dir, arg, false)
 	}
 	return l, err
-}
-
-// plainPath reports whether a path can go on a LIST command line without
-// a server reading anything into it: ASCII letters, digits and ._+,=@%/-
-// only, and no element that starts with "-".
-func plainPath(p string) bool {
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case c == '.' || c == '_' || c == '+' || c == ',' || c == '=' || c == '@' || c == '%':
-		case c == '/':
-			if i+1 < len(p) && p[i+1] == '-' {
-				return false
-			}
-		case c == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // listRaw runs one listing command and parses its raw bytes.

@@ -1,12 +1,11 @@
-package scanner
+package ftpconn
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
 	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
 
@@ -24,7 +23,7 @@ import (
 
 // ListTree lists dir recursively with LIST -aR over a data connection.
 func (s *ftpSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeListing, error) {
-	if s.mlsd || s.noDashA || !plainPath(dir) {
+	if s.mlsd || s.noDashA || !ftppath.Plain(dir) {
 		return nil, ftpaudit.ErrTreeUnsupported
 	}
 	stop := context.AfterFunc(ctx, s.abort)
@@ -48,37 +47,4 @@ func (s *ftpSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeLi
 // option, and MLSD has none.
 func (p *pairSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeListing, error) {
 	return p.list.ListTree(ctx, dir)
-}
-
-// serverCaps are entry counts at which servers are known to cut a
-// recursive listing (pure-ftpd's -L default is 10000, its documentation's
-// example 2000). Output that stops exactly there is taken as cut, even if
-// the reply does not say so.
-var serverCaps = []int{1000, 2000, 5000, 10000, 20000, 50000, 100000}
-
-// treeCutReason says why a recursive listing cannot be trusted as a whole,
-// or "" when it can.
-func treeCutReason(t *ftpaudit.TreeListing) string {
-	switch {
-	case t.Truncated:
-		return "the transfer was cut short after " + strconv.FormatInt(t.Bytes, 10) + " bytes"
-	case containsAny(t.Reply, truncatedReplyWords):
-		return "the server cut it short: " + oneLine(t.Reply)
-	}
-	for _, c := range serverCaps {
-		if t.Lines == c || t.Lines == c+2 || matchesTotal(t.Reply, c) {
-			return "it stopped at " + strconv.Itoa(c) + " entries, a known server cap"
-		}
-	}
-	return ""
-}
-
-// matchesTotal reports whether a pure-ftpd style reply ("226 10000 matches
-// total") gives exactly n.
-func matchesTotal(reply string, n int) bool {
-	return strings.Contains(reply, " "+strconv.Itoa(n)+" matches total")
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
