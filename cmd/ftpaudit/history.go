@@ -13,7 +13,7 @@ import (
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/report"
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit/rules"
 	"github.com/ftpaudit/ftpaudit/scanner/history"
 )
 
@@ -92,7 +92,7 @@ func (hk *historyHook) close() {
 	}
 }
 
-func (hk *historyHook) after(ctx context.Context, res *ftpaudit.Result, pol *scanner.Policy) error {
+func (hk *historyHook) after(ctx context.Context, res *ftpaudit.Result, pol *rules.Policy) error {
 	if hk.st == nil {
 		return nil
 	}
@@ -129,7 +129,7 @@ func (hk *historyHook) after(ctx context.Context, res *ftpaudit.Result, pol *sca
 // compareHost compares h with its baseline (byID, or the last complete
 // scan of the same target and start) and returns the findings; it sets
 // h.Baseline.
-func compareHost(ctx context.Context, st *history.Store, h *ftpaudit.HostResult, byID *history.ScanInfo, pol *scanner.Policy) ([]ftpaudit.Finding, error) {
+func compareHost(ctx context.Context, st *history.Store, h *ftpaudit.HostResult, byID *history.ScanInfo, pol *rules.Policy) ([]ftpaudit.Finding, error) {
 	var base *history.HostInfo
 	var started time.Time
 	if byID != nil {
@@ -159,8 +159,8 @@ func compareHost(ctx context.Context, st *history.Store, h *ftpaudit.HostResult,
 		}
 		started = sc.Started
 	}
-	j := scanner.NewBaselineJudge(h, scanner.Baseline{ScanID: base.ScanID, Started: started}, pol)
-	err := scanner.DiffEntries(st.EntryAttrs(ctx, base.ID), j.Tap(scanner.SeqOf(h.Entries)), func(c scanner.Change) error {
+	j := rules.NewBaselineJudge(h, rules.Baseline{ScanID: base.ScanID, Started: started}, pol)
+	err := rules.DiffEntries(st.EntryAttrs(ctx, base.ID), j.Tap(rules.SeqOf(h.Entries)), func(c rules.Change) error {
 		j.Add(c)
 		return nil
 	})
@@ -268,9 +268,9 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	if err != nil {
 		return outcome{err: err}
 	}
-	var pol *scanner.Policy
+	var pol *rules.Policy
 	if *policy != "" {
-		if pol, err = scanner.LoadPolicy(*policy); err != nil {
+		if pol, err = rules.LoadPolicy(*policy); err != nil {
 			return outcome{err: usageError{err}}
 		}
 	}
@@ -306,8 +306,8 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 			if err != nil {
 				return outcome{err: outputError{err}}
 			}
-			j := scanner.NewBaselineJudge(h, scanner.Baseline{ScanID: a, Started: sa.Started}, pol)
-			err = scanner.DiffEntries(st.EntryAttrs(ctx, ha.ID), j.Tap(st.EntryAttrs(ctx, hb.ID)), func(c scanner.Change) error {
+			j := rules.NewBaselineJudge(h, rules.Baseline{ScanID: a, Started: sa.Started}, pol)
+			err = rules.DiffEntries(st.EntryAttrs(ctx, ha.ID), j.Tap(st.EntryAttrs(ctx, hb.ID)), func(c rules.Change) error {
 				j.Add(c)
 				return nil
 			})

@@ -15,7 +15,7 @@ import (
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/glob"
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit/rules"
 )
 
 // The hosts file (--hosts FILE): the fleet to scan, in YAML. The format is
@@ -64,7 +64,7 @@ type fleetHost struct {
 	conns    int
 	noTree   bool
 	exclude  []*glob.Glob
-	policy   *scanner.HostPolicy
+	policy   *rules.HostPolicy
 }
 
 // fleet is a parsed hosts file.
@@ -287,7 +287,7 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, []string, error) {
 		fh.exclude = append(fh.exclude, g)
 	}
 	if len(e.DropBoxes)+len(e.Ignore) > 0 || e.Anonymous != nil {
-		hp := &scanner.HostPolicy{}
+		hp := &rules.HostPolicy{}
 		if hp.Match, err = glob.Compile(globQuote(t.URL), glob.Host); err != nil {
 			return nil, nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/ftpconn"
 	"github.com/ftpaudit/ftpaudit/report"
+	"github.com/ftpaudit/ftpaudit/rules"
 	"github.com/ftpaudit/ftpaudit/scanner"
 )
 
@@ -244,7 +245,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 
 // scanAndReport runs the scan and writes its report; demo shares it.
 // after, when set, runs between the two (history: baseline and save).
-func scanAndReport(ctx context.Context, targets []ftpaudit.Target, passwords map[string]string, f *scanFlags, stdout, stderr io.Writer, after ...func(context.Context, *ftpaudit.Result, *scanner.Policy) error) outcome {
+func scanAndReport(ctx context.Context, targets []ftpaudit.Target, passwords map[string]string, f *scanFlags, stdout, stderr io.Writer, after ...func(context.Context, *ftpaudit.Result, *rules.Policy) error) outcome {
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("--timeout %s reached", f.timeout))
@@ -298,11 +299,11 @@ func (f *scanFlags) writeMetrics(res *ftpaudit.Result) error {
 	})
 }
 
-func (f *scanFlags) loadPolicy() (*scanner.Policy, error) {
+func (f *scanFlags) loadPolicy() (*rules.Policy, error) {
 	if f.policy == "" {
 		return nil, nil
 	}
-	pol, err := scanner.LoadPolicy(f.policy)
+	pol, err := rules.LoadPolicy(f.policy)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -316,7 +317,7 @@ const defaultMaxConnections = 64
 // runScanCore scans targets with the options f names. Targets from a
 // hosts file (f.fleet) carry their own password, TLS, connection limit,
 // excludes and policy; the others use the flags and passwords.
-func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[string]string, f *scanFlags, pol *scanner.Policy, stderr io.Writer) *ftpaudit.Result {
+func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[string]string, f *scanFlags, pol *rules.Policy, stderr io.Writer) *ftpaudit.Result {
 	log := f.log
 	if log == nil {
 		log = newLogger(stderr, f.logFormat, f.logLevel)
@@ -340,7 +341,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 			per[h.target.Key()] = h
 			if h.policy != nil {
 				if pol == nil {
-					pol = scanner.DefaultPolicy()
+					pol = rules.DefaultPolicy()
 				}
 				pol.Hosts = append(pol.Hosts, *h.policy)
 			}
@@ -396,7 +397,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != ftpaudit.TLSNone)
 	}
 	res := scanner.Scan(ctx, jobs, opt)
-	scanner.JudgeResult(res, pol)
+	rules.JudgeResult(res, pol)
 	prog.Finish()
 	for _, h := range res.Hosts {
 		attrs := []any{"host", h.Target.URL, "start", h.Target.Start, "complete", h.Complete,

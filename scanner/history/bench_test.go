@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/scanner"
+	"github.com/ftpaudit/ftpaudit/rules"
 )
 
 // Run with: go test ./scanner/history -run XXX -bench 1M -benchtime 1x
@@ -190,11 +190,11 @@ func BenchmarkDiff1M(b *testing.B) {
 		b.Fatalf("setup saved %d scans, %v", len(scans), err)
 	}
 	cur, old := scans[0].Hosts[0], scans[1].Hosts[0]
-	var kinds map[scanner.ChangeKind]int
+	var kinds map[rules.ChangeKind]int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		kinds = map[scanner.ChangeKind]int{}
-		err := scanner.DiffEntries(s.EntryAttrs(ctx, old.ID), s.EntryAttrs(ctx, cur.ID), func(c scanner.Change) error {
+		kinds = map[rules.ChangeKind]int{}
+		err := rules.DiffEntries(s.EntryAttrs(ctx, old.ID), s.EntryAttrs(ctx, cur.ID), func(c rules.Change) error {
 			kinds[c.Kind]++
 			return nil
 		})
@@ -205,12 +205,12 @@ func BenchmarkDiff1M(b *testing.B) {
 	b.StopTimer()
 	// synthEntries' variant: every 300th file removed, changed, added.
 	files := old.Stats.Files
-	for _, k := range []scanner.ChangeKind{scanner.Added, scanner.Removed, scanner.Changed} {
+	for _, k := range []rules.ChangeKind{rules.Added, rules.Removed, rules.Changed} {
 		if want := files / 300; kinds[k] < want-1 || kinds[k] > want+1 {
 			b.Errorf("%d %s, want about %d", kinds[k], k, want)
 		}
 	}
 	b.ReportMetric(float64(old.Entries+cur.Entries), "entries")
-	b.ReportMetric(float64(kinds[scanner.Added]+kinds[scanner.Removed]+kinds[scanner.Changed]), "changes")
+	b.ReportMetric(float64(kinds[rules.Added]+kinds[rules.Removed]+kinds[rules.Changed]), "changes")
 	b.ReportMetric(maxRSSMB(b), "peak-RSS-MB")
 }

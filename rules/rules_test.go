@@ -1,8 +1,8 @@
-package scanner
+package rules
 
 import (
+	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/ascii"
+	"github.com/ftpaudit/ftpaudit/internal/docblock"
 )
 
 const testHost = "ftp://127.0.0.1:2121"
@@ -914,7 +915,10 @@ func TestRuleCatalogue(t *testing.T) {
 	}
 }
 
-// rulesMarkdownTable is the rule table of README-rules.md, from Rules.
+var updateDocs = flag.Bool("update-docs", false, "rewrite the generated blocks of docs/ from the code")
+
+// rulesMarkdownTable is the rule table of docs/findings.md, from the
+// catalogue ftpaudit.Rules.
 func rulesMarkdownTable() string {
 	var b strings.Builder
 	b.WriteString("| rule | default severity | what it means | what to do |\n|---|---|---|---|\n")
@@ -924,13 +928,11 @@ func rulesMarkdownTable() string {
 	return b.String()
 }
 
-func TestReadmeRulesTable(t *testing.T) {
-	data, err := os.ReadFile("../testdata/policy/README-rules.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(data), rulesMarkdownTable()) {
-		t.Errorf("README-rules.md does not hold the current rule table; it should contain:\n%s", rulesMarkdownTable())
+// TestRulesDoc checks that docs/findings.md holds the rule catalogue as
+// the code has it; go generate (-update-docs) rewrites it.
+func TestRulesDoc(t *testing.T) {
+	if err := docblock.Sync("../docs/findings.md", "rules", rulesMarkdownTable(), *updateDocs); err != nil {
+		t.Error(err)
 	}
 }
 
