@@ -1,6 +1,3 @@
-// Package scanner walks FTP archives and judges what it finds. It never
-// prints: everything it learns is returned as data (Entry, HostResult) or
-// reported through the Progress interface.
 package ftpaudit
 
 import (

@@ -18,7 +18,7 @@ import (
 // Run with: go test ./scanner/history -run XXX -bench 1M -benchtime 1x
 //
 // Peak RSS is the whole process's (getrusage), so it includes the
-// synthetic result itself: 1M scanner.Entry values take about 300 MB
+// synthetic result itself: 1M ftpaudit.Entry values take about 300 MB
 // before anything is saved. The benchmarks report both.
 
 // synthEntries builds a sorted listing of about n entries laid out like a
@@ -170,7 +170,7 @@ func BenchmarkSave1M(b *testing.B) {
 
 // BenchmarkDiff1M streams two saved scans of a million entries each (the
 // second with about 1% of the files added, removed or changed) from the
-// store into scanner.DiffEntries. The scans are saved by a helper
+// store into rules.DiffEntries. The scans are saved by a helper
 // process, so that the peak RSS reported is the diff's alone.
 func BenchmarkDiff1M(b *testing.B) {
 	ctx := context.Background()

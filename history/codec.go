@@ -1,9 +1,7 @@
 package history
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,7 +12,7 @@ import (
 
 // The byte-exact encodings of schema.go: string lists and MLSD facts as
 // a uvarint count followed by uvarint-length-prefixed strings; times as
-// integers.
+// integers. The decoder also reads the host data of hostdata.go.
 
 var errCodec = errors.New("malformed encoded value")
 
@@ -129,32 +127,116 @@ func (d *decoder) str() string {
 	return s
 }
 
+// byte reads one byte.
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.err = errCodec
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+// bool reads a byte that must be 0 or 1.
+func (d *decoder) bool() bool {
+	switch d.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	d.err = errCodec
+	return false
+}
+
+// int64 reads a signed varint.
+func (d *decoder) int64() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errCodec
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// int reads a signed varint that must fit an int.
+func (d *decoder) int() int {
+	v := d.int64()
+	if int64(int(v)) != v {
+		d.err = errCodec
+		return 0
+	}
+	return int(v)
+}
+
+// time reads a time of hostdata.go, in UTC.
+func (d *decoder) time() time.Time {
+	if !d.bool() {
+		return time.Time{}
+	}
+	sec := d.int64()
+	ns := d.uvarint()
+	if ns > 999_999_999 {
+		d.err = errCodec
+	}
+	if d.err != nil {
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(ns)).UTC()
+}
+
+// optCount reads the count of a list that may be nil (count+1, 0 for
+// nil), bounded like count.
+func (d *decoder) optCount() (n int, isNil bool) {
+	v := d.uvarint()
+	if d.err != nil || v == 0 {
+		return 0, true
+	}
+	if v-1 > uint64(len(d.b)) {
+		d.err = errCodec
+		return 0, true
+	}
+	return int(v - 1), false
+}
+
+// optBytes reads bytes that may be nil.
+func (d *decoder) optBytes() []byte {
+	n, isNil := d.optCount()
+	if isNil {
+		return nil
+	}
+	b := make([]byte, n)
+	copy(b, d.b)
+	d.b = d.b[n:]
+	return b
+}
+
+// optList reads a string list that may be nil.
+func (d *decoder) optList() []string {
+	n, isNil := d.optCount()
+	if isNil {
+		return nil
+	}
+	l := make([]string, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		l = append(l, d.str())
+	}
+	return l
+}
+
 func (d *decoder) done() error {
 	if d.err == nil && len(d.b) != 0 {
 		d.err = errCodec
 	}
 	return d.err
-}
-
-// encodeGob encodes v with encoding/gob; a nil pointer or an empty slice
-// is stored as NULL.
-func encodeGob[T any](v T, empty bool) ([]byte, error) {
-	if empty {
-		return nil, nil
-	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// decodeGob decodes b into *v; NULL leaves v as it is.
-func decodeGob[T any](b []byte, v *T) error {
-	if b == nil {
-		return nil
-	}
-	return gob.NewDecoder(bytes.NewReader(b)).Decode(v)
 }
 
 // Unix nanoseconds represent times from 1678 to 2262.

@@ -248,7 +248,7 @@ func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hos
 		if _, err := ins.ExecContext(bg, p.args); err != nil {
 			return s.dbErr(fmt.Sprintf("insert entry %q", e.Path), err)
 		}
-		if saveHook != nil && (k+1)%4096 == 0 {
+		if saveHook != nil && (k+1)%saveHookEvery == 0 {
 			saveHook(k + 1)
 		}
 	}

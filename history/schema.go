@@ -1,5 +1,11 @@
 package history
 
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
 // The schema of the history database.
 //
 // Versioning: the schema version is SQLite's PRAGMA user_version, and the
@@ -9,10 +15,19 @@ package history
 // migrations[0] is version 1. Open applies the missing steps, in order, in
 // one write transaction (BEGIN IMMEDIATE), after reading the version again
 // inside it, so two processes opening a new file at once apply each step
-// once. A version higher than len(migrations) was written by a newer
-// ftpaudit: Open refuses it with ErrNewerSchema rather than guess.
+// once, and a step that fails leaves the file as it was. A version higher
+// than len(migrations) was written by a newer ftpaudit: Open refuses it
+// with ErrNewerSchema rather than guess.
 //
-// A migration is only ever appended; a released step is never edited.
+// A migration is only ever appended; a released step is never edited
+// (TestMigrationsFrozen holds the SQL of each to its released bytes).
+//
+//   - Version 1: the tables below.
+//   - Version 2: hosts.stat, hosts.probes, hosts.fetched and
+//     hosts.baseline re-encoded from encoding/gob of scanner structs to
+//     the package's own versioned encoding (hostdata.go); see
+//     migrate_gob.go. The columns keep their names, and their comments in
+//     version 1's SQL still say gob.
 //
 // Encodings, chosen so that every byte a server sent round-trips exactly:
 //   - Paths and names are BLOBs, so that ORDER BY path is memcmp order,
@@ -31,17 +46,31 @@ package history
 //     is a nil list or map, so "no facts" (LIST) and "empty facts" stay
 //     apart.
 //   - Nested host data that is only ever read back whole (STAT report,
-//     probe outcomes, fetched files, baseline report) is encoding/gob: byte
-//     exact, unlike JSON, which replaces invalid UTF-8.
+//     probe outcomes, fetched files, baseline report) is a BLOB in the
+//     package's own encoding (hostdata.go): a format version byte, then
+//     every field written explicitly, so that renaming a Go field cannot
+//     change the database format. Byte exact, unlike JSON, which replaces
+//     invalid UTF-8. No Go struct is stored by reflection (gob, JSON).
 
 // appID marks a database as ftpaudit's (PRAGMA application_id): "ftau".
 const appID = 0x66746175
 
+// A migration is one schema step: its SQL, then its Go code, both inside
+// Open's write transaction.
+type migration struct {
+	sql string
+	run func(ctx context.Context, conn *sql.Conn) error
+}
+
 // migrations are the schema steps; migrations[i] brings the schema to
 // version i+1.
-var migrations = []string{
-	// Version 1.
-	`
+var migrations = []migration{
+	{sql: schemaV1},
+	{run: migrateGobHostData}, // version 2
+}
+
+// schemaV1 is the SQL of version 1.
+const schemaV1 = `
 CREATE TABLE scans (
 	id        INTEGER PRIMARY KEY AUTOINCREMENT,
 	started   INTEGER,           -- Unix ns
@@ -141,5 +170,60 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_host ON findings (host_id);
 CREATE INDEX findings_scan ON findings (scan_id);
-`,
+`
+
+// migrate applies the missing migrations in one write transaction.
+func (s *Store) migrate(ctx context.Context, conn *sql.Conn) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return s.openErr(err)
+	}
+	defer func() {
+		if err != nil {
+			rollback(conn)
+		}
+	}()
+	// Again, under the write lock: another process may have migrated.
+	id, version, objects, err := readHeader(ctx, conn)
+	if err != nil {
+		return s.openErr(err)
+	}
+	if err := s.checkHeader(id, version, objects); err != nil {
+		return err
+	}
+	if version < int64(len(migrations)) {
+		if err := s.applyMigrations(ctx, conn, version); err != nil {
+			return err
+		}
+	}
+	// Nothing written when another process had migrated.
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return s.openErr(err)
+	}
+	return nil
+}
+
+// applyMigrations brings the schema from version to the latest and
+// records the new version, inside migrate's transaction.
+func (s *Store) applyMigrations(ctx context.Context, conn *sql.Conn, version int64) error {
+	for v := version; v < int64(len(migrations)); v++ {
+		m := migrations[v]
+		if m.sql != "" {
+			if _, err := conn.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("open history database %s: schema version %d: %w", s.path, v+1, err)
+			}
+		}
+		if m.run != nil {
+			if err := m.run(ctx, conn); err != nil {
+				return fmt.Errorf("open history database %s: schema version %d: %w", s.path, v+1, err)
+			}
+		}
+	}
+	// PRAGMA takes no parameters; both values are integers.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return s.openErr(err)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", appID)); err != nil {
+		return s.openErr(err)
+	}
+	return nil
 }

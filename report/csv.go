@@ -14,19 +14,20 @@ import (
 )
 
 // CSV writes the findings as CSV (RFC 4180 quoting, LF line ends), one
-// record per finding in the order of r.Findings, under the header
+// record per finding in the order of the View (r.Findings), under the header
 //
 //	severity,host,path,rule,evidence,size,modified,action,path_b64
 //
 // evidence joins the facts with "; "; size is in bytes (empty when
 // unknown); modified is RFC 3339 UTC (empty when unknown).
 //
-// Text cells are escaped like Display, without its quotes (control
+// Text cells, the evidence included (the rules write it raw), are escaped
+// once, with DisplayText: Display's escapes, never quoted (control
 // characters, bidi and invisible formatting characters and invalid UTF-8
-// become \x1b, \u{202e}, \xff; a backslash becomes \\), because CSV files
-// are read in terminals too. path_b64 is always filled with the base64
-// (standard, padded) of the exact path bytes, so the path stays exactly
-// recoverable.
+// become \x1b, \u{202e}, \xff; a backslash becomes \\), because CSV
+// files are read in terminals too. path_b64 is always filled with the
+// base64 (standard, padded) of the exact path bytes, so the path stays
+// exactly recoverable.
 //
 // Every cell is safe against spreadsheet formula injection (OWASP "CSV
 // Injection"): a cell whose first character, after any leading white
@@ -42,12 +43,14 @@ var _ Reporter = (*CSV)(nil)
 var csvHeader = []string{"severity", "host", "path", "rule", "evidence", "size", "modified", "action", "path_b64"}
 
 // Report writes the findings of r as CSV.
-func (c *CSV) Report(w io.Writer, r *ftpaudit.Result) error {
+func (*CSV) Report(w io.Writer, r *ftpaudit.Result) error {
+	v := NewView(r)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return fmt.Errorf("csv: %w", err)
 	}
-	for _, f := range r.Findings {
+	for i := range v.Findings {
+		f := &v.Findings[i]
 		size := ""
 		if f.Size >= 0 {
 			size = strconv.FormatInt(f.Size, 10)
@@ -74,10 +77,10 @@ func (c *CSV) Report(w io.Writer, r *ftpaudit.Result) error {
 	return nil
 }
 
-// csvText makes a server-supplied string a safe CSV cell: Display's
-// escapes without its quotes, then formulaSafe.
+// csvText makes a server-supplied string a safe CSV cell: DisplayText,
+// then formulaSafe.
 func csvText(s string) string {
-	return formulaSafe(escape(s, false))
+	return formulaSafe(DisplayText(s))
 }
 
 // formulaSafe prefixes a cell that a spreadsheet would run as a formula

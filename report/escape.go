@@ -1,7 +1,11 @@
-// Package report turns a finished scan into bytes: JSON for machines, tables
-// for people. It never talks FTP; every string it prints that came from a
-// server is escaped first.
 package report
+
+// escape.go is the only place in ftpaudit that escapes server text for
+// people: the rules and the scanner hand it over raw, and JSON carries it
+// raw (encoding/json escapes it, with _b64 fields for invalid UTF-8). A
+// hostile server chooses file names, banners and replies, so what reaches
+// a terminal or a spreadsheet must not be able to move the cursor, end a
+// line, reorder text (bidi) or hide characters.
 
 import (
 	"strings"
@@ -16,13 +20,27 @@ import (
 // or of any path element is shown in double quotes (with \" inside), so
 // that names made of spaces can be seen. The result never contains a byte
 // that can move the cursor or end a line.
+//
+// Display is for names: paths, host URLs, targets. Text that is not a
+// name (evidence, actions, server replies, banners, reasons) goes
+// through DisplayText.
 func Display(s string) string {
 	return escape(s, needsQuotes(s))
 }
 
+// DisplayText makes server-supplied text safe and visible on a terminal
+// or in a CSV cell with Display's escapes, but is never quoted: it is for
+// prose whose bounds the output already makes plain (a table cell, the
+// rest of a line), such as evidence, actions, server replies, banners and
+// reasons. The rules put server names into evidence raw, at most inside
+// plain double quotes for readability, so escaping them here, once, keeps
+// those quotes as they are and shows a backslash as \\ exactly once.
+func DisplayText(s string) string {
+	return escape(s, false)
+}
+
 // escape applies Display's escapes to s, and when quote is set also
-// wraps it in double quotes (escaping '"' inside). Without quote it is
-// used for cells whose bounds the format already makes exact (CSV).
+// wraps it in double quotes (escaping '"' inside).
 func escape(s string, quote bool) string {
 	var b strings.Builder
 	if quote {

@@ -137,20 +137,6 @@ func (f *failWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestWriteErrors(t *testing.T) {
-	for name, r := range map[string]Reporter{"table": &Table{}, "csv": &CSV{}} {
-		full := len(report(t, r, findingsSample()))
-		for _, n := range []int{0, 1, 100, full / 2, full - 1} {
-			if err := r.Report(&failWriter{left: n}, findingsSample()); err == nil {
-				t.Errorf("%s: writer failing after %d of %d bytes: no error", name, n, full)
-			}
-		}
-		if err := r.Report(&failWriter{left: full}, findingsSample()); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
 func TestTableGolden(t *testing.T) {
 	golden(t, "table.golden", report(t, &Table{}, findingsSample()))
 	golden(t, "table_verbose.golden", report(t, &Table{Verbose: true}, findingsSample()))
@@ -317,48 +303,6 @@ func TestTruncateDisplayed(t *testing.T) {
 		got := truncateDisplayed(c.in, c.max)
 		if got != c.want {
 			t.Errorf("truncateDisplayed(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
-		}
-	}
-}
-
-func TestFitDisplay(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		max  int
-		want string
-	}{
-		{"chmod o-w /incoming, or make it a drop box", 24, `"chmod o-w /incoming, …"`},
-		{"chmod o-w /incoming", 24, `"chmod o-w /incoming"`},
-		{"remove \x1b\x1b it", 12, `remove \x1b…`}, // the escape is never split
-		{"say \"hi\" to them", 12, `"say \"hi…"`},
-	} {
-		got := fitDisplay(c.in, c.max)
-		if got != c.want {
-			t.Errorf("fitDisplay(%q, %d) = %s, want %s", c.in, c.max, got, c.want)
-		}
-		if twwidth.Width(got) > c.max {
-			t.Errorf("fitDisplay(%q, %d) = %s is %d wide", c.in, c.max, got, twwidth.Width(got))
-		}
-	}
-}
-
-func TestHumanSize(t *testing.T) {
-	for n, want := range map[int64]string{
-		-1:                  "-",
-		0:                   "0 B",
-		512:                 "512 B",
-		1023:                "1023 B",
-		1024:                "1.0 KiB",
-		1536:                "1.5 KiB",
-		10 * 1024:           "10 KiB",
-		1024*1024 - 1:       "1.0 MiB",
-		5046586573:          "4.7 GiB",
-		130 * 1024 * 1024:   "130 MiB",
-		1 << 62:             "4.0 EiB",
-		9223372036854775807: "8.0 EiB",
-	} {
-		if got := humanSize(n); got != want {
-			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

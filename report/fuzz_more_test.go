@@ -112,7 +112,7 @@ func FuzzCSVCell(f *testing.F) {
 			t.Fatalf("csvText(%q) = %q starts a formula", s, c)
 		}
 		u, ok := fzUnescape(c, false)
-		if !ok || u != s && !(u == "'"+s && isFormulaStart(escape(s, false))) {
+		if !ok || u != s && !(u == "'"+s && isFormulaStart(DisplayText(s))) {
 			t.Fatalf("csvText(%q) = %q does not give it back (%q, %v)", s, c, u, ok)
 		}
 
@@ -228,7 +228,7 @@ func FuzzTableRow(f *testing.F) {
 		fzCheckTable(t, res, &Table{Verbose: verbose, MaxEvidence: int(sev >> 3), MaxAction: int(sev >> 5)}, verbose,
 			strings.Contains(host+path+ev1+ev2+action, "│"))
 
-		lines := jsonlLines(t, report(t, JSONL{}, res))
+		lines := jsonlLines(t, report(t, &JSONL{}, res))
 		if len(lines) != len(res.Findings)+1 {
 			t.Fatalf("%d JSON lines for %d findings and a host", len(lines), len(res.Findings))
 		}

@@ -78,22 +78,30 @@ func Diff(w io.Writer, d *DiffDoc, asJSON bool) error {
 		doc := map[string]any{"schema": "ftpaudit.diff/v1", "a": d.A, "b": d.B, "hosts": d.Hosts, "findings": findingsJSON(d.Findings)}
 		return writeJSON(w, doc)
 	}
+	ew := &errWriter{w: w}
 	for _, h := range d.Hosts {
+		target := Display(h.Target + pathSuffix(h.Start))
 		if h.Note != "" {
-			fmt.Fprintf(w, "%s%s: %s\n", Display(h.Target), pathSuffix(h.Start), Display(h.Note))
+			fmt.Fprintf(ew, "%s: %s\n", target, DisplayText(h.Note))
 			continue
 		}
 		b := h.Baseline
-		fmt.Fprintf(w, "%s%s: %d added, %d removed, %d changed since scan %d\n", Display(h.Target), pathSuffix(h.Start), b.Added, b.Removed, b.Changed, d.A)
+		fmt.Fprintf(ew, "%s: %d added, %d removed, %d changed since scan %d\n", target, b.Added, b.Removed, b.Changed, d.A)
 		if b.NotCompared > 0 {
-			fmt.Fprintf(w, "  NOT COMPARED: %d entries below directories scan %d could not list: %s\n", b.NotCompared, d.B, Display(strings.Join(b.NotComparedDirs, ", ")))
+			dirs := make([]string, len(b.NotComparedDirs))
+			for i, p := range b.NotComparedDirs {
+				dirs[i] = Display(p)
+			}
+			fmt.Fprintf(ew, "  NOT COMPARED: %d entries below directories scan %d could not list: %s\n", b.NotCompared, d.B, strings.Join(dirs, ", "))
 		}
 	}
-	if len(d.Findings) == 0 {
-		return nil
+	if len(d.Findings) > 0 {
+		fmt.Fprintln(ew)
+		if err := (&Table{Verbose: true}).Report(ew, &ftpaudit.Result{Findings: d.Findings}); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintln(w)
-	return (&Table{Verbose: true}).Report(w, &ftpaudit.Result{Findings: d.Findings})
+	return ew.err
 }
 
 // VerifyItem is one finding of the scan being verified, or a new one.
@@ -124,38 +132,29 @@ func Verify(w io.Writer, d *VerifyDoc, asJSON bool) error {
 		}
 		items := []item{}
 		for _, it := range d.Items {
-			items = append(items, item{it.Status, findingsJSON([]ftpaudit.Finding{it.Finding})[0]})
+			items = append(items, item{it.Status, findingJSON(&it.Finding)})
 		}
 		return writeJSON(w, map[string]any{"schema": "ftpaudit.verify/v1", "scan_id": d.ScanID, "complete": d.Complete,
 			"incomplete": d.Incomplete, "gone": counts["gone"], "still_there": counts["still there"], "new": counts["new"], "items": items})
 	}
-	fmt.Fprintf(w, "verify scan %d: %d gone, %d still there, %d new\n", d.ScanID, counts["gone"], counts["still there"], counts["new"])
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "verify scan %d: %d gone, %d still there, %d new\n", d.ScanID, counts["gone"], counts["still there"], counts["new"])
 	if !d.Complete {
-		fmt.Fprintf(w, "RESCAN INCOMPLETE: what was not seen cannot be proven gone: %s\n", Display(strings.Join(d.Incomplete, "; ")))
+		fmt.Fprintf(ew, "RESCAN INCOMPLETE: what was not seen cannot be proven gone: %s\n", DisplayText(strings.Join(d.Incomplete, "; ")))
 	}
-	if len(d.Items) == 0 {
-		return nil
-	}
-	t := newTable(w, "STATUS", "SEVERITY", "RULE", "HOST", "PATH")
-	for _, it := range d.Items {
-		f := it.Finding
-		if err := t.Append([]string{strings.ToUpper(it.Status), f.Severity.String(), f.Rule, Display(f.Host), Display(f.Path)}); err != nil {
+	if len(d.Items) > 0 {
+		t := newTable(ew, "STATUS", "SEVERITY", "RULE", "HOST", "PATH")
+		for _, it := range d.Items {
+			f := it.Finding
+			if err := t.Append([]string{strings.ToUpper(it.Status), f.Severity.String(), Display(f.Rule), Display(f.Host), Display(f.Path)}); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
 			return err
 		}
 	}
-	return t.Render()
-}
-
-func findingsJSON(fs []ftpaudit.Finding) []jsonFinding {
-	out := []jsonFinding{}
-	for _, f := range fs {
-		ev := f.Evidence
-		if ev == nil {
-			ev = []string{}
-		}
-		out = append(out, jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity.String(), Evidence: ev})
-	}
-	return out
+	return ew.err
 }
 
 func writeJSON(w io.Writer, v any) error {

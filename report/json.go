@@ -14,12 +14,12 @@ import (
 // Schema is the version tag of the JSON document.
 const Schema = "ftpaudit.scan/v1"
 
-// Reporter writes a finished scan in one format.
-type Reporter interface {
-	Report(w io.Writer, r *ftpaudit.Result) error
-}
-
-// JSON writes the v1 JSON document (see README, "JSON schema").
+// JSON writes the v1 JSON document (see README, "JSON schema"). Server
+// text (paths, banners, replies, evidence) is written raw: encoding/json
+// escapes what JSON must, and a path or line that is not valid UTF-8
+// comes with its exact bytes in base64 (path_b64, raw_b64, ...). Each
+// host carries its finding counts per severity, counted as in every
+// other format (View).
 type JSON struct {
 	// Inventory adds every entry to the document.
 	Inventory bool
@@ -50,6 +50,7 @@ type jsonHost struct {
 	Started     string                   `json:"started"`
 	Finished    string                   `json:"finished"`
 	Stats       ftpaudit.Stats           `json:"stats"`
+	Findings    severityCounts           `json:"findings"`
 	Errors      []ftpaudit.PathError     `json:"errors"`
 	Unreadable  []ftpaudit.PathError     `json:"unreadable"`
 	Notes       []ftpaudit.PathError     `json:"notes,omitempty"`
@@ -104,6 +105,10 @@ type jsonEntry struct {
 	Facts    map[string]string `json:"facts,omitempty"`
 	Raw      string            `json:"raw"`
 	RawB64   string            `json:"raw_b64,omitempty"`
+	// RawList is the LIST -a line of an entry also listed by MLSD (raw
+	// is then the MLSD line).
+	RawList    string `json:"raw_list,omitempty"`
+	RawListB64 string `json:"raw_list_b64,omitempty"`
 }
 
 // jsonManifest is a published index a host was compared with.
@@ -124,6 +129,23 @@ type jsonFinding struct {
 	Evidence []string `json:"evidence"`
 }
 
+// severityCounts is a target's findings per severity, worst first, in
+// the JSON host objects and the JSON lines host lines.
+type severityCounts struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
+}
+
+func countsJSON(c Counts) severityCounts {
+	return severityCounts{
+		Critical: c.Of(ftpaudit.SevCritical), High: c.Of(ftpaudit.SevHigh), Medium: c.Of(ftpaudit.SevMedium),
+		Low: c.Of(ftpaudit.SevLow), Info: c.Of(ftpaudit.SevInfo),
+	}
+}
+
 // b64 returns the base64 of s when s is not valid UTF-8 (JSON strings
 // cannot carry such bytes exactly), else "".
 func b64(s string) string {
@@ -142,17 +164,22 @@ func rfc3339(t time.Time) string {
 
 // Report writes r as one JSON document followed by a newline.
 func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
+	v := NewView(r)
 	doc := jsonDoc{
 		Schema:   Schema,
-		Started:  rfc3339(r.Started),
-		Finished: rfc3339(r.Finished),
-		Complete: r.Complete(),
-		ScanID:   r.SavedID,
+		Started:  rfc3339(v.Started),
+		Finished: rfc3339(v.Finished),
+		Complete: v.Complete,
+		ScanID:   v.SavedID,
 		Hosts:    []jsonHost{},
 		Entries:  []jsonEntry{},
-		Findings: []jsonFinding{},
+		Findings: findingsJSON(v.Findings),
 	}
-	for _, h := range r.Hosts {
+	for _, t := range v.Targets {
+		h := t.Host
+		if h == nil {
+			continue
+		}
 		jh := jsonHost{
 			Target:     h.Target.URL,
 			Start:      h.Target.Start,
@@ -165,6 +192,7 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 			Started:    rfc3339(h.Started),
 			Finished:   rfc3339(h.Finished),
 			Stats:      h.Stats,
+			Findings:   countsJSON(t.Counts),
 			Errors:     nonNil(h.Errors),
 			Unreadable: nonNil(h.Unreadable),
 			Notes:      h.Notes,
@@ -176,7 +204,7 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 			jh.Features = []string{}
 		}
 		if h.Info.Login != "" {
-			jh.ListingMode = strings.ToLower(listingMode(h.Info))
+			jh.ListingMode = strings.ToLower(t.Listing)
 			jh.StatListing = h.Stat
 			jh.Recursive = h.Tree
 			jh.Connections = h.Pool
@@ -197,7 +225,6 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 			doc.Entries = append(doc.Entries, entryJSON(h.Target.URL, &h.Entries[i]))
 		}
 	}
-	doc.Findings = findingsJSON(r.Findings)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
@@ -211,26 +238,54 @@ func nonNil(p []ftpaudit.PathError) []ftpaudit.PathError {
 	return p
 }
 
+// entryJSON is one entry of the inventory. raw is the line the entry was
+// parsed from; raw_list is the LIST -a line when the entry was also seen
+// by MLSD (a paired listing). An entry only LIST -a showed has its line in
+// Entry.ListRaw and none in Entry.Raw: that line is its raw.
 func entryJSON(host string, e *ftpaudit.Entry) jsonEntry {
+	raw, rawList := e.Raw, e.ListRaw()
+	if raw == "" {
+		raw, rawList = rawList, ""
+	}
 	je := jsonEntry{
-		Host:     host,
-		Path:     e.Path,
-		PathB64:  b64(e.Path),
-		Type:     e.Type.String(),
-		Modified: rfc3339(e.Modified),
-		Mode:     e.Mode,
-		Owner:    e.Owner,
-		Group:    e.Group,
-		Perm:     e.Perm(),
-		Unique:   e.Unique(),
-		Target:   e.Target(),
-		Facts:    e.Facts(),
-		Raw:      e.Raw,
-		RawB64:   b64(e.Raw),
+		Host:       host,
+		Path:       e.Path,
+		PathB64:    b64(e.Path),
+		Type:       e.Type.String(),
+		Modified:   rfc3339(e.Modified),
+		Mode:       e.Mode,
+		Owner:      e.Owner,
+		Group:      e.Group,
+		Perm:       e.Perm(),
+		Unique:     e.Unique(),
+		Target:     e.Target(),
+		Facts:      e.Facts(),
+		Raw:        raw,
+		RawB64:     b64(raw),
+		RawList:    rawList,
+		RawListB64: b64(rawList),
 	}
 	if e.Size >= 0 {
 		sz := e.Size
 		je.Size = &sz
 	}
 	return je
+}
+
+// findingsJSON is fs as JSON findings, never nil.
+func findingsJSON(fs []ftpaudit.Finding) []jsonFinding {
+	out := make([]jsonFinding, len(fs))
+	for i := range fs {
+		out[i] = findingJSON(&fs[i])
+	}
+	return out
+}
+
+// findingJSON is one finding as JSON: evidence raw, never null.
+func findingJSON(f *ftpaudit.Finding) jsonFinding {
+	ev := f.Evidence
+	if ev == nil {
+		ev = []string{}
+	}
+	return jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity.String(), Evidence: ev}
 }

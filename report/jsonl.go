@@ -8,11 +8,15 @@ import (
 )
 
 // JSONL writes JSON lines for log shippers: one object per line, first
-// one per finding ("type":"finding"), then one per host ("type":"host")
-// saying how much of it was seen, so that coverage is shipped too. Every
-// line carries the schema and the time the scan finished, and is valid
-// JSON on its own: encoding/json escapes line breaks and control
-// characters, and a path that is not valid UTF-8 comes with path_b64.
+// one per finding ("type":"finding"), then one per walked target
+// ("type":"host") saying how much of it was seen, so that coverage is
+// shipped too. A host line's "findings" counts the findings of that
+// target (URL and start directory) as every format counts them (View):
+// each finding is counted on one host line only, so that the host lines
+// add up to the finding lines. Every line carries the schema and the time
+// the scan finished, and is valid JSON on its own: encoding/json escapes
+// line breaks and control characters, and a path that is not valid UTF-8
+// comes with path_b64.
 type JSONL struct{}
 
 var _ Reporter = (*JSONL)(nil)
@@ -22,30 +26,6 @@ type jsonlFinding struct {
 	Schema string `json:"schema"`
 	Time   string `json:"time"`
 	jsonFinding
-}
-
-// severityCounts counts findings per severity, worst first.
-type severityCounts struct {
-	Critical int `json:"critical"`
-	High     int `json:"high"`
-	Medium   int `json:"medium"`
-	Low      int `json:"low"`
-	Info     int `json:"info"`
-}
-
-func (c *severityCounts) add(s ftpaudit.Severity) {
-	switch s {
-	case ftpaudit.SevCritical:
-		c.Critical++
-	case ftpaudit.SevHigh:
-		c.High++
-	case ftpaudit.SevMedium:
-		c.Medium++
-	case ftpaudit.SevLow:
-		c.Low++
-	case ftpaudit.SevInfo:
-		c.Info++
-	}
 }
 
 type jsonlHost struct {
@@ -63,25 +43,18 @@ type jsonlHost struct {
 }
 
 // Report writes r as JSON lines.
-func (JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
+func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
+	v := NewView(r)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	when := rfc3339(r.Finished)
-	counts := map[string]*severityCounts{}
-	for _, f := range findingsJSON(r.Findings) {
-		if err := enc.Encode(jsonlFinding{Type: "finding", Schema: Schema, Time: when, jsonFinding: f}); err != nil {
+	when := rfc3339(v.Finished)
+	for i := range v.Findings {
+		if err := enc.Encode(jsonlFinding{Type: "finding", Schema: Schema, Time: when, jsonFinding: findingJSON(&v.Findings[i])}); err != nil {
 			return err
 		}
 	}
-	for _, f := range r.Findings {
-		c := counts[f.Host]
-		if c == nil {
-			c = &severityCounts{}
-			counts[f.Host] = c
-		}
-		c.add(f.Severity)
-	}
-	for _, h := range r.Hosts {
+	for _, t := range v.Targets {
+		h := t.Host
 		if h == nil {
 			continue
 		}
@@ -89,13 +62,10 @@ func (JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 			Type: "host", Schema: Schema, Time: when,
 			Host: h.Target.URL, Start: h.Target.Start, StartB64: b64(h.Target.Start),
 			Complete: h.Complete, Incomplete: h.Incomplete, LoginError: h.LoginError,
-			Stats: h.Stats,
+			Stats: h.Stats, Findings: countsJSON(t.Counts),
 		}
 		if line.Incomplete == nil {
 			line.Incomplete = []string{}
-		}
-		if c := counts[h.Target.URL]; c != nil {
-			line.Findings = *c
 		}
 		if err := enc.Encode(line); err != nil {
 			return err

@@ -37,13 +37,13 @@ const (
 	millisPerSecond = 1e3
 )
 
-// severitiesDesc lists the severities worst first, as the metrics and the
-// JSON lines count them.
+// severitiesDesc lists the severities worst first, as the metrics count
+// them.
 var severitiesDesc = []ftpaudit.Severity{ftpaudit.SevCritical, ftpaudit.SevHigh, ftpaudit.SevMedium, ftpaudit.SevLow, ftpaudit.SevInfo}
 
-// metricsHost is what the metrics say about one host label: every
-// HostResult whose target URL gives that label (several start
-// directories of one server share it, as their findings do).
+// metricsHost is what the metrics say about one host label: every target
+// of the View whose URL gives that label (several start directories of
+// one server share it), their counts added up.
 type metricsHost struct {
 	label      string
 	url        string
@@ -53,7 +53,7 @@ type metricsHost struct {
 	started    time.Time
 	finished   time.Time
 	stats      ftpaudit.Stats
-	findings   map[string]int
+	findings   Counts
 	lastOK     time.Time
 	haveLastOK bool
 }
@@ -80,11 +80,15 @@ type metricsHost struct {
 // The last complete scan of a host is r.Finished when the host is complete
 // now, else lastSuccess[url] (what ReadLastComplete read from the previous
 // file), else the series is left out. Several targets with one URL (other
-// start directories) are one host: counts are summed, it is complete and
-// up only when all of them are, and its duration spans them all. A label
-// value that is not valid UTF-8 has its invalid bytes written as \xNN.
+// start directories) are one host: their counts (the View's, where each
+// finding is counted for one target) are summed, so the findings series
+// add up to the number of findings; it is complete and up only when all
+// of them are, and its duration spans them all. A finding of a severity
+// that is not known is counted under severity="unknown". A label value
+// that is not valid UTF-8 has its invalid bytes written as \xNN.
 func WriteMetrics(w io.Writer, r *ftpaudit.Result, lastSuccess map[string]time.Time) error {
-	hosts := metricsHosts(r, lastSuccess)
+	v := NewView(r)
+	hosts := metricsHosts(v, lastSuccess)
 	var b bytes.Buffer
 	family := func(name, help string) {
 		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
@@ -111,19 +115,12 @@ func WriteMetrics(w io.Writer, r *ftpaudit.Result, lastSuccess map[string]time.T
 		family(metricFindings, "Findings of the last scan, per host and severity.")
 		for _, h := range hosts {
 			for _, s := range severitiesDesc {
-				writeSample(&b, metricFindings, float64(h.findings[s.String()]), "host", h.label, "severity", s.String())
+				writeSample(&b, metricFindings, float64(h.findings.Of(s)), "host", h.label, "severity", s.String())
 			}
 			// Severities outside the known ones, should a policy ever make
 			// them: shown rather than lost.
-			var other []string
-			for name := range h.findings {
-				if _, known := ftpaudit.ParseSeverity(name); !known {
-					other = append(other, name)
-				}
-			}
-			slices.Sort(other)
-			for _, name := range other {
-				writeSample(&b, metricFindings, float64(h.findings[name]), "host", h.label, "severity", name)
+			if n := h.findings.Unknown; n > 0 {
+				writeSample(&b, metricFindings, float64(n), "host", h.label, "severity", ftpaudit.Severity(-1).String())
 			}
 		}
 	}
@@ -162,33 +159,34 @@ func WriteMetrics(w io.Writer, r *ftpaudit.Result, lastSuccess map[string]time.T
 		return unixSeconds(h.lastOK), h.haveLastOK
 	})
 	family(metricRunDuration, "Wall time of the last ftpaudit run.")
-	writeSample(&b, metricRunDuration, durationSeconds(r.Started, r.Finished))
+	writeSample(&b, metricRunDuration, durationSeconds(v.Started, v.Finished))
 	family(metricLastRun, "Unix time the last ftpaudit run finished.")
-	writeSample(&b, metricLastRun, unixSeconds(r.Finished))
+	writeSample(&b, metricLastRun, unixSeconds(v.Finished))
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-// metricsHosts groups r by host label, in the order hosts were scanned,
-// then hosts known only from findings, sorted.
-func metricsHosts(r *ftpaudit.Result, lastSuccess map[string]time.Time) []*metricsHost {
+// metricsHosts groups the targets of v by host label, in the order they
+// were scanned, then the hosts known only from findings, sorted.
+func metricsHosts(v *View, lastSuccess map[string]time.Time) []*metricsHost {
 	var hosts []*metricsHost
 	byLabel := map[string]*metricsHost{}
 	get := func(url string) *metricsHost {
 		label := labelValue(url)
 		h := byLabel[label]
 		if h == nil {
-			h = &metricsHost{label: label, url: url, complete: true, up: true, findings: map[string]int{}}
+			h = &metricsHost{label: label, url: url, complete: true, up: true}
 			byLabel[label] = h
 			hosts = append(hosts, h)
 		}
 		return h
 	}
-	for _, hr := range r.Hosts {
+	for _, t := range v.Targets {
+		hr := t.Host
 		if hr == nil {
 			continue
 		}
-		h := get(hr.Target.URL)
+		h := get(t.URL)
 		h.scanned = true
 		h.complete = h.complete && hr.Complete
 		h.up = h.up && hr.LoginError == ""
@@ -207,14 +205,14 @@ func metricsHosts(r *ftpaudit.Result, lastSuccess map[string]time.Time) []*metri
 		s.Errors += hr.Stats.Errors
 	}
 	scanned := len(hosts)
-	for _, f := range r.Findings {
-		get(f.Host).findings[f.Severity.String()]++
+	for _, t := range v.Targets {
+		get(t.URL).findings.merge(t.Counts)
 	}
 	slices.SortFunc(hosts[scanned:], func(a, b *metricsHost) int { return strings.Compare(a.label, b.label) })
 	for _, h := range hosts {
 		switch {
 		case h.scanned && h.complete:
-			h.lastOK, h.haveLastOK = r.Finished, true
+			h.lastOK, h.haveLastOK = v.Finished, true
 		default:
 			t, ok := lastSuccess[h.url]
 			if !ok {

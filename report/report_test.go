@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +51,16 @@ func sample() *ftpaudit.Result {
 		Entries: []ftpaudit.Entry{
 			{Path: "/  ", Name: "  ", Type: ftpaudit.TypeDir, Size: 4096, Mode: "drwxrwxrwx", Owner: "ftp", Group: "ftp", Modified: mod, Raw: "drwxrwxrwx    2 ftp      ftp          4096 Nov 01 12:30   "},
 			{Path: "/bad\xffname", Name: "bad\xffname", Type: ftpaudit.TypeFile, Size: 12, Mode: "-rw-r--r--", Owner: "0", Group: "0", Modified: mod, Raw: "-rw-r--r--    1 0        0              12 Nov 01 12:30 bad\xffname"},
+			// Only LIST -a showed it (a proftpd dangling symlink): the merge
+			// moved its line to ListRaw.
+			{Path: "/dangling", Name: "dangling", Type: ftpaudit.TypeLink, Size: 9, Mode: "lrwxrwxrwx", Owner: "ftp", Group: "ftp", Modified: mod,
+				Extra: &ftpaudit.EntryExtra{ListRaw: "lrwxrwxrwx    1 ftp      ftp             9 Nov 01 12:30 dangling -> /nowhere", Target: "/nowhere"}},
 			{Path: "/link", Name: "link", Type: ftpaudit.TypeLink, Size: -1, Raw: "type=OS.unix=slink:/etc; link", Extra: &ftpaudit.EntryExtra{Facts: map[string]string{"type": "OS.unix=slink:/etc"}, Target: "/etc"}},
+			// Listed both ways (MLSD and LIST -a), a name that is not UTF-8.
+			{Path: "/pub\xff", Name: "pub\xff", Type: ftpaudit.TypeDir, Size: -1, Mode: "drwxr-xr-x", Owner: "ftp", Group: "ftp", Modified: mod,
+				Raw: "type=dir;modify=20261101123000;perm=el; pub\xff",
+				Extra: &ftpaudit.EntryExtra{Perm: "el", Facts: map[string]string{"type": "dir", "modify": "20261101123000", "perm": "el"},
+					ListRaw: "drwxr-xr-x    2 ftp      ftp          4096 Nov 01 12:30 pub\xff"}},
 		},
 	}
 	return &ftpaudit.Result{Started: t0, Finished: t0.Add(2 * time.Second), Hosts: []*ftpaudit.HostResult{h},
@@ -68,15 +78,19 @@ func TestJSONGolden(t *testing.T) {
 	var doc struct {
 		Schema  string `json:"schema"`
 		Entries []struct {
-			Path    string `json:"path"`
-			PathB64 string `json:"path_b64"`
-			Size    *int64 `json:"size"`
+			Path       string  `json:"path"`
+			PathB64    string  `json:"path_b64"`
+			Size       *int64  `json:"size"`
+			Raw        *string `json:"raw"`
+			RawB64     string  `json:"raw_b64"`
+			RawList    *string `json:"raw_list"`
+			RawListB64 string  `json:"raw_list_b64"`
 		} `json:"entries"`
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "ftpaudit.scan/v1" || len(doc.Entries) != 3 {
+	if doc.Schema != "ftpaudit.scan/v1" || len(doc.Entries) != 5 {
 		t.Fatalf("doc %+v", doc)
 	}
 	raw, _ := base64.StdEncoding.DecodeString(doc.Entries[1].PathB64)
@@ -86,8 +100,32 @@ func TestJSONGolden(t *testing.T) {
 	if doc.Entries[0].Path != "/  " || doc.Entries[0].PathB64 != "" {
 		t.Errorf("valid UTF-8 path altered: %+v", doc.Entries[0])
 	}
-	if doc.Entries[2].Size != nil {
-		t.Errorf("unknown size emitted as %d", *doc.Entries[2].Size)
+	if doc.Entries[3].Size != nil {
+		t.Errorf("unknown size emitted as %d", *doc.Entries[3].Size)
+	}
+	// raw is the line the entry was parsed from, raw_list the LIST -a line
+	// of an entry MLSD showed too; an entry only LIST -a showed has its
+	// line as raw, and no raw_list.
+	entries := sample().Hosts[0].Entries
+	for i, e := range doc.Entries {
+		src := entries[i]
+		wantRaw, wantList := src.Raw, src.ListRaw()
+		if wantRaw == "" {
+			wantRaw, wantList = wantList, ""
+		}
+		if e.Raw == nil || *e.Raw == "" || fzFromB64(t, *e.Raw, e.RawB64) != wantRaw {
+			t.Errorf("entry %s: raw %v (b64 %q), want %q", e.Path, e.Raw, e.RawB64, wantRaw)
+		}
+		gotList := ""
+		if e.RawList != nil {
+			gotList = fzFromB64(t, *e.RawList, e.RawListB64)
+		}
+		if gotList != wantList || (wantList == "") != (e.RawList == nil) {
+			t.Errorf("entry %s: raw_list %v (b64 %q), want %q", e.Path, e.RawList, e.RawListB64, wantList)
+		}
+	}
+	if *doc.Entries[2].Raw != entries[2].ListRaw() || doc.Entries[4].RawList == nil {
+		t.Errorf("LIST-only or paired entry lost a line: %+v", doc.Entries)
 	}
 	// Without --inventory, no entries.
 	b.Reset()
@@ -152,4 +190,95 @@ func FuzzDisplay(f *testing.F) {
 			t.Fatalf("Display(%q) = %q keeps an invisible control", s, d)
 		}
 	})
+}
+
+func TestFormats(t *testing.T) {
+	want := []string{"table", "summary", "json", "jsonl", "csv"}
+	got := Formats()
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("Formats() = %q, want %q", got, want)
+	}
+	got[0] = "changed"
+	if Formats()[0] != "table" {
+		t.Error("Formats shares its slice with the caller")
+	}
+}
+
+func TestNew(t *testing.T) {
+	opts := Options{Inventory: true, Verbose: true, MaxEvidence: 20, MaxAction: 30, MaxPaths: 5}
+	for _, c := range []struct {
+		format string
+		want   Reporter
+	}{
+		{"table", &Table{Verbose: true, MaxEvidence: 20, MaxAction: 30}},
+		{"summary", &Summary{MaxPaths: 5}},
+		{"json", &JSON{Inventory: true}},
+		{"jsonl", &JSONL{}},
+		{"csv", &CSV{}},
+	} {
+		r, err := New(c.format, opts)
+		if err != nil {
+			t.Fatalf("New(%q): %v", c.format, err)
+		}
+		if fmt.Sprintf("%T %+v", r, r) != fmt.Sprintf("%T %+v", c.want, c.want) {
+			t.Errorf("New(%q) = %T %+v, want %T %+v", c.format, r, r, c.want, c.want)
+		}
+	}
+	// Every name Formats gives is one New knows, and the zero Options
+	// work.
+	for _, f := range Formats() {
+		r, err := New(f, Options{})
+		if err != nil || r == nil {
+			t.Fatalf("New(%q, Options{}) = %v, %v", f, r, err)
+		}
+		if len(report(t, r, findingsSample())) == 0 {
+			t.Errorf("%s wrote nothing", f)
+		}
+	}
+	for _, bad := range []string{"", "auto", "metrics", "JSON", "xml"} {
+		r, err := New(bad, opts)
+		if err == nil || r != nil {
+			t.Fatalf("New(%q) = %v, %v; want an error", bad, r, err)
+		}
+		if want := fmt.Sprintf("unknown format %q: want table, summary, json, jsonl, csv", bad); err.Error() != want {
+			t.Errorf("New(%q): %q, want %q", bad, err, want)
+		}
+	}
+}
+
+// TestWriteErrorsAll: every format, and the history views, return the
+// error of a writer that fails, wherever it fails.
+func TestWriteErrorsAll(t *testing.T) {
+	type writeFunc func(w *failWriter) error
+	cases := map[string]writeFunc{
+		"metrics": func(w *failWriter) error { return WriteMetrics(w, findingsSample(), nil) },
+		"diff": func(w *failWriter) error {
+			return Diff(w, &DiffDoc{A: 1, B: 2, Hosts: []DiffHost{{Target: "ftp://h:21", Start: "/", Baseline: &ftpaudit.BaselineReport{Added: 1, NotCompared: 2, NotComparedDirs: []string{"/x", "/ y"}}},
+				{Target: "ftp://g:21", Start: "/pub", Note: "no earlier scan"}}, Findings: findingsSample().Findings}, false)
+		},
+		"verify": func(w *failWriter) error {
+			return Verify(w, &VerifyDoc{ScanID: 3, Incomplete: []string{"listings failed"},
+				Items: []VerifyItem{{Status: "gone", Finding: findingsSample().Findings[0]}, {Status: "new", Finding: findingsSample().Findings[1]}}}, false)
+		},
+	}
+	for _, f := range Formats() {
+		r, _ := New(f, Options{Inventory: true})
+		cases[f] = func(w *failWriter) error { return r.Report(w, sample()) }
+		cases[f+" findings"] = func(w *failWriter) error { return r.Report(w, findingsSample()) }
+	}
+	for name, write := range cases {
+		full := &failWriter{left: 1 << 30}
+		if err := write(full); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		size := 1<<30 - full.left
+		for _, n := range []int{0, 1, size / 3, size / 2, size - 1} {
+			if err := write(&failWriter{left: n}); err == nil {
+				t.Errorf("%s: writer failing after %d of %d bytes: no error", name, n, size)
+			}
+		}
+		if err := write(&failWriter{left: size}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }

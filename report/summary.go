@@ -6,47 +6,53 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/ftpaudit/ftpaudit"
 )
 
-// Summary writes a human summary: one table row per host with counts and
-// coverage, then the directories that could not be listed and why.
+// Summary writes a human summary: one table row per walked target with
+// its coverage, then per target its TLS verdict, banner, why it is
+// incomplete, and the directories that could not be listed and why.
+// Names (targets, paths) are escaped with Display, server replies and
+// banners with DisplayText.
 type Summary struct {
 	// MaxPaths bounds how many unreadable or failed paths are shown per
-	// host; zero means 20.
+	// target; zero means 20.
 	MaxPaths int
 }
 
 var _ Reporter = (*Summary)(nil)
 
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w,
-		tablewriter.WithTrimSpace(tw.Off),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	t.Header(header...)
-	return t
-}
+const defaultMaxPaths = 20
 
 // Report writes the summary of r.
 func (s *Summary) Report(w io.Writer, r *ftpaudit.Result) error {
+	// Many small writes: ew keeps the first error, and later writes fail
+	// fast with it, so that a summary cut short is never a success.
+	ew := &errWriter{w: w}
+	if err := s.render(ew, NewView(r)); err != nil {
+		return err
+	}
+	return ew.err
+}
+
+func (s *Summary) render(w io.Writer, v *View) error {
 	max := s.MaxPaths
 	if max <= 0 {
-		max = 20
+		max = defaultMaxPaths
 	}
 	t := newTable(w, "HOST", "STATUS", "LISTING", "DIRS", "FILES", "LINKS", "LISTED", "UNREADABLE", "ERRORS", "TIME")
-	for _, h := range r.Hosts {
+	for _, tv := range v.Targets {
+		h := tv.Host
+		if h == nil {
+			continue
+		}
 		status := "complete"
 		if !h.Complete {
 			status = "INCOMPLETE"
 		}
 		mode := "-"
-		if h.Info.Login != "" {
-			mode = listingMode(h.Info)
+		if tv.Listing != "" {
+			mode = tv.Listing
 			if h.Stat != nil && h.Stat.Used {
 				mode += " (STAT)" // LIST over the control connection
 			}
@@ -56,7 +62,7 @@ func (s *Summary) Report(w io.Writer, r *ftpaudit.Result) error {
 		}
 		st := h.Stats
 		err := t.Append([]string{
-			Display(h.Target.URL + pathSuffix(h.Target.Start)), status, mode,
+			Display(tv.Name()), status, mode,
 			strconv.Itoa(st.Dirs), strconv.Itoa(st.Files + st.Other), strconv.Itoa(st.Links),
 			strconv.Itoa(st.Listed), strconv.Itoa(st.Unreadable), strconv.Itoa(st.Errors),
 			h.Finished.Sub(h.Started).Round(1e6).String(),
@@ -68,16 +74,20 @@ func (s *Summary) Report(w io.Writer, r *ftpaudit.Result) error {
 	if err := t.Render(); err != nil {
 		return fmt.Errorf("render summary: %w", err)
 	}
-	for _, h := range r.Hosts {
-		host := Display(h.Target.URL)
+	for _, tv := range v.Targets {
+		h := tv.Host
+		if h == nil {
+			continue
+		}
+		host := Display(tv.Name()) // two start directories of one server are told apart
 		if h.Info.TLS == "unverified" {
 			fmt.Fprintf(w, "\n%s TLS: the server certificate was NOT verified (--insecure / verify: false)\n", host)
 		}
 		if h.Info.Banner != "" {
-			fmt.Fprintf(w, "\n%s banner: %s\n", host, Display(h.Info.Banner))
+			fmt.Fprintf(w, "\n%s banner: %s\n", host, DisplayText(h.Info.Banner))
 		}
 		for _, reason := range h.Incomplete {
-			fmt.Fprintf(w, "%s incomplete: %s\n", host, Display(reason))
+			fmt.Fprintf(w, "%s incomplete: %s\n", host, DisplayText(reason))
 		}
 		writePaths(w, host, "unreadable (the server refused to list it)", h.Unreadable, max)
 		writePaths(w, host, "failed", h.Errors, max)
@@ -86,13 +96,9 @@ func (s *Summary) Report(w io.Writer, r *ftpaudit.Result) error {
 	return nil
 }
 
-func pathSuffix(start string) string {
-	if start == "/" || start == "" {
-		return ""
-	}
-	return start
-}
-
+// writePaths writes a list of paths with the server's reply or the note
+// for each, at most max of them. Write errors are w's to keep (an
+// errWriter).
 func writePaths(w io.Writer, host, what string, ps []ftpaudit.PathError, max int) {
 	if len(ps) == 0 {
 		return
@@ -103,17 +109,6 @@ func writePaths(w io.Writer, host, what string, ps []ftpaudit.PathError, max int
 			fmt.Fprintf(w, "  ... and %d more (see --format json)\n", len(ps)-max)
 			break
 		}
-		fmt.Fprintf(w, "  %s  %s\n", Display(p.Path), Display(strings.ReplaceAll(p.Error, "\n", " | ")))
+		fmt.Fprintf(w, "  %s  %s\n", Display(p.Path), DisplayText(strings.ReplaceAll(p.Error, "\n", " | ")))
 	}
-}
-
-// listingMode names how a host's directories were listed.
-func listingMode(i ftpaudit.ServerInfo) string {
-	switch {
-	case i.Paired:
-		return "MLSD+LIST"
-	case i.MLSD:
-		return "MLSD"
-	}
-	return "LIST"
 }

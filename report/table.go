@@ -3,27 +3,29 @@ package report
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
+	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/ftpaudit/ftpaudit"
 )
 
 // Table writes the cleanup table for people: one row per finding, in the
-// order of r.Findings (already sorted by severity, host and path), then
-// one summary line per host with its finding counts and coverage.
+// order of the View (severity, host, path), then one summary line per
+// target with its finding counts and coverage.
 //
-// Every server-supplied string (host, path, evidence, action) goes through
-// Display, so no cell can move the cursor or break its row, and names made
-// of spaces are shown in quotes. PATH is never shortened: the operator must
-// see the exact name, so a long path makes the row long rather than
+// Every server-supplied string is escaped: names (host, path) with
+// Display, so that names made of spaces show in quotes; prose (evidence,
+// action, reasons) with DisplayText, unquoted. No cell can move the
+// cursor or break its row. PATH is never shortened: the operator must see
+// the exact name, so a long path makes the row long rather than
 // different. EVIDENCE and ACTION are cut to MaxEvidence and MaxAction
 // display columns, ending in "…"; the full text is in the JSON and CSV
-// output.
+// output. SIZE is in binary units (ftpaudit.FormatSize).
 //
 // Verbose controls the info findings: when it is false they are counted in
 // the summary lines but not shown as rows (a locked-down archive has an
@@ -47,56 +49,56 @@ const (
 	minCell = 8
 )
 
-// Report writes the table and the per-host summary lines of r.
+// newTable returns a box-drawn table with header, as every human format
+// of the package draws it: cells kept as given (no trimming, no case
+// change, no wrapping).
+func newTable(w io.Writer, header ...any) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	t.Header(header...)
+	return t
+}
+
+// Report writes the table and the per-target summary lines of r.
 func (t *Table) Report(out io.Writer, r *ftpaudit.Result) error {
 	// tablewriter does not report every failed write; ew remembers the
 	// first one so that a report that could not be written says so.
 	ew := &errWriter{w: out}
-	if err := t.report(ew, r); err != nil {
+	if err := t.render(ew, NewView(r)); err != nil {
 		return err
 	}
 	return ew.err
 }
 
-func (t *Table) report(w io.Writer, r *ftpaudit.Result) error {
-	maxEv, maxAct := cellWidth(t.MaxEvidence, defaultMaxEvidence), cellWidth(t.MaxAction, defaultMaxAction)
-	var shown, hidden int
-	for _, f := range r.Findings {
-		if t.Verbose || f.Severity > ftpaudit.SevInfo {
-			shown++
-		} else {
-			hidden++
-		}
+// minShown is the least severity shown as a row.
+func (t *Table) minShown() ftpaudit.Severity {
+	if t.Verbose {
+		return ftpaudit.SevInfo
 	}
-	if shown == 0 {
-		if _, err := io.WriteString(w, noFindingsLine(r, hidden)); err != nil {
+	return ftpaudit.SevLow
+}
+
+func (t *Table) render(w io.Writer, v *View) error {
+	maxEv, maxAct := cellWidth(t.MaxEvidence, defaultMaxEvidence), cellWidth(t.MaxAction, defaultMaxAction)
+	min := t.minShown()
+	hidden := v.Total.Below(min)
+	if hidden == v.Total.Total() {
+		if _, err := io.WriteString(w, noFindingsLine(v, hidden)); err != nil {
 			return err
 		}
 	} else {
 		tbl := newTable(w, "SEVERITY", "HOST", "PATH", "FINDING", "EVIDENCE", "SIZE", "MODIFIED", "ACTION")
-		for _, f := range r.Findings {
-			if !t.Verbose && f.Severity <= ftpaudit.SevInfo {
+		for i := range v.Findings {
+			f := &v.Findings[i]
+			if !shownAt(f.Severity, min) {
 				continue
-			}
-			action := "-"
-			if f.Action != "" {
-				action = fitDisplay(f.Action, maxAct)
-			}
-			evidence := "-"
-			switch len(f.Evidence) {
-			case 0:
-			case 1:
-				evidence = fitDisplay(f.Evidence[0], maxEv)
-			default:
-				ev := make([]string, len(f.Evidence))
-				for i, e := range f.Evidence {
-					ev[i] = Display(e)
-				}
-				evidence = truncateDisplayed(strings.Join(ev, "; "), maxEv)
 			}
 			if err := tbl.Append([]string{
 				f.Severity.String(), Display(f.Host), Display(f.Path), Display(f.Rule),
-				evidence, humanSize(f.Size), tableTime(f.Modified), action,
+				evidenceCell(f.Evidence, maxEv), ftpaudit.FormatSize(f.Size), tableTime(f.Modified), textCell(f.Action, maxAct),
 			}); err != nil {
 				return fmt.Errorf("table row: %w", err)
 			}
@@ -114,7 +116,7 @@ func (t *Table) report(w io.Writer, r *ftpaudit.Result) error {
 	if _, err := io.WriteString(w, "\n"); err != nil {
 		return err
 	}
-	for _, line := range hostLines(r) {
+	for _, line := range hostLines(v) {
 		if _, err := io.WriteString(w, line+"\n"); err != nil {
 			return err
 		}
@@ -122,21 +124,30 @@ func (t *Table) report(w io.Writer, r *ftpaudit.Result) error {
 	return nil
 }
 
-// errWriter passes writes on and keeps the first error.
-type errWriter struct {
-	w   io.Writer
-	err error
+// evidenceCell is the EVIDENCE cell: the facts escaped once (DisplayText)
+// and joined with "; ", cut to max display columns; "-" when there are
+// none.
+func evidenceCell(evidence []string, max int) string {
+	ev := make([]string, len(evidence))
+	for i, e := range evidence {
+		ev[i] = DisplayText(e)
+	}
+	return cutCell(strings.Join(ev, "; "), max)
 }
 
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
+// textCell is a cell of prose (the ACTION): s escaped (DisplayText) and
+// cut to max display columns; "-" when s is empty.
+func textCell(s string, max int) string {
+	return cutCell(DisplayText(s), max)
+}
+
+// cutCell cuts d, already escaped, to max display columns; "-" when d is
+// empty.
+func cutCell(d string, max int) string {
+	if d == "" {
+		return "-"
 	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, err
+	return truncateDisplayed(d, max)
 }
 
 func cellWidth(v, def int) int {
@@ -148,14 +159,14 @@ func cellWidth(v, def int) int {
 
 // noFindingsLine replaces the table when there is no row to show. It does
 // not call an incomplete scan clean.
-func noFindingsLine(r *ftpaudit.Result, hidden int) string {
+func noFindingsLine(v *View, hidden int) string {
 	var b strings.Builder
 	if hidden > 0 {
 		fmt.Fprintf(&b, "No findings above info (%d info %s not shown; verbose shows them).", hidden, plural(hidden, "finding", "findings"))
 	} else {
 		b.WriteString("No findings.")
 	}
-	if !r.Complete() {
+	if !v.Complete {
 		b.WriteString(" The scan is INCOMPLETE: only what could be listed was judged (see below).")
 	}
 	b.WriteByte('\n')
@@ -169,84 +180,39 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// hostLines returns one summary line per host, in the order of r.Hosts,
-// then one for each host that has findings but no walk result:
+// hostLines returns one summary line per target of v, in its order: the
+// walked targets, then the URLs that have findings but were not walked.
 //
-//	HOST: N findings (c critical, h high, m medium, l low, i info); D dirs, F files walked; L listed, U unreadable, E errors; complete
-//	HOST: N findings (...); D dirs, F files walked; L listed, U unreadable, E errors; INCOMPLETE (reason, reason)
-func hostLines(r *ftpaudit.Result) []string {
-	type counts [ftpaudit.SevCritical + 1]int
-	byHost := map[string]*counts{}
-	var order []string
-	for _, f := range r.Findings {
-		c := byHost[f.Host]
-		if c == nil {
-			c = &counts{}
-			byHost[f.Host] = c
-			order = append(order, f.Host)
-		}
-		if f.Severity >= ftpaudit.SevInfo && f.Severity <= ftpaudit.SevCritical {
-			c[f.Severity]++
-		}
-	}
-	findings := func(host string) string {
-		c := byHost[host]
-		if c == nil {
-			c = &counts{}
-		}
-		n := 0
-		for _, v := range c {
-			n += v
-		}
-		return fmt.Sprintf("%d findings (%d critical, %d high, %d medium, %d low, %d info)",
-			n, c[ftpaudit.SevCritical], c[ftpaudit.SevHigh], c[ftpaudit.SevMedium], c[ftpaudit.SevLow], c[ftpaudit.SevInfo])
-	}
-	var lines []string
-	done := map[string]bool{}
-	for _, h := range r.Hosts {
+//	TARGET: N findings (c critical, h high, m medium, l low, i info); D dirs, F files walked; L listed, U unreadable, E errors; complete
+//	TARGET: N findings (...); D dirs, F files walked; L listed, U unreadable, E errors; INCOMPLETE (reason, reason)
+//	URL: N findings (...); not walked
+func hostLines(v *View) []string {
+	lines := make([]string, 0, len(v.Targets))
+	for _, t := range v.Targets {
+		c := t.Counts
+		findings := fmt.Sprintf("%d findings (%d critical, %d high, %d medium, %d low, %d info)", c.Total(),
+			c.Of(ftpaudit.SevCritical), c.Of(ftpaudit.SevHigh), c.Of(ftpaudit.SevMedium), c.Of(ftpaudit.SevLow), c.Of(ftpaudit.SevInfo))
+		h := t.Host
 		if h == nil {
+			lines = append(lines, fmt.Sprintf("%s: %s; not walked", Display(t.Name()), findings))
 			continue
 		}
-		url := h.Target.URL
-		st := h.Stats
 		status := "complete"
 		if !h.Complete {
 			reasons := make([]string, len(h.Incomplete))
 			for i, s := range h.Incomplete {
-				reasons[i] = Display(s)
+				reasons[i] = DisplayText(s)
 			}
 			if len(reasons) == 0 {
 				reasons = []string{"no reason recorded"}
 			}
 			status = "INCOMPLETE (" + strings.Join(reasons, ", ") + ")"
 		}
-		f := "0 findings (0 critical, 0 high, 0 medium, 0 low, 0 info)"
-		if !done[url] { // two targets with one URL: count its findings once
-			f = findings(url)
-			done[url] = true
-		}
+		st := h.Stats
 		lines = append(lines, fmt.Sprintf("%s: %s; %d dirs, %d files walked; %d listed, %d unreadable, %d errors; %s",
-			Display(url+pathSuffix(h.Target.Start)), f, st.Dirs, st.Files+st.Other, st.Listed, st.Unreadable, st.Errors, status))
-	}
-	for _, host := range order {
-		if !done[host] {
-			lines = append(lines, fmt.Sprintf("%s: %s; not walked", Display(host), findings(host)))
-		}
+			Display(t.Name()), findings, st.Dirs, st.Files+st.Other, st.Listed, st.Unreadable, st.Errors, status))
 	}
 	return lines
-}
-
-// fitDisplay returns Display(s) cut to at most max display columns. A
-// quoted result keeps its closing quote: "chmod o-w /incoming, or…".
-func fitDisplay(s string, max int) string {
-	d := Display(s)
-	if twwidth.Width(d) <= max {
-		return d
-	}
-	if needsQuotes(s) {
-		return truncateDisplayed(d[:len(d)-1], max-1) + `"`
-	}
-	return truncateDisplayed(d, max)
 }
 
 // truncateDisplayed shortens s, an already escaped (Display) string, to at
@@ -290,40 +256,6 @@ func displayToken(s string) int {
 	}
 	_, n := utf8.DecodeRuneInString(s)
 	return n
-}
-
-// humanSize formats a byte count for people: exact bytes below 1 KiB
-// ("512 B"), else binary units with one decimal below 10 ("4.7 GiB",
-// "130 MiB"), "-" when unknown (negative).
-func humanSize(n int64) string {
-	if n < 0 {
-		return "-"
-	}
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	v := float64(n) / 1024
-	u := 0
-	for {
-		// Round first so that 1023.97 KiB reads "1.0 MiB", not "1024 KiB".
-		r := roundSize(v)
-		if r < 1024 || u == len(units)-1 {
-			if r < 10 {
-				return strconv.FormatFloat(r, 'f', 1, 64) + " " + units[u]
-			}
-			return strconv.FormatFloat(r, 'f', 0, 64) + " " + units[u]
-		}
-		v /= 1024
-		u++
-	}
-}
-
-func roundSize(v float64) float64 {
-	if v < 9.95 {
-		return float64(int64(v*10+0.5)) / 10
-	}
-	return float64(int64(v + 0.5))
 }
 
 // tableTime formats a modification time for the table, "-" when unknown.

@@ -273,25 +273,32 @@ type Baseline struct {
 	Started time.Time
 }
 
-// BaselineJudge turns the changes of one host into findings.
+// BaselineJudge turns the changes of one host since a baseline into
+// findings (new-since-baseline, removed-since-baseline,
+// changed-since-baseline, permission-changed), with the policy applied as
+// Judge applies it (see the package doc), and counts them in a
+// BaselineReport. Feed it with DiffEntries, passing the current side
+// through Tap and every change to Add; then call Finish.
 type BaselineJudge struct {
 	h      *ftpaudit.HostResult
 	hp     *hostPolicy
 	base   Baseline
 	report ftpaudit.BaselineReport
-	out    []ftpaudit.Finding
+	c      *collector
 	// blind holds the directories whose content this scan did not see.
 	blind []string
 	// dirs holds the current scan's directories seen so far (see Tap).
 	dirs map[string]bool
 }
 
-// NewBaselineJudge prepares the comparison of h with a baseline.
+// NewBaselineJudge prepares the comparison of h, the current scan, with
+// base. p may be nil for DefaultPolicy.
 func NewBaselineJudge(h *ftpaudit.HostResult, base Baseline, p *Policy) *BaselineJudge {
 	if p == nil {
 		p = DefaultPolicy()
 	}
-	j := &BaselineJudge{h: h, hp: p.forHost(h.Target.URL), base: base, dirs: map[string]bool{h.Target.Start: true}}
+	hp := p.forHost(h.Target.URL)
+	j := &BaselineJudge{h: h, hp: hp, c: newCollector(h.Target.URL, hp), base: base, dirs: map[string]bool{h.Target.Start: true}}
 	j.report.ScanID, j.report.Started = base.ScanID, base.Started
 	for _, u := range h.Unreadable {
 		j.blind = append(j.blind, u.Path)
@@ -345,9 +352,10 @@ func (j *BaselineJudge) unseen(p string) string {
 	}
 }
 
-// Add judges one change.
+// Add judges one change. A change at a path the policy ignores is
+// neither reported nor counted.
 func (j *BaselineJudge) Add(c Change) {
-	if glob.MatchAtOrBelow(j.hp.ignore, c.Path) != nil {
+	if j.c.ignores(c.Path) {
 		return
 	}
 	since := fmt.Sprintf("baseline: scan %d of %s", j.base.ScanID, j.base.Started.UTC().Format(time.RFC3339))
@@ -406,26 +414,19 @@ func anonWritableAttrs(e *ftpaudit.Entry) bool {
 	return modeHas(e.Mode, 8, 'w') || permGrants(e.Perm(), "cmp") != ""
 }
 
+// add records a finding about the entry e (nil when unknown); see
+// collector for what the policy does with it.
 func (j *BaselineJudge) add(path, rule string, sev ftpaudit.Severity, ev []string, e *ftpaudit.Entry) {
-	pol := j.hp.pol
-	if pol.Off[rule] {
-		return
-	}
-	if s, ok := pol.Severity[rule]; ok {
-		sev = s
-	}
-	r, _ := ftpaudit.RuleByID(rule)
-	f := ftpaudit.Finding{Host: j.h.Target.URL, Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: -1, Action: r.Action}
+	f := ftpaudit.Finding{Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: -1}
 	if e != nil {
 		f.Size, f.Modified = e.Size, e.Modified
 	}
-	j.out = append(j.out, f)
+	j.c.add(f)
 }
 
-// Finish returns the findings and the report.
+// Finish returns the findings, sorted (SortFindings), and the report.
 func (j *BaselineJudge) Finish() ([]ftpaudit.Finding, ftpaudit.BaselineReport) {
-	ftpaudit.SortFindings(j.out)
-	return j.out, j.report
+	return j.c.finish(), j.report
 }
 
 func describeEntry(e *ftpaudit.Entry) string {

@@ -14,8 +14,8 @@ import (
 
 // ManifestFindings compares h.Entries with the manifests and returns the
 // not-in-manifest and missing-from-archive findings, with the policy
-// applied as Judge applies it (ignore globs, severity overrides, rules
-// turned off), sorted (SortFindings). p may be nil for DefaultPolicy.
+// applied as Judge applies it (see the package doc), sorted
+// (SortFindings). p may be nil for DefaultPolicy.
 // Manifests without entries say nothing and are not compared.
 //
 // A manifest covers the subtree of its Root. An entry strictly below the
@@ -57,7 +57,7 @@ func ManifestFindings(h *ftpaudit.HostResult, ms []*ftpaudit.Manifest, p *Policy
 	c := newManifestCompare(h, ms, p)
 	c.notInManifest()
 	c.missing()
-	return c.finish()
+	return c.c.finish()
 }
 
 // manifestView is a manifest as compared: possibly re-based.
@@ -91,14 +91,15 @@ type manifestCompare struct {
 	dirs   map[string]*manifestDirInfo
 	listed map[string]bool
 
-	out   []ftpaudit.Finding
-	index map[[2]string]int
+	c *collector
 }
 
 func newManifestCompare(h *ftpaudit.HostResult, ms []*ftpaudit.Manifest, p *Policy) *manifestCompare {
+	hp := p.forHost(h.Target.URL)
 	c := &manifestCompare{
 		h:          h,
-		hp:         p.forHost(h.Target.URL),
+		hp:         hp,
+		c:          newCollector(h.Target.URL, hp),
 		start:      h.Target.Start,
 		unreadable: map[string]bool{},
 		blocked:    map[string]bool{},
@@ -106,7 +107,6 @@ func newManifestCompare(h *ftpaudit.HostResult, ms []*ftpaudit.Manifest, p *Poli
 		roots:      map[string][]int{},
 		dirs:       map[string]*manifestDirInfo{},
 		listed:     map[string]bool{},
-		index:      map[[2]string]int{},
 	}
 	if c.start == "" {
 		c.start = "/"
@@ -425,38 +425,7 @@ func ruleSeverity(id string) ftpaudit.Severity {
 	return r.Severity
 }
 
-// add records a finding; a second finding of the same rule for the same
-// path is merged into the first.
+// add records a finding (see collector for what the policy does with it).
 func (c *manifestCompare) add(path, rule string, sev ftpaudit.Severity, ev []string, size int64, mod time.Time) {
-	k := [2]string{rule, path}
-	if i, ok := c.index[k]; ok {
-		f := &c.out[i]
-		for _, s := range ev {
-			if !slices.Contains(f.Evidence, s) {
-				f.Evidence = append(f.Evidence, s)
-			}
-		}
-		f.Severity = max(f.Severity, sev)
-		return
-	}
-	c.index[k] = len(c.out)
-	c.out = append(c.out, ftpaudit.Finding{Host: c.h.Target.URL, Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: size, Modified: mod})
-}
-
-func (c *manifestCompare) finish() []ftpaudit.Finding {
-	pol := c.hp.pol
-	out := make([]ftpaudit.Finding, 0, len(c.out))
-	for _, f := range c.out {
-		if pol.Off[f.Rule] || glob.MatchAtOrBelow(c.hp.ignore, f.Path) != nil {
-			continue
-		}
-		if s, ok := pol.Severity[f.Rule]; ok {
-			f.Severity = s
-		}
-		r, _ := ftpaudit.RuleByID(f.Rule)
-		f.Action = r.Action
-		out = append(out, f)
-	}
-	ftpaudit.SortFindings(out)
-	return out
+	c.c.add(ftpaudit.Finding{Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: size, Modified: mod})
 }

@@ -75,13 +75,14 @@ func TestPolicyErrorFiles(t *testing.T) {
 	tests := []struct {
 		file string
 		line int
+		key  string
 		msg  string
 	}{
-		{"bad-unknown-key.yaml", 5, `unknown key "dropbox" in hosts[0] (did you mean "drop_boxes"?)`},
-		{"bad-severity.yaml", 3, `severity.hidden-name: unknown severity "severe"`},
-		{"bad-rule-id.yaml", 4, `severity: unknown rule ID "writeable-dir" (did you mean "writable-dir"?)`},
-		{"bad-glob.yaml", 5, `hosts[0].drop_boxes: glob "/upload[s": unclosed "["`},
-		{"bad-yaml.yaml", 3, `YAML: did not find expected alphabetic or numeric character (a value starting with "*" or "&" must be quoted`},
+		{"bad-unknown-key.yaml", 5, "hosts[0]", `unknown key "dropbox" in hosts[0] (did you mean "drop_boxes"?)`},
+		{"bad-severity.yaml", 3, "severity.hidden-name", `severity.hidden-name: unknown severity "severe"`},
+		{"bad-rule-id.yaml", 4, "severity", `severity: unknown rule ID "writeable-dir" (did you mean "writable-dir"?)`},
+		{"bad-glob.yaml", 5, "hosts[0].drop_boxes", `hosts[0].drop_boxes: glob "/upload[s": unclosed "["`},
+		{"bad-yaml.yaml", 3, "", `YAML: did not find expected alphabetic or numeric character (a value starting with "*" or "&" must be quoted`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -91,8 +92,8 @@ func TestPolicyErrorFiles(t *testing.T) {
 				t.Fatalf("no error; policy %+v", p)
 			}
 			var pe *PolicyError
-			if !errors.As(err, &pe) || pe.Line != tc.line || pe.File != path {
-				t.Fatalf("error %q: want file %s line %d", err, path, tc.line)
+			if !errors.As(err, &pe) || pe.Line != tc.line || pe.File != path || pe.Key != tc.key {
+				t.Fatalf("error %q (%#v): want file %s line %d key %q", err, pe, path, tc.line, tc.key)
 			}
 			prefix := path + ":" + strconv.Itoa(tc.line) + ": "
 			if !strings.HasPrefix(err.Error(), prefix+tc.msg) {
@@ -135,7 +136,10 @@ func TestPolicyErrors(t *testing.T) {
 		{"bad version", "version: 2\n", 1, `version: only version 1 is known`},
 		{"two documents", "version: 1\n---\nversion: 1\n", 2, `more than one YAML document`},
 		{"unquoted star", "hosts:\n  - match: *\n", 2, `YAML: did not find expected alphabetic or numeric character`},
-		{"tab indentation", "ignore:\n\t- /pub\n", 2, `YAML: found character that cannot start any token`},
+		{"tab indentation", "ignore:\n\t- /pub\n", 2, `YAML: found character that cannot start any token (tabs are not allowed for indentation: indent with spaces)`},
+		{"tab in a mapping", "anonymous:\n  names: [ftp]\n\t  uids: [1]\n", 3, `YAML: found character that cannot start any token (tabs are not allowed for indentation: indent with spaces)`},
+		{"tab after a key", "version: 1\nignore:\n  - /a\n\tdrop_boxes: []\n", 4, `YAML: found a tab character that violates indentation (tabs are not allowed for indentation: indent with spaces)`},
+		{"bad learn at the top", "anonymous: {learn: 1}\n", 1, `anonymous.learn: want true or false, got the number 1`},
 		{"not a mapping", "- a\n- b\n", 1, `the policy: want a mapping`},
 	}
 	for _, tc := range tests {
@@ -335,5 +339,59 @@ func TestGlobPathological(t *testing.T) {
 	n := glob.Must("/"+strings.Repeat("*a", 20)+"b", glob.Path)
 	if n.Match("/" + strings.Repeat("a", 200)) {
 		t.Error("matched")
+	}
+}
+
+// AnonymousFor is the one model of the anonymous account for a host:
+// what the judges use, and what a walker can ask.
+func TestAnonymousFor(t *testing.T) {
+	var nilPolicy *Policy
+	d := nilPolicy.AnonymousFor("ftp://x:21")
+	if !slices.Equal(d.Names, DefaultAnonymousNames) || d.NoLearn || len(d.UIDs)+len(d.GIDs) != 0 {
+		t.Errorf("nil policy: %+v", d)
+	}
+	p := mustPolicy(t, `
+anonymous: {names: [ftp], uids: ["0117"], gids: [50]}
+hosts:
+  - match: "ftp://a.example:*"
+    anonymous: {names: [ftpa], learn: false}
+  - match: "*"
+    anonymous: {gids: [60]}
+`)
+	a := p.AnonymousFor("ftp://a.example:21")
+	if !slices.Equal(a.Names, []string{"ftpa"}) || !slices.Equal(a.UIDs, []string{"117"}) || !slices.Equal(a.GIDs, []string{"60"}) || !a.NoLearn {
+		t.Errorf("a.example: %+v", a)
+	}
+	b := p.AnonymousFor("ftp://b.example:21")
+	if !slices.Equal(b.Names, []string{"ftp"}) || !slices.Equal(b.GIDs, []string{"60"}) || b.NoLearn {
+		t.Errorf("b.example: %+v", b)
+	}
+	a.Names[0] = "changed"
+	if p.AnonymousFor("ftp://a.example:21").Names[0] != "ftpa" {
+		t.Error("AnonymousFor hands out the policy's own slices")
+	}
+	for _, c := range []struct {
+		id           string
+		owner, group bool
+	}{
+		{"ftp", true, true},
+		{"117", true, false},
+		{"00117", true, false},
+		{"50", false, true},
+		{"60", false, false},
+		{"root", false, false},
+		{"0", false, false},
+		{"wheel", false, false},
+		{"", false, false},
+		{"bob", false, false},
+	} {
+		acc := p.AnonymousFor("ftp://b.example:21")
+		acc.GIDs = []string{"50"}
+		if got := acc.MatchesOwner(c.id); got != c.owner {
+			t.Errorf("MatchesOwner(%q) = %v", c.id, got)
+		}
+		if got := acc.MatchesGroup(c.id); got != c.group {
+			t.Errorf("MatchesGroup(%q) = %v", c.id, got)
+		}
 	}
 }

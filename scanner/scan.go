@@ -9,7 +9,7 @@ import (
 )
 
 // Job is one target to walk: how to reach it and how to walk it. The
-// caller builds the connector (the FTP adapter in internal/ftp, or a test
+// caller builds the connector (the FTP adapter in internal/ftpconn, or a test
 // server's), so that the walk never depends on a protocol client.
 type Job struct {
 	Target  ftpaudit.Target

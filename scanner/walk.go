@@ -2,7 +2,6 @@ package scanner
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -11,10 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/ftpaudit/ftpaudit"
-	"github.com/ftpaudit/ftpaudit/internal/ftppath"
 	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
 
@@ -33,6 +30,11 @@ func (NopProgress) Listed(string, int, int) {}
 
 // WalkOptions bound and shape a walk.
 type WalkOptions struct {
+	// AnonymousOwner and AnonymousGroup say whether a listed owner or
+	// group is the anonymous account (the policy's, for this host); nil
+	// means the usual names, "ftp" and "anonymous". The walk uses them to
+	// tell whether an empty listing of a directory can be believed.
+	AnonymousOwner, AnonymousGroup func(id string) bool
 	// Connections is the number of sessions listing in parallel.
 	Connections int
 	// MaxDepth bounds how deep below the start the walk goes; reaching it
@@ -282,6 +284,8 @@ func (w *walker) jobDone() {
 	w.mu.Unlock()
 }
 
+// worker lists directories on one session until the walk is over,
+// opening the session first and again whenever it is lost.
 func (w *walker) worker(ctx context.Context) {
 	var s ftpaudit.Session
 	var lastUse time.Time
@@ -305,20 +309,7 @@ func (w *walker) worker(ctx context.Context) {
 			var err error
 			s, err = w.connect(ctx, &failures)
 			if err != nil {
-				w.mu.Lock()
-				capped := ftpaudit.IsTooMany(err) && w.alive > 0 && ctx.Err() == nil
-				if capped {
-					// The server's limit: fewer sessions for a while.
-					w.capAt(ftpaudit.ReplyText(err))
-				} else if w.alive == 0 && w.res.LoginError == "" && failures >= w.opt.MaxConnectAttempts {
-					// No session at all: the host has failed.
-					w.res.LoginError = err.Error()
-					w.done = true
-				}
-				w.cond.Broadcast()
-				w.mu.Unlock()
-				if capped {
-					failures = 0
+				if w.connectFailed(ctx, err, &failures) {
 					continue
 				}
 				return
@@ -330,69 +321,115 @@ func (w *walker) worker(ctx context.Context) {
 			return
 		}
 		idle := time.Since(lastUse)
-		var (
-			l   *ftpaudit.Listing
-			err error
-		)
-		if tl, ok := s.(ftpaudit.TreeLister); ok && w.wantTree(j) {
-			var done bool
-			done, err = w.listTree(ctx, tl, j)
-			if done {
-				lastUse = time.Now()
-				w.jobDone()
-				continue
-			}
-			// From here on the directory is listed on its own. A lost
-			// connection, a transient refusal (4xx) or cancellation
-			// counts as this attempt's outcome; a permanent refusal of
-			// the recursive form (5xx) does not.
-			j.noTree = true
-			var re *ftpaudit.ReplyError
-			if err != nil && !errors.Is(err, ftpaudit.ErrConnLost) && ctx.Err() == nil && (!errors.As(err, &re) || re.Code >= 500) {
-				err = nil
-			}
-		}
-		if err == nil {
-			l, err = s.List(ctx, j.path)
-		}
+		l, done, err := w.listJob(ctx, s, &j)
 		lastUse = time.Now()
+		if done {
+			w.jobDone()
+			continue
+		}
 		if err != nil && errors.Is(err, ftpaudit.ErrConnLost) && ctx.Err() == nil {
 			_ = s.Close()
 			s = nil
-			w.mu.Lock()
-			w.alive--
-			excused := idle >= w.opt.IdleReconnect && !j.idleRetried
-			if excused {
-				// The server closed the session while it sat idle: not
-				// this directory's fault, once.
-				w.res.Pool.IdleReconnects++
-			}
-			w.mu.Unlock()
-			if excused {
-				j.idleRetried = true
-				w.requeue(j)
-				continue
-			}
-			if j.attempt+1 < w.opt.Retries {
-				j.attempt++
+			if w.retryLost(&j, idle) {
 				w.requeue(j)
 				continue
 			}
 		}
-		var re *ftpaudit.ReplyError
-		if err != nil && errors.As(err, &re) && re.Code >= 400 && re.Code < 500 && !errors.Is(err, ftpaudit.ErrConnLost) &&
-			j.attempt+1 < w.opt.Retries && ctx.Err() == nil {
-			// A transient refusal (425 no data connection, 426 aborted,
-			// 450 busy): wait, then try again on the same session.
-			j.attempt++
-			if sleepCtx(ctx, w.opt.Backoff*time.Duration(j.attempt)) {
-				w.requeue(j)
-				continue
-			}
+		if w.retryRefused(ctx, &j, err) {
+			w.requeue(j)
+			continue
 		}
 		w.record(ctx, j, l, err, nil)
 		w.jobDone()
 	}
+}
+
+// connectFailed files a failure to open a session and says whether the
+// worker is to try again: when the refusal is the server's limit on
+// sessions, the pool is capped and the worker waits for a slot again;
+// otherwise it stops, and when no session is alive after the last
+// attempt, the host has failed.
+func (w *walker) connectFailed(ctx context.Context, err error, failures *int) (again bool) {
+	w.mu.Lock()
+	capped := ftpaudit.IsTooMany(err) && w.alive > 0 && ctx.Err() == nil
+	if capped {
+		// The server's limit: fewer sessions for a while.
+		w.capAt(ftpaudit.ReplyText(err))
+	} else if w.alive == 0 && w.res.LoginError == "" && *failures >= w.opt.MaxConnectAttempts {
+		// No session at all: the host has failed.
+		w.res.LoginError = err.Error()
+		w.done = true
+	}
+	w.cond.Broadcast()
+	w.mu.Unlock()
+	if capped {
+		*failures = 0
+	}
+	return capped
+}
+
+// listJob lists j's directory: first, where wanted, with its whole
+// subtree in one recursive listing (done: everything is filed), else on
+// its own. When the recursive listing is not used, j is marked to be
+// listed on its own from then on, its retries included.
+func (w *walker) listJob(ctx context.Context, s ftpaudit.Session, j *dirJob) (l *ftpaudit.Listing, done bool, err error) {
+	if tl, ok := s.(ftpaudit.TreeLister); ok && w.wantTree(*j) {
+		done, err = w.listTree(ctx, tl, *j)
+		if done {
+			return nil, true, nil
+		}
+		// From here on the directory is listed on its own. A lost
+		// connection, a transient refusal (4xx) or cancellation
+		// counts as this attempt's outcome; a permanent refusal of
+		// the recursive form (5xx) does not.
+		j.noTree = true
+		var re *ftpaudit.ReplyError
+		if err != nil && !errors.Is(err, ftpaudit.ErrConnLost) && ctx.Err() == nil && (!errors.As(err, &re) || re.Code >= 500) {
+			err = nil
+		}
+	}
+	if err == nil {
+		l, err = s.List(ctx, j.path)
+	}
+	return l, false, err
+}
+
+// retryLost counts out a session lost while listing j, after idle
+// without use, and says whether j is to be tried again: once for free
+// when the server closed a session that sat idle, else while j has
+// retries left.
+func (w *walker) retryLost(j *dirJob, idle time.Duration) bool {
+	w.mu.Lock()
+	w.alive--
+	excused := idle >= w.opt.IdleReconnect && !j.idleRetried
+	if excused {
+		// The server closed the session while it sat idle: not
+		// this directory's fault, once.
+		w.res.Pool.IdleReconnects++
+	}
+	w.mu.Unlock()
+	if excused {
+		j.idleRetried = true
+		return true
+	}
+	if j.attempt+1 < w.opt.Retries {
+		j.attempt++
+		return true
+	}
+	return false
+}
+
+// retryRefused says whether j is to be tried again on the same session
+// after err, having waited: for a transient refusal (425 no data
+// connection, 426 aborted, 450 busy) while j has retries left.
+func (w *walker) retryRefused(ctx context.Context, j *dirJob, err error) bool {
+	var re *ftpaudit.ReplyError
+	if err != nil && errors.As(err, &re) && re.Code >= 400 && re.Code < 500 && !errors.Is(err, ftpaudit.ErrConnLost) &&
+		j.attempt+1 < w.opt.Retries && ctx.Err() == nil {
+		j.attempt++
+		return sleepCtx(ctx, w.opt.Backoff*time.Duration(j.attempt))
+	}
+	return false
 }
 
 // connect opens a session in the slot waitSlot reserved, backing off
@@ -460,323 +497,6 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
-}
-
-// prepared is the part of a listing's outcome that needs no shared
-// state: computed before the walker's lock is taken, so that per-entry
-// work (paths, duplicate names, the fingerprint) runs in parallel.
-type prepared struct {
-	kept []ftpaudit.Entry     // entries to keep, Path set, "." and ".." and duplicates dropped
-	dups []ftpaudit.PathError // names listed twice
-	loop bool                 // lists exactly like an ancestor
-	node *dirNode             // this directory in the ancestor chain
-	size int64                // entryBytes of kept, summed
-}
-
-// prepare reuses l.Entries' array for kept, so afterwards only the
-// length of l.Entries, and a single-entry listing's entry, stay meaningful.
-func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
-	var p prepared
-	fp := w.fingerprint(l)
-	p.node = &dirNode{fp: fp, parent: j.parent}
-	for a := j.parent; a != nil; a = a.parent {
-		if a.fp == fp && len(l.Entries) > 0 {
-			p.loop = true
-			break
-		}
-	}
-	// Servers list names sorted; then no name can be there twice, and
-	// the map that finds duplicates otherwise (tens of MB for a huge
-	// directory) is not needed.
-	var names map[string]struct{}
-	prev, first := "", true
-	for i := range l.Entries {
-		n := l.Entries[i].Name
-		if n == "." || n == ".." || n == "" {
-			continue
-		}
-		if !first && n <= prev {
-			names = make(map[string]struct{}, len(l.Entries))
-			break
-		}
-		prev, first = n, false
-	}
-	// Every kept entry's Path is a piece of one string, built at once.
-	size := 0
-	for i := range l.Entries {
-		size += len(j.path) + 1 + len(l.Entries[i].Name)
-	}
-	paths := make([]byte, 0, size)
-	p.kept = l.Entries[:0]
-	for i := range l.Entries {
-		e := l.Entries[i]
-		if e.Name == "." || e.Name == ".." || e.Name == "" {
-			continue
-		}
-		if names != nil {
-			if _, dup := names[e.Name]; dup {
-				p.dups = append(p.dups, ftpaudit.PathError{Path: ftppath.Join(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
-				continue
-			}
-			names[e.Name] = struct{}{}
-		}
-		start := len(paths)
-		paths = ftppath.Append(paths, j.path, e.Name)
-		e.Path = unsafe.String(&paths[start], len(paths)-start) // paths never grows: no write reaches it again
-		p.size += entryBytes(&e)
-		p.kept = append(p.kept, e)
-	}
-	return p
-}
-
-// record files one directory's outcome. take, if set, is offered each
-// subdirectory to be walked; one it takes is not queued (its listing is
-// already at hand, in a recursive listing).
-func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err error, take func(*dirJob) bool) {
-	var p prepared
-	if err == nil {
-		p = w.prepare(j, l)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	r := w.res
-	if err != nil {
-		var re *ftpaudit.ReplyError
-		switch {
-		case ctx.Err() != nil:
-			w.queue = append(w.queue, j) // reported as never listed
-		case errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ftpaudit.ErrConnLost):
-			r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: re.Error()})
-		default:
-			r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: err.Error()})
-			r.Incomplete = appendReason(r.Incomplete, "listings failed")
-		}
-		return
-	}
-	r.Stats.Listed++
-	if l.Truncated {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("listing cut short after %d bytes", l.Bytes)})
-		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
-	}
-	if ftpaudit.ReplySaysTruncated(l.Reply) && len(l.Entries) > 0 {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "server cut the listing short: " + l.Reply})
-		r.Incomplete = appendReason(r.Incomplete, "listings cut short")
-	}
-	if len(l.Entries) == 0 && len(l.Bad) == 0 && ftpaudit.ReplySaysFailed(l.Reply) {
-		// Success code, no data, and a text that says otherwise: this is
-		// how vsftpd answers for a directory it cannot open.
-		r.Stats.Listed--
-		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: l.Reply})
-		return
-	}
-	if len(l.Entries) == 0 && len(l.Bad) == 0 && j.entry != nil && !anonCanList(j.entry) {
-		// An empty success for a directory whose own attributes say
-		// anonymous users may not read it: not proof of emptiness.
-		r.Stats.Listed--
-		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: "empty listing, and its attributes (" + attrSummary(j.entry) + ") do not let anonymous users read it"})
-		return
-	}
-	if j.entry != nil && listsAsItself(j, l) {
-		r.Stats.Listed--
-		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: "server listed the directory itself instead of its contents"})
-		return
-	}
-	for _, wn := range l.Warnings {
-		r.Notes = append(r.Notes, ftpaudit.PathError{Path: j.path, Error: wn})
-	}
-	for _, b := range l.Bad {
-		r.Stats.BadLines++
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "unparsed listing line: " + b.Err + ": " + b.Raw})
-		// A line that does not parse may be an entry (a name holding a
-		// line feed, a line cut short): the listing is not known in full.
-		r.Incomplete = appendReason(r.Incomplete, "unparsed listing lines")
-	}
-	node := p.node
-	if p.loop {
-		r.Notes = append(r.Notes, ftpaudit.PathError{Path: j.path, Error: "lists exactly like one of its ancestors (a loop); not descended"})
-		node = nil
-	}
-	r.Errors = append(r.Errors, p.dups...)
-	nkept := len(p.kept)
-	if n := len(p.kept); n > w.opt.MaxDirEntries {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("lists %d entries, more than --max-dir-entries %d: only the first %d kept", n, w.opt.MaxDirEntries, w.opt.MaxDirEntries)})
-		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
-		p.kept = p.kept[:w.opt.MaxDirEntries]
-	}
-	if room := w.opt.MaxEntries - w.nent; len(p.kept) > room {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entries %d here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntries, max(room, 0), len(p.kept))})
-		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
-		p.kept = p.kept[:max(room, 0)]
-		w.done = true
-	}
-	// The text the entries keep (paths, listing lines) grows with depth as
-	// well as with count: a bottomless tree of long names makes paths of
-	// kilobytes. It has its own bound (p.size is counted outside the lock;
-	// entries are walked here only when the bound falls in this listing).
-	if len(p.kept) < nkept {
-		// Cut by an entry bound above: count what is left.
-		p.size = 0
-		for i := range p.kept {
-			p.size += entryBytes(&p.kept[i])
-		}
-	}
-	if w.nbytes+p.size > w.opt.MaxEntryBytes {
-		var size int64
-		for i := range p.kept {
-			n := entryBytes(&p.kept[i])
-			if w.nbytes+size+n > w.opt.MaxEntryBytes {
-				r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entry-bytes %d (paths and listing lines kept) here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntryBytes, i, len(p.kept))})
-				r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
-				p.kept = p.kept[:i]
-				w.done = true
-				break
-			}
-			size += n
-		}
-		p.size = size
-	}
-	w.nbytes += p.size
-	if j.depth == 0 {
-		w.setTreeDepth(p.kept)
-	}
-	dirs, files := 0, 0
-	for i := range p.kept {
-		e := &p.kept[i]
-		switch e.Type {
-		case ftpaudit.TypeDir:
-			r.Stats.Dirs++
-			dirs++
-		case ftpaudit.TypeFile:
-			r.Stats.Files++
-			files++
-		case ftpaudit.TypeLink:
-			r.Stats.Links++
-			files++
-		default:
-			r.Stats.Other++
-			files++
-		}
-		if e.Type != ftpaudit.TypeDir || node == nil {
-			continue
-		}
-		if strings.ContainsAny(e.Name, "/\x00\r\n") {
-			r.Errors = append(r.Errors, ftpaudit.PathError{Path: e.Path, Error: "directory name contains '/', NUL, CR or LF: cannot be listed"})
-			r.Incomplete = appendReason(r.Incomplete, "directories with names that cannot be sent")
-			continue
-		}
-		if _, ok := w.seen[e.Path]; ok {
-			continue
-		}
-		if g := glob.MatchAtOrBelow(w.opt.Exclude, e.Path); g != nil {
-			r.Notes = append(r.Notes, ftpaudit.PathError{Path: e.Path, Error: "excluded by configuration (" + g.String() + "): not descended"})
-			continue
-		}
-		if e.Unique() != "" {
-			if first, ok := w.uniques[e.Unique()]; ok {
-				r.Notes = append(r.Notes, ftpaudit.PathError{Path: e.Path, Error: "same directory as " + first + " (MLSD unique fact); not descended"})
-				continue
-			}
-			w.uniques[e.Unique()] = e.Path
-		}
-		if j.depth+1 > w.opt.MaxDepth {
-			r.Errors = append(r.Errors, ftpaudit.PathError{Path: e.Path, Error: fmt.Sprintf("not listed: deeper than --max-depth %d", w.opt.MaxDepth)})
-			r.Incomplete = appendReason(r.Incomplete, "depth bound reached")
-			continue
-		}
-		w.seen[e.Path] = struct{}{}
-		ec := *e
-		child := dirJob{path: e.Path, depth: j.depth + 1, entry: &ec, parent: node}
-		if take != nil && take(&child) {
-			continue
-		}
-		w.queue = append(w.queue, child)
-		w.pending++
-	}
-	if len(p.kept) > 0 {
-		w.chunks = append(w.chunks, p.kept)
-		w.nent += len(p.kept)
-	}
-	w.cond.Broadcast()
-	w.opt.Progress.Listed(w.res.Target.URL, dirs, files)
-}
-
-func appendReason(rs []string, r string) []string {
-	if slices.Contains(rs, r) {
-		return rs
-	}
-	return append(rs, r)
-}
-
-// listsAsItself reports whether a listing holds only the directory itself:
-// one directory entry with the directory's own name and attributes.
-func listsAsItself(j dirJob, l *ftpaudit.Listing) bool {
-	if len(l.Entries) != 1 {
-		return false
-	}
-	e, d := l.Entries[0], j.entry
-	if e.Type != ftpaudit.TypeDir {
-		return false
-	}
-	if e.Name != d.Name && e.Name != j.path {
-		return false
-	}
-	return e.Mode == d.Mode && e.Size == d.Size && e.Modified.Equal(d.Modified) && e.Owner == d.Owner
-}
-
-// fingerprint hashes what a listing shows, to recognise a directory that
-// lists the same as an ancestor.
-func (w *walker) fingerprint(l *ftpaudit.Listing) uint64 {
-	var h maphash.Hash
-	h.SetSeed(w.seed)
-	for i := range l.Entries {
-		e := &l.Entries[i]
-		h.WriteString(e.Name)
-		h.WriteByte(0)
-		h.WriteByte(byte(e.Type))
-		h.WriteByte(0)
-		h.WriteString(e.Mode)
-		var b [16]byte
-		binary.LittleEndian.PutUint64(b[:8], uint64(e.Size))
-		binary.LittleEndian.PutUint64(b[8:], uint64(e.Modified.Unix()))
-		h.Write(b[:])
-	}
-	return h.Sum64()
-}
-
-// entryBytes is the text an entry keeps: its path and its listing line.
-func entryBytes(e *ftpaudit.Entry) int64 { return int64(len(e.Path) + len(e.Raw)) }
-
-// anonCanList reports whether a directory's own listed attributes allow an
-// anonymous user to list it. Unknown attributes allow it.
-func anonCanList(e *ftpaudit.Entry) bool {
-	if e.Perm() != "" && e.Facts() != nil {
-		return strings.ContainsRune(e.Perm(), 'l')
-	}
-	if len(e.Mode) < 10 {
-		return true
-	}
-	if e.Mode[7] == 'r' {
-		return true
-	}
-	switch e.Owner {
-	case "ftp", "anonymous":
-		return e.Mode[1] == 'r'
-	}
-	return false
-}
-
-func attrSummary(e *ftpaudit.Entry) string {
-	var parts []string
-	if e.Mode != "" {
-		parts = append(parts, e.Mode)
-	}
-	if e.Owner != "" {
-		parts = append(parts, "owner "+e.Owner)
-	}
-	if e.Perm() != "" {
-		parts = append(parts, "perm="+e.Perm())
-	}
-	return strings.Join(parts, ", ")
 }
 
 // sortedEntries joins the listings' entries into one slice sorted by path,

@@ -86,22 +86,49 @@ func (w *walker) treeReport() *ftpaudit.TreeReport {
 func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob) (done bool, err error) {
 	t, err := tl.ListTree(ctx, j.path)
 	if err != nil {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		var re *ftpaudit.ReplyError
-		switch {
-		case errors.Is(err, ftpaudit.ErrTreeUnsupported):
-			w.settleTree(treeNo, "the session cannot send LIST -aR")
-		case errors.As(err, &re) && !errors.Is(err, ftpaudit.ErrConnLost) && (re.Code == 500 || re.Code == 501 || re.Code == 502 || re.Code == 504):
-			w.settleTree(treeNo, "LIST -aR "+j.path+" refused: "+re.Error())
-		default:
-			w.treeReport().Subtrees = append(w.treeReport().Subtrees, ftpaudit.TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing failed: " + err.Error()})
-		}
+		w.treeFailed(j, err)
 		return false, err
 	}
 	if len(t.Sections) == 0 {
 		t.Sections = []ftpaudit.TreeSection{{}} // (a session that gave nothing)
 	}
+	if !w.treeUsable(j, t) {
+		return false, nil
+	}
+	if len(t.Sections) == 1 {
+		// The directory's own listing either way (a server that ignores
+		// the R, or a directory without subdirectories).
+		root := &t.Sections[0]
+		w.record(ctx, j, &ftpaudit.Listing{Entries: root.Entries, Format: ftpaudit.FormatUnix, Reply: t.Reply, Bytes: t.Bytes, Warnings: t.Warnings, Via: ftpaudit.ViaList}, nil, nil)
+		return true, nil
+	}
+	w.recordSections(ctx, j, t)
+	return true, nil
+}
+
+// treeFailed files a recursive listing of j's subtree that failed: a
+// session or server that cannot list recursively settles the host's
+// verdict; any other failure is noted for this subtree.
+func (w *walker) treeFailed(j dirJob, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var re *ftpaudit.ReplyError
+	switch {
+	case errors.Is(err, ftpaudit.ErrTreeUnsupported):
+		w.settleTree(treeNo, "the session cannot send LIST -aR")
+	case errors.As(err, &re) && !errors.Is(err, ftpaudit.ErrConnLost) && (re.Code == 500 || re.Code == 501 || re.Code == 502 || re.Code == 504):
+		w.settleTree(treeNo, "LIST -aR "+j.path+" refused: "+re.Error())
+	default:
+		w.treeReport().Subtrees = append(w.treeReport().Subtrees, ftpaudit.TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing failed: " + err.Error()})
+	}
+}
+
+// treeUsable settles the host's verdict from a recursive listing of j's
+// subtree (several sections: the server lists recursively; one, although
+// there are readable subdirectories: it ignores the R), and reports
+// whether the listing can be used: whole, and opening with j's own
+// listing.
+func (w *walker) treeUsable(j dirJob, t *ftpaudit.TreeListing) bool {
 	root := &t.Sections[0]
 	multi := len(t.Sections) > 1
 	reason := ftpaudit.TreeCutReason(t)
@@ -109,10 +136,11 @@ func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob)
 		reason = "its first section is not this directory's own listing"
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	switch {
 	case multi:
 		w.settleTree(treeYes, "LIST -aR "+j.path+" gave one section per directory")
-	case reason == "" && hasReadableDir(root.Entries):
+	case reason == "" && w.hasReadableDir(root.Entries):
 		// No section below the first although there are readable
 		// subdirectories: the server ignored the R, and its output is
 		// exactly LIST -a.
@@ -124,29 +152,36 @@ func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob)
 		if multi || root.Dot {
 			w.treeReport().Subtrees = append(w.treeReport().Subtrees, ftpaudit.TreeSubtree{Path: j.path, Via: "per-directory", Reason: "recursive listing not used: " + reason})
 		}
-		w.mu.Unlock()
-		return false, nil
+		return false
 	}
-	w.mu.Unlock()
-	if !multi {
-		// The directory's own listing either way (a server that ignores
-		// the R, or a directory without subdirectories).
-		w.record(ctx, j, &ftpaudit.Listing{Entries: root.Entries, Format: ftpaudit.FormatUnix, Reply: t.Reply, Bytes: t.Bytes, Warnings: t.Warnings, Via: ftpaudit.ViaList}, nil, nil)
-		return true, nil
-	}
+	return true
+}
 
-	// Index the sections below the first by the path they name. A path
-	// named twice is trusted in neither.
+// dupSection marks, in a section index, a path that no section serves:
+// one named by two sections, or one already used.
+const dupSection = -1
+
+// sectionIndex indexes the sections below the first by the path they
+// name. A path named twice is trusted in neither.
+func sectionIndex(t *ftpaudit.TreeListing) map[string]int {
 	idx := make(map[string]int, len(t.Sections))
-	const dup = -1
 	for i := 1; i < len(t.Sections); i++ {
 		p := listing.TreeHeaderPath(t.Sections[i].Header)
 		if _, ok := idx[p]; ok {
-			idx[p] = dup
+			idx[p] = dupSection
 			continue
 		}
 		idx[p] = i
 	}
+	return idx
+}
+
+// recordSections files j's subtree from a recursive listing of several
+// sections: each directory reached from j whose section proves itself is
+// recorded from it, every other one is queued to be listed on its own.
+func (w *walker) recordSections(ctx context.Context, j dirJob, t *ftpaudit.TreeListing) {
+	root := &t.Sections[0]
+	idx := sectionIndex(t)
 	type pend struct {
 		j   dirJob
 		sec *ftpaudit.TreeSection
@@ -155,9 +190,9 @@ func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob)
 	used, relisted := 0, 0
 	take := func(c *dirJob) bool {
 		i, ok := idx[c.path]
-		if ok && i != dup {
+		if ok && i != dupSection {
 			sec := &t.Sections[i]
-			idx[c.path] = dup // a section serves one directory only
+			idx[c.path] = dupSection // a section serves one directory only
 			if sec.Dot && len(sec.Bad) == 0 {
 				stack = append(stack, pend{*c, sec})
 				return true
@@ -191,7 +226,7 @@ func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob)
 	}
 	ignored := 0
 	for _, i := range idx {
-		if i != dup {
+		if i != dupSection {
 			ignored++
 		}
 	}
@@ -200,15 +235,14 @@ func (w *walker) listTree(ctx context.Context, tl ftpaudit.TreeLister, j dirJob)
 	r.Covered += used
 	r.Subtrees = append(r.Subtrees, ftpaudit.TreeSubtree{Path: j.path, Via: "recursive", Dirs: used, Relisted: relisted, Ignored: ignored})
 	w.mu.Unlock()
-	return true, nil
 }
 
 // hasReadableDir reports whether es holds a subdirectory whose listed
 // attributes let anonymous users read it.
-func hasReadableDir(es []ftpaudit.Entry) bool {
+func (w *walker) hasReadableDir(es []ftpaudit.Entry) bool {
 	for i := range es {
 		e := &es[i]
-		if e.Type == ftpaudit.TypeDir && e.Name != "." && e.Name != ".." && anonCanList(e) {
+		if e.Type == ftpaudit.TypeDir && e.Name != "." && e.Name != ".." && anonCanList(e, w.opt.AnonymousOwner, w.opt.AnonymousGroup) {
 			return true
 		}
 	}

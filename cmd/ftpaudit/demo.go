@@ -3,14 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
+	_ "embed"
 	"fmt"
 	"io"
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
 )
+
+// demoArchive is the spec of the sample archive (demo/archive.txt) that
+// `ftpaudit demo` serves and the CLI tests scan.
+//
+//go:embed demo/archive.txt
+var demoArchive []byte
 
 const demoUsage = `Usage: ftpaudit demo [flags]
 
@@ -22,17 +27,16 @@ write-only drop box, unreadable directories, a symlink loop), scans it as
 Flags:
 `
 
+// runDemo is "ftpaudit demo": serve the sample archive on 127.0.0.1 and
+// scan it as scan would.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) outcome {
 	var f scanFlags
 	fs := newFlagSet("demo", stderr, demoUsage)
 	f.register(fs)
 	mlsd := fs.Bool("mlsd", true, "the demo server offers MLSD (false: LIST only)")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return outcome{err: err}
-		}
-		return outcome{err: usageError{err}}
+		return outcome{err: err}
 	}
 	if len(pos) > 0 {
 		return outcome{err: usageError{fmt.Errorf("demo takes no arguments, got %q", pos[0])}}

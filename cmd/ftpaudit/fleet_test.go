@@ -9,16 +9,19 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
+	"github.com/ftpaudit/ftpaudit/rules"
 )
 
 func writeFile(t *testing.T, path, data string, mode os.FileMode) {
@@ -89,29 +92,111 @@ func TestHostsFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("SET_PW", "x")
 	for _, tc := range []struct{ doc, want string }{
-		{"version: 2\nhosts: [{url: ftp://a}]\n", "version 2"},
-		{"version: 1\n", "no hosts"},
-		{"version: 1\nhosts:\n  - url: ftp://a\n    pasword_env: X\n", `:3: unknown key "pasword_env"`},
-		{"version: 1\nbogus: 1\nhosts: [{url: ftp://a}]\n", "bogus"},
-		{"version: 1\nhosts:\n  - url: ftp://a\n  - url: ftps://b\n    tls: none\n", ":4: ftps://b:21: tls: none contradicts"},
-		{"version: 1\nhosts:\n  - url: ftp://u@a\n    password_env: SET_PW\n    password: y\n", "give one of"},
-		{"version: 1\nhosts:\n  - url: ftp://u@a\n    password_env: NOT_SET_ANYWHERE\n", "NOT_SET_ANYWHERE is not set"},
-		{"version: 1\nhosts:\n  - url: ftps://a\n    ca_file: nope.pem\n", "ca_file"},
-		{"version: 1\nhosts:\n  - url: ftp://a\n    start: [pub]\n", "absolute"},
-		{"version: 1\nhosts:\n  - url: ftp://a:b:c\n", "ftp://a:b:c"},
+		{"version: 2\nhosts: [{url: ftp://a}]\n", `:1: version: only version 1 is known, got "2"`},
+		{"hosts: [{url: ftp://a}]\n", `:1: version is required`},
+		{"version: 1\n", ":1: no hosts"},
+		{"version: 1\nhosts:\n", ":2: no hosts"},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    pasword_env: X\n", `:4: unknown key "pasword_env" in hosts[0] (did you mean "password_env"?)`},
+		{"version: 1\nbogus: 1\nhosts: [{url: ftp://a}]\n", `:2: unknown key "bogus" in the hosts file`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n  - url: ftps://b\n    tls: none\n", ":5: ftps://b:21: tls: none contradicts"},
+		{"version: 1\nhosts:\n  - url: ftp://u@a\n    password_env: SET_PW\n    password: y\n", ":5: ftp://u@a:21: give one of"},
+		{"version: 1\nhosts:\n  - url: ftp://u@a\n    password_env: NOT_SET_ANYWHERE\n", ":4: ftp://u@a:21: password_env NOT_SET_ANYWHERE is not set"},
+		{"version: 1\nhosts:\n  - url: ftps://a\n    ca_file: nope.pem\n", ":4: ftps://a:21: ca_file"},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    start: [pub]\n", `:4: ftp://a:21: start "pub": want an absolute path`},
+		{"version: 1\nhosts:\n  - url: ftp://a:b:c\n", ":3: target \"ftp://a:b:c\""},
+		// One front end with the policy: line numbers, the setting's
+		// name, no Go types, tabs named.
+		{"version: 1\nhosts:\n\t- url: ftp://a\n", ":3: YAML: found character that cannot start any token (tabs are not allowed for indentation: indent with spaces)"},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    connections: many\n", `:4: hosts[0].connections: want a whole number from 1 to 64, got the string "many"`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    connections: 65\n", `:4: hosts[0].connections: want a whole number from 1 to 64, got 65`},
+		{"version: 1\nmax_connections: 1\nhosts: [{url: ftp://a}]\n", `:2: max_connections: want a whole number of at least 2, got 1`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    verify: nope\n", `:4: hosts[0].verify: want true or false, got the string "nope"`},
+		{"version: 1\nhosts:\n  - url: [ftp://a]\n", `:3: hosts[0].url: want a string, got a list`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    tls: yes-please\n", `:4: hosts[0].tls: "yes-please": want none, explicit or implicit`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    exclude: [\"pub/**\"]\n", `:4: hosts[0].exclude: glob "pub/**": a path glob starts with "/"`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    drop_boxes: [\"/in[\"]\n", `:4: hosts[0].drop_boxes: glob "/in[": unclosed "["`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    anonymous: {uids: [ftp]}\n", `:4: hosts[0].anonymous.uids: "ftp" is not a numeric id`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    anonymous:\n      name: [ftp]\n", `:5: unknown key "name" in hosts[0].anonymous (did you mean "names"?)`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    tls: none\n    tls: none\n", `:5: duplicate key "tls" in hosts[0] (first at line 4)`},
+		{"version: 1\nhosts:\n  - ftp://a\n", `:3: hosts[0]: want a mapping`},
+		{"version: 1\nhosts:\n  - user: bob\n", `:3: hosts[0]: url is required`},
+		{"version: 1\ndefaults:\n  url: ftp://a\nhosts: [{url: ftp://b}]\n", `:3: defaults.url: url is given per host`},
+		{"version: 1\ndefaults:\n  conections: 4\nhosts: [{url: ftp://b}]\n", `:3: unknown key "conections" in defaults (did you mean "connections"?)`},
+		// A bad default is found even where every host overrides it.
+		{"version: 1\ndefaults:\n  connections: 0\nhosts: [{url: ftp://b, connections: 2}]\n", `:3: defaults.connections: want a whole number from 1 to 64, got 0`},
+		// An inherited default is blamed where it is written.
+		{"version: 1\ndefaults:\n  tls: none\nhosts:\n  - url: ftps://b\n", `:3: ftps://b:21: tls: none contradicts`},
 	} {
 		p := filepath.Join(dir, "h.yaml")
 		writeFile(t, p, tc.doc, 0o644)
 		_, err := loadHosts(p)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want %q", tc.doc, err, tc.want)
+		if err == nil || !strings.Contains(err.Error(), p+tc.want) {
+			t.Errorf("%q:\n error %v\n want %q", tc.doc, err, p+tc.want)
+			continue
+		}
+		var pe *rules.PolicyError
+		if !errors.As(err, &pe) || pe.File != p {
+			t.Errorf("%q: error %T, want a *rules.PolicyError for %s", tc.doc, err, p)
+		}
+		if strings.Contains(err.Error(), "!!") || strings.Contains(err.Error(), "unmarshal") || strings.Contains(err.Error(), "main.") {
+			t.Errorf("%q: a Go or YAML type in the message: %v", tc.doc, err)
 		}
 	}
 	p := filepath.Join(dir, "h.yaml")
 	writeFile(t, p, "version: 1\nhosts:\n  - url: ftp://u@a\n    password: literal\n", 0o644)
 	fl, err := loadHosts(p)
-	if err != nil || len(fl.warnings) != 1 || !strings.Contains(fl.warnings[0], "literal password") || strings.Contains(fl.warnings[0], "literal\n") {
+	if err != nil || len(fl.warnings) != 1 || !strings.Contains(fl.warnings[0], p+":4: ftp://u@a:21: a literal password") || strings.Contains(fl.warnings[0], "literal\n") {
 		t.Errorf("literal password: %v %q", err, fl.warnings)
+	}
+}
+
+// Each host's keys replace the defaults' one by one, the policy keys
+// included, and the policy part is the policy's own grammar.
+func TestHostsFileDefaultsAndPolicy(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "h.yaml")
+	writeFile(t, p, `version: 1
+defaults:
+  connections: 3
+  drop_boxes: [/incoming]
+  anonymous: {names: [ftp], uids: ["014"]}
+  exclude: ["/pub/iso/**"]
+hosts:
+  - url: ftp://a
+  - url: ftp://b
+    connections: 5
+    anonymous: {names: [ftpb], learn: false}
+    exclude: []
+  - url: ftp://c
+    drop_boxes: []
+    ignore: [/scratch]
+`, 0o644)
+	fl, err := loadHosts(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fl.hosts) != 3 {
+		t.Fatalf("%d hosts", len(fl.hosts))
+	}
+	a, b, c := fl.hosts[0], fl.hosts[1], fl.hosts[2]
+	if a.conns != 3 || b.conns != 5 || c.conns != 3 || len(a.exclude) != 1 || len(b.exclude) != 0 {
+		t.Errorf("connections %d %d %d, excludes %d %d", a.conns, b.conns, c.conns, len(a.exclude), len(b.exclude))
+	}
+	pol := rules.DefaultPolicy()
+	for _, h := range fl.hosts {
+		pol.Hosts = append(pol.Hosts, *h.policy)
+	}
+	if acc := pol.AnonymousFor("ftp://a:21"); !slices.Equal(acc.Names, []string{"ftp"}) || !slices.Equal(acc.UIDs, []string{"14"}) || acc.NoLearn {
+		t.Errorf("a: anonymous %+v", acc)
+	}
+	if acc := pol.AnonymousFor("ftp://b:21"); !slices.Equal(acc.Names, []string{"ftpb"}) || !acc.NoLearn {
+		t.Errorf("b: anonymous %+v", acc)
+	}
+	if len(a.policy.DropBoxes) != 1 || len(c.policy.DropBoxes) != 0 || len(c.policy.Ignore) != 1 || len(a.policy.Ignore) != 0 {
+		t.Errorf("drop boxes %d %d, ignore %d %d", len(a.policy.DropBoxes), len(c.policy.DropBoxes), len(a.policy.Ignore), len(c.policy.Ignore))
+	}
+	if !a.policy.Match.Match("ftp://a:21") || a.policy.Match.Match("ftp://b:21") {
+		t.Error("a host's policy must match its URL alone")
 	}
 }
 

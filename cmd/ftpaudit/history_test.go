@@ -96,6 +96,7 @@ func TestHistoryRefusals(t *testing.T) {
 		{[]string{"scan", "--baseline", "99", "--db", db, "ftp://127.0.0.1:1/"}, exitUsage, "--baseline 99"},
 		{[]string{"scan", "--baseline", "yesterday", "--db", db, "ftp://127.0.0.1:1/"}, exitUsage, "want last or a scan id"},
 		{[]string{"diff", "--db", db, "1"}, exitUsage, "usage"},
+		{[]string{"diff", "--db", db, "--hosts", filepath.Join(dir, "no-such-hosts.yaml"), "1", "1"}, exitUsage, "no-such-hosts.yaml"},
 		{[]string{"verify", "--db", db, "x"}, exitUsage, "not a scan id"},
 		{[]string{"prune", "--db", db}, exitUsage, "--keep"},
 		{[]string{"prune", "--db", db, "--older-than", "soon"}, exitUsage, "--older-than"},

@@ -1,5 +1,3 @@
-// Command ftpaudit audits anonymous FTP archives for writable directories
-// and unexpected uploads. See README.md.
 package main
 
 import (

@@ -66,26 +66,6 @@ Run 'ftpaudit scan -h' for the flags. Exit codes: 0 clean, 1 findings, 2 usage e
 3 scan incomplete, 4 results could not be written, 130 interrupted.
 `
 
-// parseInterleaved parses flags that may come before, between or after
-// positional arguments ("scan ftp://h --format json").
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -1,6 +1,9 @@
+// Package ascii folds ASCII case and nothing else: server names are bytes,
+// and a byte that is not an ASCII letter (invalid UTF-8 included) is never
+// changed or equated with another.
 package ascii
 
-// asciiLower lower-cases ASCII letters only and leaves every other byte
+// Lower lower-cases ASCII letters only and leaves every other byte
 // (including invalid UTF-8) untouched.
 func Lower(s string) string {
 	i := 0
@@ -19,7 +22,7 @@ func Lower(s string) string {
 	return string(b)
 }
 
-// equalFoldASCII is strings.EqualFold for ASCII letters only: non-ASCII bytes
+// EqualFold is strings.EqualFold for ASCII letters only: non-ASCII bytes
 // must match exactly, so that no Unicode folding ("ſ" for "s", the Kelvin
 // sign for "k") can make a server's bytes equal a keyword.
 func EqualFold(a, b string) bool {

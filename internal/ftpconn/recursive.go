@@ -18,8 +18,8 @@ import (
 // and vsftpd skip unreadable directories (an empty section, or none),
 // pure-ftpd stops at its depth limit without a word and cuts the output at
 // its entry limit with only a line in the 226 reply. So the walker trusts a
-// section only when it proves itself (see treeSection.trusted and
-// walker.recordTree) and lists every other directory on its own.
+// section only when it proves itself (see the scanner's walker.listTree)
+// and lists every other directory on its own.
 
 // ListTree lists dir recursively with LIST -aR over a data connection.
 func (s *ftpSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeListing, error) {

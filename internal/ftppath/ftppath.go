@@ -1,3 +1,6 @@
+// Package ftppath joins, splits and compares server paths exactly: paths
+// are the server's bytes, never cleaned, so that a name holding "..",
+// spaces or a leading "-" is kept as it was listed.
 package ftppath
 
 import "strings"

@@ -1,3 +1,6 @@
+// Package glob is the glob engine of policies, excludes and hosts files:
+// patterns over exact server paths, names and target URLs, matched byte
+// for byte (names and hosts ASCII case-insensitively), never cleaned.
 package glob
 
 import (
@@ -28,9 +31,9 @@ const (
 )
 
 // Glob is a compiled glob pattern. Syntax: "*" any run of characters
-// (within one path element for GlobPath), "?" one character, "[abc]",
+// (within one path element for Path), "?" one character, "[abc]",
 // "[a-z]", "[!a-z]" or "[^a-z]" one character of (not of) a set, "\"
-// quotes the next character, and for GlobPath "**" as a whole element
+// quotes the next character, and for Path "**" as a whole element
 // any number of elements. Everything else matches itself, byte for byte:
 // spaces, dots, and bytes that are not UTF-8. Paths are never cleaned.
 type Glob struct {
@@ -107,7 +110,7 @@ type globTok struct {
 	ranges [][2]rune
 }
 
-// CompileGlob compiles a pattern of the given kind.
+// Compile compiles a pattern of the given kind.
 func Compile(pattern string, kind Kind) (*Glob, error) {
 	g := &Glob{Pattern: pattern, Kind: kind}
 	if pattern == "" {
@@ -278,7 +281,7 @@ func (g *Glob) Match(s string) bool {
 	}
 }
 
-// matchLower is Match for a GlobHost or GlobName glob on a string that is
+// MatchLower is Match for a Host or Name glob on a string that is
 // already ASCII lower-case.
 func (g *Glob) MatchLower(lower string) bool {
 	return g.elems[0].match(lower)
@@ -369,7 +372,7 @@ func (t *globTok) matchAt(s string) int {
 	return 0
 }
 
-// matchAtOrBelow returns the first glob matching p or one of its
+// MatchAtOrBelow returns the first glob matching p or one of its
 // ancestors.
 func MatchAtOrBelow(globs []*Glob, p string) *Glob {
 	if len(globs) == 0 {

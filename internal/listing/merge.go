@@ -2,7 +2,7 @@ package listing
 
 import "github.com/ftpaudit/ftpaudit"
 
-// mergeListings joins a directory's MLSD and LIST -a entries by exact
+// Merge joins a directory's MLSD and LIST -a entries by exact
 // name. Servers hide different things from each: proftpd leaves dangling
 // and looping symlinks out of MLSD but shows them in LIST -a, and leaves
 // some symlinks to directories out of LIST -a but shows them in MLSD.

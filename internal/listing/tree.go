@@ -7,7 +7,7 @@ import (
 	"github.com/ftpaudit/ftpaudit"
 )
 
-// parseTree splits recursive LIST output into sections. A header is a line
+// ParseTree splits recursive LIST output into sections. A header is a line
 // that starts with "/" and ends with ":", and that opens the output or
 // follows an empty line: an ls -l entry line never starts with "/", and
 // the arguments sent are absolute. A name holding line breaks can still
@@ -58,21 +58,7 @@ func ParseTree(text []string, now time.Time) (secs []ftpaudit.TreeSection, lines
 	return secs, lines
 }
 
-// cutLine splits the first line off s: up to a "\n", without it and
-// without one "\r" before it. A last line without a terminator is kept.
-func cutLine(s string) (line, rest string) {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		line, rest = s[:i], s[i+1:]
-	} else {
-		line = s
-	}
-	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
-	}
-	return line, rest
-}
-
-// treeHeaderPath turns a section header into the path it names: servers
+// TreeHeaderPath turns a section header into the path it names: servers
 // join the argument and the relative path with "/", so the archive root's
 // children come as "//name" (pure-ftpd, vsftpd) or "/name" (proftpd).
 func TreeHeaderPath(h string) string {

@@ -1,3 +1,7 @@
+// Package manifest parses the indexes FTP archives publish of themselves
+// (ls-lR, ls-lR.gz, SHA256SUMS, MD5SUMS and the like) into
+// ftpaudit.Manifest, byte-exact and bounded (a gzip bomb is an error, not
+// a cut). Comparing a manifest with the walked tree is the rules' job.
 package manifest
 
 // Published manifests: the indexes many FTP archives keep of themselves

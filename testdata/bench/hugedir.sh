@@ -2,7 +2,7 @@
 # hugedir.sh — peak memory of a full `ftpaudit scan` of one directory holding
 # N files (default 1,000,000), served by vsftpd on 127.0.0.1:2132. Prints
 # wall time, peak RSS and the entry count, and fails if the scan is not
-# complete or misses an entry. See README.md (Benchmarks).
+# complete or misses an entry. See docs/benchmarks.md.
 #
 # Environment: BENCH_DIR (/var/lib/ftpaudit-bench), N (1000000), FTPAUDIT
 # (a binary; built from this checkout when unset), ARGS (extra scan flags).

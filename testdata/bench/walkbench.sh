@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # walkbench.sh — time a full `ftpaudit scan` against `rclone lsf -R` at equal
 # connection counts, in the same run, on a synthetic archive served by vsftpd
-# (or proftpd) on 127.0.0.1:2131. See README.md beside this file.
+# (or proftpd) on 127.0.0.1:2131. See docs/benchmarks.md.
 #
 # Environment (all optional):
 #   SERVER       vsftpd (default: LIST -R refused), vsftpd-r (vsftpd with

@@ -4,12 +4,12 @@ PREFIX=${FTPAUDIT_SERVERS_PREFIX:-/opt/ftpaudit-servers}
 RUN_DIR=${FTPAUDIT_RUN_DIR:-/run/ftpaudit-servers}
 DATA_DIR=${FTPAUDIT_DATA_DIR:-/var/lib/ftpaudit-servers}
 SERVERS=${FTPAUDIT_SERVERS:-vsftpd proftpd pureftpd}
-# The FTPS server (vsftpd requiring explicit TLS, see NOTES.md "FTPS"). Kept apart from
+# The FTPS server (vsftpd requiring explicit TLS, see docs/listing.md "FTPS"). Kept apart from
 # SERVERS: FTPAUDIT_REAL_SERVERS lists plain-FTP servers only. FTPAUDIT_TLS_SERVERS=""
 # leaves it out.
 TLS_SERVERS=${FTPAUDIT_TLS_SERVERS-vsftpd-tls}
 # A second plain vsftpd with ls_recurse_enable=YES, for the recursive listing tests (see
-# NOTES.md "Recursive listing"). Also kept apart from SERVERS; FTPAUDIT_EXTRA_SERVERS=""
+# docs/listing.md "Recursive listing"). Also kept apart from SERVERS; FTPAUDIT_EXTRA_SERVERS=""
 # leaves it out.
 EXTRA_SERVERS=${FTPAUDIT_EXTRA_SERVERS-vsftpd-r}
 
@@ -31,7 +31,7 @@ archive_dir() {
 tls_dir() {
 	echo "$DATA_DIR/$1/tls"
 }
-# Connection limits (see NOTES.md, "Connection limits"): at least 32 concurrent anonymous
+# Connection limits (see docs/listing.md, "Connection limits"): at least 32 concurrent anonymous
 # connections from 127.0.0.1.
 # FTPAUDIT_DEFAULT_LIMITS=1 leaves every limit at the server's default (to measure them).
 server_limits() {

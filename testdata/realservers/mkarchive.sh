@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mkarchive.sh DIR — builds the awkward anonymous-FTP test archive at DIR (removing any
 # previous one). Must run as root (root-owned unreadable dirs, ftp-owned upload).
-# Content and mtimes are deterministic. Prints nothing except errors. See NOTES.md.
+# Content and mtimes are deterministic. Prints nothing except errors. See docs/listing.md.
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ -z "$1" ]; then

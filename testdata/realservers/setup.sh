@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs vsftpd (with apt) and unpacks proftpd and pure-ftpd (which conflict with
 # vsftpd as "ftp-server" providers) into /opt/ftpaudit-servers without installing them.
-# Idempotent; needs root; non-interactive. See NOTES.md.
+# Idempotent; needs root; non-interactive. See docs/listing.md.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 

@@ -3,7 +3,7 @@
 # of the test archive (mkarchive.sh), plus vsftpd-tls, a second vsftpd that requires explicit
 # TLS (certificate from a test CA made here). Run setup.sh first. Safe to run twice (stops
 # old instances first). Prints one line per server: NAME URL ARCHIVE-DIR [CA-FILE]. See
-# NOTES.md.
+# docs/listing.md.
 #
 # Environment (all optional):
 #   FTPAUDIT_SERVERS_PREFIX  where setup.sh unpacked proftpd/pure-ftpd (/opt/ftpaudit-servers)

@@ -1,0 +1,223 @@
+package main
+
+// Flags shared by several commands: the scan flags (scan, demo, verify),
+// --db (every command that opens the history database), and the parsing
+// helpers every command uses.
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/report"
+	"github.com/ftpaudit/ftpaudit/scanner"
+)
+
+// scanFlags are the flags shared by scan, demo and verify.
+type scanFlags struct {
+	connections    int
+	maxDepth       int
+	maxEntries     int
+	maxEntryBytes  int64
+	maxDirEntries  int
+	retries        int
+	loginInterval  time.Duration
+	timeout        time.Duration
+	connectTimeout time.Duration
+	idleTimeout    time.Duration
+	format         string
+	output         string
+	inventory      bool
+	quiet          bool
+	noMLSD         bool
+	noStat         bool
+	noTree         bool
+	insecure       bool
+	probe          probeFlag
+	policy         string
+	failOn         string
+	verbose        bool
+	manifest       string
+	hostsFile      string
+	metricsFile    string
+	maxConns       int
+	caFile         string
+	logFormat      string
+	logLevel       string
+
+	// Set by runScan from the command line and the hosts file.
+	fleet *fleet
+	log   *slog.Logger
+}
+
+// probeFlag is --probe (candidates) or --probe=all.
+type probeFlag struct{ mode scanner.ProbeMode }
+
+func (p *probeFlag) String() string {
+	switch p.mode {
+	case scanner.ProbeCandidates:
+		return "true"
+	case scanner.ProbeAll:
+		return "all"
+	}
+	return "false"
+}
+
+func (p *probeFlag) Set(v string) error {
+	switch v {
+	case "true", "candidates":
+		p.mode = scanner.ProbeCandidates
+	case "all":
+		p.mode = scanner.ProbeAll
+	case "false", "off":
+		p.mode = scanner.ProbeOff
+	default:
+		return fmt.Errorf("want --probe or --probe=all, not %q", v)
+	}
+	return nil
+}
+
+func (p *probeFlag) IsBoolFlag() bool { return true }
+
+// register defines the scan flags on fs.
+func (f *scanFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.connections, "connections", scanner.DefaultConnections, "connections per host (each lists directories in parallel)")
+	fs.IntVar(&f.maxDepth, "max-depth", scanner.DefaultMaxDepth, "deepest directory level to walk; deeper ones make the scan incomplete")
+	fs.IntVar(&f.maxEntries, "max-entries", scanner.DefaultMaxEntries, "most entries kept per host; reaching it stops the walk and makes the scan incomplete")
+	fs.Int64Var(&f.maxEntryBytes, "max-entry-bytes", scanner.DefaultMaxEntryBytes, "most bytes of paths and listing lines kept per host (deep trees of long names); reaching it stops the walk and makes the scan incomplete")
+	fs.IntVar(&f.maxDirEntries, "max-dir-entries", scanner.DefaultMaxDirEntries, "most entries kept from one directory; more makes the scan incomplete")
+	fs.IntVar(&f.retries, "retries", 3, "attempts per directory when a connection drops or the server is busy")
+	fs.DurationVar(&f.loginInterval, "login-interval", scanner.DefaultLoginInterval, "least time between two logins to one host (sessions are opened one at a time, up to --connections)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "bound on the whole scan (0: none); hitting it makes the scan incomplete")
+	fs.DurationVar(&f.connectTimeout, "connect-timeout", 15*time.Second, "bound on TCP connect and TLS handshake")
+	fs.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "bound on any single read or write on a control or data connection")
+	fs.StringVar(&f.format, "format", "auto", "output format: "+strings.Join(report.Formats(), ", ")+" (see docs/output.md), or auto (table on a terminal, json otherwise)")
+	fs.Var(&f.probe, "probe", "active probe: upload and remove a canary file and directory in candidate directories (--probe=all: every directory)")
+	fs.StringVar(&f.policy, "policy", "", "policy file (YAML): intended drop boxes, ignored paths, anonymous account, severity overrides, extra suspicious names")
+	fs.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or worse: info, low, medium, high, critical")
+	fs.BoolVar(&f.verbose, "verbose", false, "table: show info findings as rows too")
+	fs.StringVar(&f.output, "o", "", "write results to this file (atomically) instead of stdout")
+	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.noMLSD, "no-mlsd", false, "use LIST -a even where the server offers MLSD")
+	fs.BoolVar(&f.noTree, "no-recursive-list", false, "list every directory on its own, never a whole subtree with one LIST -aR")
+	fs.BoolVar(&f.noStat, "no-stat", false, "list every directory over a data connection, never with STAT over the control connection")
+	fs.StringVar(&f.manifest, "manifest", "", "compare with the archive's published index: auto (every ls-lR[.gz], SHA256SUMS, MD5SUMS... in the tree) or its path in the archive (/pub/ls-lR.gz)")
+	fs.BoolVar(&f.insecure, "insecure", false, "ftps: do not verify the server certificate (shown in the report)")
+	fs.StringVar(&f.caFile, "ca-file", "", "ftps: verify server certificates against the CA certificates in this PEM file (instead of the system's)")
+	fs.StringVar(&f.metricsFile, "metrics-file", "", "also write Prometheus metrics (node_exporter textfile format) to this file, atomically")
+	fs.StringVar(&f.hostsFile, "hosts", "", "scan the hosts listed in this YAML file (with their credentials, TLS, limits, excludes and policy), besides any TARGET")
+	fs.IntVar(&f.maxConns, "max-connections", 0, "connections open at once across all hosts (default: the hosts file's max_connections, else 64)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+}
+
+// check validates the scan flags; its errors are usage errors.
+func (f *scanFlags) check() error {
+	switch {
+	case f.connections < 1 || f.connections > 64:
+		return usageError{fmt.Errorf("--connections %d: want 1 to 64", f.connections)}
+	case f.maxEntries < 1 || f.maxDirEntries < 1 || f.maxEntryBytes < 1:
+		return usageError{errors.New("--max-entries, --max-dir-entries and --max-entry-bytes: want at least 1")}
+	case f.maxDepth < 1:
+		return usageError{fmt.Errorf("--max-depth %d: want at least 1", f.maxDepth)}
+	case f.retries < 1:
+		return usageError{fmt.Errorf("--retries %d: want at least 1", f.retries)}
+	case f.loginInterval <= 0:
+		return usageError{fmt.Errorf("--login-interval %s: want more than 0", f.loginInterval)}
+	case f.timeout < 0 || f.connectTimeout <= 0 || f.idleTimeout <= 0:
+		return usageError{errors.New("timeouts must be positive")}
+	}
+	if f.format != "auto" && !slices.Contains(report.Formats(), f.format) {
+		return usageError{fmt.Errorf("--format %q: want %s or auto", f.format, strings.Join(report.Formats(), ", "))}
+	}
+	if f.manifest != "" && f.manifest != "auto" && !strings.HasPrefix(f.manifest, "/") {
+		return usageError{fmt.Errorf("--manifest %q: want auto or an absolute path in the archive (/pub/ls-lR.gz)", f.manifest)}
+	}
+	if f.caFile != "" {
+		if _, err := loadCA(f.caFile); err != nil {
+			return usageError{fmt.Errorf("--ca-file: %w", err)}
+		}
+	}
+	if f.maxConns != 0 && f.maxConns < 2 {
+		return usageError{fmt.Errorf("--max-connections %d: want at least 2", f.maxConns)}
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return usageError{fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
+	}
+	if _, err := parseLevel(f.logLevel); err != nil {
+		return usageError{err}
+	}
+	if _, ok := ftpaudit.ParseSeverity(f.failOn); !ok {
+		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high or critical", f.failOn)}
+	}
+	return nil
+}
+
+// parseLevel parses --log-level.
+func parseLevel(s string) (slog.Level, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return lv, nil
+}
+
+// dbFlag defines --db, the history database, on fs: every command that
+// opens the database takes it.
+func dbFlag(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "db", "", "history database (default $XDG_STATE_HOME/ftpaudit/history.db)")
+}
+
+// newFlagSet returns a command's flag set: errors and -h go to stderr,
+// usage first, then the flags.
+func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses a command's flags, which may come before, between or
+// after its positional arguments ("scan ftp://h --format json"), and
+// returns the positional ones. -h gives flag.ErrHelp (run exits 0 after
+// the usage); any other error is a usage error.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// parseID parses a saved scan's id, as diff and verify take it.
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usageError{fmt.Errorf("%q is not a scan id (see ftpaudit history)", s)}
+	}
+	return id, nil
+}

@@ -1,0 +1,22 @@
+// Package history stores finished scans in an SQLite database, so that a
+// later scan can be compared with the last good one and a saved scan can
+// be reported again. It only stores and reads back: it never judges and
+// never prints. It uses the pure-Go driver modernc.org/sqlite (no cgo).
+//
+// Every byte a server sent is kept exactly, and the database format is
+// the package's own, written field by field (schema.go, codec.go,
+// hostdata.go): no Go struct is stored by reflection, so renaming a Go
+// field cannot change it. The schema is versioned and migrated on Open;
+// a database written by a newer ftpaudit is refused.
+//
+// The database runs in WAL mode: readers never block the writer, and
+// writers (several ftpaudit processes saving at once) queue on the write
+// lock, each saving in one transaction begun with BEGIN IMMEDIATE, for up
+// to busyTimeout. A save killed at any point leaves no trace: nothing is
+// committed before its end.
+//
+// Files: store.go opens the database; schema.go and migrate_gob.go hold
+// the schema and its migrations; codec.go and hostdata.go the encodings
+// of values; save.go (with rawconn.go) and entries.go write a scan;
+// query.go and entries.go read it back; prune.go deletes old scans.
+package history

@@ -1,0 +1,255 @@
+package ftpconn
+
+// The session: how a directory is listed (MLSD, STAT, LIST -a, with or
+// without CWD), and the pair of sessions that lists with MLSD and LIST -a
+// at once.
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
+	"github.com/jlaffaye/ftp"
+)
+
+// ftpSession is a Session over one jlaffaye ServerConn.
+type ftpSession struct {
+	t   ftpaudit.Target
+	opt DialOptions
+	// tls is the session's own TLS configuration (see sessionTLS); nil
+	// for plain FTP.
+	tls  *tls.Config
+	conn *ftp.ServerConn
+	mlsd bool
+	// noDashA is set when the server refuses "LIST -a".
+	noDashA bool
+
+	replies replyLog
+
+	mu      sync.Mutex
+	control net.Conn // the control connection as dialled
+	data    *drainConn
+	closed  bool
+	// fetchLimit, when set, bounds the next data transfer (Fetch).
+	fetchLimit int64
+	// pasvNote is a PASV reply that named another host than the control
+	// peer, waiting to be reported with the next listing; pasvNoted is
+	// set once one has been (once per session is enough).
+	pasvNote  string
+	pasvNoted bool
+
+	// stat is the host's verdict on STAT listings (nil: never use them);
+	// ctl reads STAT replies off the control connection.
+	stat   *statState
+	ctl    *bufio.Reader
+	ctlBuf []byte // ctlLine's reused line buffer
+
+	// scratch is the array of the last listing's last chunk, filled
+	// first by the next listing (see listBuf).
+	scratch []byte
+}
+
+// takeScratch hands the session's listing array to a new listBuf.
+func (s *ftpSession) takeScratch() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.scratch
+	s.scratch = nil
+	return b
+}
+
+// putScratch keeps a listBuf's array for the next listing.
+func (s *ftpSession) putScratch(b []byte) {
+	s.mu.Lock()
+	s.scratch = b
+	s.mu.Unlock()
+}
+
+// takeNotes adds what the session has noted to a listing it returns.
+func (s *ftpSession) takeNotes(l *ftpaudit.Listing) *ftpaudit.Listing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pasvNote != "" {
+		l.Warnings = append(l.Warnings, s.pasvNote)
+		s.pasvNote, s.pasvNoted = "", true
+	}
+	return l
+}
+
+// abort closes the connections so that any blocked call returns.
+func (s *ftpSession) abort() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.control != nil {
+		_ = s.control.Close()
+	}
+	if s.data != nil {
+		_ = s.data.Conn.Close()
+	}
+}
+
+// Close ends the session politely if it can.
+func (s *ftpSession) Close() error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if s.conn != nil && !closed {
+		_ = s.conn.Quit()
+	}
+	s.abort()
+	return nil
+}
+
+// pathArg returns the form of dir to put on the command line: always
+// absolute; "/." is appended when the last name ends in white space, which
+// servers would otherwise trim.
+func pathArg(dir string) string {
+	if dir == "" || dir == "/" {
+		return "/"
+	}
+	last := dir[len(dir)-1]
+	if last == ' ' || last == '\t' {
+		return dir + "/."
+	}
+	return dir
+}
+
+// List lists one directory with MLSD where the server offers it, else
+// with LIST -a.
+func (s *ftpSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	if strings.ContainsAny(dir, "\r\n\x00") {
+		return nil, &ftpaudit.ReplyError{Code: 0, Msg: "name contains CR, LF or NUL: it cannot be sent to the server"}
+	}
+	stop := context.AfterFunc(ctx, s.abort)
+	defer stop()
+	if s.mlsd {
+		return s.listRaw(ctx, dir, pathArg(dir), true)
+	}
+	return s.listLIST(ctx, dir)
+}
+
+// listLIST lists dir with LIST -a (or LIST, where the server refuses -a).
+// Servers parse LIST's argument like ls: they split it at spaces, expand
+// glob characters and take a leading "-" for options (proftpd and pure-ftpd
+// list "/" for "LIST -a /  /."; pure-ftpd lists star*name and starXname
+// for "LIST -a /star*name"). So only a plain path goes on the command
+// line; any other directory is entered with CWD, which takes one path
+// verbatim, and listed without an argument.
+func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	if s.stat != nil && !s.noDashA && ftppath.Plain(dir) {
+		use, test := s.stat.begin()
+		switch {
+		case use:
+			l, err := s.listSTAT(dir)
+			if err != nil {
+				s.abort() // the control connection may be out of step
+				return nil, s.classify(ctx, "stat "+dir, err)
+			}
+			if l != nil {
+				return l, nil
+			}
+		case test:
+			l, err := s.listData(ctx, dir)
+			if err != nil {
+				s.stat.settle(false, false, "LIST -a "+dir+" failed")
+				return nil, err
+			}
+			if err := s.checkSTAT(dir, l); err != nil {
+				s.abort() // the listing stands; the session does not
+			}
+			return l, nil
+		}
+	}
+	return s.listData(ctx, dir)
+}
+
+// listData lists dir with LIST -a over a data connection.
+func (s *ftpSession) listData(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	arg := pathArg(dir)
+	if !ftppath.Plain(dir) {
+		s.replies.reset()
+		if err := s.conn.ChangeDir(arg); err != nil {
+			return nil, s.classify(ctx, "cwd "+dir, err)
+		}
+		arg = ""
+	}
+	if s.noDashA {
+		return s.listRaw(ctx, dir, arg, false)
+	}
+	l, err := s.listRaw(ctx, dir, strings.TrimSpace("-a "+arg), false)
+	var re *ftpaudit.ReplyError
+	if err != nil && dir == "/" && errors.As(err, &re) && (re.Code == 500 || re.Code == 501 || re.Code == 502) {
+		s.noDashA = true
+		return s.listRaw(ctx, dir, arg, false)
+	}
+	return l, err
+}
+
+// pairSession lists every directory twice, with MLSD on one connection and
+// LIST -a on another, at the same time, and merges the two by name:
+// servers hide different entries from each (see listing.Merge).
+type pairSession struct {
+	mlsd, list *ftpSession
+}
+
+func (p *pairSession) Close() error {
+	_ = p.list.Close()
+	return p.mlsd.Close()
+}
+
+func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	var ll *ftpaudit.Listing
+	var lerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ll, lerr = p.list.List(ctx, dir)
+	}()
+	l, err := p.mlsd.List(ctx, dir)
+	<-done
+	if err != nil {
+		return nil, err
+	}
+	if lerr != nil {
+		var re *ftpaudit.ReplyError
+		if errors.As(lerr, &re) && !errors.Is(lerr, ftpaudit.ErrConnLost) {
+			l.Warnings = append(l.Warnings, "LIST -a refused where MLSD worked: "+re.Error())
+			return l, nil
+		}
+		return nil, lerr
+	}
+	var only []string
+	l.Entries, only = listing.Merge(l.Entries, ll.Entries)
+	l.Bad = append(l.Bad, ll.Bad...)
+	l.Bytes += ll.Bytes
+	l.Truncated = l.Truncated || ll.Truncated
+	l.Via = ftpaudit.ViaMLSD + "+" + ll.Via
+	if ftpaudit.ReplySaysTruncated(ll.Reply) {
+		l.Reply = ll.Reply
+	}
+	for _, w := range ll.Warnings {
+		if !slices.ContainsFunc(l.Warnings, func(x string) bool { return x == w || samePASVNote(x, w) }) {
+			l.Warnings = append(l.Warnings, w)
+		}
+	}
+	for _, n := range only {
+		l.Warnings = append(l.Warnings, "shown by LIST -a but not by MLSD: "+n)
+	}
+	return l, nil
+}
+
+// samePASVNote reports whether a and b are both PASV notes (which differ
+// by port only on the two connections of a pairSession).
+func samePASVNote(a, b string) bool {
+	const p = "PASV reply named "
+	return strings.HasPrefix(a, p) && strings.HasPrefix(b, p)
+}

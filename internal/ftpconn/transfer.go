@@ -1,0 +1,138 @@
+package ftpconn
+
+// One listing transfer, from the command to parsed entries, and how
+// errors are classified for the walker.
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/listing"
+)
+
+// listRaw runs one listing command and parses its raw bytes.
+func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool) (*ftpaudit.Listing, error) {
+	// jlaffaye sends "MLSD arg" on a session where the server offered
+	// MLSD, "LIST arg" on one dialled with MLSD disabled.
+	r, err := s.transfer(ctx, "list "+dir, cmdArg)
+	if err != nil {
+		return nil, err
+	}
+	l := &ftpaudit.Listing{Format: ftpaudit.FormatUnix, Reply: r.reply, Via: ftpaudit.ViaList, Bytes: r.bytes, Truncated: r.truncated, Warnings: r.warnings}
+	if mlsd {
+		l.Format = ftpaudit.FormatMLSD
+		l.Via = ftpaudit.ViaMLSD
+	}
+	if r.text != nil {
+		l.Entries, l.Bad = listing.ParseChunks(r.text, mlsd, time.Now())
+	}
+	if !mlsd && len(l.Entries) > 0 {
+		l.Format = dominantFormat(l.Entries)
+	}
+	return s.takeNotes(l), nil
+}
+
+// rawTransfer is what a listing command brought back, unparsed.
+type rawTransfer struct {
+	text      []string // the data, in line-aligned chunks; nil when no data connection was made
+	bytes     int64
+	truncated bool
+	reply     string // the final reply
+	warnings  []string
+}
+
+// transfer runs one listing command (LIST or MLSD with cmdArg) and takes
+// its raw bytes off the data connection.
+func (s *ftpSession) transfer(ctx context.Context, op, cmdArg string) (rawTransfer, error) {
+	s.replies.reset()
+	_, err := s.conn.List(cmdArg)
+	s.mu.Lock()
+	data := s.data
+	s.data = nil
+	s.mu.Unlock()
+	if err != nil {
+		return rawTransfer{}, s.classify(ctx, op, err)
+	}
+	r := rawTransfer{reply: s.replies.last()}
+	if data == nil {
+		return r, nil
+	}
+	if data.err != nil {
+		return rawTransfer{}, s.classify(ctx, op, data.err)
+	}
+	r.bytes = data.buf.Len()
+	r.truncated = data.truncated
+	if r.bytes > 0 && data.buf.lastByte() != '\n' && !r.truncated {
+		// Servers end every listing line, the last one too, with CRLF:
+		// a last line without one means the data connection was closed
+		// in the middle of it, whatever the final reply says.
+		r.truncated = true
+		r.warnings = append(r.warnings, "the listing's last line has no line end: the data connection closed in the middle of it")
+	}
+	var scratch []byte
+	r.text, scratch = data.buf.finish()
+	s.putScratch(scratch)
+	if r.text == nil {
+		r.text = []string{}
+	}
+	return r, nil
+}
+
+// dominantFormat reports which LIST parser most entries went through,
+// judged by the Mode field (DOS listings carry none).
+func dominantFormat(es []ftpaudit.Entry) ftpaudit.ListFormat {
+	n := 0
+	for i := range es {
+		if es[i].Mode != "" {
+			n++
+		}
+	}
+	if n*2 >= len(es) {
+		return ftpaudit.FormatUnix
+	}
+	return ftpaudit.FormatDOS
+}
+
+// classify turns a jlaffaye or network error into one the walker can act
+// on: a *ReplyError for negative replies, ErrConnLost when the connection
+// is no longer usable, the context's error after cancellation.
+func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) && (te.Code < 100 || te.Code > 599) {
+		// Not an FTP reply (RFC 959 codes are 1yz to 5yz; 6yz are
+		// RFC 2228's protected replies, never used here): the control
+		// connection is out of step. Never taken for a refusal.
+		return fmt.Errorf("%s: %w: malformed reply: %d %s", op, ftpaudit.ErrConnLost, te.Code, te.Msg)
+	}
+	if errors.As(err, &te) {
+		re := &ftpaudit.ReplyError{Code: te.Code, Msg: te.Msg}
+		if te.Code == 421 {
+			return fmt.Errorf("%s: %w: %w", op, ftpaudit.ErrConnLost, re)
+		}
+		return fmt.Errorf("%s: %w", op, re)
+	}
+	var cve *tls.CertificateVerificationError
+	if errors.As(err, &cve) {
+		// Not a lost connection: the server's certificate is not trusted.
+		// A definite answer, reported as such.
+		return fmt.Errorf("%s: TLS certificate not trusted (--ca-file names the CA to trust; --insecure skips the check): %w", op, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%s: %w: no reply within the idle timeout (%s)", op, ftpaudit.ErrConnLost, s.opt.IdleTimeout)
+	}
+	var pe textproto.ProtocolError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w: malformed reply: %s", op, ftpaudit.ErrConnLost, pe.Error())
+	}
+	return fmt.Errorf("%s: %w: %w", op, ftpaudit.ErrConnLost, err)
+}

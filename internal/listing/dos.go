@@ -1,0 +1,168 @@
+package listing
+
+// MS-DOS and IIS style LIST lines ("11-22-24  03:26PM  <DIR>  name").
+
+import (
+	"time"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ascii"
+)
+
+// dosTagColumn is the distance from the start of a "<DIR>" style tag to the
+// name in IIS and Windows dir output: the tag is left-aligned in the 14 wide
+// size column, which is followed by one separator space ("<DIR>" and ten
+// spaces, "<JUNCTION>" and five).
+const dosTagColumn = 15
+
+func parseDOSLine(line string, now time.Time, out *ftpaudit.Entry) (bool, error) {
+	i := 0
+	next := func() string { // next space-separated token, skipping leading spaces
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		j := i
+		for j < len(line) && line[j] != ' ' {
+			j++
+		}
+		s := line[i:j]
+		i = j
+		return s
+	}
+	y, mon, day, ok := dosDate(next())
+	if !ok {
+		return false, errBadDate
+	}
+	if !validYMD(y, mon, day) {
+		return false, errBadDate
+	}
+	h, mi, ampm, ok := dosClock(next())
+	if !ok {
+		return false, errBadTime
+	}
+	field := next()
+	if ampm == 0 && (ascii.EqualFold(field, "AM") || ascii.EqualFold(field, "PM")) {
+		ampm = field[0] | 0x20
+		field = next()
+	}
+	switch ampm {
+	case 'a', 'p':
+		if h < 1 || h > 12 {
+			return false, errBadTime
+		}
+		if h == 12 {
+			h = 0
+		}
+		if ampm == 'p' {
+			h += 12
+		}
+	}
+	if field == "" {
+		return false, errMissingName
+	}
+	typ, size := ftpaudit.TypeFile, int64(-1)
+	var name string
+	if n := len(field); n > 2 && field[0] == '<' && field[n-1] == '>' {
+		switch {
+		case ascii.EqualFold(field, "<DIR>"):
+			typ = ftpaudit.TypeDir
+		case ascii.EqualFold(field, "<SYMLINK>"), ascii.EqualFold(field, "<SYMLINKD>"), ascii.EqualFold(field, "<JUNCTION>"):
+			typ = ftpaudit.TypeLink
+		default:
+			return false, errBadSize // unknown tag: its column width is unknown too
+		}
+		if i >= len(line) {
+			return false, errMissingName
+		}
+		pad := 0
+		for i+pad < len(line) && line[i+pad] == ' ' {
+			pad++
+		}
+		if want := dosTagColumn - len(field); want > 1 && pad >= want {
+			name = line[i+want:]
+		} else {
+			name = line[i+1:] // unpadded server: exactly one separator
+		}
+	} else {
+		v, ok, overflow := parseDOSSize(field)
+		if !ok {
+			return false, errBadSize
+		}
+		if overflow {
+			return false, errSizeRange
+		}
+		size = v
+		if i >= len(line) {
+			return false, errMissingName
+		}
+		name = line[i+1:]
+	}
+	if name == "" {
+		return false, errEmptyName
+	}
+	*out = ftpaudit.Entry{
+		Name:     name,
+		Type:     typ,
+		Size:     size,
+		Modified: time.Date(y, time.Month(mon), day, h, mi, 0, 0, now.Location()),
+		Raw:      line,
+	}
+	return typ == ftpaudit.TypeDir && (name == "." || name == ".."), nil
+}
+
+// dosDate parses MM-DD-YY, MM-DD-YYYY and YYYY-MM-DD ('-' or '/').
+func dosDate(s string) (y, m, d int, ok bool) {
+	sep := func(c byte) bool { return c == '-' || c == '/' }
+	switch {
+	case len(s) == 8 && sep(s[2]) && sep(s[5]) && allDecDigits(s[:2]) && allDecDigits(s[3:5]) && allDecDigits(s[6:]):
+		y = smallAtoi(s[6:])
+		if y < 69 { // the POSIX %y pivot, as Go's "06"
+			y += 2000
+		} else {
+			y += 1900
+		}
+		return y, smallAtoi(s[:2]), smallAtoi(s[3:5]), true
+	case len(s) == 10 && sep(s[2]) && sep(s[5]) && allDecDigits(s[:2]) && allDecDigits(s[3:5]) && allDecDigits(s[6:]):
+		return smallAtoi(s[6:]), smallAtoi(s[:2]), smallAtoi(s[3:5]), true
+	case len(s) == 10 && sep(s[4]) && sep(s[7]) && allDecDigits(s[:4]) && allDecDigits(s[5:7]) && allDecDigits(s[8:]):
+		return smallAtoi(s[:4]), smallAtoi(s[5:7]), smallAtoi(s[8:]), true
+	}
+	return 0, 0, 0, false
+}
+
+// dosClock parses "03:26AM", "03:26PM", "15:26". ampm is 'a', 'p' or 0.
+func dosClock(s string) (h, m int, ampm byte, ok bool) {
+	if n := len(s); n > 2 {
+		switch s[n-2:] {
+		case "AM", "am", "Am", "aM":
+			ampm, s = 'a', s[:n-2]
+		case "PM", "pm", "Pm", "pM":
+			ampm, s = 'p', s[:n-2]
+		}
+	}
+	h, m, ok = parseClock(s)
+	return h, m, ampm, ok
+}
+
+// parseDOSSize parses a decimal size that may contain thousands commas.
+func parseDOSSize(s string) (v int64, ok, overflow bool) {
+	if s == "" || !isDecDigit(s[0]) || !isDecDigit(s[len(s)-1]) {
+		return 0, false, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ',' {
+			continue
+		}
+		if !isDecDigit(c) {
+			return 0, false, false
+		}
+		d := int64(c - '0')
+		if v > (1<<63-1-d)/10 {
+			overflow = true
+			continue
+		}
+		v = v*10 + d
+	}
+	return v, true, overflow
+}

@@ -1,0 +1,359 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ascii"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
+)
+
+// Names: names built to be overlooked (hidden-name) and names that mark
+// abuse (suspicious-name), with the index that finds which name patterns
+// can match a name without trying each.
+
+// hiddenName reports a name built to be overlooked (hidden-name), one
+// evidence line per trait.
+func (j *judge) hiddenName(e *ftpaudit.Entry) {
+	if tr := hiddenTraits(e.Name); len(tr) > 0 {
+		j.add(e.Path, ftpaudit.RuleHiddenName, ftpaudit.SevHigh, tr, "")
+	}
+}
+
+// hiddenTraits says why a name is built to be overlooked, one reason per
+// trait; nil for an ordinary name (".message" and ".hidden" are ordinary
+// dotfiles). Like all evidence it is raw text: the name is only put in
+// quotes, and the characters it is made of are named by code point
+// (U+001B), never escaped; the report escapes once.
+func hiddenTraits(name string) []string {
+	if name == "" || name == "." || name == ".." {
+		return nil
+	}
+	var out []string
+	if !utf8.ValidString(name) {
+		out = append(out, fmt.Sprintf("name %s is not valid UTF-8: clients show it differently, and some cannot open it", quoted(name)))
+	}
+	if strings.Trim(name, ". ") == "" {
+		out = append(out, fmt.Sprintf("name %s is made only of dots and spaces: it passes for \".\", \"..\" or nothing in a listing", quoted(name)))
+	} else {
+		if r, _ := utf8.DecodeRuneInString(name); unicode.IsSpace(r) {
+			out = append(out, fmt.Sprintf("name %s starts with white space", quoted(name)))
+		}
+		if r, _ := utf8.DecodeLastRuneInString(name); unicode.IsSpace(r) {
+			out = append(out, fmt.Sprintf("name %s ends with white space", quoted(name)))
+		}
+	}
+	var ctl, inv []string
+	for i := 0; i < len(name); {
+		r, n := utf8.DecodeRuneInString(name[i:])
+		i += n
+		if (r >= 0x20 && r < 0x7f) || (r == utf8.RuneError && n <= 1) {
+			continue
+		}
+		s := fmt.Sprintf("U+%04X", r)
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+			if !slices.Contains(ctl, s) {
+				ctl = append(ctl, s)
+			}
+		case isInvisible(r):
+			if !slices.Contains(inv, s) {
+				inv = append(inv, s)
+			}
+		}
+	}
+	if len(ctl) > 0 {
+		out = append(out, fmt.Sprintf("name contains control characters (%s): they can rewrite a terminal or a log", strings.Join(ctl, " ")))
+	}
+	if len(inv) > 0 {
+		out = append(out, fmt.Sprintf("name contains invisible or text-direction characters (%s): it does not read as what it is", strings.Join(inv, " ")))
+	}
+	if dev := windowsDevice(name); dev != "" {
+		out = append(out, fmt.Sprintf("name is the Windows device name %s: Windows clients cannot open or delete it", dev))
+	}
+	return out
+}
+
+// quoted puts a name in double quotes for evidence, so that its bounds
+// show; unlike ftpaudit.EvidenceName it always does. It does not escape.
+func quoted(name string) string { return `"` + name + `"` }
+
+// isInvisible reports format characters (zero-width, bidi controls, soft
+// hyphen, BOM, tags), line and paragraph separators, and letters that
+// render as nothing.
+func isInvisible(r rune) bool {
+	switch r {
+	case 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x180E:
+		return true
+	}
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r)
+}
+
+// windowsDevice returns the Windows device name that name is (CON, LPT1,
+// "con.txt" too: the extension does not matter to Windows), or "".
+func windowsDevice(name string) string {
+	base := name
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		base = base[:i]
+	}
+	base = strings.TrimRight(base, " ")
+	if len(base) > len("CONOUT$") {
+		return "" // longer than every device name (Map never shortens)
+	}
+	up := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, base)
+	switch up {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return up
+	}
+	if len(up) >= 4 && (strings.HasPrefix(up, "COM") || strings.HasPrefix(up, "LPT")) {
+		switch up[3:] {
+		case "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+			return up
+		}
+	}
+	return ""
+}
+
+// hiddenAncestor returns the first directory above p whose name has a
+// hidden-name trait.
+func hiddenAncestor(p string) string {
+	if p == "/" || p == "" {
+		return ""
+	}
+	parts := strings.Split(p[1:], "/")
+	for i := 0; i < len(parts)-1; i++ {
+		if len(hiddenTraits(parts[i])) > 0 {
+			return "/" + strings.Join(parts[:i+1], "/")
+		}
+	}
+	return ""
+}
+
+// namePattern is a suspicious-name pattern: built in, or the policy's.
+type namePattern struct {
+	glob   *glob.Glob
+	reason string
+	upload bool // only where uploads land
+}
+
+// builtinPatterns are the suspicious-name patterns of the catalogue:
+// warez release files, trust and credential files, and executables and
+// disk images where uploads land.
+func builtinPatterns() []namePattern {
+	type b struct {
+		pat, reason string
+		upload      bool
+	}
+	list := []b{
+		{"*.nfo", "release info file that warez groups sign their uploads with", false},
+		{"*.sfv", "SFV checksum list that comes with warez releases", false},
+		{"file_id.diz", "release description of warez and BBS uploads", false},
+		{"*.r[0-9][0-9]", "numbered RAR volume, the way warez releases are split", false},
+		{".rhosts", "trust file: lets remote users log in without a password", false},
+		{".shosts", "trust file: lets remote users log in without a password", false},
+		{"hosts.equiv", "trust file: lets remote users log in without a password", false},
+		{".forward", "mail forwarding file: on a writable FTP home it runs commands when mail arrives", false},
+		{".netrc", "FTP client credentials: holds passwords", false},
+		{".ssh", "ssh configuration directory: where authorized_keys are planted", false},
+		{"authorized_keys", "ssh key list: a planted key grants a shell", false},
+		{"authorized_keys2", "ssh key list: a planted key grants a shell", false},
+		{"id_rsa", "ssh private key", false},
+		{"id_dsa", "ssh private key", false},
+		{"id_ecdsa", "ssh private key", false},
+		{"id_ed25519", "ssh private key", false},
+		{".htpasswd", "web server password file: holds password hashes", false},
+		{".htaccess", "web server configuration: an uploaded one reconfigures a web server that serves this tree", true},
+	}
+	for _, ext := range []string{"exe", "scr", "com", "pif", "bat", "cmd", "msi", "vbs"} {
+		list = append(list, b{"*." + ext, "an executable where an archive does not put them", true})
+	}
+	for _, ext := range []string{"iso", "img", "dmg", "vhd", "vhdx", "vmdk"} {
+		list = append(list, b{"*." + ext, "a disk image where an archive does not put them", true})
+	}
+	out := make([]namePattern, len(list))
+	for i, x := range list {
+		out[i] = namePattern{glob.Must(x.pat, glob.Name), x.reason, x.upload}
+	}
+	return out
+}
+
+var builtinNamePatterns = builtinPatterns()
+
+// patternIndex finds which of a list of name patterns can match a name
+// without trying each: exact names by map, "*suffix" patterns by the
+// suffix's last "."-part, the rest always tried. Judging runs it on every
+// entry, so it matters on large archives.
+type patternIndex struct {
+	pats   []namePattern
+	exact  map[string][]int
+	suffix map[string][]int // key: the literal's part from its last '.' ("" when none)
+	other  []int
+}
+
+// newPatternIndex indexes pats by their shape (glob.Shape).
+func newPatternIndex(pats []namePattern) *patternIndex {
+	x := &patternIndex{pats: pats, exact: map[string][]int{}, suffix: map[string][]int{}}
+	for i, np := range pats {
+		lit, exact, suffix := np.glob.Shape()
+		switch {
+		case exact:
+			x.exact[lit] = append(x.exact[lit], i)
+		case suffix:
+			k := lastDotPart(lit)
+			x.suffix[k] = append(x.suffix[k], i)
+		default:
+			x.other = append(x.other, i)
+		}
+	}
+	return x
+}
+
+// lastDotPart is s from its last '.', or "" when s has none.
+func lastDotPart(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		return s[i:]
+	}
+	return ""
+}
+
+// matches appends to out the indexes, in list order, of the patterns that
+// match lower (a lower-cased name).
+func (x *patternIndex) matches(lower string, out []int) []int {
+	n := len(out)
+	out = append(out, x.exact[lower]...)
+	for _, k := range [2]string{lastDotPart(lower), ""} {
+		for _, i := range x.suffix[k] {
+			if x.pats[i].glob.MatchLower(lower) {
+				out = append(out, i)
+			}
+		}
+		if k == "" {
+			break
+		}
+	}
+	for _, i := range x.other {
+		if x.pats[i].glob.MatchLower(lower) {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out[n:])
+	return out
+}
+
+var builtinNameIndex = newPatternIndex(builtinNamePatterns)
+
+// markerWords are whole words (split at anything but letters and digits)
+// that mark warez and cracks. Words that legitimate archives use
+// ("patch", "serial", "crack" inside "cracklib") are not here alone.
+var markerWords = map[string]string{
+	"0day":      "warez scene term",
+	"0days":     "warez scene term",
+	"0dayz":     "warez scene term",
+	"warez":     "warez scene term",
+	"keygen":    "key generator: software piracy",
+	"keygens":   "key generator: software piracy",
+	"keymaker":  "key generator: software piracy",
+	"crack":     "crack: software piracy",
+	"cracked":   "crack: software piracy",
+	"cracks":    "crack: software piracy",
+	"crackz":    "crack: software piracy",
+	"serials":   "serial numbers: software piracy",
+	"serialz":   "serial numbers: software piracy",
+	"tagged":    "warez tagging: couriers mark hijacked upload areas",
+	"nulled":    "nulled (licence-stripped) software",
+	"activator": "licence activator: software piracy",
+	"activated": "pre-activated software: piracy",
+	"kmspico":   "licence activator: software piracy",
+}
+
+// crackToolWords turn an executable into a crack tool ("patch.exe").
+var crackToolWords = []string{"patch", "loader", "crack", "keygen", "activator", "kmspico"}
+
+var executableExts = []string{"exe", "com", "scr", "msi", "bat", "cmd", "pif"}
+
+// appendNameWords appends the words of lower, a lower-cased name (runs
+// of a-z and 0-9: every other byte, UTF-8 or not, separates), to words.
+func appendNameWords(words []string, lower string) []string {
+	isWord := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	for i := 0; i < len(lower); {
+		for i < len(lower) && !isWord(lower[i]) {
+			i++
+		}
+		j := i
+		for j < len(lower) && isWord(lower[j]) {
+			j++
+		}
+		if j > i {
+			words = append(words, lower[i:j])
+		}
+		i = j
+	}
+	return words
+}
+
+// suspiciousName reports a name that marks abuse (suspicious-name): a
+// built-in or policy name pattern (some only where uploads land, see
+// uploadPlace), a warez or crack marker word, or an executable named as a
+// crack tool.
+func (j *judge) suspiciousName(e *ftpaudit.Entry) {
+	var ev []string
+	place := ""
+	placeDone := false
+	where := func() string {
+		if !placeDone {
+			place, placeDone = j.uploadPlace(e.Path), true
+		}
+		return place
+	}
+	lower := ascii.Lower(e.Name)
+	report := func(np namePattern) {
+		if np.upload {
+			if w := where(); w != "" {
+				ev = append(ev, fmt.Sprintf("name matches %s %s: %s", ftpaudit.EvidenceName(np.glob.Pattern), w, np.reason))
+			}
+			return
+		}
+		ev = append(ev, fmt.Sprintf("name matches %s: %s", ftpaudit.EvidenceName(np.glob.Pattern), np.reason))
+	}
+	var mbuf [4]int
+	for _, i := range builtinNameIndex.matches(lower, mbuf[:0]) {
+		report(builtinNamePatterns[i])
+	}
+	var wbuf [16]string
+	words := appendNameWords(wbuf[:0], lower)
+	var seen []string
+	for i, w := range words {
+		if r, ok := markerWords[w]; ok && !slices.Contains(seen, w) {
+			seen = append(seen, w)
+			ev = append(ev, fmt.Sprintf("name contains the word %q: %s", w, r))
+		}
+		if w == "serial" && i+1 < len(words) && (words[i+1] == "key" || words[i+1] == "keys" || words[i+1] == "number" || words[i+1] == "numbers") {
+			ev = append(ev, fmt.Sprintf("name contains %q: serial numbers, software piracy", w+" "+words[i+1]))
+		}
+	}
+	if len(words) > 1 && slices.Contains(executableExts, words[len(words)-1]) && e.Type == ftpaudit.TypeFile {
+		for _, w := range words[:len(words)-1] {
+			if slices.Contains(crackToolWords, w) {
+				ev = append(ev, fmt.Sprintf("an executable named %q: how cracks are distributed", w))
+				break
+			}
+		}
+	}
+	for _, sp := range j.hp.pol.Suspicious {
+		if sp.Glob.MatchLower(lower) {
+			report(namePattern{sp.Glob, "policy: " + sp.Reason, sp.UploadAreasOnly})
+		}
+	}
+	if len(ev) > 0 {
+		j.add(e.Path, ftpaudit.RuleSuspiciousName, ftpaudit.SevHigh, ev, "")
+	}
+}

@@ -1,0 +1,386 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+	"github.com/ftpaudit/ftpaudit/internal/glob"
+)
+
+// The anonymous account and what an entry's attributes grant it: who owns
+// an entry, what its mode and MLSD perm facts allow, and the rules that
+// rest on that alone (anonymous-login, world-writable-file, upload-owner).
+
+// anonymousLogin reports that the host let the anonymous user in, with
+// the banner and how much it can see (anonymous-login).
+func (j *judge) anonymousLogin() {
+	login := j.h.Info.Login
+	if (login != "anonymous" && login != "ftp") || j.h.LoginError != "" {
+		return
+	}
+	ev := []string{fmt.Sprintf("login as %q accepted", login)}
+	if b := ftpaudit.EvidenceReply(firstLine(j.h.Info.Banner)); b != "" {
+		ev = append(ev, "banner: "+b)
+	}
+	ev = append(ev, fmt.Sprintf("anonymous users can see %s and %s (%s listed)",
+		plural(j.h.Stats.Files, "file", "files"), plural(j.h.Stats.Dirs, "directory", "directories"),
+		plural(j.h.Stats.Listed, "directory", "directories")))
+	j.add("/", ftpaudit.RuleAnonymousLogin, ftpaudit.SevInfo, ev, "")
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// normID strips leading zeros from a numeric id.
+func normID(s string) string {
+	if !isDigits(s) {
+		return s
+	}
+	if t := strings.TrimLeft(s, "0"); t != "" {
+		return t
+	}
+	return "0"
+}
+
+// ownerIDs returns the owner as the listing gave it: the owner column or
+// fact, and the MLSD UNIX.owner / UNIX.uid facts, without duplicates.
+// The result is buf's (held by the caller, so that nothing is allocated
+// per entry).
+func ownerIDs(e *ftpaudit.Entry, buf *[4]string) []string {
+	return ids(buf, e.Owner, e.Facts(), "unix.ownername", "unix.owner", "unix.uid")
+}
+
+// groupIDs is ownerIDs for the group: the group column or fact and the
+// MLSD UNIX.group / UNIX.gid facts.
+func groupIDs(e *ftpaudit.Entry, buf *[4]string) []string {
+	return ids(buf, e.Group, e.Facts(), "unix.groupname", "unix.group", "unix.gid")
+}
+
+// ids gathers first and the facts named by keys into buf, each id
+// normalised (normID) and once.
+func ids(buf *[4]string, first string, facts map[string]string, keys ...string) []string {
+	out := buf[:0]
+	add := func(s string) {
+		s = normID(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	add(first)
+	for _, k := range keys {
+		add(facts[k])
+	}
+	return out
+}
+
+// isRootUser and isRootGroup report the ids that are never the anonymous
+// account, whatever another fact of the same entry says.
+func isRootUser(id string) bool  { return id == "root" || id == "0" }
+func isRootGroup(id string) bool { return id == "root" || id == "0" || id == "wheel" }
+
+// anonOwner reports whether e is owned by the anonymous account: one of
+// its owner ids is a configured (or, with learned, a learned) anonymous
+// name or uid, and none is root (a server that names every owner "ftp"
+// but gives UNIX.owner=0 is showing a root-owned file). how is the
+// evidence.
+func (j *judge) anonOwner(e *ftpaudit.Entry, learned bool) (how string, ok bool) {
+	var buf [4]string
+	ids := ownerIDs(e, &buf)
+	if slices.ContainsFunc(ids, isRootUser) {
+		return "", false
+	}
+	for _, id := range ids {
+		if j.hp.names[id] || (isDigits(id) && j.hp.uids[id]) {
+			return fmt.Sprintf("owner %s is the anonymous account", ftpaudit.EvidenceName(id)), true
+		}
+	}
+	if learned {
+		for _, id := range ids {
+			if ev, ok := j.learned[id]; ok {
+				return ev, true
+			}
+		}
+	}
+	return "", false
+}
+
+// anonGroup reports whether e's group is the anonymous account's: a
+// configured name or gid, or a learned one, and never root, 0 or wheel.
+func (j *judge) anonGroup(e *ftpaudit.Entry) (how string, ok, learned bool) {
+	var buf [4]string
+	ids := groupIDs(e, &buf)
+	if slices.ContainsFunc(ids, isRootGroup) {
+		return "", false, false
+	}
+	for _, id := range ids {
+		if j.hp.names[id] || (isDigits(id) && j.hp.gids[id]) {
+			return fmt.Sprintf("group %s is the anonymous account's", ftpaudit.EvidenceName(id)), true, false
+		}
+	}
+	for _, id := range ids {
+		if ev, ok := j.learnedGrp[id]; ok {
+			return ev, true, true
+		}
+	}
+	return "", false, false
+}
+
+// learnAnonymous takes as the anonymous account every owner (other than
+// root, and other than the directory's own owner) of an entry directly
+// inside a directory that others may write (mode o+w), that the server
+// grants create or mkdir on (MLSD perm c or m), or where the probe's
+// upload was accepted; and the groups of such entries likewise as its
+// group. Entries are taken in path order, so the evidence names the
+// first such directory.
+func (j *judge) learnAnonymous() {
+	if !j.hp.learn && !j.hp.learnGIDs {
+		return
+	}
+	shares := func(a, b []string) bool {
+		return slices.ContainsFunc(a, func(id string) bool { return slices.Contains(b, id) })
+	}
+	for e := range j.all() {
+		if e.Type != ftpaudit.TypeFile && e.Type != ftpaudit.TypeDir {
+			continue
+		}
+		parent, _ := ftppath.Split(e.Path)
+		if !j.uploadSource(parent) {
+			continue
+		}
+		pe := j.entry(parent)
+		var buf, pbuf [4]string
+		if ids := ownerIDs(e, &buf); j.hp.learn && len(ids) > 0 && !slices.ContainsFunc(ids, isRootUser) {
+			_, known := j.anonOwner(e, false)
+			if !known && (pe == nil || !shares(ownerIDs(pe, &pbuf), ids)) {
+				for _, id := range ids {
+					if _, ok := j.learned[id]; !ok {
+						j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
+					}
+				}
+			}
+		}
+		if ids := groupIDs(e, &buf); j.hp.learnGIDs && len(ids) > 0 && !slices.ContainsFunc(ids, isRootGroup) {
+			known := slices.ContainsFunc(ids, func(id string) bool { return j.hp.names[id] || j.hp.gids[id] })
+			if !known && (pe == nil || !shares(groupIDs(pe, &pbuf), ids)) {
+				for _, id := range ids {
+					if _, ok := j.learnedGrp[id]; !ok {
+						j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
+					}
+				}
+			}
+		}
+	}
+}
+
+// uploadSource reports whether anonymous users can put entries in dir on
+// evidence other than ownership.
+func (j *judge) uploadSource(dir string) bool {
+	for _, pr := range j.probes[dir] {
+		if pr.File.Accepted || pr.Mkdir.Accepted {
+			return true
+		}
+	}
+	e := j.entry(dir)
+	if e == nil || e.Type != ftpaudit.TypeDir {
+		return false
+	}
+	return modeHas(e.Mode, 8, 'w') || strings.ContainsAny(e.Perm(), "cm")
+}
+
+// checkOwnership detects servers that show every owner as the anonymous
+// account.
+func (j *judge) checkOwnership() {
+	total, anon := 0, 0
+	for e := range j.all() {
+		var buf [4]string
+		if len(ownerIDs(e, &buf)) == 0 {
+			continue
+		}
+		total++
+		if _, ok := j.anonOwner(e, false); ok {
+			anon++
+		}
+	}
+	if total > 0 && anon*10 >= total*9 {
+		j.weakOwners = true
+		j.weakNote = fmt.Sprintf("%d of the %d entries with an owner (%d%%) are shown as owned by the anonymous account: this server probably shows every owner that way (vsftpd hide_ids, proftpd DirFakeUser), so ownership is weak evidence here",
+			anon, total, anon*100/total)
+	}
+}
+
+// checkFilePerms finds MLSD perm letters (a, d, f) that the server grants
+// on nearly every file: a server-wide setting, not the file's own
+// permissions (proftpd reports its command limits this way).
+func (j *judge) checkFilePerms() {
+	n := 0
+	var count [3]int
+	const letters = "adf"
+	for e := range j.all() {
+		if e.Type != ftpaudit.TypeFile || e.Perm() == "" {
+			continue
+		}
+		n++
+		for k := 0; k < len(letters); k++ {
+			if strings.IndexByte(e.Perm(), letters[k]) >= 0 {
+				count[k]++
+			}
+		}
+	}
+	if n < 10 {
+		return
+	}
+	var parts []string
+	for k := 0; k < len(letters); k++ {
+		if count[k]*10 >= n*9 {
+			j.uniformPerm += string(letters[k])
+			parts = append(parts, fmt.Sprintf("%s on %d", permWord(letters[k]), count[k]))
+		}
+	}
+	if j.uniformPerm != "" {
+		j.uniformNote = fmt.Sprintf("the server grants %s of the %d files it gave perm facts for: a server-wide setting rather than this file's permissions, so weak evidence",
+			strings.Join(parts, ", "), n)
+	}
+}
+
+// permWord names an MLSD perm letter for evidence ("append (a)").
+func permWord(c byte) string {
+	switch c {
+	case 'a':
+		return "append (a)"
+	case 'c':
+		return "create files (c)"
+	case 'd':
+		return "delete (d)"
+	case 'f':
+		return "rename (f)"
+	case 'm':
+		return "make directories (m)"
+	case 'p':
+		return "delete entries (p)"
+	case 'r':
+		return "read (r)"
+	case 'w':
+		return "write (w)"
+	}
+	return string(c)
+}
+
+// permGrants describes which of letters perm grants; "" if none.
+func permGrants(perm, letters string) string {
+	var ws []string
+	for i := 0; i < len(letters); i++ {
+		if strings.IndexByte(perm, letters[i]) >= 0 {
+			ws = append(ws, permWord(letters[i]))
+		}
+	}
+	if len(ws) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("MLSD perm=%s: the server grants %s", ftpaudit.EvidenceName(perm), strings.Join(ws, ", "))
+}
+
+// modeHas reports whether a full ls mode string ("drwxrwxrwx") has c at
+// index i: 2 the owner's w, 5 the group's w, 7 others' r, 8 others' w.
+func modeHas(mode string, i int, c byte) bool {
+	return len(mode) >= 10 && mode[i] == c
+}
+
+// worldWritableFile judges files outside writable areas
+// (world-writable-file); inside one, every upload is writable by its
+// uploader, and in-writable-area carries the same evidence.
+func (j *judge) worldWritableFile(e *ftpaudit.Entry) {
+	if e.Type != ftpaudit.TypeFile || j.areaAbove(e.Path) != "" {
+		return
+	}
+	if ev, sev := j.fileWritable(e, !j.weakOwners); sev >= 0 {
+		j.add(e.Path, ftpaudit.RuleWorldWritableFile, sev, ev, "")
+	}
+}
+
+// fileWritable collects the evidence that anonymous users may change a
+// file, and its severity (-1: none). byOwner counts an anonymous owner or
+// group with its w bit.
+func (j *judge) fileWritable(e *ftpaudit.Entry, byOwner bool) ([]string, ftpaudit.Severity) {
+	var ev []string
+	sev := ftpaudit.Severity(-1)
+	if modeHas(e.Mode, 8, 'w') {
+		ev = append(ev, fmt.Sprintf("mode %s: others may write", ftpaudit.EvidenceName(e.Mode)))
+		sev = ftpaudit.SevHigh
+	}
+	if byOwner && modeHas(e.Mode, 2, 'w') {
+		if how, ok := j.anonOwner(e, true); ok {
+			ev = append(ev, how, fmt.Sprintf("mode %s: the owner may write", ftpaudit.EvidenceName(e.Mode)))
+			sev = ftpaudit.SevHigh
+		}
+	}
+	if byOwner && modeHas(e.Mode, 5, 'w') {
+		if how, ok, _ := j.anonGroup(e); ok {
+			ev = append(ev, how, fmt.Sprintf("mode %s: the group may write", ftpaudit.EvidenceName(e.Mode)))
+			sev = ftpaudit.SevHigh
+		}
+	}
+	if g := permGrants(e.Perm(), "wadf"); g != "" {
+		ev = append(ev, g)
+		uniform := false
+		for _, c := range []byte("wadf") {
+			if strings.IndexByte(e.Perm(), c) < 0 {
+				continue
+			}
+			switch {
+			case strings.IndexByte(j.uniformPerm, c) >= 0:
+				uniform = true
+				sev = max(sev, ftpaudit.SevLow)
+			case c == 'w' || c == 'a':
+				sev = ftpaudit.SevHigh
+			default:
+				sev = max(sev, ftpaudit.SevMedium)
+			}
+		}
+		if uniform {
+			ev = append(ev, j.uniformNote)
+		}
+	}
+	return ev, sev
+}
+
+// uploadOwner reports an entry owned by the anonymous account outside
+// every writable area, writable directory and declared drop box
+// (upload-owner): low where ownership is weak evidence.
+func (j *judge) uploadOwner(e *ftpaudit.Entry) {
+	if e.Type == ftpaudit.TypeLink {
+		return
+	}
+	how, ok := j.anonOwner(e, true)
+	if !ok {
+		return
+	}
+	if _, ok := j.areas[e.Path]; ok || j.areaAbove(e.Path) != "" {
+		return
+	}
+	if glob.MatchAtOrBelow(j.hp.dropBoxes, e.Path) != nil {
+		return
+	}
+	if v := j.dirs[e.Path]; v != nil && (v.writable || v.latent) {
+		return
+	}
+	ev := []string{how, "outside every writable area and declared drop box"}
+	sev := ftpaudit.SevHigh
+	if j.weakOwners {
+		sev = ftpaudit.SevLow
+		ev = append(ev, j.weakNote)
+	}
+	j.add(e.Path, ftpaudit.RuleUploadOwner, sev, ev, "")
+}

@@ -1,0 +1,14 @@
+// Package scanner walks a host's directory tree over the root package's
+// [ftpaudit.Session] interface (several hosts at once), and returns what
+// it saw as an [ftpaudit.HostResult]: every entry, each directory it
+// could not list and why, and whether the walk is complete. After the
+// walk it can probe where anonymous users may write and fetch the few
+// files (etc/passwd, published indexes) that the judges read.
+//
+// It never judges (package rules does), never prints (the CLI draws
+// progress through [Progress]) and never imports the FTP client: the CLI
+// injects an [ftpaudit.Connector], so a walk can run, and be tested, on
+// an in-memory tree. It is not to name CLI flags either; a few messages
+// about bounds still quote them, until bounds are reported as typed
+// reasons that the CLI phrases.
+package scanner
