@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 )
 
 const version = "0.1.0"
@@ -77,36 +76,4 @@ func isTerminal(w io.Writer) bool {
 		return false
 	}
 	return fi.Mode()&os.ModeCharDevice != 0
-}
-
-// writeOutput writes the report to path atomically (a temporary file in
-// the same directory, then rename), or to stdout when path is "" or "-".
-func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
-	if path == "" || path == "-" {
-		if err := write(stdout); err != nil {
-			return outputError{fmt.Errorf("write results: %w", err)}
-		}
-		return nil
-	}
-	dir, base := ".", path
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		dir, base = path[:i+1], path[i+1:]
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		return outputError{fmt.Errorf("write %s: %w", path, err)}
-	}
-	tmp := f.Name()
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return outputError{fmt.Errorf("write %s: %w", path, err)}
-	}
-	return nil
 }

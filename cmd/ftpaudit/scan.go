@@ -44,6 +44,12 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	if err := f.check(); err != nil {
 		return outcome{err: err}
 	}
+	// A report that cannot be written is found now, not after the walk.
+	for _, out := range []string{f.output, f.metricsFile} {
+		if err := checkOutput(out); err != nil {
+			return outcome{err: err}
+		}
+	}
 	f.log = newLogger(stderr, f.logFormat, f.logLevel)
 	targets, cli, err := f.targets(pos)
 	if err != nil {
