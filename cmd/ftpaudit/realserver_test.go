@@ -26,38 +26,6 @@ import (
 	"github.com/ftpaudit/ftpaudit/internal/ftptest/realserver"
 )
 
-type realServer struct{ name, url, dir string }
-
-func realServers(t *testing.T) []realServer {
-	t.Helper()
-	spec := os.Getenv("FTPAUDIT_REAL_SERVERS")
-	if spec == "" {
-		if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
-			t.Fatal("FTPAUDIT_REQUIRE_REAL=1 but FTPAUDIT_REAL_SERVERS is empty: the real servers did not start")
-		}
-		t.Skip("FTPAUDIT_REAL_SERVERS not set; run testdata/realservers/start.sh and source env.sh")
-	}
-	var out []realServer
-	for _, s := range strings.Split(spec, ",") {
-		parts := strings.SplitN(s, "=", 3)
-		if len(parts) != 3 {
-			t.Fatalf("bad FTPAUDIT_REAL_SERVERS element %q (want name=url=dir)", s)
-		}
-		out = append(out, realServer{parts[0], parts[1], parts[2]})
-	}
-	if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
-		var names []string
-		for _, s := range out {
-			names = append(names, s.name)
-		}
-		slices.Sort(names)
-		if !slices.Equal(names, []string{"proftpd", "pureftpd", "vsftpd"}) {
-			t.Fatalf("CI needs vsftpd, proftpd and pure-ftpd; have %v", names)
-		}
-	}
-	return out
-}
-
 // scanDoc is the part of the v1 JSON the tests read.
 type scanDoc struct {
 	Schema string `json:"schema"`
@@ -144,16 +112,16 @@ func expectedView(t *testing.T, root string) (map[string]string, map[string]int6
 }
 
 func TestRealServersInventoryIsExact(t *testing.T) {
-	for _, srv := range realServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
-			wantTypes, wantSizes, wantUnreadable := expectedView(t, srv.dir)
+	for _, srv := range realserver.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			wantTypes, wantSizes, wantUnreadable := expectedView(t, srv.Dir)
 			// The defaults (recursive listing where the server has it,
 			// STAT listings) at 1 and 8 connections; every directory over
 			// a data connection (--no-stat); every directory on its own
 			// (--no-recursive-list).
 			for _, conns := range []string{"1", "8", "8 --no-stat", "8 --no-recursive-list"} {
 				args := append([]string{"scan", "--inventory", "--format", "json", "--quiet", "--connections"}, strings.Fields(conns)...)
-				doc, code, stderr := runJSON(t, append(args, srv.url+"/")...)
+				doc, code, stderr := runJSON(t, append(args, srv.URL+"/")...)
 				if code != exitFindings { // the archive has planted problems
 					t.Errorf("connections=%s: exit %d, want %d; stderr %s", conns, code, exitFindings, stderr)
 				}
@@ -172,7 +140,7 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 					if tree != nil {
 						t.Errorf("connections=%s: recursive_listing %+v, want none", conns, tree)
 					}
-				case srv.name == "vsftpd":
+				case srv.Name == "vsftpd":
 					if tree == nil || tree.State != "unsupported" {
 						t.Errorf("connections=%s: recursive_listing %+v, want unsupported", conns, tree)
 					}
@@ -186,7 +154,7 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 				// recursively (LIST only) lacks them. Nothing else may be
 				// missing.
 				hidden := map[string]bool{}
-				if treeUsed && srv.name == "proftpd" {
+				if treeUsed && srv.Name == "proftpd" {
 					hidden = map[string]bool{"/links/loop": true, "/links/escape-up": true}
 				}
 				got := doc.paths(t)
@@ -263,11 +231,11 @@ func diskPaths(t *testing.T, root string) map[string]bool {
 // archive must hold nothing new afterwards except the canaries it
 // reports as probe-residue.
 func TestRealServersProbe(t *testing.T) {
-	for _, srv := range realServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
+	for _, srv := range realserver.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
 			// Every directory an anonymous user can name: the visible ones,
 			// including those it may not list (a drop box can be written).
-			types, _, _ := expectedView(t, srv.dir)
+			types, _, _ := expectedView(t, srv.Dir)
 			dirs := []string{"/"}
 			for p, ty := range types {
 				if ty == "dir" {
@@ -280,7 +248,7 @@ func TestRealServersProbe(t *testing.T) {
 				t.Fatal("no directory accepts uploads: the archive's upload areas are missing")
 			}
 			// Without the probe, passive evidence alone must not miss any.
-			pdoc, _, _ := runJSON(t, "scan", "--format", "json", "--quiet", srv.url+"/")
+			pdoc, _, _ := runJSON(t, "scan", "--format", "json", "--quiet", srv.URL+"/")
 			for _, d := range want {
 				if !slices.ContainsFunc(pdoc.Findings, func(f jsonFinding) bool {
 					return f.Path == d && (f.Rule == "writable-dir" || f.Rule == "dropbox-dir")
@@ -288,8 +256,8 @@ func TestRealServersProbe(t *testing.T) {
 					t.Errorf("without --probe, writable %q is not reported", d)
 				}
 			}
-			before := diskPaths(t, srv.dir)
-			doc, code, stderr := runJSON(t, "scan", "--probe", "--format", "json", "--quiet", srv.url+"/")
+			before := diskPaths(t, srv.Dir)
+			doc, code, stderr := runJSON(t, "scan", "--probe", "--format", "json", "--quiet", srv.URL+"/")
 			if code != exitFindings {
 				t.Errorf("exit %d, want %d; stderr %s", code, exitFindings, stderr)
 			}
@@ -320,7 +288,7 @@ func TestRealServersProbe(t *testing.T) {
 			// A directory whose mode lets anyone write but which refused
 			// both canaries is a latent risk (proftpd's /latent).
 			for p, ty := range types {
-				fi, err := os.Stat(filepath.Join(srv.dir, p))
+				fi, err := os.Stat(filepath.Join(srv.Dir, p))
 				if ty != "dir" || err != nil || fi.Mode().Perm()&0o002 == 0 || slices.Contains(want, p) {
 					continue
 				}
@@ -330,7 +298,7 @@ func TestRealServersProbe(t *testing.T) {
 					t.Logf("latent-writable: %q", p)
 				}
 			}
-			after := diskPaths(t, srv.dir)
+			after := diskPaths(t, srv.Dir)
 			for p := range after {
 				if before[p] {
 					continue
@@ -338,7 +306,7 @@ func TestRealServersProbe(t *testing.T) {
 				if !residue[p] {
 					t.Errorf("the probe left %q behind without reporting it as probe-residue", p)
 				}
-				_ = os.RemoveAll(filepath.Join(srv.dir, p))
+				_ = os.RemoveAll(filepath.Join(srv.Dir, p))
 			}
 			for p := range residue {
 				if !after[p] && !before[p] {
@@ -351,9 +319,9 @@ func TestRealServersProbe(t *testing.T) {
 
 // independentWritable tries STOR and MKD in every directory and returns
 // those that accepted either, removing what it created from disk.
-func independentWritable(t *testing.T, srv realServer, dirs []string) []string {
+func independentWritable(t *testing.T, srv realserver.Server, dirs []string) []string {
 	t.Helper()
-	host := strings.TrimPrefix(srv.url, "ftp://")
+	host := strings.TrimPrefix(srv.URL, "ftp://")
 	c, err := ftp.Dial(host, ftp.DialWithTimeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -376,11 +344,11 @@ func independentWritable(t *testing.T, srv realServer, dirs []string) []string {
 		}
 		if c.Stor(file, strings.NewReader("")) == nil {
 			ok = true
-			_ = os.Remove(filepath.Join(srv.dir, file))
+			_ = os.Remove(filepath.Join(srv.Dir, file))
 		}
 		if c.MakeDir(sub) == nil {
 			ok = true
-			_ = os.Remove(filepath.Join(srv.dir, sub))
+			_ = os.Remove(filepath.Join(srv.Dir, sub))
 		}
 		if ok {
 			out = append(out, d)
@@ -431,13 +399,13 @@ func TestRealServersPlanted(t *testing.T) {
 		{"/\xff\xfe.bin", "hidden-name"},
 		{"/links/escape-abs", "symlink-escape"},
 	}
-	for _, srv := range realServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
+	for _, srv := range realserver.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
 			wants := common
-			if srv.name != "proftpd" { // proftpd shows escape-up in no listing with its target
+			if srv.Name != "proftpd" { // proftpd shows escape-up in no listing with its target
 				wants = append(wants, want{"/links/escape-up", "symlink-escape"})
 			}
-			doc, code, stderr := runJSON(t, "scan", "--policy", pol, "--format", "json", "--quiet", srv.url+"/")
+			doc, code, stderr := runJSON(t, "scan", "--policy", pol, "--format", "json", "--quiet", srv.URL+"/")
 			if code != exitFindings {
 				t.Errorf("exit %d, want %d; stderr %s", code, exitFindings, stderr)
 			}
@@ -472,9 +440,9 @@ func TestRealServersPlanted(t *testing.T) {
 // STAT listings reports exactly what a scan over data connections
 // (--no-stat) reports, and that it noticed the faked end.
 func TestRealServersStatListingHostileNames(t *testing.T) {
-	for _, srv := range realServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
-			top := filepath.Join(srv.dir, fmt.Sprintf("zz-stat-%d", time.Now().UnixNano()))
+	for _, srv := range realserver.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-stat-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
 			for _, d := range []string{"ok", "hostile-lf", "hostile-end", "after"} {
 				if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
@@ -496,7 +464,7 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			if err := os.Chmod(top, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			url := srv.url + "/" + filepath.Base(top)
+			url := srv.URL + "/" + filepath.Base(top)
 			withStat, code1, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-recursive-list", url)
 			noStat, code2, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-stat", "--no-recursive-list", url)
 			if code1 != code2 {
@@ -508,7 +476,7 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			}
 			// vsftpd and proftpd show the hostile names; pure-ftpd hides
 			// names with control characters from every listing.
-			if srv.name != "pureftpd" && st["resyncs"].(float64) < 1 {
+			if srv.Name != "pureftpd" && st["resyncs"].(float64) < 1 {
 				t.Errorf("the faked end of reply went unnoticed: %v", st)
 			}
 			a, b := normalise(t, withStat), normalise(t, noStat)
@@ -599,18 +567,18 @@ func normalise(t *testing.T, doc map[string]any) string {
 // plant new files, replace one, make one directory world-writable; the
 // next scan with --baseline last reports exactly those changes.
 func TestRealServersBaseline(t *testing.T) {
-	for _, srv := range realServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
+	for _, srv := range realserver.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "history.db")
-			args := []string{"--format", "json", "--quiet", "--db", db, srv.url + "/"}
+			args := []string{"--format", "json", "--quiet", "--db", db, srv.URL + "/"}
 			first, code, stderr := rawScan(t, append([]string{"scan", "--save"}, args...)...)
 			if code != exitFindings || first["scan_id"] == nil {
 				t.Fatalf("first scan: exit %d, scan_id %v; stderr %s", code, first["scan_id"], stderr)
 			}
 			// Plant, replace, chmod; undo it all afterwards.
 			planted := []string{"pub/new-upload.zip", "pub/mirror/0day.rar"}
-			replaced := filepath.Join(srv.dir, "pub/README")
-			opened := filepath.Join(srv.dir, "pub/images")
+			replaced := filepath.Join(srv.Dir, "pub/README")
+			opened := filepath.Join(srv.Dir, "pub/images")
 			orig, err := os.ReadFile(replaced)
 			if err != nil {
 				t.Fatal(err)
@@ -625,14 +593,14 @@ func TestRealServersBaseline(t *testing.T) {
 			}
 			t.Cleanup(func() {
 				for _, p := range planted {
-					_ = os.Remove(filepath.Join(srv.dir, p))
+					_ = os.Remove(filepath.Join(srv.Dir, p))
 				}
 				_ = os.WriteFile(replaced, orig, fi.Mode().Perm())
 				_ = os.Chtimes(replaced, fi.ModTime(), fi.ModTime())
 				_ = os.Chmod(opened, di.Mode().Perm())
 			})
 			for _, p := range planted {
-				if err := os.WriteFile(filepath.Join(srv.dir, p), []byte("planted"), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(srv.Dir, p), []byte("planted"), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -672,9 +640,9 @@ func TestRealServersBaseline(t *testing.T) {
 // TestRealServersVerify: verify exits 1 while a finding of the earlier
 // scan remains and 0 once every one is gone.
 func TestRealServersVerify(t *testing.T) {
-	for _, srv := range realServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
-			top := filepath.Join(srv.dir, fmt.Sprintf("zz-verify-%d", time.Now().UnixNano()))
+	for _, srv := range realserver.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-verify-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
 			if err := os.MkdirAll(top, 0o755); err != nil {
 				t.Fatal(err)
@@ -689,7 +657,7 @@ func TestRealServersVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			db := filepath.Join(t.TempDir(), "history.db")
-			url := srv.url + "/" + filepath.Base(top)
+			url := srv.URL + "/" + filepath.Base(top)
 			doc, code, stderr := rawScan(t, "scan", "--save", "--format", "json", "--quiet", "--db", db, url)
 			if code != exitFindings {
 				t.Fatalf("scan: exit %d; stderr %s", code, stderr)
@@ -724,9 +692,9 @@ func TestRealServersVerify(t *testing.T) {
 // own index does not list is not-in-manifest, an indexed file that is gone
 // is missing-from-archive, and nothing else is reported by either rule.
 func TestRealServersManifest(t *testing.T) {
-	for _, srv := range realServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
-			top := filepath.Join(srv.dir, fmt.Sprintf("zz-manifest-%d", time.Now().UnixNano()))
+	for _, srv := range realserver.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-manifest-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
 			for _, d := range []string{"releases", "docs"} {
 				if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
@@ -751,7 +719,7 @@ func TestRealServersManifest(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(top, "releases/tool-1.1-patched.exe"), []byte("x"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			doc, _, stderr := rawScan(t, "scan", "--manifest", "auto", "--format", "json", "--quiet", srv.url+"/"+filepath.Base(top))
+			doc, _, stderr := rawScan(t, "scan", "--manifest", "auto", "--format", "json", "--quiet", srv.URL+"/"+filepath.Base(top))
 			var got []string
 			for _, f := range doc["findings"].([]any) {
 				fm := f.(map[string]any)
@@ -778,23 +746,13 @@ func TestRealServersManifest(t *testing.T) {
 // complete, the third failed with its reason, and the exit code says
 // incomplete.
 func TestRealServersFleet(t *testing.T) {
-	servers := realServers(t)
-	spec := os.Getenv("FTPAUDIT_FTPS_SERVER")
-	if spec == "" {
-		if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
-			t.Fatal("FTPAUDIT_REQUIRE_REAL=1 but FTPAUDIT_FTPS_SERVER is empty: the FTPS server did not start")
-		}
-		t.Skip("FTPAUDIT_FTPS_SERVER not set")
-	}
-	parts := strings.SplitN(spec, "=", 4)
-	if len(parts) != 4 {
-		t.Fatalf("bad FTPAUDIT_FTPS_SERVER %q", spec)
-	}
-	tlsURL, ca := parts[1], parts[3]
+	servers := realserver.Servers(t)
+	ftps := realserver.FTPS(t)
+	tlsURL, ca := ftps.URL, ftps.CA
 	var plain string
 	for _, s := range servers {
-		if s.name == "proftpd" {
-			plain = s.url
+		if s.Name == "proftpd" {
+			plain = s.URL
 		}
 	}
 	if plain == "" {

@@ -9,25 +9,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/realserver"
 )
 
-// recurseServers is the three real servers plus vsftpd with
-// ls_recurse_enable=YES (FTPAUDIT_RECURSE_SERVER, name=url=archive-dir).
-func recurseServers(t *testing.T) []realServer {
+// recurseServers is the three real servers plus, when it runs, vsftpd
+// with ls_recurse_enable=YES.
+func recurseServers(t *testing.T) []realserver.Server {
 	t.Helper()
-	out := realServers(t)
-	spec := os.Getenv("FTPAUDIT_RECURSE_SERVER")
-	if spec == "" {
-		if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
-			t.Fatal("FTPAUDIT_REQUIRE_REAL=1 but FTPAUDIT_RECURSE_SERVER is empty: vsftpd-r did not start")
-		}
-		return out
+	out := realserver.Servers(t)
+	if srv, ok := realserver.Recurse(t); ok {
+		out = append(out, srv)
 	}
-	parts := strings.SplitN(spec, "=", 3)
-	if len(parts) != 3 {
-		t.Fatalf("bad FTPAUDIT_RECURSE_SERVER %q (want name=url=dir)", spec)
-	}
-	return append(out, realServer{parts[0], parts[1], parts[2]})
+	return out
 }
 
 // TestRealServersRecursiveListing scans a tree built to defeat recursive
@@ -38,9 +32,9 @@ func recurseServers(t *testing.T) []realServer {
 // says what each server did.
 func TestRealServersRecursiveListing(t *testing.T) {
 	for _, srv := range recurseServers(t) {
-		t.Run(srv.name, func(t *testing.T) {
+		t.Run(srv.Name, func(t *testing.T) {
 			name := fmt.Sprintf("zz-rec-%d", time.Now().UnixNano())
-			top := filepath.Join(srv.dir, name)
+			top := filepath.Join(srv.Dir, name)
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
 			mk := func(p string, files int) {
 				t.Helper()
@@ -58,7 +52,7 @@ func TestRealServersRecursiveListing(t *testing.T) {
 			// elsewhere (the other servers have no cap, and creating
 			// files is most of this test's time).
 			n := 300
-			if srv.name == "pureftpd" {
+			if srv.Name == "pureftpd" {
 				n = 4000
 			}
 			mk("big/a", n)
@@ -91,7 +85,7 @@ func TestRealServersRecursiveListing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			url := srv.url + "/" + name
+			url := srv.URL + "/" + name
 			for _, mode := range []string{"", "--no-recursive-list"} {
 				args := []string{"scan", "--inventory", "--format", "json", "--quiet", "--connections", "2"}
 				if mode != "" {
@@ -141,7 +135,7 @@ func TestRealServersRecursiveListing(t *testing.T) {
 					}
 					continue
 				}
-				switch srv.name {
+				switch srv.Name {
 				case "vsftpd":
 					if tree == nil || tree.State != "unsupported" {
 						t.Errorf("recursive_listing %+v, want unsupported", tree)
@@ -161,7 +155,7 @@ func TestRealServersRecursiveListing(t *testing.T) {
 				if relisted == 0 {
 					t.Errorf("no directory relisted, but %s/small/locked cannot have a trustworthy section: %+v", name, tree.Subtrees)
 				}
-				if srv.name == "pureftpd" && !cut {
+				if srv.Name == "pureftpd" && !cut {
 					// pure-ftpd cuts "LIST -R" at 10,000 entries (-L).
 					t.Errorf("pure-ftpd's cut of /big went unnoticed: %+v", tree.Subtrees)
 				}

@@ -158,9 +158,32 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	}
 	res := scanner.Scan(ctx, jobs, opt)
 	rules.JudgeResult(res, pol)
+	if n := res.Redact(f.secrets(passwords)...); n > 0 {
+		log.Warn("a server sent back a password the scan logged in with; it is replaced by "+ftpaudit.Redacted+" in every output and in the history", "strings", n)
+	}
 	prog.Finish()
 	logHosts(log, res)
 	return res
+}
+
+// secrets are the passwords the scan logs in with (not the public
+// anonymous one), to be redacted from everything it writes.
+func (f *scanFlags) secrets(passwords map[string]string) []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && p != ftpconn.AnonymousPassword {
+			out = append(out, p)
+		}
+	}
+	for _, p := range passwords {
+		add(p)
+	}
+	if f.fleet != nil {
+		for i := range f.fleet.hosts {
+			add(f.fleet.hosts[i].password)
+		}
+	}
+	return out
 }
 
 // jobs builds the scanner's job for every target: how to dial it and how

@@ -26,28 +26,18 @@ import (
 	"github.com/ftpaudit/ftpaudit/scanner"
 )
 
-type ftpsServer struct{ name, url, dir, ca string }
+// ftpsServer is the FTPS server under test.
+type ftpsServer struct{ realserver.Server }
 
 func ftpsRealServer(t *testing.T) ftpsServer {
 	t.Helper()
-	spec := os.Getenv("FTPAUDIT_FTPS_SERVER")
-	if spec == "" {
-		if os.Getenv("FTPAUDIT_REQUIRE_REAL") == "1" {
-			t.Fatal("FTPAUDIT_REQUIRE_REAL=1 but FTPAUDIT_FTPS_SERVER is empty: the FTPS server did not start")
-		}
-		t.Skip("FTPAUDIT_FTPS_SERVER not set; run testdata/realservers/start.sh and source env.sh")
-	}
-	parts := strings.SplitN(spec, "=", 4)
-	if len(parts) != 4 || !strings.HasPrefix(parts[1], "ftps://") {
-		t.Fatalf("bad FTPAUDIT_FTPS_SERVER %q (want name=ftps://host:port=archive-dir=ca-file)", spec)
-	}
-	return ftpsServer{parts[0], parts[1], parts[2], parts[3]}
+	return ftpsServer{realserver.FTPS(t)}
 }
 
 // target parses the server's URL with scheme and path replaced.
 func (s ftpsServer) target(t *testing.T, scheme, host string) ftpaudit.Target {
 	t.Helper()
-	u := strings.Replace(s.url, "ftps://", scheme+"://", 1)
+	u := strings.Replace(s.URL, "ftps://", scheme+"://", 1)
 	if host != "" {
 		u = strings.Replace(u, "127.0.0.1", host, 1)
 	}
@@ -61,13 +51,13 @@ func (s ftpsServer) target(t *testing.T, scheme, host string) ftpaudit.Target {
 // tlsConfig trusts the test CA only. Verification stays on.
 func (s ftpsServer) tlsConfig(t *testing.T) *tls.Config {
 	t.Helper()
-	pem, err := os.ReadFile(s.ca)
+	pem, err := os.ReadFile(s.CA)
 	if err != nil {
 		t.Fatalf("CA file: %v", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		t.Fatalf("CA file %s: no certificate", s.ca)
+		t.Fatalf("CA file %s: no certificate", s.CA)
 	}
 	return &tls.Config{RootCAs: pool}
 }
@@ -99,7 +89,7 @@ func anonView(t *testing.T, root string) (map[string]ftpaudit.EntryType, map[str
 // verified against the test CA, and compares it with the disk.
 func TestFTPSRealServerWalk(t *testing.T) {
 	srv := ftpsRealServer(t)
-	wantTypes, wantSizes, wantUnreadable := anonView(t, srv.dir)
+	wantTypes, wantSizes, wantUnreadable := anonView(t, srv.Dir)
 	for _, conns := range []int{1, 4} {
 		t.Run(fmt.Sprintf("connections=%d", conns), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -171,7 +161,7 @@ func TestFTPSRealServerWalk(t *testing.T) {
 // turn (as the CLI passes one per host).
 func TestFTPSRealServerSessionReuse(t *testing.T) {
 	srv := ftpsRealServer(t)
-	readme, err := os.ReadFile(filepath.Join(srv.dir, "README.txt"))
+	readme, err := os.ReadFile(filepath.Join(srv.Dir, "README.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

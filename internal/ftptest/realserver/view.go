@@ -1,5 +1,3 @@
-// Package realserver holds helpers shared by the real-server tests: the
-// expected anonymous view of an archive on disk.
 package realserver
 
 import (
