@@ -41,11 +41,12 @@ func (ss *session) needLogin(x *Exchange) bool {
 	return true
 }
 
-// cmdUser accepts the anonymous users only, and logs the session out
-// until PASS.
+// cmdUser accepts the anonymous users and Options.Users, and logs the
+// session out until PASS.
 func (ss *session) cmdUser(x *Exchange) {
-	switch x.Arg {
-	case "anonymous", "ftp":
+	_, named := ss.srv.opt.Users[x.Arg]
+	switch {
+	case x.Arg == "anonymous", x.Arg == "ftp", named:
 		ss.user, ss.loggedIn = x.Arg, false
 		x.Reply = "331 Please specify the password.\r\n"
 	default:
@@ -53,11 +54,16 @@ func (ss *session) cmdUser(x *Exchange) {
 	}
 }
 
-// cmdPass accepts any password after USER.
+// cmdPass accepts any password after an anonymous USER, and a named
+// user's own password.
 func (ss *session) cmdPass(x *Exchange) {
-	if ss.user == "" {
+	want, named := ss.srv.opt.Users[ss.user]
+	switch {
+	case ss.user == "":
 		x.Reply = "503 Login with USER first.\r\n"
-	} else {
+	case named && x.Arg != want:
+		x.Reply = "530 Login incorrect.\r\n"
+	default:
 		ss.loggedIn = true
 		x.Reply = "230 Login successful.\r\n"
 	}

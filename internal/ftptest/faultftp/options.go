@@ -13,6 +13,9 @@ type Tree func(dir string, mlsd bool) (lines []string, ok bool)
 type Options struct {
 	// Tree is the archive. Nil means an empty root directory.
 	Tree Tree
+	// Users are named accounts and their passwords, besides the
+	// anonymous ones: a wrong password gets "530 Login incorrect."
+	Users map[string]string
 	// MLSD advertises MLST in FEAT and serves MLSD; otherwise MLSD is an
 	// unknown command (500).
 	MLSD bool

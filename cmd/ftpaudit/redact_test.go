@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/faultftp"
+)
+
+// TestEchoedPasswordRedacted: a server that echoes the password in its
+// replies (the login reply, a refusal, the banner of a later session)
+// must not get it into any report format or into the history database.
+func TestEchoedPasswordRedacted(t *testing.T) {
+	const pw = "Hunter2-not-for-reports"
+	t.Setenv("FTPAUDIT_PASSWORD", pw)
+	srv, err := faultftp.Start(faultftp.Options{Tree: faultTree(), Users: map[string]string{"auditor": pw}, Script: faultftp.Script{
+		Reply: func(x *faultftp.Exchange) {
+			switch {
+			case x.Verb == "PASS":
+				x.Reply = "230 welcome, your password " + x.Arg + " was accepted\r\n"
+			case x.Verb == "LIST" && x.Dir == "/pub":
+				x.Reply = "550 /pub is closed to users with password " + pw + "\r\n"
+			}
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	url := strings.Replace(srv.URL("/"), "ftp://", "ftp://auditor@", 1)
+	db := filepath.Join(t.TempDir(), "history.db")
+	for _, format := range []string{"json", "jsonl", "csv", "summary", "table"} {
+		out := filepath.Join(t.TempDir(), "report")
+		var stdout, stderr bytes.Buffer
+		args := []string{"scan", "--quiet", "--format", format, "--inventory", "-o", out, "--connections", "1", "--save", "--db", db, url}
+		code := run(t.Context(), args, nil, &stdout, &stderr)
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("%s: exit %d, %v; stderr %s", format, code, err, stderr.String())
+		}
+		if !strings.Contains(string(b), "[REDACTED]") && format != "table" {
+			t.Errorf("%s: the echoed password was not seen at all (is the script wrong?):\n%s", format, b)
+		}
+		for name, s := range map[string]string{"report": string(b), "stdout": stdout.String(), "stderr": stderr.String()} {
+			if strings.Contains(s, pw) {
+				t.Errorf("%s %s holds the password:\n%s", format, name, s)
+			}
+		}
+	}
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte(pw)) {
+		t.Errorf("the history database holds the password")
+	}
+}
