@@ -20,7 +20,10 @@
 //
 // # Completeness
 //
-// A HostResult is Complete only when every directory the walk reached was
-// either listed in full or refused by the server as unreadable; every
-// other outcome names its reason in Incomplete.
+// A HostResult is Complete only when its start directory was listed and
+// every directory the server showed was listed in full, shown by the
+// server itself to be unlistable, or provably the same directory as one
+// listed (or excluded, or accepted by the policy). Every directory not
+// listed is named in NotListed with its reason and kind; every other
+// outcome names its reason in Incomplete (see HostResult.Settle).
 package ftpaudit

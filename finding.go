@@ -139,10 +139,13 @@ var Rules = []Rule{
 		"The directory's permissions let anonymous users write, but the server refused both probe canaries: only the server configuration stands between it and an open upload area.",
 		"Remove the write permission as well (chmod o-w, or change the owner), so that a configuration change cannot open it."},
 	{RuleWorldWritableFile, SevHigh,
-		"A file that anonymous users (others, the anonymous account, or the server's MLSD perm) may write, append to, delete or rename: anyone can replace a distributed file.",
+		"A file that anonymous users (others, the anonymous account, or an MLSD perm fact unlike the rest of the server's) may write, append to, delete or rename: anyone can replace a distributed file.",
 		"Remove the write permission (chmod o-w; chown it away from the anonymous account) and compare the file with your master copy."},
+	{RuleServerPermFacts, SevMedium,
+		"The server's MLSD perm facts grant anonymous users write, append, delete or rename on (nearly) every file, whatever its mode and owner: a server-wide setting (proftpd derives perm from its command rules, such as an anonymous upload rule), reported once for the server. Medium when it claims write or append, low for delete and rename alone.",
+		"Check the server's configuration (proftpd: the Limit sections of its Anonymous section) so that it grants anonymous users write commands only where uploads are intended; try one as an anonymous user to see whether the file system refuses it."},
 	{RuleHiddenName, SevHigh,
-		"A name built to be overlooked: only dots and spaces, white space at either end, control or invisible characters, invalid UTF-8, or a Windows device name. Abusers stash uploads under such names.",
+		"A name built to be overlooked: only dots and spaces, white space at either end, control or invisible characters, invalid UTF-8, a Windows device name, or a dot name (not .message, .listing, ...) on a disk image, executable, archive or file of 1 MiB or more. Abusers stash uploads under such names.",
 		"Look inside; if you did not put it there, delete it and find out how it was uploaded."},
 	{RuleUploadOwner, SevHigh,
 		"An entry owned by the anonymous account outside every writable area and declared drop box: an upload from a hole that has since been closed, or a file the anonymous account can change.",
@@ -166,14 +169,14 @@ var Rules = []Rule{
 		"A symbolic link whose target leaves the archive: high when the target climbs above the root with \"..\", medium when it is absolute. Both resolve outside the archive on a server that does not chroot anonymous users.",
 		"Make sure the server chroots anonymous users (vsftpd, proftpd and pure-ftpd do by default); otherwise remove the link or make it relative and inside the archive."},
 	{RuleProbeResidue, SevHigh,
-		"A canary of the active probe (ftpaudit-canary-...) is still on the server: this run could not remove it, or an earlier run left it.",
+		"A canary of the active probe (ftpaudit-canary-...) that is still on the server, or not proven gone: this run could not remove it or prove it removed (by a listing, or a name check, that saw it before the removal and not after), or an earlier run left it.",
 		"Delete it as a user allowed to; a server that accepts anonymous uploads but refuses their deletion keeps everything uploaded."},
 	{RuleNewSinceBaseline, SevHigh,
-		"An entry that was not there in the baseline scan (the last scan known to be good): an upload, unless you put it there. Low inside a declared drop box, where new files are expected.",
-		"If you did not add it, look at it, delete it, and find out how it got there; if you did, save a new baseline (scan --save)."},
+		"An entry that was not there in the baseline scan (the accepted baseline, or the scan --baseline names): an upload, unless you put it there. Low inside a declared drop box, where new files are expected.",
+		"If you did not add it, look at it, delete it, and find out how it got there; if you did, accept a scan that has it as the new baseline (ftpaudit baseline accept ID)."},
 	{RuleChangedSinceBaseline, SevHigh,
 		"An entry whose size, time, type, owner or MLSD unique id differs from the baseline: a replaced file is how trojaned archives are made. Medium for directories and symlinks.",
-		"Compare the file with your master copy (checksums); restore it if it differs, then save a new baseline."},
+		"Compare the file with your master copy (checksums); restore it if it differs; if the change is yours, accept a scan that has it as the new baseline (ftpaudit baseline accept ID)."},
 	{RuleRemovedSinceBaseline, SevMedium,
 		"An entry of the baseline that is gone: removed by you, or by someone who could delete it.",
 		"Check that the removal was intended; restore it from the master copy if not."},
@@ -266,6 +269,7 @@ const (
 	RuleDropboxDir        = "dropbox-dir"
 	RuleLatentWritable    = "latent-writable"
 	RuleWorldWritableFile = "world-writable-file"
+	RuleServerPermFacts   = "server-perm-facts"
 	RuleHiddenName        = "hidden-name"
 	RuleUploadOwner       = "upload-owner"
 	RuleInWritableArea    = "in-writable-area"

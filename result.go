@@ -1,6 +1,10 @@
 package ftpaudit
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // PathError is an error tied to one path.
 type PathError struct {
@@ -28,8 +32,12 @@ type HostResult struct {
 	Info     ServerInfo
 	Started  time.Time
 	Finished time.Time
-	// Complete is true only when every directory that the walk reached was
-	// either listed in full or refused by the server as unreadable.
+	// Complete is true only when the start directory was listed and every
+	// directory the server showed was listed in full, shown by the server
+	// itself to be unlistable, provably the same directory as one listed,
+	// excluded by configuration, or accepted by the policy: when no entry
+	// of NotListed costs completeness and nothing else went wrong (see
+	// Settle).
 	Complete bool
 	// Incomplete says why Complete is false, one reason per line.
 	Incomplete []string
@@ -45,6 +53,10 @@ type HostResult struct {
 	// Notes are facts worth reporting that are not errors (for example a
 	// directory skipped because it is the same as one already walked).
 	Notes []PathError
+	// NotListed names every directory the server showed that the walk
+	// did not list, with why and of what kind; sorted by path. The same
+	// directories are also in Unreadable, Errors or Notes, as before.
+	NotListed []Unlisted
 	// Entries holds every entry seen, sorted by path.
 	Entries []Entry
 	// Probes holds the active probe's outcome per directory (--probe).
@@ -64,6 +76,157 @@ type HostResult struct {
 	Tree *TreeReport
 	// Pool says how the host's connections went.
 	Pool *PoolReport
+}
+
+// UnlistedKind says why a directory was not listed, and whether that
+// costs the host its completeness (Costs).
+type UnlistedKind string
+
+// Kinds of directories not listed.
+const (
+	// UnlistedUnreadable: the server itself showed that it cannot be
+	// listed (a refusal, a "failed" reply, an empty listing of a
+	// directory whose attributes deny anonymous reading, or a listing of
+	// only itself whose child cannot be listed either).
+	UnlistedUnreadable UnlistedKind = "unreadable-by-server"
+	// UnlistedSame: provably the same directory as one listed (its MLSD
+	// unique fact, trusted on the host, and its listing are those of a
+	// directory already walked); not descended.
+	UnlistedSame UnlistedKind = "same-directory"
+	// UnlistedExcluded: excluded by the operator's configuration
+	// (exclude in the hosts file).
+	UnlistedExcluded UnlistedKind = "excluded"
+	// UnlistedAccepted: a skip that costs completeness, accepted by the
+	// policy (accept_unlisted); Accepted says by what, and the kind it had.
+	UnlistedAccepted UnlistedKind = "accepted"
+	// UnlistedBound: a bound was reached (--max-depth, the entry
+	// bounds, the walk stopped).
+	UnlistedBound UnlistedKind = "bound"
+	// UnlistedHeuristic: skipped on a guess the server did not prove.
+	UnlistedHeuristic UnlistedKind = "heuristic"
+	// UnlistedUndecided: the evidence cannot tell whether the directory
+	// is readable (see docs/listing.md, "lists only itself").
+	UnlistedUndecided UnlistedKind = "undecided"
+	// UnlistedError: the listing failed, the walk was interrupted, or
+	// the name cannot be sent to the server.
+	UnlistedError UnlistedKind = "error"
+)
+
+// Costs reports whether a directory not listed for this reason makes
+// its host incomplete: every kind does except unreadable-by-server,
+// same-directory, excluded and accepted.
+func (k UnlistedKind) Costs() bool {
+	switch k {
+	case UnlistedUnreadable, UnlistedSame, UnlistedExcluded, UnlistedAccepted:
+		return false
+	}
+	return true
+}
+
+// Unlisted is a directory the server showed that the walk did not list.
+type Unlisted struct {
+	Path string
+	Kind UnlistedKind
+	// Reason says why, with the evidence (the server's reply, the bound,
+	// the listing that could not be told from a refusal).
+	Reason string
+	// Cause is the host's Incomplete reason this directory stands for
+	// while its kind costs completeness ("depth bound reached"); "" when
+	// the reason is the walk's as a whole (an interrupted walk) or the
+	// kind costs nothing. Settle derives Incomplete from it.
+	Cause string
+	// Accepted is set when the policy accepted the skip (Kind is then
+	// UnlistedAccepted).
+	Accepted *Acceptance
+}
+
+// Acceptance is the policy's acceptance of a directory not listed.
+type Acceptance struct {
+	// Glob is the policy's accept_unlisted path glob that matched.
+	Glob string
+	// Reason is the reason the policy gives, if any.
+	Reason string
+	// Kind is the kind the skip had before it was accepted.
+	Kind UnlistedKind
+}
+
+// Accept marks every directory of NotListed whose kind costs
+// completeness and for which match returns ok as accepted (with the
+// glob and reason match returns), moves its entry of Errors to Notes,
+// and settles the host (Settle). It returns how many it accepted.
+func (h *HostResult) Accept(match func(path string) (glob, reason string, ok bool)) int {
+	n := 0
+	for i := range h.NotListed {
+		u := &h.NotListed[i]
+		if !u.Kind.Costs() {
+			continue
+		}
+		g, why, ok := match(u.Path)
+		if !ok {
+			continue
+		}
+		u.Accepted = &Acceptance{Glob: g, Reason: why, Kind: u.Kind}
+		u.Kind = UnlistedAccepted
+		note := "not listed (" + u.Reason + "); accepted by the policy (accept_unlisted " + g + ")"
+		if why != "" {
+			note += ": " + why
+		}
+		if j := slices.IndexFunc(h.Errors, func(e PathError) bool { return e.Path == u.Path && e.Error == u.Reason }); j >= 0 {
+			h.Errors = slices.Delete(h.Errors, j, j+1)
+		}
+		h.Notes = append(h.Notes, PathError{Path: u.Path, Error: note})
+		n++
+	}
+	if n > 0 {
+		sortPathErrors(h.Notes)
+		h.Stats.Errors = len(h.Errors)
+		h.Settle()
+	}
+	return n
+}
+
+// Settle recomputes Incomplete and Complete from NotListed: the reasons
+// that directories of NotListed stand for (their Cause) are kept only
+// while one of them still costs completeness; every other reason (a cut
+// listing, a failed login, an interrupted walk, a start directory that
+// was not listed) stays. Complete is true when no reason is left.
+func (h *HostResult) Settle() {
+	causes := map[string]bool{}
+	for _, u := range h.NotListed {
+		if u.Cause != "" {
+			causes[u.Cause] = false
+		}
+	}
+	for _, u := range h.NotListed {
+		if u.Cause != "" && u.Kind.Costs() {
+			causes[u.Cause] = true
+		}
+	}
+	var out []string
+	for _, r := range h.Incomplete {
+		if live, ok := causes[r]; ok && !live {
+			continue
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	for _, u := range h.NotListed {
+		if u.Cause != "" && u.Kind.Costs() && !slices.Contains(out, u.Cause) {
+			out = append(out, u.Cause)
+		}
+	}
+	h.Incomplete = out
+	h.Complete = len(out) == 0
+}
+
+func sortPathErrors(p []PathError) {
+	slices.SortFunc(p, func(a, b PathError) int {
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Error, b.Error)
+	})
 }
 
 // Result is a finished scan of one or more hosts.

@@ -13,9 +13,11 @@ import (
 // Prune deletes saved scans: those beyond the newest keep (keep <= 0: no
 // bound by count) and those started before olderThan (zero: no bound by
 // age); a scan either bound selects is deleted, with its hosts, entries
-// and findings. It returns how many scans were deleted. The freed pages
-// are then returned to the file system (incremental vacuum); an error
-// doing so is returned with the count.
+// and findings, unless it holds a host's current accepted baseline
+// (BaselineScans): that one is kept, whatever its age, for as long as it
+// is the baseline. It returns how many scans were deleted. The freed
+// pages are then returned to the file system (incremental vacuum); an
+// error doing so is returned with the count.
 func (s *Store) Prune(ctx context.Context, keep int, olderThan time.Time) (int, error) {
 	var conds []string
 	var args []any
@@ -40,7 +42,7 @@ func (s *Store) Prune(ctx context.Context, keep int, olderThan time.Time) (int, 
 		return 0, nil
 	}
 	// One statement, one transaction; foreign keys cascade to the rest.
-	res, err := s.db.ExecContext(ctx, `DELETE FROM scans WHERE `+strings.Join(conds, " OR "), args...)
+	res, err := s.db.ExecContext(ctx, `DELETE FROM scans WHERE (`+strings.Join(conds, " OR ")+`) AND id NOT IN (`+currentAccepted+`)`, args...)
 	if err != nil {
 		return 0, s.dbErr("prune", err)
 	}

@@ -31,20 +31,31 @@ var (
 // that fails, is cancelled or killed leaves the history as it was.
 // Save does not set r.SavedID.
 func (s *Store) Save(ctx context.Context, r *ftpaudit.Result, args string) (int64, error) {
+	sv, err := s.SaveWith(ctx, r, args, SaveOptions{})
+	return sv.ID, err
+}
+
+// SaveWith is Save with options: with opt.AutoAccept, every complete host
+// whose target and start directory has no accepted baseline yet is
+// accepted as its first, in the same transaction.
+func (s *Store) SaveWith(ctx context.Context, r *ftpaudit.Result, args string, opt SaveOptions) (Saved, error) {
 	if r == nil {
-		return 0, errors.New("save scan: no result")
+		return Saved{}, errors.New("save scan: no result")
 	}
 	for i, h := range r.Hosts {
 		if h == nil {
-			return 0, fmt.Errorf("save scan: host %d has no result", i)
+			return Saved{}, fmt.Errorf("save scan: host %d has no result", i)
 		}
+	}
+	if opt.AutoAccept && opt.By == "" {
+		return Saved{}, errors.New("save scan: automatic acceptance needs a name to record")
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return 0, s.dbErr("save scan", err)
+		return Saved{}, s.dbErr("save scan", err)
 	}
 	defer conn.Close()
-	var id int64
+	var sv Saved
 	var saveErr error
 	err = conn.Raw(func(dc any) error {
 		c, err := newRawConn(dc)
@@ -56,7 +67,7 @@ func (s *Store) Save(ctx context.Context, r *ftpaudit.Result, args string) (int6
 			saveErr = s.dbErr("save scan: begin", err)
 			return nil
 		}
-		id, saveErr = s.save(ctx, c, r, args)
+		sv, saveErr = s.save(ctx, c, r, args, opt)
 		if saveErr == nil {
 			saveErr = ctx.Err()
 		}
@@ -76,12 +87,12 @@ func (s *Store) Save(ctx context.Context, r *ftpaudit.Result, args string) (int6
 		return nil
 	})
 	if saveErr != nil {
-		return 0, saveErr
+		return Saved{}, saveErr
 	}
 	if err != nil {
-		return 0, s.dbErr("save scan", err)
+		return Saved{}, s.dbErr("save scan", err)
 	}
-	return id, nil
+	return sv, nil
 }
 
 // saveTx holds the statements of one save transaction.
@@ -99,19 +110,19 @@ func (t *saveTx) close() {
 }
 
 // save writes the rows of one scan inside the caller's transaction.
-func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args string) (int64, error) {
+func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args string, opt SaveOptions) (Saved, error) {
 	started, err := nanoValue(r.Started)
 	if err != nil {
-		return 0, fmt.Errorf("save scan: start %w", err)
+		return Saved{}, fmt.Errorf("save scan: start %w", err)
 	}
 	finished, err := nanoValue(r.Finished)
 	if err != nil {
-		return 0, fmt.Errorf("save scan: end %w", err)
+		return Saved{}, fmt.Errorf("save scan: end %w", err)
 	}
 	scanID, err := c.insert(ctx, `INSERT INTO scans (started, finished, saved, complete, args) VALUES (?, ?, ?, ?, ?)`,
 		started, finished, time.Now().UnixNano(), r.Complete(), args)
 	if err != nil {
-		return 0, s.dbErr("save scan", err)
+		return Saved{}, s.dbErr("save scan", err)
 	}
 
 	t := &saveTx{c: c}
@@ -126,7 +137,7 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args s
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	} {
 		if *p.st, err = c.prepare(ctx, p.q); err != nil {
-			return 0, s.dbErr("save scan", err)
+			return Saved{}, s.dbErr("save scan", err)
 		}
 	}
 
@@ -144,10 +155,10 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args s
 	for i, h := range r.Hosts {
 		hostIDs[i], err = s.saveHost(ctx, t, scanID, i, h, counts[i])
 		if err != nil {
-			return 0, fmt.Errorf("save scan: host %s: %w", h.Target.URL, err)
+			return Saved{}, fmt.Errorf("save scan: host %s: %w", h.Target.URL, err)
 		}
 		if err := s.saveEntries(ctx, t.entry.ex, hostIDs[i], h.Entries); err != nil {
-			return 0, fmt.Errorf("save scan: host %s: %w", h.Target.URL, err)
+			return Saved{}, fmt.Errorf("save scan: host %s: %w", h.Target.URL, err)
 		}
 	}
 	for i := range r.Findings {
@@ -160,10 +171,20 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args s
 		err := t.finding.exec(ctx, scanID, hostID, f.Host, blobOf(f.Path), f.Rule, int64(f.Severity), encodeList(f.Evidence),
 			f.Size, sec, nsec, f.Action)
 		if err != nil {
-			return 0, s.dbErr("save scan: finding", err)
+			return Saved{}, s.dbErr("save scan: finding", err)
 		}
 	}
-	return scanID, nil
+	sv := Saved{ID: scanID}
+	if opt.AutoAccept {
+		hosts := make([]savedHost, len(r.Hosts))
+		for i, h := range r.Hosts {
+			hosts[i] = savedHost{id: hostIDs[i], target: h.Target.URL, start: h.Target.Start, complete: h.Complete}
+		}
+		if sv.Accepted, err = autoAccept(ctx, c, scanID, hosts, opt.By); err != nil {
+			return Saved{}, s.dbErr("save scan: accept", err)
+		}
+	}
+	return sv, nil
 }
 
 // findingHost returns the index of the host f belongs to: the first whose

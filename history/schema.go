@@ -28,6 +28,13 @@ import (
 //     the package's own versioned encoding (hostdata.go); see
 //     migrate_gob.go. The columns keep their names, and their comments in
 //     version 1's SQL still say gob.
+//   - Version 3: the acceptances table (schemaV3): the baselines a person
+//     accepted (ftpaudit baseline accept), or that were accepted
+//     automatically as a host's first, with who, when and why. It is
+//     append-only (triggers refuse UPDATE and DELETE), and its rows name
+//     their scan and host without a foreign key, so that the record of an
+//     acceptance outlives the scan (Prune never deletes the scan a host's
+//     current acceptance names).
 //
 // Encodings, chosen so that every byte a server sent round-trips exactly:
 //   - Paths and names are BLOBs, so that ORDER BY path is memcmp order,
@@ -67,6 +74,7 @@ type migration struct {
 var migrations = []migration{
 	{sql: schemaV1},
 	{run: migrateGobHostData}, // version 2
+	{sql: schemaV3},
 }
 
 // schemaV1 is the SQL of version 1.
@@ -170,6 +178,29 @@ CREATE TABLE findings (
 );
 CREATE INDEX findings_host ON findings (host_id);
 CREATE INDEX findings_scan ON findings (scan_id);
+`
+
+// schemaV3 is the SQL of version 3: accepted baselines.
+const schemaV3 = `
+-- One row per acceptance of a saved host as the baseline of its target
+-- and start directory; the newest row of a target and start is its
+-- current baseline. Append-only.
+CREATE TABLE acceptances (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	target      TEXT NOT NULL,     -- ftpaudit.Target.URL
+	start       BLOB NOT NULL,     -- ftpaudit.Target.Start
+	scan_id     INTEGER NOT NULL,  -- the accepted scan (no foreign key: the record outlives it)
+	host_id     INTEGER NOT NULL,  -- its host row
+	accepted    INTEGER NOT NULL,  -- Unix ns
+	accepted_by TEXT NOT NULL,     -- who accepted it
+	note        TEXT NOT NULL,     -- why
+	automatic   INTEGER NOT NULL   -- accepted automatically as the host's first baseline
+);
+CREATE INDEX acceptances_target ON acceptances (target, start, id);
+CREATE TRIGGER acceptances_no_update BEFORE UPDATE ON acceptances
+	BEGIN SELECT RAISE(ABORT, 'acceptances are append-only'); END;
+CREATE TRIGGER acceptances_no_delete BEFORE DELETE ON acceptances
+	BEGIN SELECT RAISE(ABORT, 'acceptances are append-only'); END;
 `
 
 // migrate applies the missing migrations in one write transaction.

@@ -18,9 +18,12 @@ func TestEvidenceEscapedOnce(t *testing.T) {
 		Action: `remove "/up` + "\x1b[2J" + `/x.exe"`}}}
 	wantEv := `in writable area "/up\x1b[2J" (listable): 1 file, back\\slash; login as "anonymous" accepted`
 	wantAct := `remove "/up\x1b[2J/x.exe"`
-	out := string(report(t, &Table{MaxEvidence: 200, MaxAction: 200}, res))
-	if !strings.Contains(out, "│ "+wantEv+" │") || !strings.Contains(out, "│ "+wantAct+" │") || !strings.Contains(out, `│ /up\x1b[2J/x.exe │`) {
-		t.Errorf("table:\n%s", out)
+	out := string(report(t, &Table{Width: 200}, res))
+	ev0, ev1, _ := strings.Cut(wantEv, "; ")
+	for _, want := range []string{"- " + ev0 + "\n", "- " + ev1 + "\n", "    action    " + wantAct + "\n", `  /up\x1b[2J/x.exe  `} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
 	}
 	out = string(report(t, &CSV{}, res))
 	if !strings.Contains(out, `,"`+strings.ReplaceAll(wantEv, `"`, `""`)+`",`) {

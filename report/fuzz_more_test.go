@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/csv"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 	"unicode/utf8"
-
-	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/ftpaudit/ftpaudit"
 )
@@ -183,11 +181,12 @@ func FuzzCSVCell(f *testing.F) {
 
 // FuzzTableRow renders a finding with server-supplied host, path,
 // evidence and action, on a host with the evidence as the reason it is
-// incomplete, as a table and as JSON lines. The table holds no control
-// byte but the line ends, no invisible or bidi control, one line per row
-// with its borders lined up, the path in full, and one summary line for
-// the host. Every JSON line is valid JSON with no raw control byte
-// (ESC included), and gives back the path and start exactly.
+// incomplete, as a table (at a width from the fuzzer) and as JSON lines.
+// The table holds no control byte but the line ends, no invisible or bidi
+// control, no line wider than its width, for every shown finding its
+// path in full, its rule and its whole action, and one summary line for
+// the host. Every JSON line is valid JSON with no raw control byte (ESC
+// included), and gives back the path and start exactly.
 func FuzzTableRow(f *testing.F) {
 	evs := []string{"mode drwxrwxrwx: others may write", "banner 220 \x1b]0;title\x07 \x1b[2J", "a\r\nfake,row",
 		"nul\x00 bad\xff rtl\u202e", strings.Repeat("long evidence ", 10), "日本語の証拠", "e\u0301\u0301", "\"q\"", "│ fake │ column"}
@@ -224,9 +223,8 @@ func FuzzTableRow(f *testing.F) {
 				Size: size, Modified: mod, Action: action},
 			{Host: host, Path: "/pub/README", Rule: "world-writable", Severity: ftpaudit.SevHigh, Evidence: []string{"x"}, Size: -1},
 		}}
-		verbose := flags&4 != 0
-		fzCheckTable(t, res, &Table{Verbose: verbose, MaxEvidence: int(sev >> 3), MaxAction: int(sev >> 5)}, verbose,
-			strings.Contains(host+path+ev1+ev2+action, "│"))
+		// sev doubles as the width: 0 (80), below 30 (30) and 30 to 255.
+		fzCheckTable(t, res, &Table{Verbose: flags&4 != 0, Width: int(sev)})
 
 		lines := jsonlLines(t, report(t, &JSONL{}, res))
 		if len(lines) != len(res.Findings)+1 {
@@ -265,71 +263,74 @@ func fzFromB64(t *testing.T, s, b64 string) string {
 	return string(raw)
 }
 
-// fzCheckTable is checkTable for arbitrary strings: the column separator
-// count is not checked when a string holds a box-drawing bar itself.
-func fzCheckTable(t *testing.T, res *ftpaudit.Result, tbl *Table, verbose, bars bool) {
+// fzCheckTable checks the table of res for arbitrary strings: no control
+// byte but the line ends, no line wider than the table's width, for every
+// shown finding its path in full (on its row, or under it when the row
+// shortens it), its rule and its whole action, and one summary line per
+// host.
+func fzCheckTable(t *testing.T, res *ftpaudit.Result, tbl *Table) {
 	t.Helper()
 	out := string(report(t, tbl, res))
-	for i := 0; i < len(out); i++ {
-		if c := out[i]; (c < 0x20 && c != '\n') || c == 0x7f {
-			t.Fatalf("table carries control byte %#x at %d:\n%q", c, i, out)
+	checkSafe(t, out)
+	width := tbl.width()
+	checkWidth(t, out, width)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	// block returns the text of the label block starting at line i: the
+	// label's line and the lines continuing it.
+	block := func(i int) []string {
+		b := []string{lines[i][textCol:]}
+		for i++; i < len(lines) && strings.HasPrefix(lines[i], strings.Repeat(" ", textCol)); i++ {
+			b = append(b, lines[i][textCol:])
 		}
-	}
-	if !utf8.ValidString(out) {
-		t.Fatalf("table is not valid UTF-8:\n%q", out)
-	}
-	for _, r := range out {
-		if (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r) {
-			t.Fatalf("table carries invisible or bidi control %U:\n%s", r, out)
-		}
+		return b
 	}
 	shown := 0
 	for _, f := range res.Findings {
-		if verbose || f.Severity > ftpaudit.SevInfo {
-			shown++
-			if !strings.Contains(out, "│ "+Display(f.Path)+" ") {
-				t.Fatalf("path %q not shown in full as %s:\n%s", f.Path, Display(f.Path), out)
+		if !shownAt(f.Severity, tbl.minShown()) {
+			continue
+		}
+		shown++
+		d, path, rule, action := Display(f.Path), false, false, f.Action == ""
+		for i, l := range lines {
+			switch {
+			case isRow(l):
+				rest, ok := strings.CutPrefix(l[sevCol+len(gap):], d)
+				path = path || ok && (rest == "" || strings.HasPrefix(rest, gap))
+			case strings.HasPrefix(l, "    path      "):
+				path = path || strings.Join(block(i), "") == d
+			case strings.HasPrefix(l, "    action    "):
+				got, want := joinWrapped(block(i), DisplayText(f.Action), width-textCol)
+				action = action || got == want
+			case l == "  "+Display(f.Rule) || strings.HasPrefix(l, "  "+Display(f.Rule)+" ("):
+				rule = true
 			}
 		}
-	}
-	lines := strings.Split(out, "\n")
-	startAt, end := -1, -1
-	for i, l := range lines {
-		if strings.HasPrefix(l, "┌") && startAt < 0 {
-			startAt = i
-		}
-		if strings.HasPrefix(l, "└") {
-			end = i
+		if !path || !rule || !action {
+			t.Fatalf("%s: path shown %v, rule %v, action %v:\n%s", d, path, rule, action, out)
 		}
 	}
-	if shown == 0 {
-		if startAt >= 0 || !strings.HasPrefix(out, "No findings") {
-			t.Fatalf("no rows to show, but:\n%s", out)
-		}
-	} else {
-		if startAt != 0 || end < startAt {
-			t.Fatalf("no table at the start of the output:\n%s", out)
-		}
-		block := lines[startAt : end+1]
-		if len(block) != shown+4 {
-			t.Fatalf("table has %d lines for %d rows, want %d:\n%s", len(block), shown, shown+4, strings.Join(block, "\n"))
-		}
-		w := twwidth.Width(block[0])
-		for _, l := range block {
-			if strings.HasPrefix(l, "│") && !bars {
-				if n := strings.Count(l, "│"); n != 9 {
-					t.Fatalf("row has %d column separators, want 9: %s", n, l)
-				}
-			}
-			if n := twwidth.Width(l); n != w {
-				t.Fatalf("line is %d wide, border %d:\n%s", n, w, strings.Join(block, "\n"))
-			}
+	if shown == 0 && !strings.HasPrefix(out, "No findings") {
+		t.Fatalf("no finding to show, but:\n%s", out)
+	}
+	// The summary lines: the last paragraph, one per host, wrapped.
+	var summary []string
+	for _, l := range lines[slices.Index(lines, "")+1:] {
+		switch {
+		case l == "":
+			summary = nil
+		case strings.HasPrefix(l, "  ") && summary != nil:
+			summary[len(summary)-1] += l[2:]
+		default:
+			summary = append(summary, l)
 		}
 	}
-	for _, h := range res.Hosts {
-		prefix := Display(h.Target.URL+pathSuffix(h.Target.Start)) + ": "
-		if n := strings.Count(out, "\n"+prefix); n != 1 {
-			t.Fatalf("%d summary lines for %s, want 1:\n%s", n, prefix, out)
+	if len(summary) != len(res.Hosts) {
+		t.Fatalf("%d summary lines for %d hosts:\n%s", len(summary), len(res.Hosts), out)
+	}
+	for i, h := range res.Hosts {
+		prefix := Display(h.Target.URL+pathSuffix(h.Target.Start)) + ":"
+		if !strings.HasPrefix(spaceless(summary[i]), spaceless(prefix)) {
+			t.Fatalf("summary line %q is not for %s:\n%s", summary[i], prefix, out)
 		}
 	}
 }

@@ -56,6 +56,59 @@ func History(w io.Writer, rows []ScanRow, asJSON bool) error {
 	return t.Render()
 }
 
+// BaselineRow is one acceptance of a saved scan as a host's baseline
+// (`ftpaudit baseline list` and `show`).
+type BaselineRow struct {
+	// Host is the target URL, with the start directory unless it is the
+	// root.
+	Host     string    `json:"host"`
+	ScanID   int64     `json:"scan_id"`
+	Accepted time.Time `json:"accepted"`
+	By       string    `json:"by"`
+	Note     string    `json:"note,omitempty"`
+	// Automatic is set for a host's first complete saved scan, accepted
+	// without being asked.
+	Automatic bool `json:"automatic"`
+	// Current is set for the baseline scans are compared with now.
+	Current bool `json:"current"`
+	// Deleted is set when the scan is no longer in the history.
+	Deleted bool `json:"deleted,omitempty"`
+}
+
+// Baselines writes accepted baselines as a table or JSON
+// ({"schema":"ftpaudit.baselines/v1","baselines":[...]}).
+func Baselines(w io.Writer, rows []BaselineRow, asJSON bool) error {
+	if asJSON {
+		if rows == nil {
+			rows = []BaselineRow{}
+		}
+		return writeJSON(w, map[string]any{"schema": "ftpaudit.baselines/v1", "baselines": rows})
+	}
+	if len(rows) == 0 {
+		_, err := fmt.Fprintln(w, "no accepted baselines (the first complete scan of a host saved with scan --save is accepted automatically)")
+		return err
+	}
+	t := newTable(w, "HOST", "SCAN", "ACCEPTED", "BY", "NOTE", "CURRENT")
+	for _, r := range rows {
+		scan := strconv.FormatInt(r.ScanID, 10)
+		if r.Deleted {
+			scan += " (deleted)"
+		}
+		by := DisplayText(r.By)
+		if r.Automatic {
+			by += " (automatic)"
+		}
+		current := ""
+		if r.Current {
+			current = "yes"
+		}
+		if err := t.Append([]string{Display(r.Host), scan, r.Accepted.UTC().Format(time.RFC3339), by, DisplayText(r.Note), current}); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
 // DiffHost is one host's side of `ftpaudit diff A B`.
 type DiffHost struct {
 	Target   string                   `json:"target"`
@@ -106,8 +159,10 @@ func Diff(w io.Writer, d *DiffDoc, asJSON bool) error {
 
 // VerifyItem is one finding of the scan being verified, or a new one.
 type VerifyItem struct {
-	Status  string // "gone", "still there", "new"
+	Status  string // "gone", "still there", "not proven gone", "new"
 	Finding ftpaudit.Finding
+	// Reason says why a finding is not proven gone.
+	Reason string
 }
 
 // VerifyDoc is the result of `ftpaudit verify`.
@@ -128,25 +183,40 @@ func Verify(w io.Writer, d *VerifyDoc, asJSON bool) error {
 	if asJSON {
 		type item struct {
 			Status string `json:"status"`
+			Reason string `json:"reason,omitempty"`
 			jsonFinding
 		}
 		items := []item{}
 		for _, it := range d.Items {
-			items = append(items, item{it.Status, findingJSON(&it.Finding)})
+			items = append(items, item{it.Status, it.Reason, findingJSON(&it.Finding)})
 		}
 		return writeJSON(w, map[string]any{"schema": "ftpaudit.verify/v1", "scan_id": d.ScanID, "complete": d.Complete,
-			"incomplete": d.Incomplete, "gone": counts["gone"], "still_there": counts["still there"], "new": counts["new"], "items": items})
+			"incomplete": d.Incomplete, "gone": counts["gone"], "still_there": counts["still there"],
+			"not_proven_gone": counts["not proven gone"], "new": counts["new"], "items": items})
 	}
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "verify scan %d: %d gone, %d still there, %d new\n", d.ScanID, counts["gone"], counts["still there"], counts["new"])
+	fmt.Fprintf(ew, "verify scan %d: %d gone, %d still there, ", d.ScanID, counts["gone"], counts["still there"])
+	if n := counts["not proven gone"]; n > 0 {
+		fmt.Fprintf(ew, "%d not proven gone, ", n)
+	}
+	fmt.Fprintf(ew, "%d new\n", counts["new"])
 	if !d.Complete {
 		fmt.Fprintf(ew, "RESCAN INCOMPLETE: what was not seen cannot be proven gone: %s\n", DisplayText(strings.Join(d.Incomplete, "; ")))
 	}
 	if len(d.Items) > 0 {
-		t := newTable(ew, "STATUS", "SEVERITY", "RULE", "HOST", "PATH")
+		header := []any{"STATUS", "SEVERITY", "RULE", "HOST", "PATH"}
+		why := counts["not proven gone"] > 0
+		if why {
+			header = append(header, "WHY")
+		}
+		t := newTable(ew, header...)
 		for _, it := range d.Items {
 			f := it.Finding
-			if err := t.Append([]string{strings.ToUpper(it.Status), f.Severity.String(), Display(f.Rule), Display(f.Host), Display(f.Path)}); err != nil {
+			row := []string{strings.ToUpper(it.Status), f.Severity.String(), Display(f.Rule), Display(f.Host), Display(f.Path)}
+			if why {
+				row = append(row, DisplayText(it.Reason))
+			}
+			if err := t.Append(row); err != nil {
 				return err
 			}
 		}

@@ -54,6 +54,7 @@ type jsonHost struct {
 	Errors      []ftpaudit.PathError     `json:"errors"`
 	Unreadable  []ftpaudit.PathError     `json:"unreadable"`
 	Notes       []ftpaudit.PathError     `json:"notes,omitempty"`
+	NotListed   []jsonUnlisted           `json:"not_listed"`
 	ListingMode string                   `json:"listing,omitempty"`
 	TLS         string                   `json:"tls,omitempty"`
 	StatListing *ftpaudit.StatReport     `json:"stat_listing,omitempty"`
@@ -62,6 +63,35 @@ type jsonHost struct {
 	Baseline    *ftpaudit.BaselineReport `json:"baseline,omitempty"`
 	Probes      []jsonProbe              `json:"probes,omitempty"`
 	Manifests   []jsonManifest           `json:"manifests,omitempty"`
+}
+
+// jsonUnlisted is a directory the server showed that the walk did not
+// list: why, and of what kind (see ftpaudit.UnlistedKind; accepted ones
+// say by which accept_unlisted glob, and the kind they had).
+type jsonUnlisted struct {
+	Path     string        `json:"path"`
+	PathB64  string        `json:"path_b64,omitempty"`
+	Kind     string        `json:"kind"`
+	Reason   string        `json:"reason"`
+	Accepted *jsonAccepted `json:"accepted,omitempty"`
+}
+
+type jsonAccepted struct {
+	Glob   string `json:"glob"`
+	Reason string `json:"reason,omitempty"`
+	Kind   string `json:"kind"`
+}
+
+// notListedJSON is a host's NotListed as JSON, never nil.
+func notListedJSON(us []ftpaudit.Unlisted) []jsonUnlisted {
+	out := make([]jsonUnlisted, len(us))
+	for i, u := range us {
+		out[i] = jsonUnlisted{Path: u.Path, PathB64: b64(u.Path), Kind: string(u.Kind), Reason: u.Reason}
+		if a := u.Accepted; a != nil {
+			out[i].Accepted = &jsonAccepted{Glob: a.Glob, Reason: a.Reason, Kind: string(a.Kind)}
+		}
+	}
+	return out
 }
 
 type jsonProbeStep struct {
@@ -196,6 +226,7 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 			Errors:     nonNil(h.Errors),
 			Unreadable: nonNil(h.Unreadable),
 			Notes:      h.Notes,
+			NotListed:  notListedJSON(h.NotListed),
 		}
 		if jh.Login == "" {
 			jh.Login = h.Target.User

@@ -37,6 +37,16 @@ type Options struct {
 	// MaxPaths bounds how many unreadable or failed paths the summary
 	// shows per host; zero means 20.
 	MaxPaths int
+	// Width is the width the table is laid out for, in display columns
+	// (the terminal's width); zero means 80.
+	Width int
+	// Color writes the table's severity words in colour (ANSI SGR). The
+	// caller sets it only for a colour terminal, without NO_COLOR or
+	// --no-color.
+	Color bool
+	// ToolVersion is ftpaudit's version, for the formats that name the
+	// tool (SARIF).
+	ToolVersion string
 }
 
 // formats lists the scan formats in the order Formats gives them, each
@@ -46,16 +56,17 @@ var formats = []struct {
 	new  func(Options) Reporter
 }{
 	{"table", func(o Options) Reporter {
-		return &Table{Verbose: o.Verbose, MaxEvidence: o.MaxEvidence, MaxAction: o.MaxAction}
+		return &Table{Verbose: o.Verbose, Width: o.Width, Color: o.Color, MaxEvidence: o.MaxEvidence, MaxAction: o.MaxAction}
 	}},
 	{"summary", func(o Options) Reporter { return &Summary{MaxPaths: o.MaxPaths} }},
 	{"json", func(o Options) Reporter { return &JSON{Inventory: o.Inventory} }},
 	{"jsonl", func(Options) Reporter { return &JSONL{} }},
 	{"csv", func(Options) Reporter { return &CSV{} }},
+	{"sarif", func(o Options) Reporter { return &SARIF{ToolVersion: o.ToolVersion} }},
 }
 
 // Formats returns the names of the scan formats New knows: table,
-// summary, json, jsonl and csv. The Prometheus metrics are not among
+// summary, json, jsonl, csv and sarif. The Prometheus metrics are not among
 // them; WriteMetrics writes them beside the report. The slice is the
 // caller's to keep.
 func Formats() []string {

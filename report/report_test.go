@@ -193,7 +193,7 @@ func FuzzDisplay(f *testing.F) {
 }
 
 func TestFormats(t *testing.T) {
-	want := []string{"table", "summary", "json", "jsonl", "csv"}
+	want := []string{"table", "summary", "json", "jsonl", "csv", "sarif"}
 	got := Formats()
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Formats() = %q, want %q", got, want)
@@ -205,7 +205,7 @@ func TestFormats(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	opts := Options{Inventory: true, Verbose: true, MaxEvidence: 20, MaxAction: 30, MaxPaths: 5}
+	opts := Options{Inventory: true, Verbose: true, MaxEvidence: 20, MaxAction: 30, MaxPaths: 5, ToolVersion: "v9"}
 	for _, c := range []struct {
 		format string
 		want   Reporter
@@ -215,6 +215,7 @@ func TestNew(t *testing.T) {
 		{"json", &JSON{Inventory: true}},
 		{"jsonl", &JSONL{}},
 		{"csv", &CSV{}},
+		{"sarif", &SARIF{ToolVersion: "v9"}},
 	} {
 		r, err := New(c.format, opts)
 		if err != nil {
@@ -240,7 +241,7 @@ func TestNew(t *testing.T) {
 		if err == nil || r != nil {
 			t.Fatalf("New(%q) = %v, %v; want an error", bad, r, err)
 		}
-		if want := fmt.Sprintf("unknown format %q: want table, summary, json, jsonl, csv", bad); err.Error() != want {
+		if want := fmt.Sprintf("unknown format %q: want table, summary, json, jsonl, csv, sarif", bad); err.Error() != want {
 			t.Errorf("New(%q): %q, want %q", bad, err, want)
 		}
 	}

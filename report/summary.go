@@ -92,8 +92,60 @@ func (s *Summary) render(w io.Writer, v *View) error {
 		writePaths(w, host, "unreadable (the server refused to list it)", h.Unreadable, max)
 		writePaths(w, host, "failed", h.Errors, max)
 		writePaths(w, host, "note", h.Notes, max)
+		writeNotListed(w, host, h.NotListed, max)
 	}
 	return nil
+}
+
+// unlistedOrder is the order kinds are counted in: those that cost
+// completeness first.
+var unlistedOrder = []ftpaudit.UnlistedKind{
+	ftpaudit.UnlistedError, ftpaudit.UnlistedBound, ftpaudit.UnlistedUndecided, ftpaudit.UnlistedHeuristic,
+	ftpaudit.UnlistedAccepted, ftpaudit.UnlistedExcluded, ftpaudit.UnlistedSame, ftpaudit.UnlistedUnreadable,
+}
+
+// writeNotListed writes how many directories were not listed, per kind,
+// then those that cost completeness and those accepted, at most max of
+// them (the unreadable ones are listed above; every one is in the JSON).
+func writeNotListed(w io.Writer, host string, us []ftpaudit.Unlisted, max int) {
+	if len(us) == 0 {
+		return
+	}
+	count := map[ftpaudit.UnlistedKind]int{}
+	for _, u := range us {
+		count[u.Kind]++
+	}
+	var parts []string
+	for _, k := range unlistedOrder {
+		if count[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
+			delete(count, k)
+		}
+	}
+	for k, n := range count { // a kind this version does not know
+		parts = append(parts, fmt.Sprintf("%d %s", n, DisplayText(string(k))))
+	}
+	fmt.Fprintf(w, "%s not listed: %d (%s)\n", host, len(us), strings.Join(parts, ", "))
+	shown := 0
+	for _, u := range us {
+		if !u.Kind.Costs() && u.Kind != ftpaudit.UnlistedAccepted {
+			continue
+		}
+		if shown == max {
+			fmt.Fprintf(w, "  ... and more (see --format json)\n")
+			break
+		}
+		shown++
+		why := u.Reason
+		if a := u.Accepted; a != nil {
+			why = "accepted (accept_unlisted " + a.Glob
+			if a.Reason != "" {
+				why += ": " + a.Reason
+			}
+			why += "), was " + string(a.Kind) + ": " + u.Reason
+		}
+		fmt.Fprintf(w, "  %s  %s: %s\n", Display(u.Path), u.Kind, DisplayText(strings.ReplaceAll(why, "\n", " | ")))
+	}
 }
 
 // writePaths writes a list of paths with the server's reply or the note

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
@@ -14,28 +13,63 @@ import (
 	"github.com/ftpaudit/ftpaudit"
 )
 
-// Table writes the cleanup table for people: one row per finding, in the
-// order of the View (severity, host, path), then one summary line per
-// target with its finding counts and coverage.
+// Table writes the cleanup list for people at a terminal: per target a
+// heading with its finding counts, then one block per path with all of
+// its findings, worst first, then one summary line per target with its
+// counts and coverage. Every line fits Width display columns.
 //
-// Every server-supplied string is escaped: names (host, path) with
-// Display, so that names made of spaces show in quotes; prose (evidence,
-// action, reasons) with DisplayText, unquoted. No cell can move the
-// cursor or break its row. PATH is never shortened: the operator must see
-// the exact name, so a long path makes the row long rather than
-// different. EVIDENCE and ACTION are cut to MaxEvidence and MaxAction
-// display columns, ending in "…"; the full text is in the JSON and CSV
-// output. SIZE is in binary units (ftpaudit.FormatSize).
+//	ftp://127.0.0.1:2121
+//	====================
+//	6 findings (1 critical, 2 high, 1 medium, 0 low, 2 info); 2 info not shown
+//
+//	SEVERITY  PATH                    SIZE  MODIFIED (UTC)
+//	critical  /incoming            4.0 KiB  2026-11-01 12:30
+//	  writable-dir
+//	    evidence  - mode drwxrwxrwx: others may write
+//	              - probe: STOR accepted
+//	    action    chmod o-w /incoming, or make it a write-only drop box
+//	              (chmod 1733)
+//
+//	high      "/…/.../  /Win10.Pro.x64.Activated.iso"      4.4 GiB  2025-01-30 02:59
+//	    path      "/incoming/.../  /Win10.Pro.x64.Activated.iso"
+//	  suspicious-name
+//	    ...
+//	  in-writable-area (medium)
+//	    ...
+//
+// A path block starts with a row line: the worst severity of the path's
+// findings, the path, its size (ftpaudit.FormatSize) and modification
+// time (UTC). A path too long for its column is shortened in the middle
+// with "…" and then given in full on a "path" line under the row. When
+// the width leaves too little room for a PATH column beside SIZE and
+// MODIFIED, those two move to a "size" line under the row. Under the
+// row, each finding is its rule (with its own severity in parentheses
+// when that is not the row's), then its evidence and action in full,
+// wrapped at the width: nothing but an over-long path on its row line is
+// ever shortened.
+//
+// Every server-supplied string is escaped exactly once: names (targets,
+// paths) with Display, so that names made of spaces show in quotes; prose
+// (evidence, action, reasons) with DisplayText. No line can move the
+// cursor or be broken by a name. With Color set, each severity word is
+// wrapped in an ANSI SGR colour and a reset: those are the only escape
+// bytes the table ever writes; without it, it writes none.
 //
 // Verbose controls the info findings: when it is false they are counted in
-// the summary lines but not shown as rows (a locked-down archive has an
-// "unreadable directory" info finding for every such directory); when it
-// is true every finding is a row.
+// the headings and summary lines but not listed (a locked-down archive has
+// an "unreadable directory" info finding for every such directory); when
+// it is true every finding is listed.
 type Table struct {
-	// Verbose shows info findings as rows too.
+	// Verbose lists info findings too.
 	Verbose bool
-	// MaxEvidence and MaxAction bound the width of those columns in
-	// display columns; zero means 48 and 36.
+	// Width is the width of the terminal in display columns; zero means
+	// 80, and a width below 30 is taken as 30.
+	Width int
+	// Color writes the severity words in colour (ANSI SGR).
+	Color bool
+	// MaxEvidence and MaxAction are ignored: the table shows evidence and
+	// action in full. They are kept so that Options can still be passed
+	// through unchanged.
 	MaxEvidence int
 	MaxAction   int
 }
@@ -43,14 +77,29 @@ type Table struct {
 var _ Reporter = (*Table)(nil)
 
 const (
-	defaultMaxEvidence = 48
-	defaultMaxAction   = 36
-	// minCell is the narrowest a truncated cell may be set to.
-	minCell = 8
+	defaultWidth = 80
+	// minWidth is the narrowest width the table lays out for: the text
+	// column still holds the widest escape (\u{10ffff}).
+	minWidth = 30
+	// sevCol is the width of the SEVERITY column ("critical").
+	sevCol = 8
+	// gap separates columns.
+	gap = "  "
+	// ruleIndent indents a finding's rule under its row; labelIndent the
+	// labels (path, size, evidence, action); textCol is where the text
+	// beside a label starts.
+	ruleIndent  = 2
+	labelIndent = 4
+	textCol     = 14
+	// minPathCol is the narrowest PATH column kept beside SIZE and
+	// MODIFIED; below it they move to a line of their own.
+	minPathCol = 20
+	// timeLayout is the one time format of the table, in UTC.
+	timeLayout = "2006-01-02 15:04"
 )
 
-// newTable returns a box-drawn table with header, as every human format
-// of the package draws it: cells kept as given (no trimming, no case
+// newTable returns a box-drawn table with header, as the summary and the
+// history views draw it: cells kept as given (no trimming, no case
 // change, no wrapping).
 func newTable(w io.Writer, header ...any) *tablewriter.Table {
 	t := tablewriter.NewTable(w,
@@ -62,18 +111,27 @@ func newTable(w io.Writer, header ...any) *tablewriter.Table {
 	return t
 }
 
-// Report writes the table and the per-target summary lines of r.
+// Report writes the cleanup list and the per-target summary lines of r.
 func (t *Table) Report(out io.Writer, r *ftpaudit.Result) error {
-	// tablewriter does not report every failed write; ew remembers the
-	// first one so that a report that could not be written says so.
+	// Many small writes: ew keeps the first error, and later writes fail
+	// fast with it, so that a table cut short is never a success.
 	ew := &errWriter{w: out}
-	if err := t.render(ew, NewView(r)); err != nil {
-		return err
-	}
+	t.render(ew, NewView(r))
 	return ew.err
 }
 
-// minShown is the least severity shown as a row.
+// width is the width the table is laid out for.
+func (t *Table) width() int {
+	switch {
+	case t.Width <= 0:
+		return defaultWidth
+	case t.Width < minWidth:
+		return minWidth
+	}
+	return t.Width
+}
+
+// minShown is the least severity listed.
 func (t *Table) minShown() ftpaudit.Severity {
 	if t.Verbose {
 		return ftpaudit.SevInfo
@@ -81,83 +139,274 @@ func (t *Table) minShown() ftpaudit.Severity {
 	return ftpaudit.SevLow
 }
 
-func (t *Table) render(w io.Writer, v *View) error {
-	maxEv, maxAct := cellWidth(t.MaxEvidence, defaultMaxEvidence), cellWidth(t.MaxAction, defaultMaxAction)
+// render writes the table of v to w. Write errors are w's to keep (an
+// errWriter).
+func (t *Table) render(w io.Writer, v *View) {
+	p := &printer{w: w, width: t.width(), color: t.Color}
 	min := t.minShown()
 	hidden := v.Total.Below(min)
 	if hidden == v.Total.Total() {
-		if _, err := io.WriteString(w, noFindingsLine(v, hidden)); err != nil {
-			return err
-		}
+		p.wrapped(proseWords(noFindingsLine(v, hidden)), 0, 2)
 	} else {
-		tbl := newTable(w, "SEVERITY", "HOST", "PATH", "FINDING", "EVIDENCE", "SIZE", "MODIFIED", "ACTION")
-		for i := range v.Findings {
-			f := &v.Findings[i]
-			if !shownAt(f.Severity, min) {
-				continue
-			}
-			if err := tbl.Append([]string{
-				f.Severity.String(), Display(f.Host), Display(f.Path), Display(f.Rule),
-				evidenceCell(f.Evidence, maxEv), ftpaudit.FormatSize(f.Size), tableTime(f.Modified), textCell(f.Action, maxAct),
-			}); err != nil {
-				return fmt.Errorf("table row: %w", err)
-			}
-		}
-		if err := tbl.Render(); err != nil {
-			return fmt.Errorf("render table: %w", err)
+		for _, tv := range v.Targets {
+			p.target(tv, min)
 		}
 		if hidden > 0 {
-			if _, err := fmt.Fprintf(w, "%d info %s not shown (verbose shows them; JSON and CSV always carry them)\n",
-				hidden, plural(hidden, "finding", "findings")); err != nil {
-				return err
+			p.line("")
+			p.wrapped(proseWords(fmt.Sprintf("%d info %s not shown (verbose shows them; JSON and CSV always carry them)",
+				hidden, plural(hidden, "finding", "findings"))), 0, 2)
+		}
+	}
+	p.line("")
+	for _, words := range hostWords(v) {
+		p.wrapped(words, 0, 2)
+	}
+	if len(v.Targets) > 1 {
+		p.wrapped(proseWords("Total: "+totalText(v.Total)), 0, 2)
+	}
+}
+
+// pathBlock is one path of a target with its findings, in view order.
+type pathBlock struct {
+	path     string // Display(path)
+	size     string
+	modified string
+	findings []*ftpaudit.Finding
+}
+
+// blocks groups the findings of tv shown at min by path, in the order
+// each path first comes (its worst finding first, as the view is sorted).
+func blocks(tv *TargetView, min ftpaudit.Severity) []*pathBlock {
+	var bs []*pathBlock
+	byPath := map[string]*pathBlock{}
+	for _, f := range tv.Findings {
+		if !shownAt(f.Severity, min) {
+			continue
+		}
+		b := byPath[f.Path]
+		if b == nil {
+			b = &pathBlock{path: Display(f.Path), size: "-", modified: "-"}
+			byPath[f.Path] = b
+			bs = append(bs, b)
+		}
+		if b.size == "-" && f.Size >= 0 {
+			b.size = ftpaudit.FormatSize(f.Size)
+		}
+		if b.modified == "-" && !f.Modified.IsZero() {
+			b.modified = tableTime(f.Modified)
+		}
+		b.findings = append(b.findings, f)
+	}
+	return bs
+}
+
+// target writes the heading and the path blocks of one target; nothing
+// when none of its findings is shown.
+func (p *printer) target(tv *TargetView, least ftpaudit.Severity) {
+	bs := blocks(tv, least)
+	if len(bs) == 0 {
+		return
+	}
+	if p.lines > 0 {
+		p.line("")
+	}
+	// The heading: the target's name underlined, then its counts.
+	name := nameLines(Display(tv.Name()), p.width, p.width)
+	under := 0
+	for _, l := range name {
+		p.line(l)
+		under = max(under, twwidth.Width(l))
+	}
+	p.line(strings.Repeat("=", under))
+	counts := totalText(tv.Counts)
+	if n := tv.Counts.Below(least); n > 0 {
+		counts += fmt.Sprintf("; %d info not shown", n)
+	}
+	p.wrapped(proseWords(counts), 0, 2)
+	p.line("")
+
+	// The columns: PATH as wide as the widest path, within the width.
+	sizeW := len("SIZE")
+	pathW := len("PATH")
+	for _, b := range bs {
+		sizeW = max(sizeW, twwidth.Width(b.size))
+		pathW = max(pathW, twwidth.Width(b.path))
+	}
+	timeW := len(timeLayout)
+	room := p.width - sevCol - 3*len(gap) - sizeW - timeW
+	columns := room >= min(pathW, minPathCol)
+	if columns {
+		pathW = min(pathW, room)
+		p.line("SEVERITY" + gap + pad("PATH", pathW) + gap + padLeft("SIZE", sizeW) + gap + "MODIFIED (UTC)")
+	} else {
+		pathW = p.width - sevCol - len(gap)
+		p.line("SEVERITY" + gap + "PATH")
+	}
+	for i, b := range bs {
+		if i > 0 {
+			p.line("")
+		}
+		row := b.findings[0].Severity
+		shown := shortenMiddle(b.path, pathW)
+		if columns {
+			p.line(p.sev(row, sevCol) + gap + pad(shown, pathW) + gap + padLeft(b.size, sizeW) + gap + b.modified)
+		} else {
+			p.line(p.sev(row, sevCol) + gap + shown)
+		}
+		if shown != b.path {
+			p.labelled("path", [][]string{nameLines(b.path, p.width-textCol, p.width-textCol)}, "")
+		}
+		if !columns && (b.size != "-" || b.modified != "-") {
+			m := b.modified
+			if m != "-" {
+				m += " UTC"
 			}
+			p.labelled("size", [][]string{wrapWords(proseWords(b.size+", modified "+m), p.width-textCol, p.width-textCol)}, "")
+		}
+		for _, f := range b.findings {
+			p.finding(f, row)
 		}
 	}
-	if _, err := io.WriteString(w, "\n"); err != nil {
-		return err
-	}
-	for _, line := range hostLines(v) {
-		if _, err := io.WriteString(w, line+"\n"); err != nil {
-			return err
+}
+
+// finding writes one finding under its path's row: the rule (and its
+// severity when it is not the row's), the evidence and the action.
+func (p *printer) finding(f *ftpaudit.Finding, row ftpaudit.Severity) {
+	indent := strings.Repeat(" ", ruleIndent)
+	w := p.width - ruleIndent
+	rule := nameLines(Display(f.Rule), w, w)
+	if f.Severity != row {
+		// The severity goes on the rule's last line, or on its own.
+		last := rule[len(rule)-1]
+		word := f.Severity.String()
+		if twwidth.Width(last)+len(" ()")+len(word) <= w {
+			rule[len(rule)-1] = last + " (" + p.sev(f.Severity, 0) + ")"
+		} else {
+			rule = append(rule, "("+p.sev(f.Severity, 0)+")")
 		}
 	}
-	return nil
-}
-
-// evidenceCell is the EVIDENCE cell: the facts escaped once (DisplayText)
-// and joined with "; ", cut to max display columns; "-" when there are
-// none.
-func evidenceCell(evidence []string, max int) string {
-	ev := make([]string, len(evidence))
-	for i, e := range evidence {
-		ev[i] = DisplayText(e)
+	for _, l := range rule {
+		p.line(indent + l)
 	}
-	return cutCell(strings.Join(ev, "; "), max)
-}
-
-// textCell is a cell of prose (the ACTION): s escaped (DisplayText) and
-// cut to max display columns; "-" when s is empty.
-func textCell(s string, max int) string {
-	return cutCell(DisplayText(s), max)
-}
-
-// cutCell cuts d, already escaped, to max display columns; "-" when d is
-// empty.
-func cutCell(d string, max int) string {
-	if d == "" {
-		return "-"
+	textW := p.width - textCol
+	switch len(f.Evidence) {
+	case 0:
+	case 1:
+		p.labelled("evidence", [][]string{wrapWords(proseWords(DisplayText(f.Evidence[0])), textW, textW)}, "")
+	default:
+		items := make([][]string, len(f.Evidence))
+		for i, e := range f.Evidence {
+			items[i] = wrapWords(proseWords(DisplayText(e)), textW-2, textW-2)
+		}
+		p.labelled("evidence", items, "- ")
 	}
-	return truncateDisplayed(d, max)
-}
-
-func cellWidth(v, def int) int {
-	if v <= 0 {
-		return def
+	if f.Action != "" {
+		p.labelled("action", [][]string{wrapWords(proseWords(DisplayText(f.Action)), textW, textW)}, "")
 	}
-	return max(v, minCell)
 }
 
-// noFindingsLine replaces the table when there is no row to show. It does
+// printer writes the table's lines, laid out for width columns.
+type printer struct {
+	w     io.Writer
+	width int
+	color bool
+	lines int
+}
+
+// line writes one line and its end.
+func (p *printer) line(s string) {
+	p.lines++
+	io.WriteString(p.w, s+"\n") // p.w is an errWriter: it keeps the first error
+}
+
+// wrapped writes words wrapped at the width, the first line indented by
+// first columns, the others by rest.
+func (p *printer) wrapped(words []string, first, rest int) {
+	for i, l := range wrapWords(words, p.width-first, p.width-rest) {
+		n := first
+		if i > 0 {
+			n = rest
+		}
+		p.line(strings.Repeat(" ", n) + l)
+	}
+}
+
+// labelled writes a label at labelIndent and, from textCol, the lines of
+// each item; each item's first line starts with bullet, and its other
+// lines are indented to match.
+func (p *printer) labelled(label string, items [][]string, bullet string) {
+	head := strings.Repeat(" ", labelIndent) + pad(label, textCol-labelIndent-len(gap)) + gap
+	text := strings.Repeat(" ", textCol)
+	hang := strings.Repeat(" ", len(bullet))
+	for i, item := range items {
+		for j, l := range item {
+			lead := text
+			if i == 0 && j == 0 {
+				lead = head
+			}
+			if j == 0 {
+				lead += bullet
+			} else {
+				lead += hang
+			}
+			p.line(lead + l)
+		}
+	}
+}
+
+// sev is the severity word of s, padded to width columns, in colour when
+// the printer writes colour. Only the word itself is coloured.
+func (p *printer) sev(s ftpaudit.Severity, width int) string {
+	word := s.String()
+	padding := strings.Repeat(" ", max(0, width-len(word)))
+	if code := sevColor(s); p.color && code != "" {
+		return "\x1b[" + code + "m" + word + "\x1b[0m" + padding
+	}
+	return word + padding
+}
+
+// sevColor is the SGR parameter of a severity's colour; "" for none.
+func sevColor(s ftpaudit.Severity) string {
+	switch s {
+	case ftpaudit.SevCritical:
+		return "1;31" // bold red
+	case ftpaudit.SevHigh:
+		return "31" // red
+	case ftpaudit.SevMedium:
+		return "33" // yellow
+	case ftpaudit.SevLow:
+		return "36" // cyan
+	case ftpaudit.SevInfo:
+		return "34" // blue
+	}
+	return ""
+}
+
+// pad pads s with spaces to width display columns.
+func pad(s string, width int) string {
+	return s + strings.Repeat(" ", max(0, width-twwidth.Width(s)))
+}
+
+// padLeft pads s on the left with spaces to width display columns.
+func padLeft(s string, width int) string {
+	return strings.Repeat(" ", max(0, width-twwidth.Width(s))) + s
+}
+
+// totalText counts findings per severity, for the headings and the
+// summary lines: "8 findings (1 critical, 3 high, 1 medium, 1 low, 2
+// info)", and ", N unknown" inside the parentheses when there are
+// findings of a severity that is none of the known ones.
+func totalText(c Counts) string {
+	n := c.Total()
+	s := fmt.Sprintf("%d %s (%d critical, %d high, %d medium, %d low, %d info", n, plural(n, "finding", "findings"),
+		c.Of(ftpaudit.SevCritical), c.Of(ftpaudit.SevHigh), c.Of(ftpaudit.SevMedium), c.Of(ftpaudit.SevLow), c.Of(ftpaudit.SevInfo))
+	if c.Unknown > 0 {
+		s += fmt.Sprintf(", %d unknown", c.Unknown)
+	}
+	return s + ")"
+}
+
+// noFindingsLine replaces the list when there is nothing to list. It does
 // not call an incomplete scan clean.
 func noFindingsLine(v *View, hidden int) string {
 	var b strings.Builder
@@ -169,7 +418,6 @@ func noFindingsLine(v *View, hidden int) string {
 	if !v.Complete {
 		b.WriteString(" The scan is INCOMPLETE: only what could be listed was judged (see below).")
 	}
-	b.WriteByte('\n')
 	return b.String()
 }
 
@@ -187,14 +435,25 @@ func plural(n int, one, many string) string {
 //	TARGET: N findings (...); D dirs, F files walked; L listed, U unreadable, E errors; INCOMPLETE (reason, reason)
 //	URL: N findings (...); not walked
 func hostLines(v *View) []string {
-	lines := make([]string, 0, len(v.Targets))
+	words := hostWords(v)
+	lines := make([]string, len(words))
+	for i, w := range words {
+		lines[i] = strings.Join(w, " ")
+	}
+	return lines
+}
+
+// hostWords is hostLines as words for wrapWords, split at the spaces
+// where a line may be broken: the target's name (with its colon) is one
+// word, never broken at its own spaces.
+func hostWords(v *View) [][]string {
+	lines := make([][]string, 0, len(v.Targets))
 	for _, t := range v.Targets {
-		c := t.Counts
-		findings := fmt.Sprintf("%d findings (%d critical, %d high, %d medium, %d low, %d info)", c.Total(),
-			c.Of(ftpaudit.SevCritical), c.Of(ftpaudit.SevHigh), c.Of(ftpaudit.SevMedium), c.Of(ftpaudit.SevLow), c.Of(ftpaudit.SevInfo))
+		findings := totalText(t.Counts)
+		name := Display(t.Name()) + ":"
 		h := t.Host
 		if h == nil {
-			lines = append(lines, fmt.Sprintf("%s: %s; not walked", Display(t.Name()), findings))
+			lines = append(lines, append([]string{name}, proseWords(findings+"; not walked")...))
 			continue
 		}
 		status := "complete"
@@ -209,53 +468,13 @@ func hostLines(v *View) []string {
 			status = "INCOMPLETE (" + strings.Join(reasons, ", ") + ")"
 		}
 		st := h.Stats
-		lines = append(lines, fmt.Sprintf("%s: %s; %d dirs, %d files walked; %d listed, %d unreadable, %d errors; %s",
-			Display(t.Name()), findings, st.Dirs, st.Files+st.Other, st.Listed, st.Unreadable, st.Errors, status))
+		files := st.Files + st.Other
+		rest := fmt.Sprintf("%s; %d %s, %d %s walked; %d listed, %d unreadable, %d %s; %s",
+			findings, st.Dirs, plural(st.Dirs, "dir", "dirs"), files, plural(files, "file", "files"),
+			st.Listed, st.Unreadable, st.Errors, plural(st.Errors, "error", "errors"), status)
+		lines = append(lines, append([]string{name}, proseWords(rest)...))
 	}
 	return lines
-}
-
-// truncateDisplayed shortens s, an already escaped (Display) string, to at
-// most max display columns, ending in "…". It never cuts an escape
-// (\x1b, \u{202e}, \\, \") in half.
-func truncateDisplayed(s string, max int) string {
-	if twwidth.Width(s) <= max {
-		return s
-	}
-	const ellipsis = "…"
-	limit := max - twwidth.Width(ellipsis)
-	cols, end := 0, 0
-	for i := 0; i < len(s); {
-		n := displayToken(s[i:])
-		wt := twwidth.Width(s[i : i+n])
-		if cols+wt > limit {
-			break
-		}
-		cols += wt
-		i += n
-		end = i
-	}
-	return s[:end] + ellipsis
-}
-
-// displayToken returns the length of the first unit of an escaped string
-// that must not be split: one escape sequence or one rune.
-func displayToken(s string) int {
-	if len(s) >= 2 && s[0] == '\\' {
-		switch s[1] {
-		case 'x':
-			if len(s) >= 4 {
-				return 4
-			}
-		case 'u':
-			if j := strings.IndexByte(s, '}'); len(s) > 2 && s[2] == '{' && j > 0 {
-				return j + 1
-			}
-		}
-		return 2
-	}
-	_, n := utf8.DecodeRuneInString(s)
-	return n
 }
 
 // tableTime formats a modification time for the table, "-" when unknown.
@@ -263,5 +482,5 @@ func tableTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.UTC().Format("2006-01-02 15:04") + " UTC"
+	return t.UTC().Format(timeLayout)
 }

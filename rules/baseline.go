@@ -13,7 +13,8 @@ import (
 )
 
 // Comparing a scan with a baseline: an earlier complete scan of the same
-// host and start directory, the last one known to be good.
+// host and start directory, the one a person accepted (or the newest, or
+// the one named).
 
 // ChangeKind says how an entry differs from the baseline.
 type ChangeKind string
@@ -271,6 +272,10 @@ func sameTime(a, b time.Time) bool {
 type Baseline struct {
 	ScanID  int64
 	Started time.Time
+	// Accepted says who accepted it as the host's baseline and when
+	// ("accepted by alice on ..."), when it is the accepted baseline;
+	// "" otherwise.
+	Accepted string
 }
 
 // BaselineJudge turns the changes of one host since a baseline into
@@ -309,6 +314,12 @@ func NewBaselineJudge(h *ftpaudit.HostResult, base Baseline, p *Policy) *Baselin
 		// but a line that could not be read may be the entry in
 		// question, so that directory counts as unseen too.
 		j.blind = append(j.blind, e.Path)
+	}
+	for _, u := range h.NotListed {
+		// Every directory the walk did not list, whatever the reason
+		// (the same directory as one listed, excluded, accepted by the
+		// policy): what is below it was not seen.
+		j.blind = append(j.blind, u.Path)
 	}
 	slices.Sort(j.blind)
 	j.blind = slices.Compact(j.blind)
@@ -359,6 +370,9 @@ func (j *BaselineJudge) Add(c Change) {
 		return
 	}
 	since := fmt.Sprintf("baseline: scan %d of %s", j.base.ScanID, j.base.Started.UTC().Format(time.RFC3339))
+	if j.base.Accepted != "" {
+		since = fmt.Sprintf("accepted baseline: scan %d of %s, %s", j.base.ScanID, j.base.Started.UTC().Format(time.RFC3339), j.base.Accepted)
+	}
 	switch c.Kind {
 	case Added:
 		j.report.Added++

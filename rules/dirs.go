@@ -140,9 +140,13 @@ func (j *judge) passive(v *dirVerdict) {
 
 // probed collects what the probe's canaries met in v's directory into
 // v.probeEv, and reports whether a canary was accepted and whether both
-// were refused.
+// were refused for good. Only a permanent refusal (a 5xx reply) counts as
+// refused: a transient one (4xx: "452 Insufficient storage space", "425
+// Can't open data connection"), a full quota (552) or an error without a
+// reply says nothing about what the server allows, so it leaves the
+// verdict to the passive evidence, and the evidence says so.
 func (j *judge) probed(v *dirVerdict) (accepted, bothRefused bool) {
-	fileRefused, mkdirRefused := false, false
+	fileRefused, mkdirRefused, undecided := false, false, false
 	for _, pr := range j.probes[v.path] {
 		for _, st := range []struct {
 			cmd     string
@@ -154,6 +158,11 @@ func (j *judge) probed(v *dirVerdict) (accepted, bothRefused bool) {
 				accepted = true
 				v.probeEv = append(v.probeEv, fmt.Sprintf("probe: %s accepted: %s", st.cmd, ftpaudit.EvidenceReply(st.s.Reply)))
 			case st.s.Tried:
+				if why := notPermanent(st.s.Reply); why != "" {
+					undecided = true
+					v.probeEv = append(v.probeEv, fmt.Sprintf("probe: %s not decided: %s (%s)", st.cmd, ftpaudit.EvidenceReply(st.s.Reply), why))
+					continue
+				}
 				*st.refused = true
 				v.probeEv = append(v.probeEv, fmt.Sprintf("probe: %s refused: %s", st.cmd, ftpaudit.EvidenceReply(st.s.Reply)))
 			}
@@ -162,7 +171,62 @@ func (j *judge) probed(v *dirVerdict) (accepted, bothRefused bool) {
 			v.probeEv = append(v.probeEv, "probe: not completed here: "+ftpaudit.EvidenceReply(pr.Skipped))
 		}
 	}
-	return accepted, fileRefused && mkdirRefused
+	bothRefused = fileRefused && mkdirRefused
+	if undecided && !accepted && !bothRefused {
+		v.probeEv = append(v.probeEv, "probe: inconclusive: only a permanent refusal (5xx) of both canaries settles that anonymous users cannot write, so the permissions decide")
+	}
+	return accepted, bothRefused
+}
+
+// notPermanent says why a probe step's refusal is not a permanent one
+// (see probed), or "" when it is: a 5xx reply other than 552.
+func notPermanent(reply string) string {
+	switch code := replyCode(reply); {
+	case code == 0:
+		return "no reply from the server: says nothing about permissions"
+	case code == 552:
+		return "a full quota says nothing about permissions"
+	case code >= 400 && code < 500:
+		return "a transient refusal (4xx) says nothing about permissions"
+	case code < 400 || code >= 600:
+		return "not a refusal"
+	}
+	return ""
+}
+
+// replyCode returns the FTP reply code a probe step's reply holds: at its
+// start ("452 Insufficient storage space"), or after the command it
+// answered ("stor ftpaudit-canary-...: 452 ..."); 0 when there is none.
+func replyCode(s string) int {
+	code := func(t string) int {
+		if len(t) < 3 || (len(t) > 3 && t[3] != ' ' && t[3] != '-') {
+			return 0
+		}
+		n := 0
+		for i := 0; i < 3; i++ {
+			if t[i] < '0' || t[i] > '9' {
+				return 0
+			}
+			n = n*10 + int(t[i]-'0')
+		}
+		if n < 100 {
+			return 0
+		}
+		return n
+	}
+	if c := code(s); c != 0 {
+		return c
+	}
+	for rest := s; ; {
+		i := strings.Index(rest, ": ")
+		if i < 0 {
+			return 0
+		}
+		rest = rest[i+2:]
+		if c := code(rest); c != 0 {
+			return c
+		}
+	}
 }
 
 // verdict weighs the evidence: the probe first, then the passive

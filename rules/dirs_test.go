@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ftpaudit/ftpaudit"
@@ -130,8 +132,69 @@ func TestProbeOverridesPassive(t *testing.T) {
 		h.Probes = []ftpaudit.ProbeResult{{Dir: "/w", File: ftpaudit.ProbeStep{Tried: true, Reply: "451 busy"}, Skipped: "connection lost during the probe"}}
 		fs := judgeT(t, h, nil, dirRules...)
 		eq(t, "findings", sum(fs), []string{"critical writable-dir /w"})
-		hasEvidence(t, fs[0], "probe: STOR refused: 451 busy", "probe: not completed here: connection lost during the probe")
+		hasEvidence(t, fs[0], "probe: STOR not decided: 451 busy (a transient refusal (4xx) says nothing about permissions)", "probe: not completed here: connection lost during the probe")
 	})
+}
+
+// Only a permanent refusal (5xx) of both canaries lowers a verdict: a
+// transient one (452 Insufficient storage space), a full quota (552) or
+// an error without a reply leaves it to the passive evidence, at its
+// strength, and the evidence says the probe was inconclusive.
+func TestProbeTransientRefusal(t *testing.T) {
+	probe := func(dir, stor, mkd string) ftpaudit.ProbeResult {
+		return ftpaudit.ProbeResult{Dir: dir, File: ftpaudit.ProbeStep{Tried: true, Reply: stor}, Mkdir: ftpaudit.ProbeStep{Tried: true, Reply: mkd}}
+	}
+	const inconclusive = "probe: inconclusive: only a permanent refusal (5xx) of both canaries settles that anonymous users cannot write, so the permissions decide"
+	for _, tc := range []struct {
+		name, stor, mkd string
+		want            []string
+		ev              []string
+	}{
+		{"452 to both", "452 Insufficient storage space", "452 Insufficient storage space",
+			[]string{"critical writable-dir /incoming"},
+			[]string{"probe: STOR not decided: 452 Insufficient storage space (a transient refusal (4xx) says nothing about permissions)",
+				"probe: MKD not decided: 452 Insufficient storage space (a transient refusal (4xx) says nothing about permissions)", inconclusive}},
+		{"as the session reports it", "stor ftpaudit-canary-20250101T000000Z-00000001.txt: 452 Insufficient storage space", "mkd ftpaudit-canary-20250101T000000Z-00000001.dir: 550 Permission denied",
+			[]string{"critical writable-dir /incoming"}, []string{inconclusive}},
+		{"552 quota", "552 Quota exceeded", "550 Permission denied",
+			[]string{"critical writable-dir /incoming"},
+			[]string{"probe: STOR not decided: 552 Quota exceeded (a full quota says nothing about permissions)", "probe: MKD refused: 550 Permission denied", inconclusive}},
+		{"no reply", "stor x: connection lost: i/o timeout", "550 Permission denied",
+			[]string{"critical writable-dir /incoming"}, []string{inconclusive}},
+		{"5xx to both", "553 Could not create file.", "550 Permission denied",
+			[]string{"medium latent-writable /incoming"}, []string{"probe: STOR refused: 553 Could not create file.", "probe: MKD refused: 550 Permission denied"}},
+		{"5xx to both, legacy text", "stor x: 553 Could not create file.", "mkd x: 550 Permission denied",
+			[]string{"medium latent-writable /incoming"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := hostOf(dirE("/incoming", "drwxrwxrwx", "root"))
+			h.Probes = []ftpaudit.ProbeResult{probe("/incoming", tc.stor, tc.mkd)}
+			fs := judgeT(t, h, nil, dirRules...)
+			eq(t, "findings", sum(fs), tc.want)
+			if len(fs) == 1 {
+				hasEvidence(t, fs[0], append(tc.ev, "mode drwxrwxrwx: others may write")...)
+				if strings.HasPrefix(tc.want[0], "medium") && slices.Contains(fs[0].Evidence, inconclusive) {
+					t.Errorf("a settled probe called inconclusive: %q", fs[0].Evidence)
+				}
+			}
+		})
+	}
+	// Weak (ownership-only) evidence stays weak: low, not settled.
+	h := hostOf(dirE("/up", "drwxr-xr-x", "ftp"), fileE("/up/a", "-rw-r--r--", "ftp", 1), fileE("/b", "-rw-r--r--", "ftp", 1))
+	h.Probes = []ftpaudit.ProbeResult{probe("/up", "452 Insufficient storage space", "452 Insufficient storage space")}
+	eq(t, "weak", sum(judgeT(t, h, nil, dirRules...)), []string{"low writable-dir /up"})
+}
+
+func TestReplyCode(t *testing.T) {
+	for in, want := range map[string]int{
+		"452 Insufficient storage space": 452, "550-Multi": 550, "550": 550,
+		"stor a: 553 no": 553, "x: y: 421 bye": 421, "5500 no": 0, "abc": 0, "": 0,
+		"stor a: connection lost: EOF": 0, "099 weird": 0,
+	} {
+		if got := replyCode(in); got != want {
+			t.Errorf("replyCode(%q) = %d, want %d", in, got, want)
+		}
+	}
 }
 
 func TestInWritableArea(t *testing.T) {

@@ -66,8 +66,8 @@ type judge struct {
 	learnedGrp  map[string]string // group id → evidence
 	weakOwners  bool
 	weakNote    string
-	uniformPerm string // file perm letters granted on (nearly) every file
-	uniformNote string
+	permFiles   int    // files with MLSD perm facts
+	permPattern string // of fileWriteLetters, those granted on (nearly) every such file
 
 	dirs   map[string]*dirVerdict
 	areas  map[string]*dirVerdict // strongly writable directories
@@ -169,6 +169,7 @@ func (j *judge) run() {
 		j.symlinkEscape(e)
 		j.canaryEntry(e)
 	}
+	j.serverPermFacts()
 	j.probeFindings()
 	j.passwdHashes()
 	j.unreadableDirs()

@@ -221,7 +221,7 @@ func TestRuleCatalogue(t *testing.T) {
 	if _, ok := ftpaudit.RuleByID("nope"); ok {
 		t.Error("RuleByID(nope) found")
 	}
-	if len(ftpaudit.Rules) != 20 {
+	if len(ftpaudit.Rules) != 21 {
 		t.Errorf("%d rules", len(ftpaudit.Rules))
 	}
 }

@@ -22,6 +22,89 @@ func (j *judge) hiddenName(e *ftpaudit.Entry) {
 	if tr := hiddenTraits(e.Name); len(tr) > 0 {
 		j.add(e.Path, ftpaudit.RuleHiddenName, ftpaudit.SevHigh, tr, "")
 	}
+	if ev, sev := dotUpload(e); len(ev) > 0 {
+		j.add(e.Path, ftpaudit.RuleHiddenName, sev, ev, "")
+	}
+}
+
+// conventionalDotNames are the dot names that archives and FTP servers
+// use on purpose (lower case): directory messages (.message: wu-ftpd,
+// vsftpd, proftpd; .banner: pure-ftpd; .msg, .welcome), per-directory
+// server configuration (.ftpaccess: proftpd; .htaccess: web servers
+// sharing the tree), wu-ftpd's .notar, mirror tools' leftovers (.listing:
+// wget; .mirror), file manager and version control files (.hidden,
+// .directory, .DS_Store, .gitignore, .gitattributes, .cvsignore).
+var conventionalDotNames = map[string]bool{
+	".message": true, ".msg": true, ".welcome": true, ".banner": true,
+	".ftpaccess": true, ".htaccess": true, ".notar": true,
+	".listing": true, ".mirror": true,
+	".hidden": true, ".directory": true, ".ds_store": true,
+	".gitignore": true, ".gitattributes": true, ".cvsignore": true,
+}
+
+// dotUploadSize is the size from which a dot-named file is large.
+const dotUploadSize = 1 << 20
+
+// binaryKind says what a binary extension marks, and whether it is a
+// disk image or an executable.
+type binaryKind struct {
+	kind string
+	exec bool
+}
+
+// binaryExts are extensions of binary files that a read-only mirror does
+// not hide under a dot name: disk images and executables, and archives.
+var binaryExts = func() map[string]binaryKind {
+	m := map[string]binaryKind{}
+	for _, g := range []struct {
+		k    binaryKind
+		exts []string
+	}{
+		{binaryKind{"a disk image", true}, []string{"iso", "img", "bin", "dmg", "vhd", "vhdx", "vmdk", "vdi", "qcow2", "nrg", "toast"}},
+		{binaryKind{"an executable", true}, []string{"exe", "com", "scr", "pif", "msi", "dll", "sys", "bat", "cmd", "vbs", "ps1", "jar", "apk", "elf", "so"}},
+		{binaryKind{"an archive", false}, []string{"zip", "rar", "7z", "tar", "gz", "tgz", "bz2", "tbz", "tbz2", "xz", "txz", "zst", "lz", "lzma", "z", "cab", "arj", "ace", "deb", "rpm"}},
+	} {
+		for _, x := range g.exts {
+			m[x] = g.k
+		}
+	}
+	return m
+}()
+
+// dotUpload reports a file hidden under a dot name that no archive uses
+// for it: a disk image or executable (high), an archive or a file of at
+// least 1 MiB (medium). Uploads are stashed that way in read-only
+// mirrors, where ls and most clients do not show dot names. It returns
+// the evidence, or nil.
+func dotUpload(e *ftpaudit.Entry) ([]string, ftpaudit.Severity) {
+	if e.Type != ftpaudit.TypeFile || len(e.Name) < 2 || e.Name[0] != '.' || strings.Trim(e.Name, ". ") == "" {
+		return nil, 0
+	}
+	lower := ascii.Lower(e.Name)
+	if conventionalDotNames[lower] {
+		return nil, 0
+	}
+	var why []string
+	sev := ftpaudit.Severity(-1)
+	if i := strings.LastIndexByte(lower, '.'); i >= 0 {
+		if b, ok := binaryExts[lower[i+1:]]; ok {
+			why = append(why, fmt.Sprintf("%s (*%s) under a dot name", b.kind, lower[i:]))
+			sev = ftpaudit.SevMedium
+			if b.exec {
+				sev = ftpaudit.SevHigh
+			}
+		}
+	}
+	if e.Size >= dotUploadSize {
+		why = append(why, fmt.Sprintf("%d bytes (%s): large for a dot file", e.Size, ftpaudit.FormatSize(e.Size)))
+		sev = max(sev, ftpaudit.SevMedium)
+	}
+	if len(why) == 0 {
+		return nil, 0
+	}
+	ev := append([]string{fmt.Sprintf("name %s starts with a dot: ls and most clients do not show it, and it is not a dot name archives use (.message, .listing, .htaccess, ...)", quoted(e.Name))}, why...)
+	ev = append(ev, "an unexpected upload hidden in the tree, unless you put it there")
+	return ev, sev
 }
 
 // hiddenTraits says why a name is built to be overlooked, one reason per

@@ -167,3 +167,42 @@ func TestPatternIndexEqualsTryingEachPattern(t *testing.T) {
 		}
 	}
 }
+
+// A dot-named disk image, executable, archive or large file outside the
+// dot names archives use is an unexpected upload in a read-only mirror:
+// high with the disk-image or executable signal, medium otherwise.
+func TestHiddenDotUpload(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		name string
+		size int64
+		want []string
+		ev   string
+	}{
+		{".hidden-upload.iso", 700 * mib, []string{"high hidden-name /pub/.hidden-upload.iso"}, "a disk image (*.iso) under a dot name"},
+		{".X.IMG", 10, []string{"high hidden-name /pub/.X.IMG"}, "a disk image (*.img) under a dot name"},
+		{".setup.exe", 10, []string{"high hidden-name /pub/.setup.exe"}, "an executable (*.exe) under a dot name"},
+		{".cache.tar.gz", 10, []string{"medium hidden-name /pub/.cache.tar.gz"}, "an archive (*.gz) under a dot name"},
+		{".blob", 2 * mib, []string{"medium hidden-name /pub/.blob"}, "2097152 bytes (2.0 MiB): large for a dot file"},
+		{".blob", mib - 1, []string{}, ""},
+		{".profile", 10, []string{}, ""},
+		{".message", 2 * mib, []string{}, ""},
+		{".listing", 5 * mib, []string{}, ""},
+		{".DS_Store", 2 * mib, []string{}, ""},
+		{"visible.iso", 700 * mib, []string{}, ""},
+		{"..", 700 * mib, []string{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := hostOf(dirE("/pub", "drwxr-xr-x", "root"), fileE("/pub/"+tc.name, "-rw-r--r--", "root", tc.size))
+			fs := judgeT(t, h, nil, ftpaudit.RuleHiddenName)
+			eq(t, "findings", sum(fs), tc.want)
+			if len(fs) == 1 {
+				hasEvidence(t, fs[0], tc.ev, fmt.Sprintf("name %q starts with a dot: ls and most clients do not show it, and it is not a dot name archives use (.message, .listing, .htaccess, ...)", tc.name))
+			}
+		})
+	}
+	// A directory is not a file upload; a dot-named disk image is judged
+	// the same wherever it is.
+	h := hostOf(dirE("/pub", "drwxr-xr-x", "root"), dirE("/pub/.stuff.iso", "drwxr-xr-x", "root"))
+	eq(t, "directory", sum(judgeT(t, h, nil, ftpaudit.RuleHiddenName)), []string{})
+}

@@ -221,38 +221,111 @@ func (j *judge) checkOwnership() {
 	}
 }
 
-// checkFilePerms finds MLSD perm letters (a, d, f) that the server grants
-// on nearly every file: a server-wide setting, not the file's own
-// permissions (proftpd reports its command limits this way).
+// fileWriteLetters are the MLSD perm letters that let a user change a
+// file: write, append, delete, rename.
+const fileWriteLetters = "wadf"
+
+// checkFilePerms learns the server-wide pattern of the MLSD perm facts of
+// files: the letters of fileWriteLetters that the server grants on at
+// least 90% of the files it gave perm facts for (j.permPattern). proftpd
+// derives perm from its command rules for the logged-in user, not from
+// the file (an anonymous upload rule gives perm=adfr to every root-owned
+// 0644 file), so those letters say something about the server, reported
+// once (serverPermFacts), and nothing about one file. A file's perm facts
+// count for the file only where they grant letters outside the pattern
+// (fileWritable); otherwise its mode and owner decide, so that a file is
+// judged the same whether it was listed with MLSD or with LIST only.
 func (j *judge) checkFilePerms() {
-	n := 0
-	var count [3]int
-	const letters = "adf"
+	var count [len(fileWriteLetters)]int
 	for e := range j.all() {
 		if e.Type != ftpaudit.TypeFile || e.Perm() == "" {
 			continue
 		}
-		n++
-		for k := 0; k < len(letters); k++ {
-			if strings.IndexByte(e.Perm(), letters[k]) >= 0 {
+		j.permFiles++
+		for k := 0; k < len(fileWriteLetters); k++ {
+			if strings.IndexByte(e.Perm(), fileWriteLetters[k]) >= 0 {
 				count[k]++
 			}
 		}
 	}
-	if n < 10 {
-		return
-	}
-	var parts []string
-	for k := 0; k < len(letters); k++ {
-		if count[k]*10 >= n*9 {
-			j.uniformPerm += string(letters[k])
-			parts = append(parts, fmt.Sprintf("%s on %d", permWord(letters[k]), count[k]))
+	for k := 0; k < len(fileWriteLetters); k++ {
+		if count[k] > 0 && count[k]*10 >= j.permFiles*9 {
+			j.permPattern += string(fileWriteLetters[k])
 		}
 	}
-	if j.uniformPerm != "" {
-		j.uniformNote = fmt.Sprintf("the server grants %s of the %d files it gave perm facts for: a server-wide setting rather than this file's permissions, so weak evidence",
-			strings.Join(parts, ", "), n)
+}
+
+// permOutside returns the letters of fileWriteLetters that perm grants
+// and the server-wide pattern does not.
+func (j *judge) permOutside(perm string) string {
+	var out []byte
+	for k := 0; k < len(fileWriteLetters); k++ {
+		c := fileWriteLetters[k]
+		if strings.IndexByte(perm, c) >= 0 && strings.IndexByte(j.permPattern, c) < 0 {
+			out = append(out, c)
+		}
 	}
+	return string(out)
+}
+
+// describeLetters names perm letters for evidence: "append (a), delete
+// (d)".
+func describeLetters(letters string) string {
+	ws := make([]string, 0, len(letters))
+	for i := 0; i < len(letters); i++ {
+		ws = append(ws, permWord(letters[i]))
+	}
+	return strings.Join(ws, ", ")
+}
+
+// serverPermFacts reports the server-wide pattern of file perm facts
+// (server-perm-facts) once for the host, when it grants anonymous users
+// what the files' modes and owners do not: medium when it claims write
+// or append, low for delete and rename alone.
+func (j *judge) serverPermFacts() {
+	if j.permPattern == "" {
+		return
+	}
+	contra := 0
+	var examples []string
+	for e := range j.all() {
+		if e.Type != ftpaudit.TypeFile || !strings.ContainsAny(e.Perm(), j.permPattern) {
+			continue
+		}
+		if _, sev := j.modeWritable(e, !j.weakOwners); sev >= 0 {
+			continue
+		}
+		contra++
+		if len(examples) < 3 {
+			ex := ftpaudit.EvidenceName(e.Path) + " (perm=" + ftpaudit.EvidenceName(e.Perm())
+			if e.Mode != "" {
+				ex += ", mode " + ftpaudit.EvidenceName(e.Mode)
+			}
+			if e.Owner != "" {
+				ex += ", owner " + ftpaudit.EvidenceName(e.Owner)
+			}
+			examples = append(examples, ex+")")
+		}
+	}
+	if contra == 0 {
+		return
+	}
+	more := ""
+	if contra > len(examples) {
+		more = "; ..."
+	}
+	ev := []string{
+		fmt.Sprintf("the server's MLSD perm facts grant %s on at least 90%% of the %s it gave perm facts for (%s seen in all)",
+			describeLetters(j.permPattern), plural(j.permFiles, "file", "files"), plural(max(j.h.Stats.Files, j.permFiles), "file", "files")),
+		fmt.Sprintf("%s of them give anonymous users no such right by mode and owner: %s%s",
+			plural(contra, "file", "files"), strings.Join(examples, "; "), more),
+		"a fact about the server, not about each file (proftpd derives perm from its command rules for the logged-in user, such as an anonymous upload rule): files are judged by their mode and owner, and by their own perm facts only where these grant more than this pattern",
+	}
+	sev := ftpaudit.SevLow
+	if strings.ContainsAny(j.permPattern, "wa") {
+		sev = ftpaudit.SevMedium
+	}
+	j.add("/", ftpaudit.RuleServerPermFacts, sev, ev, "")
 }
 
 // permWord names an MLSD perm letter for evidence ("append (a)").
@@ -310,10 +383,10 @@ func (j *judge) worldWritableFile(e *ftpaudit.Entry) {
 	}
 }
 
-// fileWritable collects the evidence that anonymous users may change a
-// file, and its severity (-1: none). byOwner counts an anonymous owner or
-// group with its w bit.
-func (j *judge) fileWritable(e *ftpaudit.Entry, byOwner bool) ([]string, ftpaudit.Severity) {
+// modeWritable collects the evidence that a file's mode and owner let
+// anonymous users change it, and its severity (-1: none). byOwner counts
+// an anonymous owner or group with its w bit.
+func (j *judge) modeWritable(e *ftpaudit.Entry, byOwner bool) ([]string, ftpaudit.Severity) {
 	var ev []string
 	sev := ftpaudit.Severity(-1)
 	if modeHas(e.Mode, 8, 'w') {
@@ -332,26 +405,36 @@ func (j *judge) fileWritable(e *ftpaudit.Entry, byOwner bool) ([]string, ftpaudi
 			sev = ftpaudit.SevHigh
 		}
 	}
-	if g := permGrants(e.Perm(), "wadf"); g != "" {
+	return ev, sev
+}
+
+// fileWritable collects the evidence that anonymous users may change a
+// file, and its severity (-1: none): its mode and owner (modeWritable),
+// and its MLSD perm facts where they grant letters outside the server's
+// pattern (checkFilePerms): write or append high, delete or rename
+// medium. The perm facts are shown beside a mode that already grants
+// write, as corroboration.
+func (j *judge) fileWritable(e *ftpaudit.Entry, byOwner bool) ([]string, ftpaudit.Severity) {
+	ev, sev := j.modeWritable(e, byOwner)
+	g := permGrants(e.Perm(), fileWriteLetters)
+	if g == "" {
+		return ev, sev
+	}
+	out := j.permOutside(e.Perm())
+	if sev >= 0 || out != "" {
 		ev = append(ev, g)
-		uniform := false
-		for _, c := range []byte("wadf") {
-			if strings.IndexByte(e.Perm(), c) < 0 {
-				continue
-			}
-			switch {
-			case strings.IndexByte(j.uniformPerm, c) >= 0:
-				uniform = true
-				sev = max(sev, ftpaudit.SevLow)
-			case c == 'w' || c == 'a':
-				sev = ftpaudit.SevHigh
-			default:
-				sev = max(sev, ftpaudit.SevMedium)
-			}
-		}
-		if uniform {
-			ev = append(ev, j.uniformNote)
-		}
+	}
+	if out == "" {
+		return ev, sev
+	}
+	if j.permPattern != "" {
+		ev = append(ev, fmt.Sprintf("unlike the server's other files, whose perm facts grant only %s of these: %s is this file's own",
+			describeLetters(j.permPattern), describeLetters(out)))
+	}
+	if strings.ContainsAny(out, "wa") {
+		sev = ftpaudit.SevHigh
+	} else {
+		sev = max(sev, ftpaudit.SevMedium)
 	}
 	return ev, sev
 }

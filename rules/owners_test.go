@@ -180,11 +180,13 @@ func TestWorldWritableFile(t *testing.T) {
 		{"read only", fileE("/pub/a", "-rw-r--r--", "root", 1), []string{}, nil},
 		{"owner ftp may write", fileE("/pub/welcome.msg", "-rw-r--r--", "ftp", 1), []string{"high world-writable-file /pub/welcome.msg"},
 			[]string{"owner ftp is the anonymous account", "mode -rw-r--r--: the owner may write"}},
-		{"perm w", withPerm(fileE("/f", "-rw-r--r--", "root", 1), "adfrw"), []string{"high world-writable-file /f"},
-			[]string{"MLSD perm=adfrw: the server grants write (w), append (a), delete (d), rename (f)"}},
-		{"perm a", withPerm(fileE("/f", "-rw-r--r--", "root", 1), "ar"), []string{"high world-writable-file /f"}, nil},
-		{"perm d and f only", withPerm(fileE("/f", "-rw-r--r--", "root", 1), "dfr"), []string{"medium world-writable-file /f"},
-			[]string{"MLSD perm=dfr: the server grants delete (d), rename (f)"}},
+		// The only file with perm facts sets the server's pattern: its
+		// letters are a fact about the server, its mode decides.
+		{"perm w alone", withPerm(fileE("/f", "-rw-r--r--", "root", 1), "adfrw"), []string{"medium server-perm-facts /"},
+			[]string{"the server's MLSD perm facts grant write (w), append (a), delete (d), rename (f) on at least 90% of the 1 file it gave perm facts for (3 files seen in all)"}},
+		{"perm d and f alone", withPerm(fileE("/f", "-rw-r--r--", "root", 1), "dfr"), []string{"low server-perm-facts /"}, nil},
+		{"perm w with mode w", withPerm(fileE("/f", "-rw-rw-rw-", "root", 1), "adfrw"), []string{"high world-writable-file /f"},
+			[]string{"mode -rw-rw-rw-: others may write", "MLSD perm=adfrw: the server grants write (w), append (a), delete (d), rename (f)"}},
 		{"perm r", withPerm(fileE("/f", "-rw-r--r--", "root", 1), "r"), []string{}, nil},
 		{"directory is not a file", dirE("/d", "drwxr-xr-x", "root"), []string{}, nil},
 		{"symlink modes are not permissions", linkE("/l", "x"), []string{}, nil},
@@ -192,7 +194,9 @@ func TestWorldWritableFile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			es := []ftpaudit.Entry{tc.e, fileE("/z1", "-r--r--r--", "root", 1), fileE("/z2", "-r--r--r--", "root", 1)}
-			fs := judgeT(t, hostOf(es...), nil, ftpaudit.RuleWorldWritableFile)
+			h := hostOf(es...)
+			h.Stats.Files = 3
+			fs := judgeT(t, h, nil, ftpaudit.RuleWorldWritableFile, ftpaudit.RuleServerPermFacts)
 			eq(t, "findings", sum(fs), tc.want)
 			if len(fs) > 0 {
 				hasEvidence(t, fs[0], tc.ev...)
@@ -214,20 +218,62 @@ func TestWorldWritableFile(t *testing.T) {
 		"mode -rw-rw-rw-: others may write",
 		"MLSD perm=adfrw: the server grants write (w), append (a), delete (d), rename (f)",
 	})
+}
 
-	// proftpd grants a, d and f on every file whatever its mode: those
-	// letters are weak evidence there, w is not.
-	var es []ftpaudit.Entry
-	for i := range 11 {
-		es = append(es, withPerm(fileE(fmt.Sprintf("/f%02d", i), "-rw-r--r--", "root", 1), "adfr"))
+// proftpd grants a, d and f on every file whatever its mode (its perm
+// facts come from its command rules): one server-perm-facts finding about
+// the server, never one per file, and every file judged as it is judged
+// when listed with LIST only. A file whose perm facts grant more than the
+// pattern (w on a 0644 file) is judged by them.
+func TestServerPermFacts(t *testing.T) {
+	build := func(withFacts bool) *ftpaudit.HostResult {
+		var es []ftpaudit.Entry
+		add := func(e ftpaudit.Entry, perm string) {
+			if withFacts {
+				e = withPerm(e, perm)
+			}
+			es = append(es, e)
+		}
+		for i := range 200 {
+			add(fileE(fmt.Sprintf("/pub/f%03d", i), "-rw-r--r--", "root", 1), "adfr")
+		}
+		add(fileE("/pub/ww", "-rw-rw-rw-", "root", 1), "adfrw")
+		add(fileE("/pub/msg", "-rw-r--r--", "ftp", 1), "adfrw")
+		h := hostOf(es...)
+		h.Stats.Files = len(es)
+		return h
 	}
-	es = append(es, withPerm(fileE("/ww", "-rw-rw-rw-", "root", 1), "adfrw"))
-	fs = judgeT(t, hostOf(es...), nil, ftpaudit.RuleWorldWritableFile)
-	want := []string{"high world-writable-file /ww"}
-	for i := range 11 {
-		want = append(want, fmt.Sprintf("low world-writable-file /f%02d", i))
+	wantRules := []string{ftpaudit.RuleWorldWritableFile, ftpaudit.RuleServerPermFacts}
+	mlsd := judgeT(t, build(true), nil, wantRules...)
+	list := judgeT(t, build(false), nil, wantRules...)
+	eq(t, "MLSD", sum(mlsd), []string{"high world-writable-file /pub/msg", "high world-writable-file /pub/ww", "medium server-perm-facts /"})
+	eq(t, "LIST only", sum(list), []string{"high world-writable-file /pub/msg", "high world-writable-file /pub/ww"})
+	sp := find(t, mlsd, ftpaudit.RuleServerPermFacts, "/")
+	eq(t, "server evidence", sp.Evidence, []string{
+		"the server's MLSD perm facts grant append (a), delete (d), rename (f) on at least 90% of the 202 files it gave perm facts for (202 files seen in all)",
+		"200 files of them give anonymous users no such right by mode and owner: /pub/f000 (perm=adfr, mode -rw-r--r--, owner root); /pub/f001 (perm=adfr, mode -rw-r--r--, owner root); /pub/f002 (perm=adfr, mode -rw-r--r--, owner root); ...",
+		"a fact about the server, not about each file (proftpd derives perm from its command rules for the logged-in user, such as an anonymous upload rule): files are judged by their mode and owner, and by their own perm facts only where these grant more than this pattern",
+	})
+
+	// Against that pattern, w on a root-owned 0644 file is the file's own.
+	h := build(true)
+	for i := range h.Entries {
+		if h.Entries[i].Path == "/pub/f007" {
+			h.Entries[i] = withPerm(h.Entries[i], "adfrw")
+		}
 	}
-	eq(t, "uniform perm", sum(fs), want)
-	hasEvidence(t, fs[1], "MLSD perm=adfr: the server grants append (a), delete (d), rename (f)",
-		"the server grants append (a) on 12, delete (d) on 12, rename (f) on 12 of the 12 files it gave perm facts for: a server-wide setting rather than this file's permissions, so weak evidence")
+	fs := judgeT(t, h, nil, wantRules...)
+	eq(t, "outlier", sum(fs), []string{"high world-writable-file /pub/f007", "high world-writable-file /pub/msg", "high world-writable-file /pub/ww", "medium server-perm-facts /"})
+	hasEvidence(t, find(t, fs, ftpaudit.RuleWorldWritableFile, "/pub/f007"),
+		"MLSD perm=adfrw: the server grants write (w), append (a), delete (d), rename (f)",
+		"unlike the server's other files, whose perm facts grant only append (a), delete (d), rename (f) of these: write (w) is this file's own")
+
+	// Only some directories listed with MLSD (the default mode lists most
+	// of the tree with LIST -aR): the same verdicts.
+	h = build(false)
+	for i := range 3 {
+		h.Entries[i] = withPerm(h.Entries[i], "adfr")
+	}
+	fs = judgeT(t, h, nil, wantRules...)
+	eq(t, "few facts", sum(fs), []string{"high world-writable-file /pub/msg", "high world-writable-file /pub/ww", "medium server-perm-facts /"})
 }

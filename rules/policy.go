@@ -33,6 +33,21 @@ type Policy struct {
 	Off map[string]bool
 	// Suspicious are extra name patterns for the suspicious-name rule.
 	Suspicious []NamePattern
+	// Accept are the directories whose not being listed the operator
+	// accepts, on every host (host entries add to them): see
+	// AcceptUnlisted.
+	Accept []AcceptRule
+}
+
+// AcceptRule accepts that the directories a path glob matches (and
+// those below them) are not listed: a skip that would make the host
+// incomplete (a bound, an undecided listing, a failure) is shown as
+// accepted instead, and costs nothing. Unreadable directories need no
+// acceptance.
+type AcceptRule struct {
+	Glob *glob.Glob
+	// Reason is the operator's, shown with each directory accepted.
+	Reason string
 }
 
 // AnonymousAccount says which owner and group names and numeric ids are
@@ -59,6 +74,8 @@ type HostPolicy struct {
 	// not nil; Learn replaces its learning switch when not nil.
 	Names, UIDs, GIDs []string
 	Learn             *bool
+	// Accept is added to the policy-wide accept_unlisted.
+	Accept []AcceptRule
 }
 
 // NamePattern is an extra suspicious-name pattern.
@@ -179,6 +196,7 @@ type hostPolicy struct {
 	gids      map[string]bool
 	learn     bool // learn owner ids (off when uids are given)
 	learnGIDs bool // learn group ids (off when gids are given)
+	accept    []AcceptRule
 	pol       *Policy
 }
 
@@ -189,10 +207,12 @@ func (p *Policy) forHost(url string) *hostPolicy {
 	hp := &hostPolicy{pol: p}
 	hp.dropBoxes = append(hp.dropBoxes, p.DropBoxes...)
 	hp.ignore = append(hp.ignore, p.Ignore...)
+	hp.accept = append(hp.accept, p.Accept...)
 	for _, h := range p.Hosts {
 		if h.Match != nil && h.Match.Match(url) {
 			hp.dropBoxes = append(hp.dropBoxes, h.DropBoxes...)
 			hp.ignore = append(hp.ignore, h.Ignore...)
+			hp.accept = append(hp.accept, h.Accept...)
 		}
 	}
 	a := p.AnonymousFor(url)
@@ -207,4 +227,42 @@ func (p *Policy) forHost(url string) *hostPolicy {
 	hp.learn = !a.NoLearn && len(a.UIDs) == 0
 	hp.learnGIDs = !a.NoLearn && len(a.GIDs) == 0
 	return hp
+}
+
+// AcceptUnlisted applies the policy's accept_unlisted to every host of r
+// (p nil: DefaultPolicy, which accepts nothing): see AcceptHost. It is
+// to run once, after the walk and before the result is judged or
+// reported, so that every format and the exit code see the same
+// completeness.
+func AcceptUnlisted(r *ftpaudit.Result, p *Policy) {
+	for _, h := range r.Hosts {
+		if h != nil {
+			p.AcceptHost(h)
+		}
+	}
+}
+
+// AcceptHost marks each directory of h.NotListed that would make h
+// incomplete and that an accept_unlisted rule for h's target matches (the
+// glob matches it or one of its ancestors) as accepted, with the rule's
+// glob and reason, and settles h's completeness (see
+// ftpaudit.HostResult.Accept). The first matching rule, in file order
+// (policy-wide ones first), is the one shown. It returns how many
+// directories it accepted.
+func (p *Policy) AcceptHost(h *ftpaudit.HostResult) int {
+	if p == nil || h == nil || len(h.NotListed) == 0 {
+		return 0
+	}
+	rules := p.forHost(h.Target.URL).accept
+	if len(rules) == 0 {
+		return 0
+	}
+	return h.Accept(func(path string) (string, string, bool) {
+		for _, a := range rules {
+			if glob.MatchAtOrBelow([]*glob.Glob{a.Glob}, path) != nil {
+				return a.Glob.String(), a.Reason, true
+			}
+		}
+		return "", "", false
+	})
 }

@@ -395,3 +395,92 @@ hosts:
 		}
 	}
 }
+
+func TestAcceptUnlisted(t *testing.T) {
+	p, err := ParsePolicy([]byte(`
+accept_unlisted:
+  - /pub/mirrors/**
+  - path: "/upload/u"
+    reason: "an uploader's mkdir -p, checked by hand on 2026-12-01"
+hosts:
+  - match: "ftp://b.example:*"
+    accept_unlisted:
+      - path: /deep
+        reason: deeper than we walk
+`), "p.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Accept) != 2 || p.Accept[0].Glob.Pattern != "/pub/mirrors/**" || p.Accept[0].Reason != "" ||
+		p.Accept[1].Glob.Pattern != "/upload/u" || !strings.HasPrefix(p.Accept[1].Reason, "an uploader's") {
+		t.Fatalf("accept %+v", p.Accept)
+	}
+	host := func(url string) *ftpaudit.HostResult {
+		h := &ftpaudit.HostResult{Target: ftpaudit.Target{URL: url, Start: "/"},
+			NotListed: []ftpaudit.Unlisted{
+				{Path: "/bin", Kind: ftpaudit.UnlistedUnreadable, Reason: "550 Permission denied"},
+				{Path: "/deep/a/b", Kind: ftpaudit.UnlistedBound, Reason: "not listed: deeper than --max-depth 2", Cause: "depth bound reached"},
+				{Path: "/pub/mirrors/x/y", Kind: ftpaudit.UnlistedBound, Reason: "not listed: deeper than --max-depth 2", Cause: "depth bound reached"},
+				{Path: "/upload/u/u", Kind: ftpaudit.UnlistedUndecided, Reason: "lists only itself, and ...", Cause: "undecided"},
+			},
+			Unreadable: []ftpaudit.PathError{{Path: "/bin", Error: "550 Permission denied"}},
+			Errors: []ftpaudit.PathError{
+				{Path: "/deep/a/b", Error: "not listed: deeper than --max-depth 2"},
+				{Path: "/pub/mirrors/x/y", Error: "not listed: deeper than --max-depth 2"},
+				{Path: "/upload/u/u", Error: "lists only itself, and ..."},
+			},
+		}
+		h.Stats.Errors = len(h.Errors)
+		h.Settle()
+		return h
+	}
+	h := host("ftp://a.example:21")
+	if h.Complete {
+		t.Fatal("not settled")
+	}
+	if n := p.AcceptHost(h); n != 2 || h.Complete || !slices.Equal(h.Incomplete, []string{"depth bound reached"}) {
+		t.Errorf("a: accepted %d, complete=%v %q", n, h.Complete, h.Incomplete)
+	}
+	kinds := func(h *ftpaudit.HostResult) []string {
+		var out []string
+		for _, u := range h.NotListed {
+			s := string(u.Kind)
+			if u.Accepted != nil {
+				s += "(" + string(u.Accepted.Kind) + " by " + u.Accepted.Glob + ")"
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	eq(t, "a kinds", kinds(h), []string{"unreadable-by-server", "bound", "accepted(bound by /pub/mirrors/**)", "accepted(undecided by /upload/u)"})
+	if len(h.Errors) != 1 || h.Stats.Errors != 1 || len(h.Notes) != 2 || !strings.Contains(h.Notes[1].Error, "checked by hand") {
+		t.Errorf("a: errors %+v notes %+v", h.Errors, h.Notes)
+	}
+	// The host entry's rule applies to its host only; then nothing costs.
+	h = host("ftp://b.example:21")
+	if n := p.AcceptHost(h); n != 3 || !h.Complete || len(h.Incomplete) != 0 || len(h.Errors) != 0 {
+		t.Errorf("b: accepted %d, complete=%v %q %+v", n, h.Complete, h.Incomplete, h.Errors)
+	}
+	// AcceptUnlisted does every host; the default policy accepts nothing.
+	r := &ftpaudit.Result{Hosts: []*ftpaudit.HostResult{host("ftp://a.example:21"), host("ftp://b.example:21")}}
+	AcceptUnlisted(r, nil)
+	if r.Complete() {
+		t.Error("the default policy accepted something")
+	}
+	AcceptUnlisted(r, p)
+	if r.Hosts[0].Complete || !r.Hosts[1].Complete {
+		t.Errorf("complete %v %v", r.Hosts[0].Complete, r.Hosts[1].Complete)
+	}
+
+	for _, c := range []struct{ yaml, msg string }{
+		{"accept_unlisted: /x\n", "accept_unlisted: want a list"},
+		{"accept_unlisted: [x]\n", `accept_unlisted: glob "x": a path glob starts with "/"`},
+		{"accept_unlisted:\n  - reason: r\n", "accept_unlisted[0]: path is required"},
+		{"accept_unlisted:\n  - path: /x\n    why: r\n", `unknown key "why" in accept_unlisted[0]`},
+		{"hosts:\n  - match: '*'\n    accept_unlisted: [[/x]]\n", "hosts[0].accept_unlisted[0]: want a string"},
+	} {
+		if _, err := ParsePolicy([]byte(c.yaml), "p.yaml"); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%q: error %v, want %q", c.yaml, err, c.msg)
+		}
+	}
+}

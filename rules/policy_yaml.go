@@ -338,7 +338,7 @@ func (p *Parser) ids(n *yaml.Node, what string, numeric bool) ([]string, error) 
 // HostPolicyKeys are the keys of a policy's host entry besides match:
 // what the policy says about the hosts it matches. A hosts file's host
 // takes them too.
-var HostPolicyKeys = []string{"drop_boxes", "ignore", "anonymous"}
+var HostPolicyKeys = []string{"drop_boxes", "ignore", "anonymous", "accept_unlisted"}
 
 // HostPolicyKey reads key, one of HostPolicyKeys, from its value v into
 // hp. what names the entry ("hosts[0]"); the messages name the key below
@@ -352,10 +352,52 @@ func (p *Parser) HostPolicyKey(hp *HostPolicy, what, key string, v *yaml.Node) e
 		hp.Ignore, err = p.Globs(v, what+".ignore", glob.Path)
 	case "anonymous":
 		err = p.anonymous(v, what+".anonymous", &hp.Names, &hp.UIDs, &hp.GIDs, func(b bool) { hp.Learn = &b })
+	case "accept_unlisted":
+		hp.Accept, err = p.acceptRules(v, what+".accept_unlisted")
 	default:
 		err = p.Errorf(v, what, "%s: %q is not a policy key (want one of %s)", what, key, strings.Join(HostPolicyKeys, ", "))
 	}
 	return err
+}
+
+var acceptKeys = []string{"path", "reason"}
+
+// acceptRules reads accept_unlisted: a list whose elements are a path
+// glob, or a mapping with the glob (path) and a reason.
+func (p *Parser) acceptRules(n *yaml.Node, what string) ([]AcceptRule, error) {
+	out := []AcceptRule{}
+	err := p.Sequence(n, what, func(i int, v *yaml.Node) error {
+		el := fmt.Sprintf("%s[%d]", what, i)
+		var a AcceptRule
+		var pat string
+		var err error
+		if v.Kind == yaml.MappingNode {
+			err = p.Mapping(v, el, acceptKeys, func(key string, _, kv *yaml.Node) error {
+				var err error
+				switch key {
+				case "path":
+					pat, err = p.String(kv, el+".path")
+				case "reason":
+					a.Reason, err = p.String(kv, el+".reason")
+				}
+				return err
+			})
+			if err == nil && pat == "" {
+				err = p.Errorf(v, el, "%s: path is required (a path glob, e.g. \"/pub/mirrors/**\")", el)
+			}
+		} else {
+			pat, err = p.String(v, el)
+		}
+		if err != nil {
+			return err
+		}
+		if a.Glob, err = glob.Compile(pat, glob.Path); err != nil {
+			return p.Errorf(v, el, "%s: %v", what, err)
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
 }
 
 var anonKeys = []string{"names", "uids", "gids", "learn"}
@@ -388,7 +430,7 @@ type policyParser struct {
 }
 
 var (
-	topKeys        = []string{"version", "anonymous", "drop_boxes", "ignore", "severity", "suspicious", "hosts"}
+	topKeys        = []string{"version", "anonymous", "drop_boxes", "ignore", "accept_unlisted", "severity", "suspicious", "hosts"}
 	hostKeys       = append([]string{"match"}, HostPolicyKeys...)
 	suspiciousKeys = []string{"name", "reason", "upload_areas_only"}
 )
@@ -409,6 +451,8 @@ func (pp *policyParser) top(root *yaml.Node) error {
 			p.DropBoxes, err = pp.Globs(v, "drop_boxes", glob.Path)
 		case "ignore":
 			p.Ignore, err = pp.Globs(v, "ignore", glob.Path)
+		case "accept_unlisted":
+			p.Accept, err = pp.acceptRules(v, "accept_unlisted")
 		case "severity":
 			err = pp.severity(v)
 		case "suspicious":
@@ -513,7 +557,7 @@ func (pp *policyParser) host(i int, n *yaml.Node) error {
 		return err
 	}
 	if n.Kind != yaml.MappingNode {
-		return pp.Errorf(n, what, "%s: want a mapping with match and drop_boxes, ignore or anonymous, got %s", what, describe(n))
+		return pp.Errorf(n, what, "%s: want a mapping with match and drop_boxes, ignore, anonymous or accept_unlisted, got %s", what, describe(n))
 	}
 	if hp.Match == nil {
 		return pp.Errorf(n, what, "%s: match is required (a glob on the target URL, e.g. \"ftp://ftp.example.org:21\" or \"*\")", what)

@@ -12,6 +12,9 @@ import (
 // Connection management: how many sessions a host gets, and how fast.
 //
 // Sessions are opened one login at a time, no faster than
+// WalkOptions.LoginInterval, and not one more until the first login has
+// succeeded: a wrong password is one failed login, and stops the host (a
+// permanent 530 is not retried). After that, sessions are opened no faster than
 // WalkOptions.LoginInterval, up to WalkOptions.Connections. A server that
 // answers a login with "too many connections" (421, or 530 with such a
 // text) while other sessions are open has told us its limit: the pool is
@@ -37,6 +40,10 @@ type poolState struct {
 	hold      time.Duration
 	opening   int // logins in progress
 	lastLogin time.Time
+	// verified is set once a login has succeeded: until then only one
+	// login is tried at a time, so that a wrong password costs one failed
+	// login, not one per connection (fail2ban counts them).
+	verified bool
 }
 
 // waitSlot blocks until this worker may open a session (below the cap,
@@ -53,6 +60,8 @@ func (w *walker) waitSlot(ctx context.Context) bool {
 		p := &w.pool
 		var wait time.Duration
 		switch {
+		case !p.verified && w.alive+p.opening > 0:
+			wait = 10 * time.Millisecond // the first login is not answered yet
 		case w.alive+p.opening < p.limit:
 			if wait = p.lastLogin.Add(w.opt.LoginInterval).Sub(now); wait <= 0 {
 				p.opening++
@@ -83,6 +92,7 @@ func (w *walker) waitSlot(ctx context.Context) bool {
 func (w *walker) opened(err error) {
 	w.pool.opening--
 	if err == nil {
+		w.pool.verified = true
 		w.alive++
 		w.res.Pool.Logins++
 		w.res.Pool.Peak = max(w.res.Pool.Peak, w.alive)

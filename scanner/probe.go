@@ -171,8 +171,7 @@ func isUnreadable(h *ftpaudit.HostResult, dir string) bool {
 
 // probeDir uploads a zero-byte canary file and creates a canary directory
 // in dir, judged separately, tries to download the file again, removes
-// both and confirms they are gone: by listing where the directory can be
-// listed, else by asking for each by name.
+// both and makes sure they are gone (see confirmRemoval).
 func probeDir(ctx context.Context, p ftpaudit.Prober, h *ftpaudit.HostResult, dir string, names map[string]map[string]bool) ftpaudit.ProbeResult {
 	res := ftpaudit.ProbeResult{Dir: dir}
 	listable := !isUnreadable(h, dir)
@@ -200,7 +199,7 @@ func probeDir(ctx context.Context, p ftpaudit.Prober, h *ftpaudit.HostResult, di
 	}
 	res.File.Tried = true
 	reply, err := p.Store(ctx, file)
-	res.File.Reply = reply
+	res.File.Reply = stepReply(reply, err)
 	res.File.Accepted = err == nil
 	if errors.Is(err, ftpaudit.ErrConnLost) {
 		res.Skipped = "connection lost during the probe: " + reply
@@ -213,43 +212,210 @@ func probeDir(ctx context.Context, p ftpaudit.Prober, h *ftpaudit.HostResult, di
 	}
 	res.Mkdir.Tried = true
 	reply, err = p.MakeDir(ctx, sub)
-	res.Mkdir.Reply = reply
+	res.Mkdir.Reply = stepReply(reply, err)
 	res.Mkdir.Accepted = err == nil
-	if res.File.Accepted {
-		res.File.RemoveReply, _ = p.Delete(ctx, file)
-	}
-	if res.Mkdir.Accepted {
-		res.Mkdir.RemoveReply, _ = p.RemoveDir(ctx, sub)
-	}
 	if !res.File.Accepted && !res.Mkdir.Accepted {
 		return res
 	}
-	// Confirm.
+	// The canaries are removed even when the scan's time is up: a bounded
+	// context of their own, not the scan's.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	confirmRemoval(cctx, p, dir, listable, &res, file, sub)
+	return res
+}
+
+// cleanupTimeout bounds the removal of one directory's canaries and the
+// checks that they are gone.
+const cleanupTimeout = time.Minute
+
+// stepReply is what a probe step records of the server's answer to STOR
+// or MKD: the reply itself ("452 Insufficient storage space") when the
+// server refused, so that the judge can tell a permanent refusal (5xx)
+// from a transient one (4xx); the error otherwise.
+func stepReply(reply string, err error) string {
+	var re *ftpaudit.ReplyError
+	if err != nil && !errors.Is(err, ftpaudit.ErrConnLost) && errors.As(err, &re) {
+		return re.Error()
+	}
+	return reply
+}
+
+// canaryCheck is how one accepted canary is to be proven gone: by a check
+// that saw it while it was there, so that its absence afterwards means
+// something.
+type canaryCheck struct {
+	step  *ftpaudit.ProbeStep
+	name  string
+	isDir bool
+	// byList: a trustworthy listing of the directory showed it; byName:
+	// the name check (SIZE for the file, CWD for the directory) found it.
+	byList, byName bool
+	// why says why it could not be proven gone, when it was not.
+	why []string
+}
+
+// confirmRemoval removes the accepted canaries and sets each one's
+// Removed only when it is proven gone. A check proves a canary gone only
+// if the same check saw it while it was there: a listing of the directory
+// that is itself trustworthy (listed in full: no line it could not parse,
+// such as an error message sent inside a 226 transfer, not cut short, no
+// failure in its reply) showed it before the removal and not after; or,
+// where that cannot be had (a directory anonymous users cannot list), the
+// name check (SIZE, CWD) found it before and not after. A server that
+// answers SIZE with "550 not enough privileges" whether or not the file
+// exists (pyftpdlib), or lists an unreadable directory as empty or as an
+// error line, proves nothing: the canary stays unproven, and is reported
+// as probe residue.
+func confirmRemoval(ctx context.Context, p ftpaudit.Prober, dir string, listable bool, res *ftpaudit.ProbeResult, file, sub string) {
+	var checks []*canaryCheck
+	if res.File.Accepted {
+		checks = append(checks, &canaryCheck{step: &res.File, name: file})
+	}
+	if res.Mkdir.Accepted {
+		checks = append(checks, &canaryCheck{step: &res.Mkdir, name: sub, isDir: true})
+	}
+	canary := map[string]bool{file: true, sub: true}
+
+	// Before: what can see the canaries?
+	var others []string // names of the listing before, canaries aside
 	if listable {
 		l, err := p.List(ctx, dir)
-		if err != nil {
-			res.File.RemoveReply += "; could not confirm by listing: " + err.Error()
-			return res
+		why := untrusted(l, err)
+		for _, c := range checks {
+			switch {
+			case why != "":
+				c.why = append(c.why, "the listing before the removal is not trustworthy: "+why)
+			case !listed(l, c.name):
+				c.why = append(c.why, "the listing before the removal did not show it")
+			default:
+				c.byList = true
+			}
 		}
-		present := map[string]bool{}
-		for _, e := range l.Entries {
-			present[e.Name] = true
+		if why == "" {
+			for _, e := range l.Entries {
+				if !canary[e.Name] {
+					others = append(others, e.Name)
+				}
+			}
 		}
-		res.File.Removed = res.File.Accepted && !present[file]
-		res.Mkdir.Removed = res.Mkdir.Accepted && !present[sub]
-		return res
+	} else {
+		for _, c := range checks {
+			c.why = append(c.why, "the directory cannot be listed")
+		}
 	}
-	if _, err := p.ChangeDir(ctx, dir); err == nil {
-		if res.File.Accepted {
-			exists, err := p.Exists(ctx, dir, file, false)
-			res.File.Removed = err == nil && !exists
+	for _, c := range checks {
+		if c.byList {
+			continue
 		}
-		if res.Mkdir.Accepted {
-			exists, err := p.Exists(ctx, dir, sub, true)
-			res.Mkdir.Removed = err == nil && !exists
+		if _, err := p.ChangeDir(ctx, dir); err != nil {
+			c.why = append(c.why, "CWD back to the directory failed: "+err.Error())
+			continue
+		}
+		exists, err := p.Exists(ctx, dir, c.name, c.isDir)
+		switch {
+		case err != nil:
+			c.why = append(c.why, fmt.Sprintf("%s failed: %v", nameCheck(c.isDir), err))
+		case !exists:
+			c.why = append(c.why, fmt.Sprintf("%s did not find it either while it was there, so it cannot tell it gone", nameCheck(c.isDir)))
+		default:
+			c.byName = true
 		}
 	}
-	return res
+
+	// Remove.
+	if _, err := p.ChangeDir(ctx, dir); err != nil {
+		for _, c := range checks {
+			c.step.RemoveReply = "not removed: CWD back to the directory failed: " + err.Error()
+		}
+		return
+	}
+	for _, c := range checks {
+		if c.isDir {
+			c.step.RemoveReply, _ = p.RemoveDir(ctx, c.name)
+		} else {
+			c.step.RemoveReply, _ = p.Delete(ctx, c.name)
+		}
+	}
+
+	// After: the same checks again.
+	var byList []*canaryCheck
+	for _, c := range checks {
+		if c.byList {
+			byList = append(byList, c)
+		}
+	}
+	if len(byList) > 0 {
+		l, err := p.List(ctx, dir)
+		why := untrusted(l, err)
+		if why == "" && len(others) > 0 && !slices.ContainsFunc(others, func(n string) bool { return listed(l, n) }) {
+			why = fmt.Sprintf("it shows none of the %d other names the listing before the removal showed", len(others))
+		}
+		for _, c := range byList {
+			switch {
+			case why != "":
+				c.why = append(c.why, "the listing after the removal is not trustworthy: "+why)
+			case listed(l, c.name):
+				c.why = append(c.why, "the listing after the removal still shows it")
+			default:
+				c.step.Removed = true
+			}
+		}
+	}
+	for _, c := range checks {
+		if !c.byName {
+			continue
+		}
+		if _, err := p.ChangeDir(ctx, dir); err != nil {
+			c.why = append(c.why, "CWD back to the directory failed: "+err.Error())
+			continue
+		}
+		exists, err := p.Exists(ctx, dir, c.name, c.isDir)
+		switch {
+		case err != nil:
+			c.why = append(c.why, fmt.Sprintf("%s after the removal failed: %v", nameCheck(c.isDir), err))
+		case exists:
+			c.why = append(c.why, fmt.Sprintf("%s still finds it", nameCheck(c.isDir)))
+		default:
+			c.step.Removed = true
+		}
+	}
+	for _, c := range checks {
+		if !c.step.Removed {
+			c.step.RemoveReply = strings.TrimPrefix(c.step.RemoveReply+"; not proven gone: "+strings.Join(c.why, "; "), "; ")
+		}
+	}
+}
+
+// untrusted says why a listing made to check canaries cannot be trusted,
+// or "" when it can: it failed, it was cut short, a line could not be
+// parsed (an error message sent as data), or the final reply says it
+// failed.
+func untrusted(l *ftpaudit.Listing, err error) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case l.Truncated:
+		return "it was cut short"
+	case len(l.Bad) > 0:
+		return fmt.Sprintf("%d line(s) it could not parse, such as %q", len(l.Bad), l.Bad[0].Raw)
+	case ftpaudit.ReplySaysFailed(l.Reply):
+		return "the server's reply says it failed: " + l.Reply
+	}
+	return ""
+}
+
+// listed reports whether l shows an entry named name.
+func listed(l *ftpaudit.Listing, name string) bool {
+	return slices.ContainsFunc(l.Entries, func(e ftpaudit.Entry) bool { return e.Name == name })
+}
+
+// nameCheck names the check Exists makes.
+func nameCheck(isDir bool) string {
+	if isDir {
+		return "CWD into it"
+	}
+	return "SIZE"
 }
 
 // fetchManifest downloads and parses one published index. A manifest

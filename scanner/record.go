@@ -20,31 +20,31 @@ import (
 
 // prepared is the part of a listing's outcome that needs no shared
 // state: computed before the walker's lock is taken, so that per-entry
-// work (paths, duplicate names, the fingerprint) runs in parallel.
+// work (paths, duplicate names, the unique checks) runs in parallel.
 type prepared struct {
-	kept []ftpaudit.Entry     // entries to keep, Path set, "." and ".." and duplicates dropped
+	kept []ftpaudit.Entry     // entries to keep, Path set, "." and ".." dropped, duplicates resolved
 	dups []ftpaudit.PathError // names listed twice
-	loop bool                 // lists exactly like an ancestor
-	node *dirNode             // this directory in the ancestor chain
 	size int64                // entryBytes of kept, summed
+	// fp fingerprints the listing, for a directory with an MLSD unique
+	// fact (to check a second directory with the same fact against it).
+	fp uint64
+	// clash says why the listing's unique facts cannot be the server's
+	// identity of its entries ("" when they can).
+	clash string
 }
 
 // prepare reuses l.Entries' array for kept, so afterwards only the
 // length of l.Entries, and a single-entry listing's entry, stay meaningful.
 func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 	var p prepared
-	fp := w.fingerprint(l)
-	p.node = &dirNode{fp: fp, parent: j.parent}
-	for a := j.parent; a != nil; a = a.parent {
-		if a.fp == fp && len(l.Entries) > 0 {
-			p.loop = true
-			break
-		}
+	if j.entry != nil && j.entry.Unique() != "" {
+		p.fp = w.fingerprint(l)
 	}
+	p.clash = uniqueClash(j.path, l.Entries)
 	// Servers list names sorted; then no name can be there twice, and
 	// the map that finds duplicates otherwise (tens of MB for a huge
 	// directory) is not needed.
-	var names map[string]struct{}
+	var names map[string]int // name -> index in p.kept
 	prev, first := "", true
 	for i := range l.Entries {
 		n := l.Entries[i].Name
@@ -52,7 +52,7 @@ func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 			continue
 		}
 		if !first && n <= prev {
-			names = make(map[string]struct{}, len(l.Entries))
+			names = make(map[string]int, len(l.Entries))
 			break
 		}
 		prev, first = n, false
@@ -70,24 +70,28 @@ func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 			continue
 		}
 		if names != nil {
-			if _, dup := names[e.Name]; dup {
-				p.dups = append(p.dups, ftpaudit.PathError{Path: ftppath.Join(j.path, e.Name), Error: "name listed twice in one directory; kept once"})
+			if k, dup := names[e.Name]; dup {
+				// (p.kept[k] lies in a slot of l.Entries already read.)
+				p.dups = append(p.dups, resolveDup(&p.kept[k], &e))
 				continue
 			}
-			names[e.Name] = struct{}{}
+			names[e.Name] = len(p.kept)
 		}
 		start := len(paths)
 		paths = ftppath.Append(paths, j.path, e.Name)
 		e.Path = unsafe.String(&paths[start], len(paths)-start) // paths never grows: no write reaches it again
-		p.size += entryBytes(&e)
 		p.kept = append(p.kept, e)
+	}
+	for i := range p.kept {
+		p.size += entryBytes(&p.kept[i])
 	}
 	return p
 }
 
 // record files one directory's outcome. take, if set, is offered each
 // subdirectory to be walked; one it takes is not queued (its listing is
-// already at hand, in a recursive listing).
+// already at hand: in a recursive listing, or listed to tell a listing of
+// only the directory itself from a refusal).
 func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err error, take func(*dirJob) bool) {
 	var p prepared
 	if err == nil {
@@ -102,26 +106,74 @@ func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err 
 	}
 	w.noteCut(j, l)
 	if why, ok := w.refusal(j, l); ok {
-		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: why})
+		w.unreadable(j, why)
 		return
 	}
-	r.Stats.Listed++
-	w.noteProblems(j, l, p)
-	node := p.node
-	if p.loop {
-		node = nil // not descended
+	if p.clash != "" {
+		w.distrustUnique(j.path, p.clash)
 	}
+	if w.sameAsListed(j, p.fp) {
+		return
+	}
+	if j.undecided == "" {
+		r.Stats.Listed++
+	} else {
+		w.notListed(j.path, ftpaudit.UnlistedUndecided, j.undecided, causeUndecided, &r.Errors)
+	}
+	w.noteProblems(j, l, p)
 	w.applyBounds(j, &p)
 	if j.depth == 0 {
 		w.setTreeDepth(p.kept)
 	}
-	dirs, files := w.descend(j, p.kept, node, take)
+	dirs, files := w.descend(j, p.kept, take)
 	if len(p.kept) > 0 {
 		w.chunks = append(w.chunks, p.kept)
 		w.nent += len(p.kept)
 	}
 	w.cond.Broadcast()
 	w.opt.Progress.Listed(w.res.Target.URL, dirs, files)
+}
+
+// Causes: the host's Incomplete reasons that directories not listed
+// stand for (ftpaudit.Unlisted.Cause).
+const (
+	causeFailed    = "listings failed"
+	causeDepth     = "depth bound reached"
+	causeBadName   = "directories with names that cannot be sent"
+	causeUndecided = "directories that list only themselves, undecided"
+)
+
+// notListed files a directory not listed: in NotListed, and with the
+// same text in list (Errors, Unreadable or Notes), if not nil. Called
+// with w.mu held.
+func (w *walker) notListed(path string, kind ftpaudit.UnlistedKind, reason, cause string, list *[]ftpaudit.PathError) {
+	r := w.res
+	if !kind.Costs() {
+		cause = ""
+	}
+	r.NotListed = append(r.NotListed, ftpaudit.Unlisted{Path: path, Kind: kind, Reason: reason, Cause: cause})
+	if list != nil {
+		*list = append(*list, ftpaudit.PathError{Path: path, Error: reason})
+	}
+	if cause != "" {
+		r.Incomplete = appendReason(r.Incomplete, cause)
+	}
+}
+
+// unreadable files j's directory as refused by the server, with why. The
+// start directory refused makes the host incomplete: no root listing, no
+// complete.
+func (w *walker) unreadable(j dirJob, why string) {
+	r := w.res
+	w.notListed(j.path, ftpaudit.UnlistedUnreadable, why, "", &r.Unreadable)
+	if j.depth == 0 {
+		r.Incomplete = appendReason(r.Incomplete, startReason(j.path, "the server refused to list it: "+why))
+	}
+}
+
+// startReason is the Incomplete reason of a start directory not listed.
+func startReason(start, why string) string {
+	return "start directory " + ftpaudit.EvidenceName(start) + " not listed: " + why
 }
 
 // recordFailure files a directory that could not be listed: a refusal
@@ -134,10 +186,12 @@ func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 	case ctx.Err() != nil:
 		w.queue = append(w.queue, j) // reported as never listed
 	case errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ftpaudit.ErrConnLost):
-		r.Unreadable = append(r.Unreadable, ftpaudit.PathError{Path: j.path, Error: re.Error()})
+		w.unreadable(j, re.Error())
 	default:
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: err.Error()})
-		r.Incomplete = appendReason(r.Incomplete, "listings failed")
+		w.notListed(j.path, ftpaudit.UnlistedError, err.Error(), causeFailed, &r.Errors)
+		if j.depth == 0 {
+			r.Incomplete = appendReason(r.Incomplete, startReason(j.path, err.Error()))
+		}
 	}
 }
 
@@ -156,7 +210,9 @@ func (w *walker) noteCut(j dirJob, l *ftpaudit.Listing) {
 }
 
 // refusal says why a listing that came back as a success is a refusal to
-// list the directory (ok), which then counts as unreadable.
+// list the directory (ok), which then counts as unreadable. A listing of
+// only the directory itself is not judged here: the walk lists below it
+// first (see settle).
 func (w *walker) refusal(j dirJob, l *ftpaudit.Listing) (why string, ok bool) {
 	empty := len(l.Entries) == 0 && len(l.Bad) == 0
 	switch {
@@ -168,15 +224,12 @@ func (w *walker) refusal(j dirJob, l *ftpaudit.Listing) (why string, ok bool) {
 		// An empty success for a directory whose own attributes say
 		// anonymous users may not read it: not proof of emptiness.
 		return "empty listing, and its attributes (" + attrSummary(j.entry) + ") do not let anonymous users read it", true
-	case j.entry != nil && listsAsItself(j, l):
-		return "server listed the directory itself instead of its contents", true
 	}
 	return "", false
 }
 
 // noteProblems files what a listing says beside its entries: the
-// session's warnings, lines that did not parse, a loop, names listed
-// twice.
+// session's warnings, lines that did not parse, names listed twice.
 func (w *walker) noteProblems(j dirJob, l *ftpaudit.Listing, p prepared) {
 	r := w.res
 	for _, wn := range l.Warnings {
@@ -188,9 +241,6 @@ func (w *walker) noteProblems(j dirJob, l *ftpaudit.Listing, p prepared) {
 		// A line that does not parse may be an entry (a name holding a
 		// line feed, a line cut short): the listing is not known in full.
 		r.Incomplete = appendReason(r.Incomplete, "unparsed listing lines")
-	}
-	if p.loop {
-		r.Notes = append(r.Notes, ftpaudit.PathError{Path: j.path, Error: "lists exactly like one of its ancestors (a loop); not descended"})
 	}
 	r.Errors = append(r.Errors, p.dups...)
 }
@@ -210,7 +260,7 @@ func (w *walker) applyBounds(j dirJob, p *prepared) {
 		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entries %d here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntries, max(room, 0), len(p.kept))})
 		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
 		p.kept = p.kept[:max(room, 0)]
-		w.done = true
+		w.done, w.bounded = true, true
 	}
 	// The text the entries keep (paths, listing lines) grows with depth as
 	// well as with count: a bottomless tree of long names makes paths of
@@ -231,7 +281,7 @@ func (w *walker) applyBounds(j dirJob, p *prepared) {
 				r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("the walk reached --max-entry-bytes %d (paths and listing lines kept) here: %d of this directory's %d entries kept, and the walk stopped", w.opt.MaxEntryBytes, i, len(p.kept))})
 				r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
 				p.kept = p.kept[:i]
-				w.done = true
+				w.done, w.bounded = true, true
 				break
 			}
 			size += n
@@ -242,9 +292,9 @@ func (w *walker) applyBounds(j dirJob, p *prepared) {
 }
 
 // descend counts the kept entries of j's directory and queues its
-// subdirectories (none when node is nil: a loop), offering each to take
-// first. dirs and files count this listing's entries for Progress.
-func (w *walker) descend(j dirJob, kept []ftpaudit.Entry, node *dirNode, take func(*dirJob) bool) (dirs, files int) {
+// subdirectories, offering each to take first. dirs and files count this
+// listing's entries for Progress.
+func (w *walker) descend(j dirJob, kept []ftpaudit.Entry, take func(*dirJob) bool) (dirs, files int) {
 	r := w.res
 	for i := range kept {
 		e := &kept[i]
@@ -262,10 +312,10 @@ func (w *walker) descend(j dirJob, kept []ftpaudit.Entry, node *dirNode, take fu
 			r.Stats.Other++
 			files++
 		}
-		if e.Type != ftpaudit.TypeDir || node == nil {
+		if e.Type != ftpaudit.TypeDir {
 			continue
 		}
-		child, ok := w.subdir(j, e, node)
+		child, ok := w.subdir(j, e)
 		if !ok || take != nil && take(&child) {
 			continue
 		}
@@ -275,39 +325,46 @@ func (w *walker) descend(j dirJob, kept []ftpaudit.Entry, node *dirNode, take fu
 	return dirs, files
 }
 
-// subdir returns the job that lists e, a subdirectory of j's directory
-// (node), and marks it seen. It returns false for one not to be listed:
-// seen already, or noted as a name that cannot be sent, excluded, the
-// same directory as another by its unique fact, or beyond the depth bound.
-func (w *walker) subdir(j dirJob, e *ftpaudit.Entry, node *dirNode) (dirJob, bool) {
+// subdir returns the job that lists e, a subdirectory of j's directory,
+// and marks it seen. It returns false for one not to be listed: seen
+// already, or filed as a name that cannot be sent, excluded, or beyond
+// the depth bound. (A directory with the MLSD unique fact of one already
+// walked is listed, and not descended only if it lists the same: see
+// sameAsListed.)
+func (w *walker) subdir(j dirJob, e *ftpaudit.Entry) (dirJob, bool) {
 	r := w.res
-	if strings.ContainsAny(e.Name, "/\x00\r\n") {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: e.Path, Error: "directory name contains '/', NUL, CR or LF: cannot be listed"})
-		r.Incomplete = appendReason(r.Incomplete, "directories with names that cannot be sent")
+	if why := unsendable(e.Name); why != "" {
+		w.notListed(e.Path, ftpaudit.UnlistedError, why, causeBadName, &r.Errors)
 		return dirJob{}, false
 	}
 	if _, ok := w.seen[e.Path]; ok {
 		return dirJob{}, false
 	}
 	if g := glob.MatchAtOrBelow(w.opt.Exclude, e.Path); g != nil {
-		r.Notes = append(r.Notes, ftpaudit.PathError{Path: e.Path, Error: "excluded by configuration (" + g.String() + "): not descended"})
+		w.notListed(e.Path, ftpaudit.UnlistedExcluded, "excluded by configuration ("+g.String()+"): not descended", "", &r.Notes)
 		return dirJob{}, false
 	}
-	if e.Unique() != "" {
-		if first, ok := w.uniques[e.Unique()]; ok {
-			r.Notes = append(r.Notes, ftpaudit.PathError{Path: e.Path, Error: "same directory as " + first + " (MLSD unique fact); not descended"})
-			return dirJob{}, false
-		}
-		w.uniques[e.Unique()] = e.Path
-	}
 	if j.depth+1 > w.opt.MaxDepth {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: e.Path, Error: fmt.Sprintf("not listed: deeper than --max-depth %d", w.opt.MaxDepth)})
-		r.Incomplete = appendReason(r.Incomplete, "depth bound reached")
+		w.notListed(e.Path, ftpaudit.UnlistedBound, depthReason(w.opt.MaxDepth), causeDepth, &r.Errors)
 		return dirJob{}, false
 	}
 	w.seen[e.Path] = struct{}{}
 	ec := *e
-	return dirJob{path: e.Path, depth: j.depth + 1, entry: &ec, parent: node}, true
+	return dirJob{path: e.Path, depth: j.depth + 1, entry: &ec}, true
+}
+
+// unsendable says why a directory name cannot be sent to the server, or
+// "" when it can.
+func unsendable(name string) string {
+	if strings.ContainsAny(name, "/\x00\r\n") {
+		return "directory name contains '/', NUL, CR or LF: cannot be listed"
+	}
+	return ""
+}
+
+// depthReason is the reason of a directory beyond the depth bound.
+func depthReason(max int) string {
+	return fmt.Sprintf("not listed: deeper than --max-depth %d", max)
 }
 
 func appendReason(rs []string, r string) []string {
@@ -317,34 +374,25 @@ func appendReason(rs []string, r string) []string {
 	return append(rs, r)
 }
 
-// listsAsItself reports whether a listing holds only the directory itself:
-// one directory entry with the directory's own name and attributes.
-func listsAsItself(j dirJob, l *ftpaudit.Listing) bool {
-	if len(l.Entries) != 1 {
-		return false
-	}
-	e, d := l.Entries[0], j.entry
-	if e.Type != ftpaudit.TypeDir {
-		return false
-	}
-	if e.Name != d.Name && e.Name != j.path {
-		return false
-	}
-	return e.Mode == d.Mode && e.Size == d.Size && e.Modified.Equal(d.Modified) && e.Owner == d.Owner
-}
-
-// fingerprint hashes what a listing shows, to recognise a directory that
-// lists the same as an ancestor.
+// fingerprint hashes what a listing shows (names, types, modes, sizes,
+// times, unique facts), to check that a directory with the MLSD unique
+// fact of one already listed really is that directory.
 func (w *walker) fingerprint(l *ftpaudit.Listing) uint64 {
 	var h maphash.Hash
 	h.SetSeed(w.seed)
 	for i := range l.Entries {
 		e := &l.Entries[i]
+		if e.Name == "." || e.Name == ".." || e.Name == "" {
+			continue
+		}
 		h.WriteString(e.Name)
 		h.WriteByte(0)
 		h.WriteByte(byte(e.Type))
 		h.WriteByte(0)
 		h.WriteString(e.Mode)
+		h.WriteByte(0)
+		h.WriteString(e.Unique())
+		h.WriteByte(0)
 		var b [16]byte
 		binary.LittleEndian.PutUint64(b[:8], uint64(e.Size))
 		binary.LittleEndian.PutUint64(b[8:], uint64(e.Modified.Unix()))

@@ -97,7 +97,6 @@ type dirJob struct {
 	path    string
 	depth   int
 	entry   *ftpaudit.Entry // the entry in the parent's listing; nil for the start
-	parent  *dirNode
 	attempt int
 	// idleRetried: this directory's session was lost after sitting idle
 	// once already (an excused retry, see worker).
@@ -105,14 +104,10 @@ type dirJob struct {
 	// noTree: list this directory on its own (a recursive listing that
 	// covered it was not trusted, or failed).
 	noTree bool
-}
-
-// dirNode links a listed directory to its ancestors so that a directory
-// listing identical to an ancestor's (a loop the server shows as a plain
-// directory) is caught.
-type dirNode struct {
-	fp     uint64
-	parent *dirNode
+	// undecided, when set, says why the directory's listing cannot be
+	// told from a refusal: its entries are kept and walked, but it is
+	// filed as undecided, not as listed (see settle).
+	undecided string
 }
 
 // walker holds the state of one host's walk.
@@ -128,8 +123,17 @@ type walker struct {
 	pending int // queued + being listed
 	alive   int // sessions currently open
 	seen    map[string]struct{}
-	uniques map[string]string
-	done    bool
+	// uniques maps an MLSD unique fact to the first directory listed
+	// with it; uniqueBad, once set, says why unique facts are not
+	// trusted on the host; same holds the directories not descended as
+	// the same as one listed (see unique.go).
+	uniques   map[string]uniqueSeen
+	uniqueBad string
+	same      []sameSkip
+	done      bool
+	// bounded: the walk was stopped by an entry bound (what is left in
+	// the queue was not listed for a bound, not for an error).
+	bounded bool
 	info    bool // res.Info has been filled
 	// chunks holds each listing's kept entries, in place: no per-entry
 	// copy while walking; finish builds the sorted Entries once.
@@ -188,7 +192,7 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 		res:     &ftpaudit.HostResult{Target: t, Started: time.Now()},
 		seed:    maphash.MakeSeed(),
 		seen:    map[string]struct{}{t.Start: {}},
-		uniques: map[string]string{},
+		uniques: map[string]uniqueSeen{},
 	}
 	w.res.Pool = &ftpaudit.PoolReport{Asked: opt.Connections}
 	w.pool = poolState{limit: opt.Connections, hold: opt.CapHold}
@@ -220,10 +224,19 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 func (w *walker) finish(ctx context.Context) {
 	r := w.res
 	r.Finished = time.Now()
+	w.fileSame()
 	if n := len(w.queue); n > 0 {
 		r.Incomplete = append(r.Incomplete, fmt.Sprintf("%d directories were never listed", n))
+		kind := ftpaudit.UnlistedError
+		if w.bounded && ctx.Err() == nil {
+			kind = ftpaudit.UnlistedBound
+		}
 		for _, j := range w.queue {
-			r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "not listed: the walk stopped before reaching it"})
+			// The walk's own reason (above) stands for these: no cause.
+			w.notListed(j.path, kind, "not listed: the walk stopped before reaching it", "", &r.Errors)
+			if j.depth == 0 {
+				r.Incomplete = appendReason(r.Incomplete, startReason(j.path, "the walk stopped before listing it"))
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -237,9 +250,10 @@ func (w *walker) finish(ctx context.Context) {
 	sortPathErrors(r.Errors)
 	sortPathErrors(r.Unreadable)
 	sortPathErrors(r.Notes)
+	slices.SortStableFunc(r.NotListed, func(a, b ftpaudit.Unlisted) int { return strings.Compare(a.Path, b.Path) })
 	r.Stats.Errors = len(r.Errors)
 	r.Stats.Unreadable = len(r.Unreadable)
-	r.Complete = len(r.Incomplete) == 0
+	r.Settle()
 }
 
 func sortPathErrors(p []ftpaudit.PathError) {
@@ -322,6 +336,12 @@ func (w *walker) worker(ctx context.Context) {
 		}
 		idle := time.Since(lastUse)
 		l, done, err := w.listJob(ctx, s, &j)
+		if !done && err == nil {
+			// A listing that may not be the directory's contents (of
+			// the start, or of only the directory itself) is proven
+			// first, on this session.
+			done, err = w.settle(ctx, s, &j, l)
+		}
 		lastUse = time.Now()
 		if done {
 			w.jobDone()
@@ -344,6 +364,16 @@ func (w *walker) worker(ctx context.Context) {
 	}
 }
 
+// LoginRefusedPrefix starts a host's LoginError when the server refused
+// the login itself (530 or 332 that is not about too many connections):
+// the credentials are wrong, and the host was tried once.
+const LoginRefusedPrefix = "login refused (check the user and password): "
+
+// refusedLogin reports a permanent refusal of the login itself.
+func refusedLogin(err error) bool {
+	return ftpaudit.IsLoginRefused(err) && !ftpaudit.IsTooMany(err)
+}
+
 // connectFailed files a failure to open a session and says whether the
 // worker is to try again: when the refusal is the server's limit on
 // sessions, the pool is capped and the worker waits for a slot again;
@@ -355,6 +385,11 @@ func (w *walker) connectFailed(ctx context.Context, err error, failures *int) (a
 	if capped {
 		// The server's limit: fewer sessions for a while.
 		w.capAt(ftpaudit.ReplyText(err))
+	} else if refusedLogin(err) && !w.pool.verified && w.res.LoginError == "" {
+		// A permanent refusal of the login itself (wrong password, no
+		// such user): no other session is tried.
+		w.res.LoginError = LoginRefusedPrefix + err.Error()
+		w.done = true
 	} else if w.alive == 0 && w.res.LoginError == "" && *failures >= w.opt.MaxConnectAttempts {
 		// No session at all: the host has failed.
 		w.res.LoginError = err.Error()

@@ -24,6 +24,9 @@ type memTree struct {
 	errs map[string]error
 	// dropFirst makes the first N listings of a path lose the connection.
 	dropFirst map[string]int
+	// busyFirst makes the first N listings of a path (after dropFirst's)
+	// answer 425, a transient refusal.
+	busyFirst map[string]int
 
 	mu       sync.Mutex
 	listings map[string]int
@@ -89,6 +92,9 @@ func (s *memSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, e
 	m.mu.Unlock()
 	if n <= m.dropFirst[dir] {
 		return nil, fmt.Errorf("list %s: %w: reset", dir, ftpaudit.ErrConnLost)
+	}
+	if n <= m.dropFirst[dir]+m.busyFirst[dir] {
+		return nil, &ftpaudit.ReplyError{Code: 425, Msg: "Can't open data connection"}
 	}
 	if err, ok := m.errs[dir]; ok {
 		return nil, err
@@ -191,28 +197,39 @@ func TestWalkUnreadableKinds(t *testing.T) {
 	}
 }
 
-func TestWalkLoopsTerminate(t *testing.T) {
-	// A server that shows a symlink loop as a plain directory: /loop lists
-	// exactly like /, forever.
+// A directory listing exactly like one of its ancestors proves nothing
+// (mirror/a holding a README and a/, like mirror): without the server's
+// own identity (MLSD unique) or a symlink it showed, it is walked, down
+// to --max-depth, and the bound names what was not listed.
+func TestWalkAlikeListingsAreWalked(t *testing.T) {
+	// A server that shows a symlink loop as a plain directory: /loop
+	// lists exactly like /, forever.
 	root := []ftpaudit.Entry{d("loop"), f("x")}
 	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": root}}
 	for p := "/loop"; len(p) < 200; p += "/loop" {
 		m.dirs[p] = root
 	}
-	r := walkMem(t, m, WalkOptions{Connections: 3})
-	if got := paths(r); !slices.Equal(got, []string{"/loop", "/loop/loop", "/loop/x", "/x"}) {
+	r := walkMem(t, m, WalkOptions{Connections: 3, MaxDepth: 3})
+	if got := paths(r); !slices.Equal(got, []string{"/loop", "/loop/loop", "/loop/loop/loop", "/loop/loop/loop/loop", "/loop/loop/loop/x", "/loop/loop/x", "/loop/x", "/x"}) {
 		t.Errorf("paths %q", got)
 	}
-	if len(r.Notes) != 1 || r.Notes[0].Path != "/loop" {
-		t.Errorf("notes %+v", r.Notes)
+	if r.Complete || !slices.Contains(r.Incomplete, "depth bound reached") {
+		t.Errorf("complete=%v incomplete=%q: reaching the bound must make the host incomplete", r.Complete, r.Incomplete)
 	}
-	// MLSD unique facts: two names for one directory are walked once.
-	a := ftpaudit.Entry{Name: "a", Type: ftpaudit.TypeDir, Extra: &ftpaudit.EntryExtra{Unique: "u1"}}
-	b := ftpaudit.Entry{Name: "b", Type: ftpaudit.TypeDir, Extra: &ftpaudit.EntryExtra{Unique: "u1"}}
-	m = &memTree{dirs: map[string][]ftpaudit.Entry{"/": {a, b}, "/a": {f("1")}, "/b": {f("2")}}}
-	r = walkMem(t, m, WalkOptions{Connections: 1})
-	if r.Stats.Listed != 2 || len(r.Notes) != 1 {
-		t.Errorf("unique dedupe: listed %d notes %+v", r.Stats.Listed, r.Notes)
+	wantNotListed(t, r, ftpaudit.Unlisted{Path: "/loop/loop/loop/loop", Kind: ftpaudit.UnlistedBound})
+
+	// The uploader's version: /v/v/v/x.nfo below directories whose
+	// listings collide (a one-byte file and a subdirectory, same minute).
+	m = &memTree{dirs: map[string][]ftpaudit.Entry{
+		"/":          {d("v"), f("a")},
+		"/v":         {d("v"), f("a")},
+		"/v/v":       {d("v"), f("a")},
+		"/v/v/v":     {f("x.nfo")},
+		"/v/v/v/x.n": {},
+	}}
+	r = walkMem(t, m, WalkOptions{Connections: 2})
+	if !slices.Contains(paths(r), "/v/v/v/x.nfo") || !r.Complete {
+		t.Errorf("complete=%v %q: colliding listings hid /v/v/v/x.nfo", r.Complete, paths(r))
 	}
 }
 

@@ -16,6 +16,8 @@
 //	ftpaudit history [--db PATH] [--format table|json]
 //	ftpaudit diff [--db PATH] [--policy FILE] [--hosts FILE] A B
 //	ftpaudit verify [scan flags] [--db PATH] [--save] SCAN-ID
+//	ftpaudit baseline accept [--db PATH] [--by NAME] [--note TEXT] [--host TARGET] SCAN-ID
+//	ftpaudit baseline list|show [--db PATH] [--format table|json] [TARGET]
 //	ftpaudit prune [--db PATH] --keep N | --older-than DURATION
 //	ftpaudit version
 //
@@ -31,9 +33,12 @@
 // paths and the anonymous account (docs/policy.md), and --probe asks the
 // server instead of trusting the permission bits, by uploading and
 // removing a canary file and directory (docs/usage.md). With --save the
-// scan is recorded in the history database, and with --baseline last|ID
-// every entry added, changed or removed since an earlier complete scan is
-// a finding too (docs/history.md).
+// scan is recorded in the history database, and with --baseline
+// accepted|last|ID every entry added, changed or removed since a baseline
+// is a finding too: the scan a person accepted as the host's baseline
+// (the nightly choice: the first complete scan saved is accepted
+// automatically, and later ones only with baseline accept), the newest
+// complete scan, or one named (docs/history.md).
 //
 // Demo serves a built-in sample archive on 127.0.0.1 and scans it as scan
 // would, with the same output flags. It needs no FTP server.
@@ -41,9 +46,15 @@
 // History lists the saved scans. Diff compares two saved scans host by
 // host, judged as scan --baseline judges; --policy and --hosts give it the
 // drop boxes and ignored paths the scans were judged with. Verify is the
-// check after a cleanup: it scans the hosts of a saved scan again and says
-// of each earlier finding whether it is gone or still there, and which
-// findings are new. Prune deletes old saved scans.
+// check after a cleanup: it scans the hosts of a saved scan again,
+// compares them with the baseline that scan was compared with, and says
+// of each earlier finding whether it is gone (the rescan shows its cause
+// gone), still there, or not proven gone (the rescan could not see where
+// it was, or did not run the check that raised it), and which findings
+// are new. Baseline accept records, append-only, who accepted which saved
+// scan as a host's baseline, when and why; baseline list and show read
+// the record. Prune deletes old saved scans, never a host's current
+// accepted baseline.
 //
 // # Exit codes
 //
@@ -57,8 +68,9 @@
 //	3    incomplete: a host unreachable, a login refused, a listing that
 //	     failed or was cut short, a bound or --timeout reached
 //	1    a finding at or above --fail-on (default high); for verify, an
-//	     earlier finding above info still there, or a new one at or
-//	     above --fail-on; for diff, a change at or above --fail-on
+//	     earlier finding above info still there or not proven gone, or a
+//	     new one at or above --fail-on; for diff, a change at or above
+//	     --fail-on
 //	0    clean: every host scanned completely, nothing at or above --fail-on
 //
 // An incomplete scan outranks findings, because a clean result could not
@@ -90,7 +102,10 @@
 // below a directory the newer scan could not list are counted as not
 // compared rather than removed. Times that a listing gives to the day
 // only (ls -l shows old files with a year) are compared to the day.
-// Verify cannot prove a finding gone where its rescan is incomplete.
+// Verify cannot prove a finding gone where its rescan is incomplete, where
+// it could not list the finding's directory, or without the check that
+// raised it (--probe, --manifest, the baseline scan). --timeout bounds the
+// walk only: what was walked is still compared and saved.
 //
 // diff --hosts reads the whole hosts file, so every password source it
 // names (password_env, password_file, ~/.netrc) must be available, as for

@@ -912,15 +912,14 @@ var faultCases = []faultCase{
 	},
 	{
 		name:  "deep-alike",
-		fault: "a bottomless tree whose every level lists alike",
-		does:  "taken for a loop: noted and not descended, complete",
-		code:  exitClean,
+		fault: "a bottomless tree whose every level lists alike, --max-depth 6",
+		does:  "walked like any tree (alike listings prove no loop) down to the depth bound, which names where it stopped: incomplete",
+		code:  exitIncomplete,
+		args:  []string{"--max-depth", "6"},
 		opt:   func() faultftp.Options { return faultftp.Options{Tree: faultftp.Deep("d", false)} },
 		check: func(t *testing.T, _ *faultftp.Server, r faultResult) {
-			wantComplete(t, r)
-			if !has(r.doc.Hosts[0].Notes, "/d", "loop") {
-				t.Errorf("notes %+v", r.doc.Hosts[0].Notes)
-			}
+			wantIncomplete(t, r, "depth bound reached")
+			wantError(t, r, "/d/d/d/d/d/d/d", "--max-depth 6")
 		},
 	},
 	{

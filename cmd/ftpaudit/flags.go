@@ -36,6 +36,7 @@ type scanFlags struct {
 	output         string
 	inventory      bool
 	quiet          bool
+	noColor        bool
 	noMLSD         bool
 	noStat         bool
 	noTree         bool
@@ -106,6 +107,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "o", "", "write results to this file (atomically) instead of stdout")
 	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also: NO_COLOR set in the environment)")
 	fs.BoolVar(&f.noMLSD, "no-mlsd", false, "use LIST -a even where the server offers MLSD")
 	fs.BoolVar(&f.noTree, "no-recursive-list", false, "list every directory on its own, never a whole subtree with one LIST -aR")
 	fs.BoolVar(&f.noStat, "no-stat", false, "list every directory over a data connection, never with STAT over the control connection")

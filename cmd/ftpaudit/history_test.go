@@ -70,7 +70,15 @@ func TestHistoryCommands(t *testing.T) {
 	if code != exitClean || len(d["findings"].([]any)) != 0 || d["schema"] != "ftpaudit.diff/v1" {
 		t.Errorf("diff 1 2: exit %d %v", code, d)
 	}
-	if code, out, _ = runCLI(t, "prune", "--db", db, "--keep", "1"); code != exitClean || !strings.Contains(out, "deleted 1 scans") {
+	// Scan 1 is the accepted baseline (the host's first complete saved
+	// scan): prune keeps it until another one is accepted.
+	if code, out, _ = runCLI(t, "prune", "--db", db, "--keep", "1"); code != exitClean || !strings.Contains(out, "deleted 0 scans") || !strings.Contains(out, "kept the accepted baselines: scan 1") {
+		t.Errorf("prune with scan 1 accepted: exit %d %q", code, out)
+	}
+	if code, out, stderr = runCLI(t, "baseline", "accept", "--db", db, "--by", "alice", "2"); code != exitClean || !strings.Contains(out, "accepted scan 2 as the baseline of "+url[:len(url)-1]+", by alice (was scan 1, accepted automatically") {
+		t.Errorf("baseline accept 2: exit %d %q %q", code, out, stderr)
+	}
+	if code, out, _ = runCLI(t, "prune", "--db", db, "--keep", "1"); code != exitClean || !strings.Contains(out, "deleted 1 scans") || !strings.Contains(out, "kept the accepted baselines: scan 2") {
 		t.Errorf("prune: exit %d %q", code, out)
 	}
 	if code, _, stderr = runCLI(t, "diff", "--db", db, "1", "2"); code != exitUsage || !strings.Contains(stderr, "scan 1") {
@@ -94,7 +102,7 @@ func TestHistoryRefusals(t *testing.T) {
 	}{
 		{[]string{"scan", "--baseline", "1", "--db", db, "ftp://127.0.0.1:1/"}, exitUsage, "incomplete"},
 		{[]string{"scan", "--baseline", "99", "--db", db, "ftp://127.0.0.1:1/"}, exitUsage, "--baseline 99"},
-		{[]string{"scan", "--baseline", "yesterday", "--db", db, "ftp://127.0.0.1:1/"}, exitUsage, "want last or a scan id"},
+		{[]string{"scan", "--baseline", "yesterday", "--db", db, "ftp://127.0.0.1:1/"}, exitUsage, "want accepted, last or a scan id"},
 		{[]string{"diff", "--db", db, "1"}, exitUsage, "usage"},
 		{[]string{"diff", "--db", db, "--hosts", filepath.Join(dir, "no-such-hosts.yaml"), "1", "1"}, exitUsage, "no-such-hosts.yaml"},
 		{[]string{"verify", "--db", db, "x"}, exitUsage, "not a scan id"},

@@ -8,8 +8,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/history"
@@ -27,9 +27,15 @@ type historyFlags struct {
 // register defines --db, --save and --baseline on fs.
 func (h *historyFlags) register(fs *flag.FlagSet) {
 	dbFlag(fs, &h.db)
-	fs.BoolVar(&h.save, "save", false, "record this scan (hosts, coverage, every entry, findings) in the history database")
-	fs.StringVar(&h.baseline, "baseline", "", "compare with an earlier complete scan of the same hosts: last, or a scan id (see ftpaudit history)")
+	fs.BoolVar(&h.save, "save", false, "record this scan (hosts, coverage, every entry, findings) in the history database; a host's first complete saved scan is accepted as its baseline")
+	fs.StringVar(&h.baseline, "baseline", "", "compare with a baseline: accepted (the scan accepted as each host's baseline: the nightly choice), last (the newest complete scan), or a scan id (see ftpaudit history, ftpaudit baseline)")
 }
+
+// historyTimeout bounds the history work after a scan (the baseline
+// comparison and the save). It does not come out of --timeout, which
+// bounds the walk: a scan that ran out of time is still compared and
+// saved.
+var historyTimeout = 10 * time.Minute
 
 // openStore opens the history database named by --db (or the default).
 // A database that cannot be used is an output error (exit 4): the scan's
@@ -49,24 +55,42 @@ func openStore(ctx context.Context, path string) (*history.Store, error) {
 }
 
 // saveScan records res in st with the command line args, sets
-// res.SavedID, and says so on stderr unless quiet.
+// res.SavedID, and says so on stderr unless quiet. The first complete
+// scan of a host without an accepted baseline is accepted as its
+// baseline in the same transaction: that is said on stderr whatever
+// quiet says, and noted in the host's notes.
 func saveScan(ctx context.Context, st *history.Store, res *ftpaudit.Result, args string, quiet bool, stderr io.Writer) error {
-	id, err := st.Save(ctx, res, args)
+	sv, err := st.SaveWith(ctx, res, args, history.SaveOptions{AutoAccept: true, By: currentUser()})
 	if err != nil {
 		return outputError{fmt.Errorf("save to %s: %w", st.Path(), err)}
 	}
-	res.SavedID = id
+	res.SavedID = sv.ID
 	if !quiet {
-		fmt.Fprintf(stderr, "ftpaudit: saved as scan %d in %s\n", id, st.Path())
+		fmt.Fprintf(stderr, "ftpaudit: saved as scan %d in %s\n", sv.ID, st.Path())
+	}
+	for _, a := range sv.Accepted {
+		name := hostName(a.Target, a.Start)
+		fmt.Fprintf(stderr, "ftpaudit: %s: scan %d accepted automatically as the first baseline of %s; later scans with --baseline accepted are compared with it until another is accepted (ftpaudit baseline accept ID)\n",
+			report.Display(name), a.ScanID, report.Display(name))
+		for _, h := range res.Hosts {
+			if h.Target.URL == a.Target && h.Target.Start == a.Start {
+				h.Notes = append(h.Notes, ftpaudit.PathError{Path: h.Target.Start,
+					Error: fmt.Sprintf("scan %d accepted automatically as the first baseline of %s", a.ScanID, name)})
+			}
+		}
 	}
 	return nil
 }
 
 // historyHook runs between a scan and its report: baseline, then save.
 type historyHook struct {
-	hf     *historyFlags
-	st     *history.Store
-	byID   *history.ScanInfo // --baseline ID
+	hf   *historyFlags
+	st   *history.Store
+	spec baselineSpec
+	// base is the command's context, without the scan's --timeout: the
+	// history work after the scan gets a bounded context of its own
+	// from it (historyTimeout), and is skipped only on an interrupt.
+	base   context.Context
 	args   string
 	quiet  bool
 	stderr io.Writer
@@ -76,7 +100,7 @@ type historyHook struct {
 // that a bad baseline fails at once rather than after an hour's walk.
 // Without --save and --baseline the hook does nothing.
 func (h *historyFlags) prepare(ctx context.Context, stderr io.Writer, f *scanFlags, args []string) (*historyHook, error) {
-	hk := &historyHook{hf: h, quiet: f.quiet, stderr: stderr, args: "scan " + strings.Join(args, " ")}
+	hk := &historyHook{hf: h, base: ctx, quiet: f.quiet, stderr: stderr, args: "scan " + strings.Join(args, " ")}
 	if !h.save && h.baseline == "" {
 		return hk, nil
 	}
@@ -85,31 +109,11 @@ func (h *historyFlags) prepare(ctx context.Context, stderr io.Writer, f *scanFla
 		return nil, err
 	}
 	hk.st = st
-	if hk.byID, err = baselineByID(ctx, st, h.baseline); err != nil {
+	if hk.spec, err = parseBaseline(ctx, st, h.baseline); err != nil {
 		hk.close()
 		return nil, err
 	}
 	return hk, nil
-}
-
-// baselineByID returns the saved scan --baseline names by id: nil for
-// "last" or none; an unknown or incomplete scan is a usage error.
-func baselineByID(ctx context.Context, st *history.Store, baseline string) (*history.ScanInfo, error) {
-	if baseline == "" || baseline == "last" {
-		return nil, nil
-	}
-	id, err := strconv.ParseInt(baseline, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, usageError{fmt.Errorf("--baseline %q: want last or a scan id", baseline)}
-	}
-	sc, err := st.Scan(ctx, id)
-	if err != nil {
-		return nil, usageError{fmt.Errorf("--baseline %d: %w", id, err)}
-	}
-	if !sc.Complete {
-		return nil, usageError{fmt.Errorf("--baseline %d: that scan is incomplete; comparing with it would report everything it missed as new (pick a complete scan: ftpaudit history)", id)}
-	}
-	return sc, nil
 }
 
 // close closes the database, if prepare opened it.
@@ -120,31 +124,41 @@ func (hk *historyHook) close() {
 }
 
 // after compares every host of res with its baseline (--baseline),
-// adding the findings, then saves res (--save) unless the scan was
-// interrupted.
-func (hk *historyHook) after(ctx context.Context, res *ftpaudit.Result, pol *rules.Policy) error {
+// adding the findings, then saves res (--save), unless the scan was
+// interrupted. The scan's own context may have run out (--timeout): what
+// was walked is still compared and saved, on a context of its own.
+func (hk *historyHook) after(_ context.Context, res *ftpaudit.Result, pol *rules.Policy) error {
 	if hk.st == nil {
 		return nil
 	}
-	if hk.hf.baseline != "" {
+	if hk.base.Err() != nil {
+		fmt.Fprintln(hk.stderr, "ftpaudit: interrupted: the scan was neither compared with a baseline nor saved")
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(hk.base, historyTimeout)
+	defer cancel()
+	var compareErr error
+	if hk.spec.mode != "" {
 		for _, h := range res.Hosts {
-			found, err := compareHost(ctx, hk.st, h, hk.byID, pol)
+			found, err := compareHost(ctx, hk.st, h, hk.spec, pol, hk.hf.save)
 			if err != nil {
-				return outputError{fmt.Errorf("baseline: %w", err)}
+				// The other hosts are still compared, and the scan saved.
+				if compareErr == nil {
+					compareErr = outputError{fmt.Errorf("baseline: %s: %w", hostName(h.Target.URL, h.Target.Start), err)}
+				}
+				continue
 			}
 			if h.Baseline != nil && h.Baseline.Note != "" {
-				fmt.Fprintf(hk.stderr, "ftpaudit: %s: %s\n", report.Display(h.Target.URL), h.Baseline.Note)
+				fmt.Fprintf(hk.stderr, "ftpaudit: %s: %s\n", report.Display(hostName(h.Target.URL, h.Target.Start)), h.Baseline.Note)
 			}
 			res.Findings = append(res.Findings, found...)
 		}
 		ftpaudit.SortFindings(res.Findings)
 	}
 	if hk.hf.save {
-		if ctx.Err() != nil {
-			fmt.Fprintln(hk.stderr, "ftpaudit: interrupted: the scan was not saved")
-			return nil
+		if err := saveScan(ctx, hk.st, res, hk.args, hk.quiet, hk.stderr); err != nil {
+			return err
 		}
-		return saveScan(ctx, hk.st, res, hk.args, hk.quiet, hk.stderr)
 	}
-	return nil
+	return compareErr
 }

@@ -160,3 +160,29 @@ func TestScanRefusesBadOutputFirst(t *testing.T) {
 		t.Errorf("the host was contacted before the output was checked: %s", stderr.String())
 	}
 }
+
+// TestFormatFollowsOutputExtension: with --format auto (the default), -o
+// picks the format from the file's extension.
+func TestFormatFollowsOutputExtension(t *testing.T) {
+	dir := t.TempDir()
+	for name, want := range map[string]string{
+		"findings.csv":        "severity,host,path,rule,",
+		"scan.json":           `"schema": "ftpaudit.scan/v1"`,
+		"scan.jsonl":          `{"type":"finding"`,
+		"scan.ndjson":         `{"type":"finding"`,
+		"ftpaudit.sarif":      `"version": "2.1.0"`,
+		"ftpaudit.sarif.json": `"version": "2.1.0"`,
+		"cleanup.txt":         "SEVERITY  PATH",
+		"noext":               `"schema": "ftpaudit.scan/v1"`,
+	} {
+		out := filepath.Join(dir, name)
+		code, _, stderr := runCLI(t, "demo", "--quiet", "-o", out)
+		b, err := os.ReadFile(out)
+		if code != exitClean || err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("-o %s: exit %d, %v, stderr %s; want %q in:\n%.300s", name, code, err, stderr, want, b)
+		}
+		if name == "cleanup.txt" && strings.Contains(string(b), "\x1b") {
+			t.Errorf("-o %s: colour codes in a file", name)
+		}
+	}
+}

@@ -13,7 +13,9 @@ import (
 const pruneUsage = `Usage: ftpaudit prune [--db PATH] [--keep N] [--older-than DURATION]
 
 Deletes saved scans: all but the newest N (--keep), and/or those started
-longer ago than DURATION (--older-than, e.g. 720h or 30d).
+longer ago than DURATION (--older-than, e.g. 720h or 30d). A scan that is
+a host's accepted baseline is kept, however old, until another one is
+accepted (ftpaudit baseline accept).
 
 Flags:
 `
@@ -50,6 +52,17 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) outc
 		return outcome{err: outputError{err}}
 	}
 	fmt.Fprintf(stdout, "deleted %d scans\n", n)
+	kept, err := st.BaselineScans(ctx)
+	if err != nil {
+		return outcome{err: outputError{err}}
+	}
+	if len(kept) > 0 {
+		ids := make([]string, len(kept))
+		for i, id := range kept {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		fmt.Fprintf(stdout, "kept the accepted baselines: scan %s (ftpaudit baseline list)\n", strings.Join(ids, ", "))
+	}
 	return outcome{}
 }
 

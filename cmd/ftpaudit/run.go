@@ -9,8 +9,6 @@ import (
 	"os"
 )
 
-const version = "0.1.0"
-
 // run is the whole CLI: it parses args, runs one command and returns the
 // exit code. It never calls os.Exit.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -30,14 +28,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		o = runDiff(ctx, args[1:], stdout, stderr)
 	case "verify":
 		o = runVerify(ctx, args[1:], stdout, stderr)
+	case "baseline":
+		o = runBaseline(ctx, args[1:], stdout, stderr)
 	case "prune":
 		o = runPrune(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "ftpaudit", version)
+		fmt.Fprintln(stdout, version())
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, topUsage)
 	default:
-		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, history, diff, verify, prune, version or help)", args[0])}
+		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, history, diff, verify, baseline, prune, version or help)", args[0])}
 	}
 	if o.err != nil && !errors.Is(o.err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "ftpaudit: error: %v\n", o.err)
@@ -53,12 +53,13 @@ const topUsage = `ftpaudit audits anonymous FTP archives for writable directorie
 Usage:
   ftpaudit scan [flags] TARGET...   walk and audit FTP hosts (ftp://[user@]host[:port][/path], ftps://...)
   ftpaudit demo [flags]             serve a built-in sample archive on 127.0.0.1 and scan it
-  ftpaudit scan --save --baseline last TARGET...
-                                    also record the scan and compare it with the last good one
+  ftpaudit scan --save --baseline accepted TARGET...
+                                    also record the scan and compare it with the accepted baseline
+  ftpaudit baseline accept SCAN-ID  accept a saved scan as its hosts' baseline (list, show: the record)
   ftpaudit history                  list saved scans
   ftpaudit diff A B                 compare two saved scans
   ftpaudit verify SCAN-ID           after a cleanup: rescan, and say which findings are gone
-  ftpaudit prune --keep N           delete old saved scans
+  ftpaudit prune --keep N           delete old saved scans (never an accepted baseline)
   ftpaudit version
 
 Run 'ftpaudit scan -h' for the flags. Exit codes: 0 clean, 1 findings, 2 usage error,

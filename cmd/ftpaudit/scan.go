@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -157,6 +158,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != ftpaudit.TLSNone)
 	}
 	res := scanner.Scan(ctx, jobs, opt)
+	rules.AcceptUnlisted(res, pol)
 	rules.JudgeResult(res, pol)
 	if n := res.Redact(f.secrets(passwords)...); n > 0 {
 		log.Warn("a server sent back a password the scan logged in with; it is replaced by "+ftpaudit.Redacted+" in every output and in the history", "strings", n)
@@ -310,7 +312,7 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 
 // writeReport writes the report in --format to -o, or to stdout.
 func (f *scanFlags) writeReport(res *ftpaudit.Result, stdout, stderr io.Writer) error {
-	rep, err := f.reporter(stdout)
+	rep, err := f.reporter(stdout, stderr)
 	if err != nil {
 		return usageError{err}
 	}
@@ -323,17 +325,49 @@ func (f *scanFlags) writeReport(res *ftpaudit.Result, stdout, stderr io.Writer) 
 	return nil
 }
 
-// reporter returns the Reporter for --format; auto is table on a
-// terminal and json otherwise.
-func (f *scanFlags) reporter(stdout io.Writer) (report.Reporter, error) {
-	format := f.format
-	if format == "auto" {
-		format = "json"
-		if f.output == "" && isTerminal(stdout) {
-			format = "table"
-		}
+// reporter returns the Reporter for --format. auto follows intent: with
+// -o, the file's extension (.csv, .json, .jsonl or .ndjson, .sarif, .txt
+// for the table), else json; without it, the table on a terminal and json
+// otherwise. The table is laid out for the terminal's width and coloured
+// on a colour terminal unless NO_COLOR or --no-color says not to.
+func (f *scanFlags) reporter(stdout, stderr io.Writer) (report.Reporter, error) {
+	format := f.outputFormat(stdout)
+	opts := report.Options{Inventory: f.inventory, Verbose: f.verbose, ToolVersion: version().Version}
+	if format == "table" {
+		opts.Width = terminalWidth(stdout, stderr)
+		opts.Color = f.output == "" && useColor(stdout, f.noColor)
 	}
-	return report.New(format, report.Options{Inventory: f.inventory, Verbose: f.verbose})
+	return report.New(format, opts)
+}
+
+// outputFormat is --format, with auto resolved.
+func (f *scanFlags) outputFormat(stdout io.Writer) string {
+	if f.format != "auto" {
+		return f.format
+	}
+	if f.output != "" && f.output != "-" {
+		return formatOfFile(f.output)
+	}
+	if isTerminal(stdout) {
+		return "table"
+	}
+	return "json"
+}
+
+// formatOfFile picks a format from an output file's extension; json when
+// the extension says nothing.
+func formatOfFile(path string) string {
+	switch ext := strings.ToLower(filepath.Ext(path)); {
+	case ext == ".csv":
+		return "csv"
+	case ext == ".jsonl" || ext == ".ndjson":
+		return "jsonl"
+	case ext == ".sarif" || strings.HasSuffix(strings.ToLower(path), ".sarif.json"):
+		return "sarif"
+	case ext == ".txt":
+		return "table"
+	}
+	return "json"
 }
 
 // writeMetrics writes --metrics-file atomically. The time of each host's
@@ -348,13 +382,10 @@ func (f *scanFlags) writeMetrics(res *ftpaudit.Result) error {
 		last, _ = report.ReadLastComplete(old)
 		old.Close()
 	}
+	// A new file is 0666 less the umask (0644 under the usual 022, so that
+	// node_exporter can read it as another user); an existing one keeps
+	// its mode; a device is written into, never chmod-ed.
 	return writeOutput(f.metricsFile, nil, func(w io.Writer) error {
-		if fl, ok := w.(*os.File); ok {
-			// node_exporter reads it as another user.
-			if err := fl.Chmod(0o644); err != nil {
-				return err
-			}
-		}
 		return report.WriteMetrics(w, res, last)
 	})
 }

@@ -12,15 +12,24 @@ import (
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/history"
 	"github.com/ftpaudit/ftpaudit/report"
+	"github.com/ftpaudit/ftpaudit/rules"
 )
 
 const verifyUsage = `Usage: ftpaudit verify [scan flags] [--db PATH] [--save] SCAN-ID
 
 The post-incident check: scans the hosts of saved scan SCAN-ID again and
-reports, for each of its findings, whether it is gone or still there, and
-every new finding. Exit 0 only when every earlier finding (above info) is
-gone, nothing new at or above --fail-on appeared, and the rescan is
-complete; 1 while anything remains; 3 when the rescan is incomplete.
+reports, for each of its findings, whether it is gone, still there, or
+not proven gone, and every new finding. A finding is gone only when the
+rescan shows its cause gone: it listed the directory that holds it and
+ran the check that raised it. The rescan is compared with the baseline
+SCAN-ID was compared with (or with the baseline accepted since, if one
+was), so that a replaced file still replaced is still there. Give the
+rescan what the checks need: --probe for findings that rested on the
+probe, --manifest for those against a published index.
+
+Exit 0 only when every earlier finding (above info) is gone, nothing new
+at or above --fail-on appeared, and the rescan is complete; 1 while
+anything remains or is not proven gone; 3 when the rescan is incomplete.
 With --hosts FILE, the hosts the file names get their credentials, TLS
 settings, limits and policy from it, as in scan.
 
@@ -45,7 +54,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 		return outcome{err: err}
 	}
 	defer st.Close()
-	targets, before, err := savedScan(ctx, st, id)
+	sc, targets, before, err := savedScan(ctx, st, id)
 	if err != nil {
 		return outcome{err: err}
 	}
@@ -57,14 +66,27 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 	if err != nil {
 		return outcome{err: err}
 	}
-	ctx, cancel := f.withTimeout(ctx)
+	scanCtx, cancel := f.withTimeout(ctx)
 	defer cancel()
-	res := runScanCore(ctx, targets, passwords, &f, pol, stderr)
+	res := runScanCore(scanCtx, targets, passwords, &f, pol, stderr)
+	o := outcome{interrupted: ctx.Err() != nil, incomplete: !res.Complete()}
+	// The history work gets a context of its own: a rescan that ran out
+	// of time (--timeout) is still compared and saved.
+	hctx, hcancel := context.WithTimeout(ctx, historyTimeout)
+	defer hcancel()
+	rescans := map[string]*rules.Rescan{}
+	if o.interrupted {
+		for _, h := range res.Hosts {
+			rescans[h.Target.Key()] = rules.NewRescan(h, nil, "interrupted before the comparison with the baseline")
+		}
+	} else if rescans, err = rebaseline(hctx, st, sc, res, pol, stderr); err != nil {
+		return outcome{err: outputError{err}}
+	}
 	failOn, _ := ftpaudit.ParseSeverity(f.failOn)
-	doc, remaining := verifyDoc(id, before, res, failOn)
-	o := outcome{interrupted: errors.Is(ctx.Err(), context.Canceled), incomplete: !res.Complete(), findings: remaining}
-	if hf.save && ctx.Err() == nil {
-		if err := saveScan(ctx, st, res, "verify "+strings.Join(args, " "), f.quiet, stderr); err != nil {
+	doc, remaining := verifyDoc(id, before, res, rescans, failOn)
+	o.findings = remaining
+	if hf.save && !o.interrupted {
+		if err := saveScan(hctx, st, res, "verify "+strings.Join(args, " "), f.quiet, stderr); err != nil {
 			return outcome{err: err}
 		}
 	}
@@ -91,28 +113,89 @@ func parseVerifyArgs(fs *flag.FlagSet, f *scanFlags, args []string) (int64, erro
 	return parseID(pos[0])
 }
 
-// savedScan returns the targets of saved scan id, to scan again, and
-// the findings it saved.
-func savedScan(ctx context.Context, st *history.Store, id int64) ([]ftpaudit.Target, []ftpaudit.Finding, error) {
+// savedScan returns saved scan id, the targets to scan again, and the
+// findings it saved.
+func savedScan(ctx context.Context, st *history.Store, id int64) (*history.ScanInfo, []ftpaudit.Target, []ftpaudit.Finding, error) {
 	sc, err := st.Scan(ctx, id)
 	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("scan %d: %w", id, err)}
+		return nil, nil, nil, usageError{fmt.Errorf("scan %d: %w", id, err)}
 	}
 	var targets []ftpaudit.Target
 	var before []ftpaudit.Finding
 	for _, h := range sc.Hosts {
 		t, err := ftpaudit.ParseTarget(h.Target + pathIfNotRoot(h.Start))
 		if err != nil {
-			return nil, nil, usageError{fmt.Errorf("scan %d: host %q: %w", id, h.Target, err)}
+			return nil, nil, nil, usageError{fmt.Errorf("scan %d: host %q: %w", id, h.Target, err)}
 		}
 		targets = append(targets, t)
 		found, err := st.Findings(ctx, h.ID)
 		if err != nil {
-			return nil, nil, outputError{err}
+			return nil, nil, nil, outputError{err}
 		}
 		before = append(before, found...)
 	}
-	return targets, before, nil
+	return sc, targets, before, nil
+}
+
+// rebaseline compares every rescanned host with the baseline its earlier
+// scan (a host of sc) was compared with, or with the baseline accepted
+// for it since then, adding the findings to res, and returns what each
+// rescan could check, by host key (target URL and start).
+func rebaseline(ctx context.Context, st *history.Store, sc *history.ScanInfo, res *ftpaudit.Result, pol *rules.Policy, stderr io.Writer) (map[string]*rules.Rescan, error) {
+	out := map[string]*rules.Rescan{}
+	for _, h := range res.Hosts {
+		bi := hostIn(sc, h.Target.URL, h.Target.Start)
+		if bi == nil {
+			out[h.Target.Key()] = rules.NewRescan(h, nil, "the earlier scan did not scan this host")
+			continue
+		}
+		before, err := st.HostResult(ctx, bi.ID, false)
+		if err != nil {
+			return nil, err
+		}
+		spec, why, err := verifyBaseline(ctx, st, sc, before)
+		if err != nil {
+			return nil, err
+		}
+		if spec.mode != "" && h.LoginError == "" {
+			found, err := compareHost(ctx, st, h, spec, pol, false)
+			if err != nil {
+				return nil, err
+			}
+			res.Findings = append(res.Findings, found...)
+			fmt.Fprintf(stderr, "ftpaudit: %s: compared with %s, as the earlier findings were\n", report.Display(hostName(h.Target.URL, h.Target.Start)), why)
+			why = ""
+		}
+		out[h.Target.Key()] = rules.NewRescan(h, before, why)
+	}
+	ftpaudit.SortFindings(res.Findings)
+	return out, nil
+}
+
+// verifyBaseline returns the baseline to compare a rescan with: the one
+// the earlier scan's host (before, of scan sc) was compared with, or the
+// baseline accepted for the host after sc was saved. Without one, why
+// says why the findings against a baseline cannot be checked; with one,
+// it names the baseline.
+func verifyBaseline(ctx context.Context, st *history.Store, sc *history.ScanInfo, before *ftpaudit.HostResult) (spec baselineSpec, why string, err error) {
+	a, err := st.Accepted(ctx, before.Target.URL, before.Target.Start)
+	switch {
+	case err == nil && a.ScanID > sc.ID && !a.Deleted:
+		return baselineSpec{mode: baselineAccepted}, fmt.Sprintf("the baseline accepted since scan %d (scan %d, %s)", sc.ID, a.ScanID, acceptedText(a)), nil
+	case err != nil && !errors.Is(err, history.ErrNotFound):
+		return baselineSpec{}, "", err
+	}
+	if before.Baseline == nil || before.Baseline.ScanID <= 0 {
+		return baselineSpec{}, fmt.Sprintf("scan %d was not compared with a baseline", sc.ID), nil
+	}
+	bs, err := st.Scan(ctx, before.Baseline.ScanID)
+	if errors.Is(err, history.ErrNotFound) {
+		return baselineSpec{}, fmt.Sprintf("the baseline scan %d was compared with, scan %d, is no longer in the history", sc.ID, before.Baseline.ScanID), nil
+	}
+	if err != nil {
+		return baselineSpec{}, "", err
+	}
+	return baselineSpec{mode: baselineID, byID: bs}, fmt.Sprintf("the baseline of scan %d (scan %d)", sc.ID, bs.ID), nil
 }
 
 // rescanCredentials loads --hosts into f.fleet and returns the passwords
@@ -138,10 +221,13 @@ func (f *scanFlags) rescanCredentials(targets []ftpaudit.Target) (map[string]str
 }
 
 // verifyDoc sets the findings of the earlier scan against the rescan's.
-// A finding is identified by host, path and rule. remaining is true when
-// an earlier finding above info is still there, or a new one is at or
-// above failOn.
-func verifyDoc(id int64, before []ftpaudit.Finding, res *ftpaudit.Result, failOn ftpaudit.Severity) (*report.VerifyDoc, bool) {
+// A finding is identified by host, path and rule. One the rescan
+// reported is still there; one it did not is gone only when the rescan
+// could have seen it (rescans, by host key: it listed where the finding
+// is and ran the check that raised it), and otherwise not proven gone.
+// remaining is true when an earlier finding above info is still there or
+// not proven gone, or a new one is at or above failOn.
+func verifyDoc(id int64, before []ftpaudit.Finding, res *ftpaudit.Result, rescans map[string]*rules.Rescan, failOn ftpaudit.Severity) (*report.VerifyDoc, bool) {
 	doc := &report.VerifyDoc{ScanID: id, Complete: res.Complete()}
 	for _, h := range res.Hosts {
 		for _, r := range h.Incomplete {
@@ -158,24 +244,32 @@ func verifyDoc(id int64, before []ftpaudit.Finding, res *ftpaudit.Result, failOn
 	for i := range before {
 		f := before[i]
 		was[key(&f)] = true
-		status := "gone"
-		if now[key(&f)] {
-			status = "still there"
-			if f.Severity > ftpaudit.SevInfo {
-				remaining = true
+		it := report.VerifyItem{Status: rules.StatusGone, Finding: f}
+		switch {
+		case now[key(&f)]:
+			it.Status = rules.StatusStillThere
+		default:
+			r := rescanOf(res, rescans, &f)
+			if r == nil {
+				it.Status, it.Reason = rules.StatusNotProven, "the rescan did not scan this host"
+			} else if why := r.Unproven(f); why != "" {
+				it.Status, it.Reason = rules.StatusNotProven, why
 			}
 		}
-		doc.Items = append(doc.Items, report.VerifyItem{Status: status, Finding: f})
+		if it.Status != rules.StatusGone && f.Severity > ftpaudit.SevInfo {
+			remaining = true
+		}
+		doc.Items = append(doc.Items, it)
 	}
 	for _, f := range res.Findings {
 		if !was[key(&f)] {
-			doc.Items = append(doc.Items, report.VerifyItem{Status: "new", Finding: f})
+			doc.Items = append(doc.Items, report.VerifyItem{Status: rules.StatusNew, Finding: f})
 			if f.Severity >= failOn {
 				remaining = true
 			}
 		}
 	}
-	order := map[string]int{"still there": 0, "new": 1, "gone": 2}
+	order := map[string]int{rules.StatusStillThere: 0, rules.StatusNotProven: 1, rules.StatusNew: 2, rules.StatusGone: 3}
 	slices.SortStableFunc(doc.Items, func(a, b report.VerifyItem) int {
 		if d := order[a.Status] - order[b.Status]; d != 0 {
 			return d
@@ -183,4 +277,31 @@ func verifyDoc(id int64, before []ftpaudit.Finding, res *ftpaudit.Result, failOn
 		return int(b.Finding.Severity) - int(a.Finding.Severity)
 	})
 	return doc, remaining
+}
+
+// rescanOf returns the rescan of the host finding f belongs to: the one
+// with f's URL whose start directory holds f's path (the deepest), else
+// the first with f's URL; nil when none.
+func rescanOf(res *ftpaudit.Result, rescans map[string]*rules.Rescan, f *ftpaudit.Finding) *rules.Rescan {
+	var best *ftpaudit.HostResult
+	for _, h := range res.Hosts {
+		if h.Target.URL != f.Host {
+			continue
+		}
+		switch {
+		case best == nil:
+			best = h
+		case atOrBelow(f.Path, h.Target.Start) && (!atOrBelow(f.Path, best.Target.Start) || len(h.Target.Start) > len(best.Target.Start)):
+			best = h
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return rescans[best.Target.Key()]
+}
+
+// atOrBelow reports whether path p is dir or lies below it.
+func atOrBelow(p, dir string) bool {
+	return dir == "/" || p == dir || strings.HasPrefix(p, dir) && strings.HasPrefix(p[len(dir):], "/")
 }

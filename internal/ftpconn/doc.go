@@ -15,5 +15,9 @@
 //
 // Where a host allows it, directories are listed over the control
 // connection with STAT (statlist.go) and whole subtrees with LIST -aR
-// (recursive.go); why each is safe is written at the code.
+// (recursive.go); why each is safe is written at the code. Every CWD is
+// checked with PWD before anything is listed or written after it
+// (cwd.go), and where MLSD and LIST -a disagree about a name, both
+// readings are kept and the one that exposes more is judged
+// (listing.Merge, pairSession).
 package ftpconn

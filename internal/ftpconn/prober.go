@@ -16,9 +16,11 @@ import (
 
 var _ ftpaudit.Prober = (*ftpSession)(nil)
 
-// ChangeDir enters dir (absolute, exact).
+// ChangeDir enters dir (absolute, exact), and checks with PWD that the
+// server is there (a 250 that leaves the session elsewhere is an error:
+// canaries, downloads and checks would be about another directory).
 func (s *ftpSession) ChangeDir(ctx context.Context, dir string) (string, error) {
-	return s.simple(ctx, "cwd "+dir, func() error { return s.conn.ChangeDir(pathArg(dir)) })
+	return s.simple(ctx, "cwd "+dir, func() error { return s.enter(dir) })
 }
 
 // Store uploads an empty file named name into the current directory.
@@ -47,7 +49,10 @@ func (s *ftpSession) RemoveDir(ctx context.Context, name string) (string, error)
 func (s *ftpSession) Exists(ctx context.Context, dir, name string, isDir bool) (bool, error) {
 	var err error
 	if isDir {
-		_, err = s.simple(ctx, "cwd", func() error { return s.conn.ChangeDir(pathArg(ftppath.Join(dir, name))) })
+		// A 250 proves the directory exists only if the server went
+		// there: a server that answers 250 and stays put would say
+		// so for any name.
+		_, err = s.simple(ctx, "cwd", func() error { return s.enter(ftppath.Join(dir, name)) })
 		if err == nil {
 			_, err = s.ChangeDir(ctx, dir)
 			return true, err

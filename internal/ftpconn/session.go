@@ -143,19 +143,19 @@ func (s *ftpSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, e
 // list "/" for "LIST -a /  /."; pure-ftpd lists star*name and starXname
 // for "LIST -a /star*name"). So only a plain path goes on the command
 // line; any other directory is entered with CWD, which takes one path
-// verbatim, and listed without an argument.
+// verbatim, checked with PWD (see enter), and listed without an argument.
 func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
 	if s.stat != nil && !s.noDashA && ftppath.Plain(dir) {
 		use, test := s.stat.begin()
 		switch {
 		case use:
-			l, err := s.listSTAT(dir)
+			l, n, err := s.listSTAT(dir)
 			if err != nil {
 				s.abort() // the control connection may be out of step
 				return nil, s.classify(ctx, "stat "+dir, err)
 			}
 			if l != nil {
-				return l, nil
+				return s.useSTAT(ctx, dir, l, n)
 			}
 		case test:
 			l, err := s.listData(ctx, dir)
@@ -177,7 +177,7 @@ func (s *ftpSession) listData(ctx context.Context, dir string) (*ftpaudit.Listin
 	arg := pathArg(dir)
 	if !ftppath.Plain(dir) {
 		s.replies.reset()
-		if err := s.conn.ChangeDir(arg); err != nil {
+		if err := s.enter(dir); err != nil {
 			return nil, s.classify(ctx, "cwd "+dir, err)
 		}
 		arg = ""
@@ -216,24 +216,34 @@ func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, 
 	}()
 	l, err := p.mlsd.List(ctx, dir)
 	<-done
+	var re *ftpaudit.ReplyError
 	if err != nil {
+		// MLSD refused for good where LIST -a listed entries: the two
+		// disagree, and the listing that shows more is the one to
+		// judge. (An empty LIST -a proves nothing against a refusal:
+		// proftpd answers an unreadable directory's LIST with
+		// nothing. A transient refusal is retried as a whole.)
+		if lerr == nil && errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ftpaudit.ErrConnLost) && ctx.Err() == nil &&
+			(len(ll.Entries) > 0 || len(ll.Bad) > 0) {
+			ll.Warnings = append(ll.Warnings, "MLSD refused where LIST -a listed the directory: "+re.Error()+"; the LIST -a listing is used")
+			return ll, nil
+		}
 		return nil, err
 	}
 	if lerr != nil {
-		var re *ftpaudit.ReplyError
 		if errors.As(lerr, &re) && !errors.Is(lerr, ftpaudit.ErrConnLost) {
 			l.Warnings = append(l.Warnings, "LIST -a refused where MLSD worked: "+re.Error())
 			return l, nil
 		}
 		return nil, lerr
 	}
-	var only []string
-	l.Entries, only = listing.Merge(l.Entries, ll.Entries)
+	var only, conflicts []string
+	l.Entries, only, conflicts = listing.Merge(l.Entries, ll.Entries)
 	l.Bad = append(l.Bad, ll.Bad...)
 	l.Bytes += ll.Bytes
 	l.Truncated = l.Truncated || ll.Truncated
 	l.Via = ftpaudit.ViaMLSD + "+" + ll.Via
-	if ftpaudit.ReplySaysTruncated(ll.Reply) {
+	if ftpaudit.ReplySaysTruncated(ll.Reply) && !ftpaudit.ReplySaysTruncated(l.Reply) {
 		l.Reply = ll.Reply
 	}
 	for _, w := range ll.Warnings {
@@ -244,6 +254,7 @@ func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, 
 	for _, n := range only {
 		l.Warnings = append(l.Warnings, "shown by LIST -a but not by MLSD: "+n)
 	}
+	l.Warnings = append(l.Warnings, conflicts...)
 	return l, nil
 }
 

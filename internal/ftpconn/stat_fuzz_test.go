@@ -178,12 +178,15 @@ func FuzzStatExchange(f *testing.F) {
 		if !isCode(r.code+" ") || !strings.HasPrefix(r.final, r.code) {
 			t.Fatalf("code %q final %q", r.code, r.final)
 		}
-		l, why := s.statListing(r)
+		l, n, why := s.statListing(r)
 		if (l == nil) == (why == "") {
 			t.Fatalf("listing %v and reason %q", l, why)
 		}
 		if l == nil {
 			return
+		}
+		if n.lines <= int64(len(l.Entries)) || n.bytes >= r.bytes || n.bytes < n.lines {
+			t.Fatalf("size %+v of a listing of %d entries from %d bytes", n, len(l.Entries), r.bytes)
 		}
 		if r.resync || l.Via != ftpaudit.ViaStat || l.Bytes != r.bytes || l.Reply != r.final {
 			t.Fatalf("listing %+v from result resync=%v", l, r.resync)

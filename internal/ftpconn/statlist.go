@@ -3,6 +3,7 @@ package ftpconn
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -30,6 +31,17 @@ import (
 //   - Per host, the first directory is listed both ways (STAT and LIST -a
 //     over a data connection) and STAT is used for the rest of the walk
 //     only when the two listings are the same line for line.
+//   - After that, STAT proves itself on every listing it serves. The host
+//     keeps the size (lines and bytes) of the largest STAT listing found
+//     identical to the data connection's; a STAT listing is used alone
+//     only when it is smaller in both, and any other is listed again over
+//     a data connection first (if identical, the bound grows; if not, STAT
+//     is turned off for the host and the data listing is used). A server
+//     that cuts STAT replies after N lines shows exactly N lines for every
+//     larger directory, never fewer than a directory it served whole, so
+//     a cut listing is always checked: no directory can lose entries to
+//     the cut. (A listing only as large as the largest checked one is
+//     checked too: it may be the same cut.)
 //   - Every STAT is sent pipelined with "REST <nonce>" and "REST 0". A name
 //     may contain CR LF and so fake the end of the STAT reply (vsftpd and
 //     proftpd send names unescaped); whatever follows a fake end arrives
@@ -54,10 +66,39 @@ type statState struct {
 	verdict  int // statUnknown, statTesting, statOn, statOff
 	attempts int
 	note     string
+	// proven is the size of the largest STAT listing (in lines, and in
+	// bytes: the two need not come from one listing) found identical to
+	// the same directory's listing over a data connection.
+	proven statSize
 
-	listed    atomic.Int64 // directories listed with STAT
+	listed    atomic.Int64 // directories listed with STAT (those checked against a data connection included)
+	checked   atomic.Int64 // STAT listings checked against a data connection after the first
 	fallbacks atomic.Int64 // STAT replies refused, listed over a data connection
 	resyncs   atomic.Int64 // STAT replies with content after a faked end
+}
+
+// statSize is the size of a STAT listing: its listing lines (the "." and
+// ".." lines included) and their bytes.
+type statSize struct {
+	lines, bytes int64
+}
+
+// covers reports whether a STAT listing of size n may be used without a
+// check: it is smaller, in lines and in bytes, than the largest listings
+// already found identical to the data connection's.
+func (st *statState) covers(n statSize) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return n.lines < st.proven.lines && n.bytes < st.proven.bytes
+}
+
+// prove records a STAT listing of size n found identical to the data
+// connection's.
+func (st *statState) prove(n statSize) {
+	st.mu.Lock()
+	st.proven.lines = max(st.proven.lines, n.lines)
+	st.proven.bytes = max(st.proven.bytes, n.bytes)
+	st.mu.Unlock()
 }
 
 const (
@@ -283,49 +324,80 @@ func trunc(b []byte) []byte {
 	return b
 }
 
-// statListing turns an accepted exchange into a Listing, or says why not.
-// It empties r.lines, giving its array back to s for the next listing.
-func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, string) {
+// statListing turns an accepted exchange into a Listing and its size, or
+// says why not. It empties r.lines, giving its array back to s for the
+// next listing.
+func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, statSize, string) {
 	text, scratch := r.lines.finish()
 	defer s.putScratch(scratch)
 	if r.refused != "" {
-		return nil, r.refused
+		return nil, statSize{}, r.refused
 	}
 	if ftpaudit.ReplySaysTruncated(r.final) || ftpaudit.ReplySaysFailed(r.final) {
-		return nil, "final reply: " + r.final
+		return nil, statSize{}, "final reply: " + r.final
 	}
 	if !listsDot(text) {
-		return nil, "no \".\" entry: not a readable directory's listing"
+		return nil, statSize{}, "no \".\" entry: not a readable directory's listing"
 	}
 	entries, bad := listing.ParseChunks(text, false, time.Now())
 	if len(bad) > 0 {
-		return nil, "unparsed line: " + bad[0].Raw
+		return nil, statSize{}, "unparsed line: " + bad[0].Raw
+	}
+	var n statSize
+	for _, t := range text {
+		n.lines += int64(strings.Count(t, "\n"))
+		n.bytes += int64(len(t))
 	}
 	l := &ftpaudit.Listing{Entries: entries, Format: dominantFormat(entries), Reply: r.final, Bytes: r.bytes, Via: ftpaudit.ViaStat}
-	return l, ""
+	return l, n, ""
 }
 
-// listSTAT lists dir with STAT where the host allows it. It returns nil
-// and no error when the directory must be listed over a data connection.
-func (s *ftpSession) listSTAT(dir string) (*ftpaudit.Listing, error) {
+// listSTAT lists dir with STAT where the host allows it, and returns the
+// listing with its size, unchecked. It returns nil and no error when the
+// directory must be listed over a data connection.
+func (s *ftpSession) listSTAT(dir string) (*ftpaudit.Listing, statSize, error) {
 	r, err := s.statExchange(dir)
 	if err != nil {
 		if errors.Is(err, errStatDesync) {
 			s.stat.disable(err.Error())
 		}
-		return nil, err
+		return nil, statSize{}, err
 	}
 	if r.resync {
 		s.stat.resyncs.Add(1)
 	}
-	l, why := s.statListing(r)
+	l, n, _ := s.statListing(r)
 	if l == nil {
-		_ = why
 		s.stat.fallbacks.Add(1)
-		return nil, nil
+		return nil, statSize{}, nil
 	}
+	return l, n, nil
+}
+
+// useSTAT returns l, dir's STAT listing of size n, where it is smaller
+// than the STAT listings already proven; any other is checked first
+// against dir's listing over a data connection, which is returned: if the
+// two are the same, the bound grows; if not, STAT is turned off for the
+// host.
+func (s *ftpSession) useSTAT(ctx context.Context, dir string, l *ftpaudit.Listing, n statSize) (*ftpaudit.Listing, error) {
+	if s.stat.covers(n) {
+		s.stat.listed.Add(1)
+		return l, nil
+	}
+	d, err := s.listData(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	s.stat.checked.Add(1)
+	if diff := diffRaw(d, l); diff != "" {
+		note := "STAT and LIST -a differ on " + dir + ": " + diff
+		s.stat.disable(note)
+		d.Warnings = append(d.Warnings, note+" (the STAT reply was cut or is not the same listing): STAT turned off for the host, the LIST -a listing used")
+		return d, nil
+	}
+	s.stat.prove(n)
 	s.stat.listed.Add(1)
-	return l, nil
+	return d, nil
 }
 
 // checkSTAT lists dir with STAT and compares the result with data, the
@@ -337,7 +409,7 @@ func (s *ftpSession) checkSTAT(dir string, data *ftpaudit.Listing) error {
 		s.stat.settle(false, true, "STAT check failed: "+err.Error())
 		return err
 	}
-	l, why := s.statListing(r)
+	l, n, why := s.statListing(r)
 	switch {
 	case l == nil:
 		// No answer either way (an unreadable directory, say): another
@@ -347,6 +419,7 @@ func (s *ftpSession) checkSTAT(dir string, data *ftpaudit.Listing) error {
 		if d := diffRaw(data, l); d != "" {
 			s.stat.settle(false, true, "STAT and LIST -a differ on "+dir+": "+d)
 		} else {
+			s.stat.prove(n)
 			s.stat.settle(true, true, "")
 		}
 	}

@@ -106,6 +106,10 @@ func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", op, context.Cause(ctx))
 	}
+	var place *placeError
+	if errors.As(err, &place) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
 	var te *textproto.Error
 	if errors.As(err, &te) && (te.Code < 100 || te.Code > 599) {
 		// Not an FTP reply (RFC 959 codes are 1yz to 5yz; 6yz are
