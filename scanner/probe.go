@@ -275,10 +275,24 @@ func confirmRemoval(ctx context.Context, p ftpaudit.Prober, dir string, listable
 	if res.Mkdir.Accepted {
 		checks = append(checks, &canaryCheck{step: &res.Mkdir, name: sub, isDir: true})
 	}
-	canary := map[string]bool{file: true, sub: true}
+	others := checkBefore(ctx, p, dir, listable, checks, map[string]bool{file: true, sub: true})
+	if !removeCanaries(ctx, p, dir, checks) {
+		return
+	}
+	checkAfter(ctx, p, dir, checks, others)
+	for _, c := range checks {
+		if !c.step.Removed {
+			c.step.RemoveReply = strings.TrimPrefix(c.step.RemoveReply+"; not proven gone: "+strings.Join(c.why, "; "), "; ")
+		}
+	}
+}
 
-	// Before: what can see the canaries?
-	var others []string // names of the listing before, canaries aside
+// checkBefore finds, for each canary, a check that sees it while it is
+// there: the directory's listing (byList) when it is listable and
+// trustworthy, else the name check (byName). It returns the other names
+// of that listing, canaries aside, to tell a later listing that lost
+// everything.
+func checkBefore(ctx context.Context, p ftpaudit.Prober, dir string, listable bool, checks []*canaryCheck, canary map[string]bool) (others []string) {
 	if listable {
 		l, err := p.List(ctx, dir)
 		why := untrusted(l, err)
@@ -308,27 +322,40 @@ func confirmRemoval(ctx context.Context, p ftpaudit.Prober, dir string, listable
 		if c.byList {
 			continue
 		}
-		if _, err := p.ChangeDir(ctx, dir); err != nil {
-			c.why = append(c.why, "CWD back to the directory failed: "+err.Error())
-			continue
-		}
-		exists, err := p.Exists(ctx, dir, c.name, c.isDir)
+		exists, why := nameCheckOnce(ctx, p, dir, c, "")
 		switch {
-		case err != nil:
-			c.why = append(c.why, fmt.Sprintf("%s failed: %v", nameCheck(c.isDir), err))
+		case why != "":
+			c.why = append(c.why, why)
 		case !exists:
 			c.why = append(c.why, fmt.Sprintf("%s did not find it either while it was there, so it cannot tell it gone", nameCheck(c.isDir)))
 		default:
 			c.byName = true
 		}
 	}
+	return others
+}
 
-	// Remove.
+// nameCheckOnce goes back to dir and runs c's name check (SIZE or CWD);
+// why says what failed, prefixed by when ("" or " after the removal").
+func nameCheckOnce(ctx context.Context, p ftpaudit.Prober, dir string, c *canaryCheck, when string) (exists bool, why string) {
+	if _, err := p.ChangeDir(ctx, dir); err != nil {
+		return false, "CWD back to the directory failed: " + err.Error()
+	}
+	exists, err := p.Exists(ctx, dir, c.name, c.isDir)
+	if err != nil {
+		return false, fmt.Sprintf("%s%s failed: %v", nameCheck(c.isDir), when, err)
+	}
+	return exists, ""
+}
+
+// removeCanaries sends DELE and RMD; false when the directory could not
+// be entered again (nothing was removed, and each canary says why).
+func removeCanaries(ctx context.Context, p ftpaudit.Prober, dir string, checks []*canaryCheck) bool {
 	if _, err := p.ChangeDir(ctx, dir); err != nil {
 		for _, c := range checks {
 			c.step.RemoveReply = "not removed: CWD back to the directory failed: " + err.Error()
 		}
-		return
+		return false
 	}
 	for _, c := range checks {
 		if c.isDir {
@@ -337,8 +364,13 @@ func confirmRemoval(ctx context.Context, p ftpaudit.Prober, dir string, listable
 			c.step.RemoveReply, _ = p.Delete(ctx, c.name)
 		}
 	}
+	return true
+}
 
-	// After: the same checks again.
+// checkAfter runs, for each canary, the check that saw it before, and
+// sets Removed only when that check no longer sees it. A listing that
+// shows none of the other names it showed before is not trusted.
+func checkAfter(ctx context.Context, p ftpaudit.Prober, dir string, checks []*canaryCheck, others []string) {
 	var byList []*canaryCheck
 	for _, c := range checks {
 		if c.byList {
@@ -366,23 +398,14 @@ func confirmRemoval(ctx context.Context, p ftpaudit.Prober, dir string, listable
 		if !c.byName {
 			continue
 		}
-		if _, err := p.ChangeDir(ctx, dir); err != nil {
-			c.why = append(c.why, "CWD back to the directory failed: "+err.Error())
-			continue
-		}
-		exists, err := p.Exists(ctx, dir, c.name, c.isDir)
+		exists, why := nameCheckOnce(ctx, p, dir, c, " after the removal")
 		switch {
-		case err != nil:
-			c.why = append(c.why, fmt.Sprintf("%s after the removal failed: %v", nameCheck(c.isDir), err))
+		case why != "":
+			c.why = append(c.why, why)
 		case exists:
 			c.why = append(c.why, fmt.Sprintf("%s still finds it", nameCheck(c.isDir)))
 		default:
 			c.step.Removed = true
-		}
-	}
-	for _, c := range checks {
-		if !c.step.Removed {
-			c.step.RemoveReply = strings.TrimPrefix(c.step.RemoveReply+"; not proven gone: "+strings.Join(c.why, "; "), "; ")
 		}
 	}
 }
