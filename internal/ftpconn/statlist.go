@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -378,18 +380,37 @@ func (s *ftpSession) listSTAT(dir string) (*ftpaudit.Listing, statSize, error) {
 // than the STAT listings already proven; any other is checked first
 // against dir's listing over a data connection, which is returned: if the
 // two are the same, the bound grows; if not, STAT is turned off for the
-// host.
+// host. The STAT listing is reduced to a keyed digest of its lines before
+// the data listing is fetched, so that a huge directory is never held
+// twice.
 func (s *ftpSession) useSTAT(ctx context.Context, dir string, l *ftpaudit.Listing, n statSize) (*ftpaudit.Listing, error) {
 	if s.stat.covers(n) {
 		s.stat.listed.Add(1)
 		return l, nil
+	}
+	want := digestRaw(l.Entries)
+	l = nil //nolint:ineffassign,wastedassign // the listing may be collected while the data listing is read
+	if n.bytes >= bigListing {
+		// Collect it now: left to the pacer, a huge STAT listing would
+		// still take its memory while the data listing grows to its size.
+		runtime.GC()
 	}
 	d, err := s.listData(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
 	s.stat.checked.Add(1)
-	if diff := diffRaw(d, l); diff != "" {
+	got := digestRaw(d.Entries)
+	var diff string
+	switch {
+	case len(d.Bad) > 0:
+		diff = fmt.Sprintf("LIST -a has %d unparsed lines", len(d.Bad))
+	case got.n != want.n:
+		diff = fmt.Sprintf("%d entries against %d", got.n, want.n)
+	case got != want:
+		diff = "the same number of entries, different lines"
+	}
+	if diff != "" {
 		note := "STAT and LIST -a differ on " + dir + ": " + diff
 		s.stat.disable(note)
 		d.Warnings = append(d.Warnings, note+" (the STAT reply was cut or is not the same listing): STAT turned off for the host, the LIST -a listing used")
@@ -398,6 +419,30 @@ func (s *ftpSession) useSTAT(ctx context.Context, dir string, l *ftpaudit.Listin
 	s.stat.prove(n)
 	s.stat.listed.Add(1)
 	return d, nil
+}
+
+// rawDigest is an order-independent digest of a listing's raw lines: their
+// count and the sums of two keyed hashes of each line. The key is random
+// per process, so a server cannot make a cut listing sum like a full one.
+type rawDigest struct {
+	n      int
+	s1, s2 uint64
+}
+
+var digestSeed1, digestSeed2 = maphash.MakeSeed(), maphash.MakeSeed()
+
+// bigListing is the size of a STAT listing from which it is collected at
+// once when it must be checked against a data listing.
+const bigListing = 8 << 20
+
+// digestRaw digests the raw lines of es.
+func digestRaw(es []ftpaudit.Entry) rawDigest {
+	d := rawDigest{n: len(es)}
+	for i := range es {
+		d.s1 += maphash.String(digestSeed1, es[i].Raw)
+		d.s2 += maphash.String(digestSeed2, es[i].Raw)
+	}
+	return d
 }
 
 // checkSTAT lists dir with STAT and compares the result with data, the
