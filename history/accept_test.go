@@ -194,8 +194,8 @@ func TestMigrateToAcceptances(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v := count(t, s, "PRAGMA user_version"); v != 3 {
-		t.Errorf("user_version %d, want 3", v)
+	if v := count(t, s, "PRAGMA user_version"); v != len(migrations) {
+		t.Errorf("user_version %d, want %d", v, len(migrations))
 	}
 	if n := count(t, s, "SELECT count(*) FROM acceptances"); n != 0 {
 		t.Errorf("%d acceptances after migrating", n)

@@ -22,6 +22,7 @@ var releasedMigrations = []string{
 	"ef577e5084ad0ea593e2f00c9aabbaedc67f7389823573ce3652b636e58e5ab3", // 1
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", // 2: no SQL, Go only
 	"0152168b2f5c55d0b9863888152db8c62685ea662965a5200a9def3d6ba853cf", // 3: acceptances
+	"1ab779274b68c843e7b746aee651daf3db653fcddb278157370643251c43c495", // 4: not_listed
 }
 
 func TestMigrationsFrozen(t *testing.T) {

@@ -368,5 +368,31 @@ func readPathNotes(ctx context.Context, tx *sql.Tx, hostID int64, h *ftpaudit.Ho
 			return fmt.Errorf("unknown path note kind %q", kind)
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return readNotListed(ctx, tx, hostID, h)
+}
+
+// readNotListed reads the directories a host's walk did not list into h.
+func readNotListed(ctx context.Context, tx *sql.Tx, hostID int64, h *ftpaudit.HostResult) error {
+	rows, err := tx.QueryContext(ctx, `SELECT path, kind, reason, cause, acc_glob, acc_reason, acc_kind FROM not_listed WHERE host_id = ? ORDER BY seq`, hostID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u ftpaudit.Unlisted
+		var kind string
+		var glob, reason, akind sql.NullString
+		if err := rows.Scan(&u.Path, &kind, &u.Reason, &u.Cause, &glob, &reason, &akind); err != nil {
+			return err
+		}
+		u.Kind = ftpaudit.UnlistedKind(kind)
+		if glob.Valid {
+			u.Accepted = &ftpaudit.Acceptance{Glob: glob.String, Reason: reason.String, Kind: ftpaudit.UnlistedKind(akind.String)}
+		}
+		h.NotListed = append(h.NotListed, u)
+	}
 	return rows.Err()
 }

@@ -97,12 +97,12 @@ func (s *Store) SaveWith(ctx context.Context, r *ftpaudit.Result, args string, o
 
 // saveTx holds the statements of one save transaction.
 type saveTx struct {
-	c                    *rawConn
-	entry, note, finding *rawStmt
+	c                              *rawConn
+	entry, note, finding, unlisted *rawStmt
 }
 
 func (t *saveTx) close() {
-	for _, st := range []*rawStmt{t.entry, t.note, t.finding} {
+	for _, st := range []*rawStmt{t.entry, t.note, t.finding, t.unlisted} {
 		if st != nil {
 			st.close()
 		}
@@ -133,6 +133,8 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args s
 	}{
 		{&t.entry, insertEntrySQL},
 		{&t.note, `INSERT INTO path_notes (host_id, kind, seq, path, message) VALUES (?, ?, ?, ?, ?)`},
+		{&t.unlisted, `INSERT INTO not_listed (host_id, seq, path, kind, reason, cause, acc_glob, acc_reason, acc_kind)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&t.finding, `INSERT INTO findings (scan_id, host_id, host, path, rule, severity, evidence, size, mtime, mtime_ns, action)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	} {
@@ -255,6 +257,15 @@ func (s *Store) saveNotes(ctx context.Context, t *saveTx, hostID int64, h *ftpau
 			if err := t.note.exec(ctx, hostID, l.kind, int64(i), blobOf(pe.Path), pe.Error); err != nil {
 				return s.dbErr("insert "+l.kind, err)
 			}
+		}
+	}
+	for i, u := range h.NotListed {
+		var glob, reason, kind any
+		if a := u.Accepted; a != nil {
+			glob, reason, kind = a.Glob, a.Reason, string(a.Kind)
+		}
+		if err := t.unlisted.exec(ctx, hostID, int64(i), blobOf(u.Path), string(u.Kind), u.Reason, u.Cause, glob, reason, kind); err != nil {
+			return s.dbErr("insert not listed", err)
 		}
 	}
 	return nil

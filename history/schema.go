@@ -75,6 +75,7 @@ var migrations = []migration{
 	{sql: schemaV1},
 	{run: migrateGobHostData}, // version 2
 	{sql: schemaV3},
+	{sql: schemaV4},
 }
 
 // schemaV1 is the SQL of version 1.
@@ -201,6 +202,23 @@ CREATE TRIGGER acceptances_no_update BEFORE UPDATE ON acceptances
 	BEGIN SELECT RAISE(ABORT, 'acceptances are append-only'); END;
 CREATE TRIGGER acceptances_no_delete BEFORE DELETE ON acceptances
 	BEGIN SELECT RAISE(ABORT, 'acceptances are append-only'); END;
+`
+
+const schemaV4 = `
+-- One row per directory the walk did not list (ftpaudit.Unlisted), in the
+-- host's order: why, of what kind, and the policy acceptance if any.
+CREATE TABLE not_listed (
+	host_id    INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+	seq        INTEGER NOT NULL,
+	path       BLOB NOT NULL,
+	kind       TEXT NOT NULL,
+	reason     TEXT NOT NULL,
+	cause      TEXT NOT NULL,
+	acc_glob   TEXT,             -- NULL: not accepted
+	acc_reason TEXT,
+	acc_kind   TEXT,
+	PRIMARY KEY (host_id, seq)
+) WITHOUT ROWID;
 `
 
 // migrate applies the missing migrations in one write transaction.
