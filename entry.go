@@ -1,8 +1,12 @@
 package ftpaudit
 
 import (
+	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // EntryType is the kind of a directory entry. Its text form (String,
@@ -147,8 +151,79 @@ const (
 )
 
 // BadLine is a listing line that could not be parsed. It is kept, never
-// dropped, so that the report can show it.
+// dropped, so that the report can show it: its first BadLineKeep bytes at
+// most (a line of a server's may be hundreds of megabytes long) and its
+// length. Build one with NewBadLine.
 type BadLine struct {
-	Raw string // the line exactly as received, without its terminator
+	// Raw is the line as received, without its terminator: all of it
+	// when Len == len(Raw), else a copy of its first bytes, at most
+	// BadLineKeep, cut at a UTF-8 boundary where the line has one.
+	Raw string
+	Len int    // the line's full length in bytes
 	Err string // why it was not understood
+	// More counts the unparsed lines after this one in the same listing
+	// that were counted but not kept (see MaxBadLinesKept).
+	More int
+}
+
+// BadLineKeep is the most bytes of an unparsed line that are kept.
+const BadLineKeep = 512
+
+// MaxBadLinesKept is the most unparsed lines kept from one listing; the
+// last kept one counts the rest in More.
+const MaxBadLinesKept = 100
+
+// NewBadLine returns the BadLine for line, keeping a bounded prefix of it
+// (copied, so that a long line's text is not held by the prefix).
+func NewBadLine(line string, err string) BadLine {
+	b := BadLine{Raw: line, Len: len(line), Err: err}
+	if len(line) > BadLineKeep {
+		n := BadLineKeep
+		for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+			if utf8.RuneStart(line[i]) {
+				n = i
+				break
+			}
+		}
+		b.Raw = strings.Clone(line[:n])
+	}
+	return b
+}
+
+// Cut reports whether Raw is only a prefix of the line.
+func (b BadLine) Cut() bool { return len(b.Raw) < b.Len }
+
+// String is the line for a report: the kept text, and when it is only a
+// prefix, the line's full length.
+func (b BadLine) String() string {
+	if b.Cut() {
+		return fmt.Sprintf("%s... (first %d of %d bytes)", b.Raw, len(b.Raw), b.Len)
+	}
+	return b.Raw
+}
+
+// AppendBadLine appends the BadLine for line to bad, or, once bad holds
+// MaxBadLinesKept lines, counts it in the last one's More.
+func AppendBadLine(bad []BadLine, line string, err string) []BadLine {
+	if n := len(bad); n >= MaxBadLinesKept {
+		bad[n-1].More++
+		return bad
+	}
+	return append(bad, NewBadLine(line, err))
+}
+
+type listLimitKey struct{}
+
+// WithListLimit returns ctx carrying n, the most entries a listing made
+// under it needs to keep: a walker passes --max-dir-entries, so that a
+// listing's parser stops keeping entries past n+1 (one more, to show the
+// bound was passed) instead of after.
+func WithListLimit(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, listLimitKey{}, n)
+}
+
+// ListLimit is the limit WithListLimit put in ctx, 0 when none.
+func ListLimit(ctx context.Context) int {
+	n, _ := ctx.Value(listLimitKey{}).(int)
+	return n
 }

@@ -234,6 +234,12 @@ func FuzzTableRow(f *testing.F) {
 		if l.Type != "finding" || l.Path == nil || fzFromB64(t, *l.Path, l.PathB64) != path {
 			t.Fatalf("finding line %s does not give back path %q", l.Raw, path)
 		}
+		if utf8.ValidString(action) && (l.Action == nil || *l.Action != action) {
+			t.Fatalf("finding line %s does not give back action %q", l.Raw, action)
+		}
+		if (size >= 0) != (l.Size != nil) || (l.Size != nil && *l.Size != size) {
+			t.Fatalf("finding line %s does not give back size %d", l.Raw, size)
+		}
 		if utf8.ValidString(host) && l.Host != host {
 			t.Fatalf("host %q came back as %q", host, l.Host)
 		}

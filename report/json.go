@@ -23,12 +23,16 @@ const Schema = "ftpaudit.scan/v1"
 type JSON struct {
 	// Inventory adds every entry to the document.
 	Inventory bool
+	// ToolVersion is ftpaudit's version, written as tool.version; empty
+	// means "dev".
+	ToolVersion string
 }
 
 var _ Reporter = (*JSON)(nil)
 
 type jsonDoc struct {
 	Schema   string        `json:"schema"`
+	Tool     jsonTool      `json:"tool"`
 	Started  string        `json:"started"`
 	Finished string        `json:"finished"`
 	Complete bool          `json:"complete"`
@@ -36,6 +40,12 @@ type jsonDoc struct {
 	Hosts    []jsonHost    `json:"hosts"`
 	Entries  []jsonEntry   `json:"entries"`
 	Findings []jsonFinding `json:"findings"`
+}
+
+// jsonTool names the program that wrote the document.
+type jsonTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
 }
 
 type jsonHost struct {
@@ -150,6 +160,9 @@ type jsonManifest struct {
 	Problems int    `json:"problems"`
 }
 
+// jsonFinding is one finding, with what the CSV carries: the action to
+// take, and the size (bytes) and modification time (RFC 3339 UTC) of the
+// entry when known (absent when not).
 type jsonFinding struct {
 	Host     string   `json:"host"`
 	Path     string   `json:"path"`
@@ -157,6 +170,9 @@ type jsonFinding struct {
 	Rule     string   `json:"rule"`
 	Severity string   `json:"severity"`
 	Evidence []string `json:"evidence"`
+	Action   string   `json:"action"`
+	Size     *int64   `json:"size,omitempty"`
+	Modified string   `json:"modified,omitempty"`
 }
 
 // severityCounts is a target's findings per severity, worst first, in
@@ -197,6 +213,7 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 	v := NewView(r)
 	doc := jsonDoc{
 		Schema:   Schema,
+		Tool:     jsonTool{Name: "ftpaudit", Version: toolVersion(j.ToolVersion)},
 		Started:  rfc3339(v.Started),
 		Finished: rfc3339(v.Finished),
 		Complete: v.Complete,
@@ -318,5 +335,19 @@ func findingJSON(f *ftpaudit.Finding) jsonFinding {
 	if ev == nil {
 		ev = []string{}
 	}
-	return jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity.String(), Evidence: ev}
+	jf := jsonFinding{Host: f.Host, Path: f.Path, PathB64: b64(f.Path), Rule: f.Rule, Severity: f.Severity.String(), Evidence: ev,
+		Action: f.Action, Modified: rfc3339(f.Modified)}
+	if f.Size >= 0 {
+		sz := f.Size
+		jf.Size = &sz
+	}
+	return jf
+}
+
+// toolVersion is v, or "dev" when the caller does not know it.
+func toolVersion(v string) string {
+	if v == "" {
+		return "dev"
+	}
+	return v
 }

@@ -21,6 +21,9 @@ type jsonlLine struct {
 	Rule       string          `json:"rule"`
 	Severity   string          `json:"severity"`
 	Evidence   []string        `json:"evidence"`
+	Action     *string         `json:"action"`
+	Size       *int64          `json:"size"`
+	Modified   string          `json:"modified"`
 	Start      string          `json:"start"`
 	StartB64   string          `json:"start_b64"`
 	Complete   *bool           `json:"complete"`

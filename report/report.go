@@ -45,7 +45,7 @@ type Options struct {
 	// --no-color.
 	Color bool
 	// ToolVersion is ftpaudit's version, for the formats that name the
-	// tool (SARIF).
+	// tool (JSON, SARIF).
 	ToolVersion string
 }
 
@@ -59,7 +59,7 @@ var formats = []struct {
 		return &Table{Verbose: o.Verbose, Width: o.Width, Color: o.Color, MaxEvidence: o.MaxEvidence, MaxAction: o.MaxAction}
 	}},
 	{"summary", func(o Options) Reporter { return &Summary{MaxPaths: o.MaxPaths} }},
-	{"json", func(o Options) Reporter { return &JSON{Inventory: o.Inventory} }},
+	{"json", func(o Options) Reporter { return &JSON{Inventory: o.Inventory, ToolVersion: o.ToolVersion} }},
 	{"jsonl", func(Options) Reporter { return &JSONL{} }},
 	{"csv", func(Options) Reporter { return &CSV{} }},
 	{"sarif", func(o Options) Reporter { return &SARIF{ToolVersion: o.ToolVersion} }},

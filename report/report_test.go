@@ -212,7 +212,7 @@ func TestNew(t *testing.T) {
 	}{
 		{"table", &Table{Verbose: true, MaxEvidence: 20, MaxAction: 30}},
 		{"summary", &Summary{MaxPaths: 5}},
-		{"json", &JSON{Inventory: true}},
+		{"json", &JSON{Inventory: true, ToolVersion: "v9"}},
 		{"jsonl", &JSONL{}},
 		{"csv", &CSV{}},
 		{"sarif", &SARIF{ToolVersion: "v9"}},

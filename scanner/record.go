@@ -23,8 +23,11 @@ import (
 // work (paths, duplicate names, the unique checks) runs in parallel.
 type prepared struct {
 	kept []ftpaudit.Entry     // entries to keep, Path set, "." and ".." dropped, duplicates resolved
-	dups []ftpaudit.PathError // names listed twice
-	size int64                // entryBytes of kept, summed
+	dups []ftpaudit.PathError // names listed twice, the first maxDupsKept
+	// dupMore counts the names listed twice past maxDupsKept: resolved
+	// like the others, reported in one line.
+	dupMore int
+	size    int64 // entryBytes of kept, summed
 	// fp fingerprints the listing, for a directory with an MLSD unique
 	// fact (to check a second directory with the same fact against it).
 	fp uint64
@@ -72,7 +75,12 @@ func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 		if names != nil {
 			if k, dup := names[e.Name]; dup {
 				// (p.kept[k] lies in a slot of l.Entries already read.)
-				p.dups = append(p.dups, resolveDup(&p.kept[k], &e))
+				d := resolveDup(&p.kept[k], &e)
+				if len(p.dups) < maxDupsKept {
+					p.dups = append(p.dups, d)
+				} else {
+					p.dupMore++
+				}
 				continue
 			}
 			names[e.Name] = len(p.kept)
@@ -236,14 +244,25 @@ func (w *walker) noteProblems(j dirJob, l *ftpaudit.Listing, p prepared) {
 		r.Notes = append(r.Notes, ftpaudit.PathError{Path: j.path, Error: wn})
 	}
 	for _, b := range l.Bad {
-		r.Stats.BadLines++
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: "unparsed listing line: " + b.Err + ": " + b.Raw})
+		r.Stats.BadLines += 1 + b.More
+		msg := "unparsed listing line: " + b.Err + ": " + b.String()
+		if b.More > 0 {
+			msg += fmt.Sprintf(" (and %d more unparsed lines, not kept)", b.More)
+		}
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: msg})
 		// A line that does not parse may be an entry (a name holding a
 		// line feed, a line cut short): the listing is not known in full.
 		r.Incomplete = appendReason(r.Incomplete, "unparsed listing lines")
 	}
 	r.Errors = append(r.Errors, p.dups...)
+	if p.dupMore > 0 {
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("%d more names listed twice in this directory, each kept once (not reported one by one)", p.dupMore)})
+	}
 }
+
+// maxDupsKept bounds the names listed twice that one listing reports one
+// by one: a server can list one name millions of times.
+const maxDupsKept = 100
 
 // applyBounds cuts p.kept to the entry bounds (per directory, per walk,
 // and the bytes the entries keep), files each bound reached, stops the
@@ -252,7 +271,13 @@ func (w *walker) applyBounds(j dirJob, p *prepared) {
 	r := w.res
 	nkept := len(p.kept)
 	if n := len(p.kept); n > w.opt.MaxDirEntries {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("lists %d entries, more than --max-dir-entries %d: only the first %d kept", n, w.opt.MaxDirEntries, w.opt.MaxDirEntries)})
+		// The parser keeps one entry past the bound it was given
+		// (ftpaudit.WithListLimit) to show it was passed, and no more.
+		what := fmt.Sprintf("lists %d entries", n)
+		if n == w.opt.MaxDirEntries+1 {
+			what = "lists more entries"
+		}
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("%s, more than --max-dir-entries %d: only the first %d kept", what, w.opt.MaxDirEntries, w.opt.MaxDirEntries)})
 		r.Incomplete = appendReason(r.Incomplete, "entry bound reached")
 		p.kept = p.kept[:w.opt.MaxDirEntries]
 	}

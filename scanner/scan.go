@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -19,6 +20,13 @@ type Job struct {
 	// connector's report on listing over the control connection; nil,
 	// or a nil report, means there is none.
 	StatReport func() *ftpaudit.StatReport
+	// Timeout is the host's time budget: the walk and what follows it
+	// (probe, manifest) stop when it is spent, and the host is reported
+	// incomplete with TimeoutCause (or a generic reason); other hosts go
+	// on. Zero means none.
+	Timeout time.Duration
+	// TimeoutCause is the reason reported when Timeout is reached.
+	TimeoutCause error
 }
 
 // Options configure a scan.
@@ -61,19 +69,46 @@ func Scan(ctx context.Context, jobs []Job, opt Options) *ftpaudit.Result {
 				defer func() { <-sem }()
 			case <-ctx.Done():
 			}
-			connect := j.Connect
-			if opt.Budget != nil {
-				connect = budgeted(connect, opt.Budget)
-			}
-			h := Walk(ctx, j.Target, connect, j.Walk)
-			if j.StatReport != nil {
-				h.Stat = j.StatReport()
-			}
-			AfterWalk(ctx, h, connect, opt.Probe, opt.Manifest)
-			res.Hosts[i] = h
+			res.Hosts[i] = scanHost(ctx, j, opt)
 		}()
 	}
 	wg.Wait()
 	res.Finished = time.Now()
 	return res
+}
+
+// scanHost walks one job within its time budget. A panic in the walk (a
+// bug that some server's answers reach) is recovered and reported as that
+// host's error, incomplete: it never ends the other hosts' walks.
+func scanHost(ctx context.Context, j Job, opt Options) (h *ftpaudit.HostResult) {
+	if j.Timeout > 0 {
+		cause := j.TimeoutCause
+		if cause == nil {
+			cause = fmt.Errorf("host time budget (%s) reached", j.Timeout)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, j.Timeout, cause)
+		defer cancel()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if h == nil {
+				h = &ftpaudit.HostResult{Target: j.Target, Started: time.Now()}
+			}
+			h.Finished = time.Now()
+			h.Complete = false
+			h.Incomplete = append(h.Incomplete, fmt.Sprintf("internal error (panic) while scanning this host: %v", v))
+			h.Errors = append(h.Errors, ftpaudit.PathError{Path: j.Target.Start, Error: fmt.Sprintf("panic: %v", v)})
+		}
+	}()
+	connect := j.Connect
+	if opt.Budget != nil {
+		connect = budgeted(connect, opt.Budget)
+	}
+	h = Walk(ctx, j.Target, connect, j.Walk)
+	if j.StatReport != nil {
+		h.Stat = j.StatReport()
+	}
+	AfterWalk(ctx, h, connect, opt.Probe, opt.Manifest)
+	return h
 }

@@ -171,6 +171,8 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 	if opt.MaxDirEntries <= 0 {
 		opt.MaxDirEntries = DefaultMaxDirEntries
 	}
+	// The parsers keep no more entries of one listing than this.
+	ctx = ftpaudit.WithListLimit(ctx, opt.MaxDirEntries)
 	if opt.MaxEntries <= 0 {
 		opt.MaxEntries = DefaultMaxEntries
 	}
@@ -200,6 +202,12 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 	w.queue = append(w.queue, dirJob{path: t.Start})
 	w.pending = 1
 
+	// A panic in one worker (a bug some server's answers reach) stops
+	// this host's walk, reported as its reason; it never takes the
+	// process, and so the other hosts, down.
+	ctx, cancelWalk := context.WithCancelCause(ctx)
+	defer cancelWalk(nil)
+
 	// Wake waiting workers on cancellation.
 	stop := context.AfterFunc(ctx, func() {
 		w.mu.Lock()
@@ -213,6 +221,11 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if v := recover(); v != nil {
+					cancelWalk(fmt.Errorf("internal error (panic) while walking this host: %v", v))
+				}
+			}()
 			w.worker(ctx)
 		}()
 	}

@@ -38,12 +38,12 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	fs.StringVar(&df.format, "format", "table", "table or json")
 	fs.StringVar(&df.policy, "policy", "", "policy file (drop boxes, ignored paths, severities)")
 	fs.StringVar(&df.hostsFile, "hosts", "", "hosts file whose per-host drop boxes, ignored paths and anonymous account apply, as in scan --hosts")
-	fs.StringVar(&df.failOn, "fail-on", "high", "exit 1 when a change has this severity or worse")
+	fs.StringVar(&df.failOn, "fail-on", "high", "exit 1 when a change has this severity or worse (or none; any case)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return outcome{err: err}
 	}
-	sev, ok := ftpaudit.ParseSeverity(df.failOn)
+	sev, ok := parseFailOn(df.failOn)
 	if len(pos) != 2 || !ok || (df.format != "table" && df.format != "json") {
 		return outcome{err: usageError{errors.New("usage: ftpaudit diff [--db PATH] [--format table|json] [--policy FILE] [--hosts FILE] [--fail-on SEV] A B")}}
 	}

@@ -32,6 +32,7 @@ type scanFlags struct {
 	timeout        time.Duration
 	connectTimeout time.Duration
 	idleTimeout    time.Duration
+	hostTimeout    time.Duration
 	format         string
 	output         string
 	inventory      bool
@@ -99,10 +100,11 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", 0, "bound on the whole scan (0: none); hitting it makes the scan incomplete")
 	fs.DurationVar(&f.connectTimeout, "connect-timeout", 15*time.Second, "bound on TCP connect and TLS handshake")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", 30*time.Second, "bound on any single read or write on a control or data connection")
+	fs.DurationVar(&f.hostTimeout, "host-timeout", defaultHostTimeout, "time budget of one host (0: none); spending it stops that host's walk and makes it incomplete, the other hosts go on")
 	fs.StringVar(&f.format, "format", "auto", "output format: "+strings.Join(report.Formats(), ", ")+" (see docs/output.md), or auto (table on a terminal, json otherwise)")
 	fs.Var(&f.probe, "probe", "active probe: upload and remove a canary file and directory in candidate directories (--probe=all: every directory)")
 	fs.StringVar(&f.policy, "policy", "", "policy file (YAML): intended drop boxes, ignored paths, anonymous account, severity overrides, extra suspicious names")
-	fs.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or worse: info, low, medium, high, critical")
+	fs.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or worse: info, low, medium, high, critical, or none (any case)")
 	fs.BoolVar(&f.verbose, "verbose", false, "table: show info findings as rows too")
 	fs.StringVar(&f.output, "o", "", "write results to this file (atomically) instead of stdout")
 	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
@@ -134,7 +136,7 @@ func (f *scanFlags) check() error {
 		return usageError{fmt.Errorf("--retries %d: want at least 1", f.retries)}
 	case f.loginInterval <= 0:
 		return usageError{fmt.Errorf("--login-interval %s: want more than 0", f.loginInterval)}
-	case f.timeout < 0 || f.connectTimeout <= 0 || f.idleTimeout <= 0:
+	case f.timeout < 0 || f.hostTimeout < 0 || f.connectTimeout <= 0 || f.idleTimeout <= 0:
 		return usageError{errors.New("timeouts must be positive")}
 	}
 	if f.format != "auto" && !slices.Contains(report.Formats(), f.format) {
@@ -157,8 +159,8 @@ func (f *scanFlags) check() error {
 	if _, err := parseLevel(f.logLevel); err != nil {
 		return usageError{err}
 	}
-	if _, ok := ftpaudit.ParseSeverity(f.failOn); !ok {
-		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high or critical", f.failOn)}
+	if _, ok := parseFailOn(f.failOn); !ok {
+		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high, critical or none", f.failOn)}
 	}
 	return nil
 }
@@ -222,4 +224,22 @@ func parseID(s string) (int64, error) {
 		return 0, usageError{fmt.Errorf("%q is not a scan id (see ftpaudit history)", s)}
 	}
 	return id, nil
+}
+
+// defaultHostTimeout is --host-timeout's default: long enough for a
+// large archive over a slow link, short enough that a nightly run always
+// ends.
+const defaultHostTimeout = 6 * time.Hour
+
+// failNone is the --fail-on level "none": above every severity, so that no
+// finding fails the run (incomplete scans still do).
+const failNone = ftpaudit.SevCritical + 1
+
+// parseFailOn reads --fail-on: a severity or "none", in any case.
+func parseFailOn(s string) (ftpaudit.Severity, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "none" {
+		return failNone, true
+	}
+	return ftpaudit.ParseSeverity(s)
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
 )
 
 func writeString(s string) func(io.Writer) error {
@@ -184,5 +187,33 @@ func TestFormatFollowsOutputExtension(t *testing.T) {
 		if name == "cleanup.txt" && strings.Contains(string(b), "\x1b") {
 			t.Errorf("-o %s: colour codes in a file", name)
 		}
+	}
+}
+
+// TestFailOnNoneAndCase: --fail-on takes any case, and none never fails
+// the run on findings (the demo archive has critical ones).
+func TestFailOnNoneAndCase(t *testing.T) {
+	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := memftp.Start(context.Background(), root, memftp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for level, want := range map[string]int{
+		"HIGH":     exitFindings,
+		"Critical": exitFindings,
+		"none":     exitClean,
+		"NONE":     exitClean,
+	} {
+		code, _, stderr := runCLI(t, "scan", "--quiet", "--format", "json", "--fail-on", level, "ftp://"+srv.Addr+"/")
+		if code != want {
+			t.Errorf("--fail-on %s: exit %d, want %d; %s", level, code, want, stderr)
+		}
+	}
+	if code, _, _ := runCLI(t, "scan", "--quiet", "--fail-on", "severe", "ftp://"+srv.Addr+"/"); code != exitUsage {
+		t.Errorf("--fail-on severe: exit %d, want %d", code, exitUsage)
 	}
 }

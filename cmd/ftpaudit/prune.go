@@ -15,7 +15,9 @@ const pruneUsage = `Usage: ftpaudit prune [--db PATH] [--keep N] [--older-than D
 Deletes saved scans: all but the newest N (--keep), and/or those started
 longer ago than DURATION (--older-than, e.g. 720h or 30d). A scan that is
 a host's accepted baseline is kept, however old, until another one is
-accepted (ftpaudit baseline accept).
+accepted (ftpaudit baseline accept). A kept scan saved as the changes
+from a deleted one is rewritten whole first, so it reads back as before.
+It prints how many bytes the database shrank by.
 
 Flags:
 `
@@ -47,11 +49,14 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) outc
 		return outcome{err: err}
 	}
 	defer st.Close()
-	n, err := st.Prune(ctx, *keep, cutoff)
+	p, err := st.PruneWith(ctx, *keep, cutoff)
 	if err != nil {
 		return outcome{err: outputError{err}}
 	}
-	fmt.Fprintf(stdout, "deleted %d scans\n", n)
+	fmt.Fprintf(stdout, "deleted %d scans; the database shrank by %d bytes\n", p.Deleted, p.Reclaimed)
+	if p.Materialised > 0 {
+		fmt.Fprintf(stdout, "rewrote %d kept hosts whole: they were saved as changes from a deleted scan\n", p.Materialised)
+	}
 	kept, err := st.BaselineScans(ctx)
 	if err != nil {
 		return outcome{err: outputError{err}}

@@ -32,12 +32,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		o = runBaseline(ctx, args[1:], stdout, stderr)
 	case "prune":
 		o = runPrune(ctx, args[1:], stdout, stderr)
+	case "completion":
+		o = runCompletion(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version())
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, topUsage)
 	default:
-		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, history, diff, verify, baseline, prune, version or help)", args[0])}
+		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, history, diff, verify, baseline, prune, completion, version or help)", args[0])}
 	}
 	if o.err != nil && !errors.Is(o.err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "ftpaudit: error: %v\n", o.err)
@@ -61,6 +63,8 @@ Usage:
   ftpaudit verify SCAN-ID           after a cleanup: rescan, and say which findings are gone
   ftpaudit prune --keep N           delete old saved scans (never an accepted baseline)
   ftpaudit version
+  ftpaudit completion bash|zsh|fish|man
+                                    print a shell completion script, or the man page
 
 Run 'ftpaudit scan -h' for the flags. Exit codes: 0 clean, 1 findings, 2 usage error,
 3 scan incomplete, 4 results could not be written, 130 interrupted.

@@ -117,10 +117,14 @@ func scanAndReport(ctx context.Context, targets []ftpaudit.Target, passwords map
 	}
 	res := runScanCore(ctx, targets, passwords, f, pol, stderr)
 	var afterErr error
-	for _, a := range after {
-		if err := a(ctx, res, pol); err != nil && afterErr == nil {
-			afterErr = err
+	if len(after) > 0 {
+		done := stageWhile(stderr, f.quiet, "saving to history")
+		for _, a := range after {
+			if err := a(ctx, res, pol); err != nil && afterErr == nil {
+				afterErr = err
+			}
 		}
+		done()
 	}
 	o := f.outcome(ctx, res)
 	o.err = f.writeReport(res, stdout, stderr)
@@ -158,6 +162,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != ftpaudit.TLSNone)
 	}
 	res := scanner.Scan(ctx, jobs, opt)
+	prog.Stage("judging")
 	rules.AcceptUnlisted(res, pol)
 	rules.JudgeResult(res, pol)
 	if n := res.Redact(f.secrets(passwords)...); n > 0 {
@@ -238,6 +243,10 @@ func (f *scanFlags) jobs(targets []ftpaudit.Target, passwords map[string]string,
 		}
 		dialer := ftpconn.NewDialer(t, d)
 		jobs[i] = scanner.Job{Target: t, Connect: dialer.Connect, Walk: w, StatReport: dialer.StatReport}
+		if f.hostTimeout > 0 {
+			jobs[i].Timeout = f.hostTimeout
+			jobs[i].TimeoutCause = fmt.Errorf("--host-timeout %s reached", f.hostTimeout)
+		}
 	}
 	return jobs
 }
@@ -322,6 +331,7 @@ func (f *scanFlags) writeReport(res *ftpaudit.Result, stdout, stderr io.Writer) 
 	if f.output != "" && !f.quiet && isTerminal(stderr) {
 		fmt.Fprintf(stderr, "ftpaudit: results written to %s\n", f.output)
 	}
+	f.tellFindings(res, stdout, stderr)
 	return nil
 }
 
@@ -392,7 +402,7 @@ func (f *scanFlags) writeMetrics(res *ftpaudit.Result) error {
 
 // outcome judges a finished scan for the exit code.
 func (f *scanFlags) outcome(ctx context.Context, res *ftpaudit.Result) outcome {
-	failOn, _ := ftpaudit.ParseSeverity(f.failOn)
+	failOn, _ := parseFailOn(f.failOn)
 	return outcome{
 		interrupted: errors.Is(ctx.Err(), context.Canceled),
 		incomplete:  !res.Complete(),

@@ -82,7 +82,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 	} else if rescans, err = rebaseline(hctx, st, sc, res, pol, stderr); err != nil {
 		return outcome{err: outputError{err}}
 	}
-	failOn, _ := ftpaudit.ParseSeverity(f.failOn)
+	failOn, _ := parseFailOn(f.failOn)
 	doc, remaining := verifyDoc(id, before, res, rescans, failOn)
 	o.findings = remaining
 	if hf.save && !o.interrupted {

@@ -14,16 +14,44 @@ import (
 // and write, so that a silent peer fails the call after idle instead of
 // hanging it forever. It also overrides any deadline a library leaves
 // behind.
+//
+// On the control connection, reply is the session's reply bounds: a read
+// while a reply is in progress also ends at that reply's deadline, so that
+// a server dripping one byte at a time cannot keep moving the idle
+// deadline. On a data connection, rate fails a transfer that falls below
+// its minimum rate.
 type deadlineConn struct {
 	net.Conn
-	idle time.Duration
+	idle  time.Duration
+	reply *replyBounds
+	rate  *rateMeter
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+	d := time.Now().Add(c.idle)
+	if c.reply != nil {
+		if err := c.reply.expired(); err != nil {
+			return 0, err
+		}
+		if rd, ok := c.reply.deadline(); ok && rd.Before(d) {
+			d = rd
+		}
+	}
+	if err := c.Conn.SetReadDeadline(d); err != nil {
 		return 0, err
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	if c.reply != nil && err != nil {
+		if e := c.reply.expired(); e != nil {
+			return n, e
+		}
+	}
+	if c.rate != nil && err == nil {
+		if e := c.rate.read(n); e != nil {
+			return n, e
+		}
+	}
+	return n, err
 }
 
 func (c *deadlineConn) Write(p []byte) (int, error) {

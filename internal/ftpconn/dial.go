@@ -44,6 +44,23 @@ type DialOptions struct {
 	NoMLSD bool
 	// MLSDOnly skips the LIST -a cross-check on servers that offer MLSD.
 	MLSDOnly bool
+	// ReplyTimeout bounds one control reply from its first byte to its
+	// end, however the server drips it (DefaultReplyTimeout when zero).
+	ReplyTimeout time.Duration
+	// MaxReplyLine and MaxReplyBytes bound one line of a control reply
+	// and a whole reply (DefaultMaxReplyLine, DefaultMaxReplyBytes when
+	// zero). Listings over the control connection (STAT) have their own
+	// bound, MaxListingBytes.
+	MaxReplyLine, MaxReplyBytes int
+	// MaxPreliminary bounds the 1xx replies in a row before a final one
+	// (DefaultMaxPreliminary when zero).
+	MaxPreliminary int
+	// MinDataRate, in bytes per second, and RateWindow: a data transfer
+	// that brings fewer than MinDataRate*RateWindow bytes in a window is
+	// abandoned as stalled (DefaultMinDataRate, DefaultRateWindow when
+	// zero).
+	MinDataRate int64
+	RateWindow  time.Duration
 	// NoStat turns off listing over the control connection ("STAT -a",
 	// see statlist.go); every LIST then goes over a data connection.
 	NoStat bool
@@ -61,6 +78,24 @@ func (o DialOptions) withDefaults() DialOptions {
 	}
 	if o.MaxListingBytes <= 0 {
 		o.MaxListingBytes = DefaultMaxListingBytes
+	}
+	if o.ReplyTimeout <= 0 {
+		o.ReplyTimeout = DefaultReplyTimeout
+	}
+	if o.MaxReplyLine <= 0 {
+		o.MaxReplyLine = DefaultMaxReplyLine
+	}
+	if o.MaxReplyBytes <= 0 {
+		o.MaxReplyBytes = DefaultMaxReplyBytes
+	}
+	if o.MaxPreliminary <= 0 {
+		o.MaxPreliminary = DefaultMaxPreliminary
+	}
+	if o.MinDataRate <= 0 {
+		o.MinDataRate = DefaultMinDataRate
+	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = DefaultRateWindow
 	}
 	return o
 }
@@ -139,6 +174,7 @@ func dialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions, st *statSt
 
 func dialOne(ctx context.Context, t ftpaudit.Target, opt DialOptions) (*ftpSession, ftpaudit.ServerInfo, error) {
 	s := &ftpSession{t: t, opt: opt}
+	s.replies.bounds = newReplyBounds(opt)
 	if t.TLS != ftpaudit.TLSNone {
 		s.tls = sessionTLS(opt.TLSConfig, t.Host)
 	}
@@ -207,10 +243,12 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 			return nil, err
 		}
 		if s.t.TLS == ftpaudit.TLSImplicit {
-			tc := tls.Client(&deadlineConn{Conn: c, idle: s.opt.IdleTimeout}, s.tls)
+			// The inner connection keeps the reply deadline too: it
+			// sets the socket's deadline last.
+			tc := tls.Client(&deadlineConn{Conn: c, idle: s.opt.IdleTimeout, reply: s.replies.bounds}, s.tls)
 			c = tc
 		}
-		dc := &deadlineConn{Conn: c, idle: s.opt.IdleTimeout}
+		dc := &deadlineConn{Conn: c, idle: s.opt.IdleTimeout, reply: s.replies.bounds}
 		s.mu.Lock()
 		s.control = dc
 		s.mu.Unlock()
@@ -224,7 +262,8 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	var conn net.Conn = &deadlineConn{Conn: c, idle: s.opt.IdleTimeout}
+	var conn net.Conn = &deadlineConn{Conn: c, idle: s.opt.IdleTimeout,
+		rate: &rateMeter{min: s.opt.MinDataRate, window: s.opt.RateWindow}}
 	if s.t.TLS != ftpaudit.TLSNone {
 		// The handshake waits for the first Read or Write: servers
 		// start TLS on a data connection only after the command that
@@ -234,13 +273,17 @@ func (s *ftpSession) dial(network, addr string) (net.Conn, error) {
 		// resume the control session.
 		conn = tls.Client(conn, s.tls)
 	}
-	limit := s.opt.MaxListingBytes
+	// A listing's runs of empty lines and over-long lines are collapsed
+	// as it is read (listing mode); a download (Fetch) is kept byte for
+	// byte.
+	limit, listing := s.opt.MaxListingBytes, true
 	s.mu.Lock()
 	if s.fetchLimit > 0 {
-		limit = s.fetchLimit
+		limit, listing = s.fetchLimit, false
 	}
 	s.mu.Unlock()
 	dc := &drainConn{Conn: conn, limit: limit, buf: newListBuf(s.takeScratch())}
+	dc.buf.listing = listing
 	s.mu.Lock()
 	s.data = dc
 	s.mu.Unlock()

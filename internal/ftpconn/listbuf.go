@@ -2,8 +2,11 @@ package ftpconn
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"unsafe"
+
+	"github.com/ftpaudit/ftpaudit"
 )
 
 // listBuf collects a listing's raw bytes without ever holding it twice.
@@ -19,12 +22,41 @@ import (
 // chunk by chunk, which is the same as parsing the whole text). Only the
 // last, partly filled chunk is copied, to a string of its exact size, and
 // its array is kept for the session's next listing.
+//
+// A listing's listBuf (listing set) reads lines, not bytes: runs of
+// empty lines ("\n" or "\r\n") are kept as one "\n" (see squeeze): every parser skips them, and a recursive listing's sections
+// are told apart by one as by many; so a listing of empty lines costs one
+// chunk, however long it is.
+//
+// A download's listBuf (listing unset) keeps every byte as it came.
+//
+// In a listing, a line longer than maxListLine (no entry is: a name is at most a few
+// hundred bytes, a path a few kilobytes) is left out of the text: its
+// first bytes and its length are kept in long, as a BadLine, and the rest
+// of it is counted and dropped as it arrives, so that one endless line
+// costs no more than maxListLine, never its own size (a line held whole
+// would cost several times that while its buffer doubled).
 type listBuf struct {
 	full []string // frozen chunks, each ending in '\n'
 	cur  []byte   // the chunk being filled; never aliased by a string
 	n    int64    // bytes written
 	last byte     // the last byte written
+	// listing says the bytes are a listing's lines (see above); set it
+	// before the first write.
+	listing bool
+	long    []ftpaudit.BadLine
+	skip    bool // in a long line: its bytes up to its '\n' are counted in long's last, not kept
+	// clean is where cur's lines not yet squeezed start; blank says the
+	// last line squeezed was empty.
+	clean int
+	blank bool
 }
+
+// maxListLine is the longest line readFrom keeps in the text.
+const maxListLine = listChunkMax
+
+// errLongLine is a long BadLine's Err.
+var errLongLine = fmt.Sprintf("line longer than %d bytes: not parsed", maxListLine)
 
 const (
 	listChunkMin = 16 << 10
@@ -52,9 +84,19 @@ func (b *listBuf) room(need int) {
 		b.cur = make([]byte, 0, max(listChunkMin, need))
 		return
 	}
+	if b.listing && need == 0 && b.squeeze() {
+		return
+	}
 	// Cut after the last line end; the partial line moves on.
 	cut := bytes.LastIndexByte(b.cur, '\n') + 1
 	tail := b.cur[cut:]
+	if b.listing && need == 0 && len(tail) >= maxListLine {
+		// Too long to be an entry: keep its prefix, drop the rest.
+		b.long = append(b.long, ftpaudit.NewBadLine(unsafe.String(&tail[0], len(tail)), errLongLine))
+		b.cur = b.cur[:cut]
+		b.skip = true
+		return
+	}
 	size := min(2*cap(b.cur), listChunkMax)
 	for size < 2*len(tail) || size < need+len(tail) {
 		size *= 2 // one line longer than a chunk
@@ -65,6 +107,38 @@ func (b *listBuf) room(need int) {
 		b.full = append(b.full, unsafe.String(&b.cur[0], cut))
 	}
 	b.cur = next
+	b.clean = 0
+}
+
+// squeeze keeps one "\n" of each run of empty lines among cur's whole
+// lines not yet squeezed, and reports whether that freed any room.
+func (b *listBuf) squeeze() bool {
+	end := bytes.LastIndexByte(b.cur, '\n') + 1
+	if end <= b.clean {
+		return false
+	}
+	w := b.clean
+	for r := b.clean; r < end; {
+		i := r + bytes.IndexByte(b.cur[r:end], '\n') + 1
+		blank := i-r == 1 || (i-r == 2 && b.cur[r] == '\r')
+		switch {
+		case blank && b.blank: // dropped
+		case blank:
+			b.cur[w] = '\n'
+			w++
+		case w < r:
+			w += copy(b.cur[w:], b.cur[r:i])
+		default:
+			w = i
+		}
+		b.blank = blank
+		r = i
+	}
+	n := copy(b.cur[w:], b.cur[end:])
+	freed := len(b.cur) > w+n
+	b.cur = b.cur[:w+n]
+	b.clean = w
+	return freed
 }
 
 // writeLine appends line and a '\n'.
@@ -88,10 +162,14 @@ func (b *listBuf) readFrom(r io.Reader, limit int64) (int64, error) {
 		}
 		m, err := r.Read(free)
 		if m > 0 {
-			b.cur = b.cur[:len(b.cur)+m]
+			at, prev := len(b.cur), b.last
+			b.cur = b.cur[:at+m]
 			total += int64(m)
 			b.n += int64(m)
 			b.last = b.cur[len(b.cur)-1]
+			if b.skip {
+				b.skipLong(at, prev)
+			}
 		}
 		if err == io.EOF {
 			return total, nil
@@ -101,6 +179,36 @@ func (b *listBuf) readFrom(r io.Reader, limit int64) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// skipLong counts the bytes of a long line read at cur[at:] (prev is the
+// byte before them) and drops them, up to its '\n'.
+func (b *listBuf) skipLong(at int, prev byte) {
+	got := b.cur[at:]
+	l := &b.long[len(b.long)-1]
+	i := bytes.IndexByte(got, '\n')
+	if i < 0 {
+		l.Len += len(got)
+		b.cur = b.cur[:at]
+		return
+	}
+	l.Len += i
+	if i > 0 {
+		prev = got[i-1]
+	}
+	if prev == '\r' {
+		l.Len-- // "\r\n" ends it, as the parsers take it
+	}
+	b.cur = b.cur[:at+copy(got, got[i+1:])]
+	b.skip = false
+}
+
+// takeLong returns the lines left out of the text (see listBuf), and
+// forgets them.
+func (b *listBuf) takeLong() []ftpaudit.BadLine {
+	l := b.long
+	b.long = nil
+	return l
 }
 
 // finish returns the text as strings that each end in '\n', the last

@@ -2,6 +2,7 @@ package ftpconn
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
@@ -37,8 +38,19 @@ func (s *ftpSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeLi
 	// own.
 	t := &ftpaudit.TreeListing{Reply: r.reply, Bytes: r.bytes, Truncated: r.truncated, Sections: []ftpaudit.TreeSection{{}}}
 	if r.text != nil {
-		t.Sections, t.Lines = listing.ParseTree(r.text, time.Now())
+		limit, _ := parseLimit(ctx)
+		var cut bool
+		t.Sections, t.Lines, cut = listing.ParseTreeLimit(r.text, time.Now(), limit)
+		if cut {
+			// Not used: the subtree is listed directory by directory.
+			t.Truncated = true
+			r.warnings = append(r.warnings, fmt.Sprintf("more than %d entries in one recursive listing: not used", limit))
+		}
 	}
+	// Lines too long to be entries were left out of the text, so which
+	// section held them is not known: filed under the first, whose
+	// unparsed lines keep the whole listing from being used.
+	t.Sections[0].Bad = append(t.Sections[0].Bad, r.long...)
 	t.Warnings = s.takeNotes(&ftpaudit.Listing{Warnings: r.warnings}).Warnings
 	return t, nil
 }

@@ -18,6 +18,9 @@ type replyLog struct {
 	partial []byte
 	multi   []string // lines of a multi-line reply in progress
 	replies []string // completed replies, most recent last (bounded)
+	// bounds, when set, sees every reply byte and fails the read that
+	// takes a reply past one of its bounds (see replyBounds).
+	bounds *replyBounds
 }
 
 const maxReplies = 8
@@ -26,6 +29,17 @@ func (r *replyLog) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if isCommand(p) {
+		if r.bounds != nil {
+			if r.bounds.busy() {
+				// Inside a reply, a command-shaped chunk is the
+				// server's: it counts against the reply's bounds
+				// (a failure shows on the next read), but its text
+				// is dropped all the same.
+				_ = r.bounds.read(p)
+			} else {
+				r.bounds.command()
+			}
+		}
 		// jlaffaye writes each command it sends to the same stream, in
 		// one Write. It is never kept; and a reply in progress around it
 		// (a server that sent ahead, or framed a reply differently from
@@ -34,6 +48,15 @@ func (r *replyLog) Write(p []byte) (int, error) {
 		r.partial = r.partial[:0]
 		r.multi = nil
 		return len(p), nil
+	}
+	if r.bounds != nil {
+		if err := r.bounds.read(p); err != nil {
+			// jlaffaye reads through an io.TeeReader into this log:
+			// the error fails its read of the reply.
+			r.partial = r.partial[:0]
+			r.multi = nil
+			return len(p), err
+		}
 	}
 	r.partial = append(r.partial, p...)
 	for {

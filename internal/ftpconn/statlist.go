@@ -205,6 +205,12 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 	if s.ctl == nil {
 		s.ctl = bufio.NewReaderSize(s.control, 16<<10)
 	}
+	if dc, ok := s.control.(*deadlineConn); ok {
+		// A listing over the control connection: it must keep the
+		// rate of a data transfer (the reply bounds do not see it).
+		dc.rate = &rateMeter{min: s.opt.MinDataRate, window: s.opt.RateWindow}
+		defer func() { dc.rate = nil }()
+	}
 	n := nonce()
 	cmd := "STAT -a " + pathArg(dir) + "\r\nREST " + n + "\r\nREST 0\r\n"
 	if _, err := s.control.Write([]byte(cmd)); err != nil {
@@ -341,9 +347,12 @@ func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, statSize, st
 	if !listsDot(text) {
 		return nil, statSize{}, "no \".\" entry: not a readable directory's listing"
 	}
-	entries, bad := listing.ParseChunks(text, false, time.Now())
+	entries, bad, cut := listing.ParseChunksLimit(text, false, time.Now(), DefaultParseLimit)
+	if cut {
+		return nil, statSize{}, fmt.Sprintf("more than %d entries", DefaultParseLimit)
+	}
 	if len(bad) > 0 {
-		return nil, statSize{}, "unparsed line: " + bad[0].Raw
+		return nil, statSize{}, "unparsed line: " + bad[0].String()
 	}
 	var n statSize
 	for _, t := range text {

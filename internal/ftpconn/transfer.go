@@ -30,17 +30,40 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 		l.Via = ftpaudit.ViaMLSD
 	}
 	if r.text != nil {
-		l.Entries, l.Bad = listing.ParseChunks(r.text, mlsd, time.Now())
+		limit, ours := parseLimit(ctx)
+		var cut bool
+		l.Entries, l.Bad, cut = listing.ParseChunksLimit(r.text, mlsd, time.Now(), limit)
+		if cut && ours {
+			// No walker said how many it keeps: the cut must show.
+			l.Truncated = true
+			l.Warnings = append(l.Warnings, fmt.Sprintf("more than %d entries listed: only the first %d parsed", limit, limit+1))
+		}
 	}
+	l.Bad = append(l.Bad, r.long...)
 	if !mlsd && len(l.Entries) > 0 {
 		l.Format = dominantFormat(l.Entries)
 	}
 	return s.takeNotes(l), nil
 }
 
+// DefaultParseLimit is the most entries (plus one) a listing's parser
+// keeps when the context names no limit (ftpaudit.WithListLimit): the
+// walker's default --max-dir-entries.
+const DefaultParseLimit = 2_000_000
+
+// parseLimit is the entry limit for a listing parsed under ctx, and
+// whether it is DefaultParseLimit, not one the caller gave.
+func parseLimit(ctx context.Context) (limit int, ours bool) {
+	if n := ftpaudit.ListLimit(ctx); n > 0 {
+		return n, false
+	}
+	return DefaultParseLimit, true
+}
+
 // rawTransfer is what a listing command brought back, unparsed.
 type rawTransfer struct {
-	text      []string // the data, in line-aligned chunks; nil when no data connection was made
+	text      []string           // the data, in line-aligned chunks; nil when no data connection was made
+	long      []ftpaudit.BadLine // lines too long to be entries, left out of text (see listBuf)
 	bytes     int64
 	truncated bool
 	reply     string // the final reply
@@ -76,6 +99,7 @@ func (s *ftpSession) transfer(ctx context.Context, op, cmdArg string) (rawTransf
 		r.warnings = append(r.warnings, "the listing's last line has no line end: the data connection closed in the middle of it")
 	}
 	var scratch []byte
+	r.long = data.buf.takeLong()
 	r.text, scratch = data.buf.finish()
 	s.putScratch(scratch)
 	if r.text == nil {
@@ -109,6 +133,13 @@ func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
 	var place *placeError
 	if errors.As(err, &place) {
 		return fmt.Errorf("%s: %w", op, err)
+	}
+	var be *BoundError
+	if errors.As(err, &be) || s.replies.bounds != nil && errors.As(s.replies.bounds.failed(), &be) {
+		// A reply that reached a bound may fail jlaffaye's read only
+		// after the replies it had already buffered: whatever error
+		// that gives, the bound is the reason.
+		return fmt.Errorf("%s: %w: %w", op, ftpaudit.ErrConnLost, be)
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) && (te.Code < 100 || te.Code > 599) {

@@ -60,54 +60,190 @@ func ParseText(s string, mlsd bool, now time.Time) (entries []ftpaudit.Entry, ba
 // every piece but the last ends in '\n', so that no line spans two, and
 // parsing them one after the other is parsing their concatenation.
 func ParseChunks(text []string, mlsd bool, now time.Time) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine) {
-	lines, size := 1, 0
-	for _, s := range text {
-		lines += strings.Count(s, "\n")
-		size += len(s)
-	}
-	if size == 0 {
-		return nil, nil
-	}
-	// Enough room for every line: entries are parsed in place, never copied.
-	entries = make([]ftpaudit.Entry, 0, lines)
-	var extras []ftpaudit.EntryExtra // MLSD: every entry has some, allocated at once
-	if mlsd {
-		extras = make([]ftpaudit.EntryExtra, lines)
-	}
-	var xs extraSlab // LIST: symlink targets
-	for _, s := range text {
-		entries, bad = parseLines(entries, extras, &xs, bad, s, mlsd, now)
-	}
-	clear(entries[len(entries):cap(entries)])
+	entries, bad, _ = ParseChunksLimit(text, mlsd, now, 0)
 	return entries, bad
 }
 
-// parseLines parses the lines of s into entries' spare room (which must
-// hold them all); with mlsd, entries[i].Extra is &extras[i], else any
-// Extra (a symlink's target) comes from xs.
-func parseLines(entries []ftpaudit.Entry, extras []ftpaudit.EntryExtra, xs *extraSlab, bad []ftpaudit.BadLine, s string, mlsd bool, now time.Time) ([]ftpaudit.Entry, []ftpaudit.BadLine) {
+// ParseChunksLimit is ParseChunks keeping at most limit+1 entries (0: no
+// limit): the one more says that the listing holds more than limit, and
+// cut reports that lines after it were not parsed. Memory grows with the
+// entries kept, never with the bytes or lines of the text: empty lines
+// cost nothing, at most ftpaudit.MaxBadLinesKept unparsed lines are kept,
+// each as a bounded prefix (ftpaudit.NewBadLine), and the entries' room
+// is sized by the lines that parse (see sample and grow).
+func ParseChunksLimit(text []string, mlsd bool, now time.Time, limit int) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine, cut bool) {
+	keep := -1 // no limit
+	if limit > 0 {
+		keep = limit + 1
+	}
+	p := chunkParser{mlsd: mlsd, now: now, keep: keep, cands: countLines(text, keep)}
+	if p.cands == 0 {
+		return nil, nil, false
+	}
+	p.first = p.sample(text)
+	p.grow()
+chunks:
+	for _, s := range text {
+		for s = p.parseLines(s); s != ""; s = p.parseLines(s) {
+			// The room is full before a line that is not empty.
+			if len(p.entries) == keep {
+				cut = true
+				break chunks
+			}
+			p.grow()
+		}
+	}
+	clear(p.entries[len(p.entries):cap(p.entries)])
+	return p.entries, p.bad, cut
+}
+
+// chunkParser is one ParseChunksLimit.
+type chunkParser struct {
+	mlsd bool
+	now  time.Time
+	keep int // the most entries kept, -1: no limit
+	// cands counts the lines that are not empty, at most keep: the most
+	// entries the listing can give.
+	cands   int
+	first   int // the entries' first room (see sample)
+	seen    int // lines parsed that are not empty
+	entries []ftpaudit.Entry
+	bad     []ftpaudit.BadLine
+	// With mlsd, entries[i].Extra is &extras[i-xbase]; else any Extra (a
+	// symlink's target) comes from xs.
+	extras []ftpaudit.EntryExtra
+	xbase  int
+	xs     extraSlab
+}
+
+// firstRoom is how many lines sample reads, and the first room of a
+// listing whose sample holds lines that do not parse: it gets room for
+// the rest once its first entries have shown how many of its lines are
+// entries.
+const firstRoom = 4096
+
+// sample parses the first firstRoom lines that are not empty (at most
+// cands of them), keeping nothing, and returns the entries' first room:
+// room for every candidate line when none of them failed to parse (a
+// listing as servers send them: one allocation, sized before the parse,
+// as a huge directory needs; never more than the limit + 1), else
+// firstRoom at most.
+func (p *chunkParser) sample(text []string) int {
+	var (
+		e  ftpaudit.Entry
+		x  ftpaudit.EntryExtra
+		n  int
+		xs *extraSlab // nil: a symlink's Extra is allocated alone
+	)
+	for _, s := range text {
+		for len(s) > 0 && n < min(firstRoom, p.cands) {
+			var line string
+			line, s = cutLine(s)
+			if line == "" {
+				continue
+			}
+			n++
+			var err error
+			if p.mlsd {
+				_, err = parseMLSDLine(line, &e, &x)
+			} else {
+				_, _, err = parseListLine(line, p.now, &e, xs)
+			}
+			if err != nil {
+				return min(p.cands, firstRoom)
+			}
+		}
+	}
+	return p.cands
+}
+
+// grow makes room for more entries: at first p.first; then, when that is full, for the lines left in the
+// proportion of entries found among the lines parsed so far, plus one
+// eighth and firstRoom (and at least a quarter of the entries found). A listing of valid lines thus gets its room in
+// at most two allocations (one copy of firstRoom entries), sized exactly,
+// and a flood of lines that are not entries never gets more than
+// firstRoom.
+func (p *chunkParser) grow() {
+	n := len(p.entries)
+	size := p.first
+	if n > 0 {
+		// left: the most entries still to come.
+		left := p.cands - p.seen
+		if p.cands == p.keep {
+			left = p.keep - n // counting stopped at keep
+		}
+		est := left
+		if n < p.seen {
+			est = int(int64(left) * int64(n) / int64(p.seen))
+			est += est/8 + firstRoom
+		}
+		// At least a quarter more each time: never a copy per entry.
+		size = n + min(max(est, n/4, 1), max(left, 1))
+	}
+	next := make([]ftpaudit.Entry, n, size)
+	copy(next, p.entries)
+	p.entries = next
+	if p.mlsd {
+		p.extras = make([]ftpaudit.EntryExtra, size-n)
+		p.xbase = n
+	}
+}
+
+// parseLines parses the lines of s into the entries' room, and stops when
+// it is full before a line that is not empty, returning the lines left.
+func (p *chunkParser) parseLines(s string) string {
 	for len(s) > 0 {
-		var line string
-		line, s = cutLine(s)
-		n := len(entries)
-		e := &entries[:n+1][n] // may hold a rejected line's leftovers: parsers overwrite it whole
+		line, rest := cutLine(s)
+		if line == "" {
+			s = rest // skipped in both grammars, before any room is needed
+			continue
+		}
+		n := len(p.entries)
+		if n == cap(p.entries) {
+			return s
+		}
+		s = rest
+		p.seen++
+		e := &p.entries[:n+1][n] // may hold a rejected line's leftovers: parsers overwrite it whole
 		var (
 			skip bool
 			err  error
 		)
-		if mlsd {
-			skip, err = parseMLSDLine(line, e, &extras[n])
+		if p.mlsd {
+			skip, err = parseMLSDLine(line, e, &p.extras[n-p.xbase])
 		} else {
-			_, skip, err = parseListLine(line, now, e, xs)
+			_, skip, err = parseListLine(line, p.now, e, &p.xs)
 		}
 		switch {
 		case err != nil:
-			bad = append(bad, ftpaudit.BadLine{Raw: line, Err: err.Error()})
+			p.bad = ftpaudit.AppendBadLine(p.bad, line, err.Error())
 		case !skip:
-			entries = entries[:n+1]
+			p.entries = p.entries[:n+1]
 		}
 	}
-	return entries, bad
+	return ""
+}
+
+// countLines counts the lines of text that are not empty (without their
+// "\r\n" or "\n"), stopping at max when max >= 0.
+func countLines(text []string, max int) int {
+	n := 0
+	for _, s := range text {
+		for len(s) > 0 {
+			if max >= 0 && n >= max {
+				return n
+			}
+			i := strings.IndexByte(s, '\n')
+			if i < 0 {
+				i = len(s)
+			}
+			if i > 1 || (i == 1 && s[0] != '\r') {
+				n++
+			}
+			s = s[min(i+1, len(s)):]
+		}
+	}
+	return n
 }
 
 // extraSlab hands out EntryExtras for one listing's entries from a few

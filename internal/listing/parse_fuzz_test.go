@@ -251,15 +251,19 @@ func FuzzParseListing(f *testing.F) {
 			}
 			switch {
 			case err != nil:
-				wantBad = append(wantBad, ftpaudit.BadLine{Raw: l, Err: err.Error()})
+				wantBad = ftpaudit.AppendBadLine(wantBad, l, err.Error())
 			case skip:
 				skipped++
 			default:
 				wantEntries = append(wantEntries, e)
 			}
 		}
-		if len(entries)+len(bad)+skipped != len(lines) {
-			t.Fatalf("%d entries + %d bad + %d skipped != %d lines", len(entries), len(bad), skipped, len(lines))
+		nbad := 0
+		for _, b := range bad {
+			nbad += 1 + b.More
+		}
+		if len(entries)+nbad+skipped != len(lines) {
+			t.Fatalf("%d entries + %d bad + %d skipped != %d lines", len(entries), nbad, skipped, len(lines))
 		}
 		if len(entries) != len(wantEntries) || len(bad) != len(wantBad) {
 			t.Fatalf("got %d entries/%d bad, want %d/%d", len(entries), len(bad), len(wantEntries), len(wantBad))

@@ -15,6 +15,16 @@ import (
 // of a trusted one, never twice) turn that into a directory listed on its
 // own, not into a hidden entry.
 func ParseTree(text []string, now time.Time) (secs []ftpaudit.TreeSection, lines int) {
+	secs, lines, _ = ParseTreeLimit(text, now, 0)
+	return secs, lines
+}
+
+// ParseTreeLimit is ParseTree keeping at most limit+1 entries in all (0:
+// no limit); cut reports that it stopped there, the rest unparsed.
+// Empty lines cost nothing and at most ftpaudit.MaxBadLinesKept unparsed
+// lines are kept per section.
+func ParseTreeLimit(text []string, now time.Time, limit int) (secs []ftpaudit.TreeSection, lines int, cut bool) {
+	kept := 0
 	secs = append(secs, ftpaudit.TreeSection{})
 	cur := &secs[0]
 	afterBlank := true
@@ -45,17 +55,21 @@ func ParseTree(text []string, now time.Time) (secs []ftpaudit.TreeSection, lines
 			_, skip, err := parseListLine(line, now, &e, &xs)
 			switch {
 			case err != nil:
-				cur.Bad = append(cur.Bad, ftpaudit.BadLine{Raw: line, Err: err.Error()})
+				cur.Bad = ftpaudit.AppendBadLine(cur.Bad, line, err.Error())
 			case skip:
 				if e.Name == "." || strings.HasSuffix(line, " .") {
 					cur.Dot = true
 				}
 			default:
+				if limit > 0 && kept > limit {
+					return secs, lines, true
+				}
+				kept++
 				cur.Entries = append(cur.Entries, e)
 			}
 		}
 	}
-	return secs, lines
+	return secs, lines, false
 }
 
 // TreeHeaderPath turns a section header into the path it names: servers

@@ -95,6 +95,7 @@ func (ss *session) transfer(verb, dir string, lines []string) bool {
 		_ = dc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		_, _ = dc.Write(t.Data)
 	}
+	s.drip(dc, t.Drip)
 	switch t.End {
 	case EndReset:
 		resetConn(dc)

@@ -39,11 +39,13 @@
 // Options.Script holds two hooks. Script.Reply sees every reply before it
 // is sent (the greeting included), as an *Exchange holding the command and
 // the reply the server is about to send; it may change the reply, delay
-// it, cut it short, never send it (Stall), or hang up (Hangup, Reset).
+// it, cut it short, never send it (Stall), hang up (Hangup, Reset), or
+// make it go on (Drip: a greeting dripped a byte at a time, a multi-line
+// reply or a line that never ends, 1xx replies forever).
 // Script.Transfer sees every listing before it goes over a data
 // connection, as a *Transfer; it may change or cut the data, end the data
-// connection with a FIN, a RST or not at all (End), and change or drop the
-// final reply. Options.PASVHost makes PASV replies name another address
+// connection with a FIN, a RST or not at all (End), trickle it (Drip),
+// and change or drop the final reply. Options.PASVHost makes PASV replies name another address
 // while the server still listens on 127.0.0.1, and Options.NoEPSV refuses
 // EPSV so that clients fall back to PASV.
 //

@@ -87,6 +87,9 @@ type Exchange struct {
 	// Hangup closes the control connection after Reply; Reset closes it
 	// with a TCP RST instead of a FIN (Reset implies Hangup).
 	Hangup, Reset bool
+	// Drip, after Reply, makes the reply go on (see Drip); then Stall,
+	// Hangup or Reset apply.
+	Drip Drip
 }
 
 // End says how the server ends a data connection after the listing data.
@@ -120,6 +123,8 @@ type Transfer struct {
 	// Delay is waited after the data connection is accepted and before
 	// Data is sent.
 	Delay time.Duration
+	// Drip, after Data, makes the transfer go on (see Drip) before End.
+	Drip Drip
 	// End says how the data connection ends after Data.
 	End End
 	// Final is the reply sent on the control connection once the data

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type Server struct {
 	verbs    map[string]int
 	dirVerbs map[string]int
 	listings map[string]int
+
+	dripped atomic.Int64 // bytes sent by Drips
 }
 
 // Start starts a server on 127.0.0.1 with a free port.

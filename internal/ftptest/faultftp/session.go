@@ -76,6 +76,12 @@ func (ss *session) exchange(x *Exchange) bool {
 	if h := ss.srv.opt.Script.Reply; h != nil {
 		h(x)
 	}
+	if x.Drip.Chunk != "" {
+		if !ss.send(x.Reply, x.Delay, false, false, false) || !ss.srv.drip(ss.c, x.Drip) {
+			return false
+		}
+		return ss.send("", 0, x.Stall, x.Hangup, x.Reset)
+	}
 	return ss.send(x.Reply, x.Delay, x.Stall, x.Hangup, x.Reset)
 }
 
