@@ -15,7 +15,7 @@ import (
 	"github.com/ftpaudit/ftpaudit/rules"
 )
 
-// Run with: go test ./scanner/history -run XXX -bench 1M -benchtime 1x
+// Run with: go test ./history -run XXX -bench 1M -benchtime 1x
 //
 // Peak RSS is the whole process's (getrusage), so it includes the
 // synthetic result itself: 1M ftpaudit.Entry values take about 300 MB

@@ -15,8 +15,14 @@
 // to busyTimeout. A save killed at any point leaves no trace: nothing is
 // committed before its end.
 //
+// A host saved before (same target and start directory) is stored as
+// the changes from the previous save of it, in chains bounded by periodic
+// full snapshots (chain.go); reading merges a chain back, streaming, into
+// exactly the entries saved.
+//
 // Files: store.go opens the database; schema.go and migrate_gob.go hold
 // the schema and its migrations; codec.go and hostdata.go the encodings
-// of values; save.go (with rawconn.go) and entries.go write a scan;
-// query.go and entries.go read it back; prune.go deletes old scans.
+// of values; save.go (with rawconn.go), entries.go and chain.go write a
+// scan; query.go, entries.go and chain.go read it back; prune.go deletes
+// old scans.
 package history

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -207,49 +205,28 @@ func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 }
 
 // saveEntries inserts a host's entries in key order (path, then the order
-// given), which appends to the table's B-tree.
-func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hostID int64, es []ftpaudit.Entry) error {
-	cmp := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
-	var order []int32 // nil: es is sorted already, as the walker leaves it
-	if !slices.IsSortedFunc(es, func(a, b ftpaudit.Entry) int { return cmp(&a, &b) }) {
-		if len(es) > math.MaxInt32 {
-			return errors.New("too many entries")
-		}
-		order = make([]int32, len(es))
-		for i := range order {
-			order[i] = int32(i)
-		}
-		slices.SortStableFunc(order, func(a, b int32) int { return cmp(&es[a], &es[b]) })
-	}
+// given; order as sortedOrder returns it), which appends to the table's
+// B-tree.
+func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hostID int64, es []ftpaudit.Entry, order []int32) error {
 	p := newRowPacker(hostID)
 	// Rows are stepped without ctx: watching ctx costs a goroutine
 	// handoff per statement. It is checked every 1024 rows.
 	bg := context.Background()
-	dup := int64(0)
-	prev := -1
-	for k := range es {
-		i := k
-		if order != nil {
-			i = int(order[k])
-		}
+	k := 0
+	for i, dup := range inKeyOrder(es, order) {
 		e := &es[i]
 		if k&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if prev >= 0 && es[prev].Path == e.Path {
-			dup++
-		} else {
-			dup = 0
-		}
-		prev = i
 		p.pack(e, dup)
 		if _, err := ins.ExecContext(bg, p.args); err != nil {
 			return s.dbErr(fmt.Sprintf("insert entry %q", e.Path), err)
 		}
-		if saveHook != nil && (k+1)%saveHookEvery == 0 {
-			saveHook(k + 1)
+		k++
+		if saveHook != nil && k%saveHookEvery == 0 {
+			saveHook(k)
 		}
 	}
 	return nil
@@ -272,26 +249,22 @@ func (s *Store) EntryAttrs(ctx context.Context, hostID int64) iter.Seq2[ftpaudit
 }
 
 func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[ftpaudit.Entry, error] {
-	cols := "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw"
-	if lean {
-		cols = "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target"
-	}
 	return func(yield func(ftpaudit.Entry, error) bool) {
-		if err := s.hostExists(ctx, hostID); err != nil {
-			yield(ftpaudit.Entry{}, err)
-			return
-		}
-		rows, err := s.db.QueryContext(ctx, `SELECT `+cols+`
-			FROM entries WHERE host_id = ? ORDER BY path, dup`, hostID)
+		// One read transaction, so that a host and its bases agree.
+		tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 		if err != nil {
 			yield(ftpaudit.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
 			return
 		}
-		defer rows.Close()
-		var r entryRow
-		r.lean = lean
-		for rows.Next() {
-			e, err := r.scan(rows)
+		defer func() { _ = tx.Rollback() }()
+		if err := hostExistsIn(ctx, tx, hostID); err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				err = s.dbErr(fmt.Sprintf("host %d", hostID), err)
+			}
+			yield(ftpaudit.Entry{}, err)
+			return
+		}
+		for e, err := range readEntries(ctx, tx, hostID, lean) {
 			if err != nil {
 				yield(ftpaudit.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
 				return
@@ -300,8 +273,45 @@ func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[
 				return
 			}
 		}
+	}
+}
+
+// entryCols are the columns entryRow.scan reads, after dup; the lean
+// ones are the first twelve.
+const (
+	entryCols     = "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw"
+	entryColsLean = "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target"
+)
+
+// snapshotRows yields the entries rows of one host in key order, each
+// with its dup.
+func snapshotRows(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq2[keyedEntry, error] {
+	cols := entryCols
+	if lean {
+		cols = entryColsLean
+	}
+	return func(yield func(keyedEntry, error) bool) {
+		rows, err := q.QueryContext(ctx, `SELECT dup, `+cols+`
+			FROM entries WHERE host_id = ? ORDER BY path, dup`, hostID)
+		if err != nil {
+			yield(keyedEntry{}, err)
+			return
+		}
+		defer rows.Close()
+		var r entryRow
+		r.lean = lean
+		for rows.Next() {
+			e, err := r.scan(rows)
+			if err != nil {
+				yield(keyedEntry{}, err)
+				return
+			}
+			if !yield(keyedEntry{e: e, dup: r.dup}, nil) {
+				return
+			}
+		}
 		if err := rows.Err(); err != nil {
-			yield(ftpaudit.Entry{}, s.dbErr(fmt.Sprintf("entries of host %d", hostID), err))
+			yield(keyedEntry{}, err)
 		}
 	}
 }
@@ -309,23 +319,50 @@ func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[
 // entryRow holds the scan destinations of one entries row, reused from
 // row to row.
 type entryRow struct {
-	path, name, facts                                         sql.RawBytes
-	typ, mtime, mtimeNS, mode, owner, group, perm, uniq, targ any
-	raw, listRaw                                              any
-	dest                                                      []any
-	lean                                                      bool // no facts, raw, list_raw
+	path, name, facts             sql.RawBytes
+	typ, mode, owner, group, perm sql.RawBytes // few distinct values: interned
+	mtime, mtimeNS, uniq, targ    any
+	raw, listRaw                  any
+	dup                           int64
+	dest                          []any
+	lean                          bool // no facts, raw, list_raw
+	interned                      map[string]string
+}
+
+// maxInterned bounds entryRow.interned.
+const maxInterned = 4096
+
+// intern returns b as a string, the same string for the same bytes while
+// fewer than maxInterned distinct values were seen: a million entries
+// share a handful of types, modes, owners and groups, and reading them
+// back should not allocate each again. NULL is "".
+func (r *entryRow) intern(b sql.RawBytes) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if s, ok := r.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if r.interned == nil {
+		r.interned = map[string]string{}
+	}
+	if len(r.interned) < maxInterned {
+		r.interned[s] = s
+	}
+	return s
 }
 
 func (r *entryRow) scan(rows *sql.Rows) (ftpaudit.Entry, error) {
 	if r.dest == nil {
-		r.dest = []any{&r.path, &r.name, &r.typ, nil, &r.mtime, &r.mtimeNS,
+		r.dest = []any{&r.dup, &r.path, &r.name, &r.typ, nil, &r.mtime, &r.mtimeNS,
 			&r.mode, &r.owner, &r.group, &r.perm, &r.uniq, &r.targ, &r.facts, &r.raw, &r.listRaw}
 	}
 	var e ftpaudit.Entry
-	r.dest[3] = &e.Size
+	r.dest[4] = &e.Size
 	dest := r.dest
 	if r.lean {
-		dest = dest[:12]
+		dest = dest[:13]
 	}
 	if err := rows.Scan(dest...); err != nil {
 		return e, err
@@ -337,13 +374,14 @@ func (r *entryRow) scan(rows *sql.Rows) (ftpaudit.Entry, error) {
 		e.Name = string(r.name)
 	}
 	var err error
-	var typ string
+	typ := r.intern(r.typ)
+	e.Mode, e.Owner, e.Group = r.intern(r.mode), r.intern(r.owner), r.intern(r.group)
 	var x ftpaudit.EntryExtra
+	x.Perm = r.intern(r.perm)
 	for _, f := range []struct {
 		dst *string
 		v   any
-	}{{&typ, r.typ}, {&e.Mode, r.mode}, {&e.Owner, r.owner}, {&e.Group, r.group}, {&x.Perm, r.perm},
-		{&x.Unique, r.uniq}, {&x.Target, r.targ}, {&e.Raw, r.raw}, {&x.ListRaw, r.listRaw}} {
+	}{{&x.Unique, r.uniq}, {&x.Target, r.targ}, {&e.Raw, r.raw}, {&x.ListRaw, r.listRaw}} {
 		if *f.dst, err = text(f.v); err != nil {
 			return e, fmt.Errorf("entry %q: %w", e.Path, err)
 		}
@@ -361,7 +399,8 @@ func (r *entryRow) scan(rows *sql.Rows) (ftpaudit.Entry, error) {
 		}
 	}
 	if x.Perm != "" || x.Unique != "" || x.ListRaw != "" || x.Target != "" || x.Facts != nil {
-		e.Extra = &x
+		ex := x // on the heap only when there is one
+		e.Extra = &ex
 	}
 	return e, nil
 }

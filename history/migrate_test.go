@@ -23,6 +23,7 @@ var releasedMigrations = []string{
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", // 2: no SQL, Go only
 	"0152168b2f5c55d0b9863888152db8c62685ea662965a5200a9def3d6ba853cf", // 3: acceptances
 	"1ab779274b68c843e7b746aee651daf3db653fcddb278157370643251c43c495", // 4: not_listed
+	"a1e224c18bd565fc9b561130e22263b3af5dcd5caf14f86850976f5e13f32b79", // 5: deltas, removed_entries
 }
 
 func TestMigrationsFrozen(t *testing.T) {

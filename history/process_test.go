@@ -45,6 +45,9 @@ func stress() bool {
 // save spill into the WAL file), FTPAUDIT_HISTORY_HOOK_EVERY sets
 // saveHookEvery.
 //   - diffsetup: saves a scan of n entries and then its variant.
+//   - killdelta: as kill, but saves the scan with a fifth of its entries
+//     changed (changeEveryFifth), as a delta of the scan of n entries the
+//     test saved, and stops once half the changed rows are written.
 func TestHelperSaveProcess(t *testing.T) {
 	mode := os.Getenv("FTPAUDIT_HISTORY_HELPER")
 	if mode == "" {
@@ -72,6 +75,9 @@ func TestHelperSaveProcess(t *testing.T) {
 	switch mode {
 	case "kill":
 		saveHook = stopMidSave(path, n)
+	case "killdelta": // TestKillMidDeltaSave: a fifth of the entries changed
+		changeEveryFifth(r)
+		deltaHook = stopMidSave(path, n/5)
 	case "diffsetup": // BenchmarkDiff1M: a scan, then its variant
 		if _, err := s.Save(ctx, r, "a"); err != nil {
 			t.Fatal(err)
@@ -260,6 +266,80 @@ func TestKillMidSave(t *testing.T) {
 	if id2 <= id {
 		t.Errorf("new scan id %d, want > %d", id2, id)
 	}
+}
+
+// changeEveryFifth changes the size of every fifth entry of r's host.
+func changeEveryFifth(r *ftpaudit.Result) {
+	es := r.Hosts[0].Entries
+	for i := 1; i < len(es); i += 5 {
+		es[i].Size++
+	}
+}
+
+// TestKillMidDeltaSave kills a process in the middle of a change-only save
+// (schema version 5): the snapshot and the delta saved before it read
+// back as saved, and nothing of the killed save is left.
+func TestKillMidDeltaSave(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6000 rows, 1200 of them changed, in a 16 KiB page cache: the save
+	// stops after 768 changed rows, most of them spilled into the WAL.
+	n, env := 6000, []string{"FTPAUDIT_HISTORY_CACHE_KIB=16", "FTPAUDIT_HISTORY_HOOK_EVERY=256"}
+	if stress() {
+		n, env = 300_000, nil
+	}
+	first, second := synthResult(n, false), synthResult(n, true)
+	ids := make([]int64, 2)
+	for i, r := range []*ftpaudit.Result{first, second} {
+		if ids[i], err = s.Save(ctx, r, "earlier"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := depthOf(t, s, hostsOf(t, s, ids[1])[0]); d != 1 {
+		t.Fatalf("second scan: depth %d, want a delta", d)
+	}
+	rows := count(t, s, "SELECT count(*) FROM entries") + count(t, s, "SELECT count(*) FROM removed_entries")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	c := helper(t, "killdelta", db, n, env...)
+	l := waitLine(t, c.lines, "inserting ", 2*time.Minute)
+	killed(t, c, l)
+
+	s, err = Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var check string
+	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %q, %v", check, err)
+	}
+	scans, err := s.Scans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scans) != 2 {
+		t.Fatalf("after the kill: %d scans, want the 2 earlier", len(scans))
+	}
+	for i, r := range []*ftpaudit.Result{first, second} {
+		checkHost(t, s, hostsOf(t, s, ids[i])[0], r.Hosts[0].Entries)
+	}
+	if c := count(t, s, "SELECT count(*) FROM entries") + count(t, s, "SELECT count(*) FROM removed_entries"); c != rows {
+		t.Errorf("%d entry rows, want %d: the killed save left rows", c, rows)
+	}
+	third := synthResult(n, false)
+	changeEveryFifth(third)
+	id, err := s.Save(ctx, third, "after")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHost(t, s, hostsOf(t, s, id)[0], third.Hosts[0].Entries)
 }
 
 // killed kills the child, which said l ("inserting <n> wal=<bytes>"), and

@@ -18,7 +18,8 @@ import (
 const pruneEntries = 300
 
 // savePruneScans saves 5 scans of sampleResult's shape, started on days 0
-// to 4 after base, and returns their ids.
+// to 4 after base, and returns their ids. Every entry changes from scan to
+// scan, so every scan is a full snapshot.
 func savePruneScans(t *testing.T, s *Store, base time.Time) []int64 {
 	t.Helper()
 	var ids []int64
@@ -27,7 +28,7 @@ func savePruneScans(t *testing.T, s *Store, base time.Time) []int64 {
 		r.Started = base.AddDate(0, 0, i)
 		es := make([]ftpaudit.Entry, pruneEntries)
 		for j := range es {
-			es[j] = ftpaudit.Entry{Path: fmt.Sprintf("/f%05d", j), Name: fmt.Sprintf("f%05d", j), Type: ftpaudit.TypeFile, Raw: strings.Repeat("x", 100)}
+			es[j] = ftpaudit.Entry{Path: fmt.Sprintf("/f%05d", j), Name: fmt.Sprintf("f%05d", j), Type: ftpaudit.TypeFile, Raw: strings.Repeat(string(rune('a'+i)), 100)}
 		}
 		r.Hosts[0].Entries = es
 		id, err := s.Save(context.Background(), r, "")
@@ -81,7 +82,7 @@ func TestPrune(t *testing.T) {
 }
 
 // hostsOf returns the host ids of scan id.
-func hostsOf(t *testing.T, s *Store, id int64) []int64 {
+func hostsOf(t testing.TB, s *Store, id int64) []int64 {
 	t.Helper()
 	sc, err := s.Scan(context.Background(), id)
 	if err != nil {
@@ -127,8 +128,22 @@ func checkPruned(t *testing.T, s *Store, pruned, gone, kept []int64) {
 			t.Errorf("%d orphan findings of pruned scan %d left", c, id)
 		}
 	}
-	// Each scan: pruneEntries entries, and one in its second host.
-	if c, want := count(t, s, "SELECT count(*) FROM entries"), len(kept)*(pruneEntries+1); c != want {
+	// Each scan: pruneEntries entries, all changed (snapshots), and one
+	// in its second host, the same every time: stored once, by the oldest
+	// kept scan (rewritten whole when its base went), the others deltas
+	// without rows.
+	if c, want := count(t, s, "SELECT count(*) FROM entries"), len(kept)*pruneEntries+1; c != want {
 		t.Errorf("%d entries left, want %d", c, want)
+	}
+	for _, id := range kept {
+		sc, err := s.Scan(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range sc.Hosts {
+			if got := len(collect(t, s.Entries(ctx, h.ID))); got != h.Entries {
+				t.Errorf("kept host %d reads back %d entries, saved %d", h.ID, got, h.Entries)
+			}
+		}
 	}
 }

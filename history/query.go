@@ -190,19 +190,6 @@ func (s *Store) LastComplete(ctx context.Context, target, start string, before i
 	return &h, nil
 }
 
-// hostExists returns ErrNotFound (wrapped) when there is no host hostID.
-func (s *Store) hostExists(ctx context.Context, hostID int64) error {
-	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM hosts WHERE id = ?`, hostID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("host %d: %w", hostID, ErrNotFound)
-	}
-	if err != nil {
-		return s.dbErr(fmt.Sprintf("host %d", hostID), err)
-	}
-	return nil
-}
-
 // Findings returns a host's findings in the order saved, Host set to the
 // host's target URL.
 func (s *Store) Findings(ctx context.Context, hostID int64) ([]ftpaudit.Finding, error) {

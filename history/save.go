@@ -27,7 +27,9 @@ var (
 // every attribute, and every finding, tied to its host by Host (the
 // target URL) and, when several hosts share the URL, by the start
 // directory its Path lies under. args is the command line to remember;
-// it must not hold secrets. Nothing is committed before the end: a save
+// it must not hold secrets. A host whose target and start directory
+// were saved before is stored as the changes from that save (chain.go);
+// it reads back the same. Nothing is committed before the end: a save
 // that fails, is cancelled or killed leaves the history as it was.
 // Save does not set r.SavedID.
 func (s *Store) Save(ctx context.Context, r *ftpaudit.Result, args string) (int64, error) {
@@ -97,12 +99,12 @@ func (s *Store) SaveWith(ctx context.Context, r *ftpaudit.Result, args string, o
 
 // saveTx holds the statements of one save transaction.
 type saveTx struct {
-	c                              *rawConn
-	entry, note, finding, unlisted *rawStmt
+	c                                              *rawConn
+	entry, note, finding, unlisted, delta, removed *rawStmt
 }
 
 func (t *saveTx) close() {
-	for _, st := range []*rawStmt{t.entry, t.note, t.finding, t.unlisted} {
+	for _, st := range []*rawStmt{t.entry, t.note, t.finding, t.unlisted, t.delta, t.removed} {
 		if st != nil {
 			st.close()
 		}
@@ -132,6 +134,8 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args s
 		q  string
 	}{
 		{&t.entry, insertEntrySQL},
+		{&t.delta, `INSERT INTO deltas (host_id, base_id, depth, chain_rows) VALUES (?, ?, ?, ?)`},
+		{&t.removed, `INSERT INTO removed_entries (host_id, path, dup) VALUES (?, ?, ?)`},
 		{&t.note, `INSERT INTO path_notes (host_id, kind, seq, path, message) VALUES (?, ?, ?, ?, ?)`},
 		{&t.unlisted, `INSERT INTO not_listed (host_id, seq, path, kind, reason, cause, acc_glob, acc_reason, acc_kind)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
@@ -159,7 +163,7 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args s
 		if err != nil {
 			return Saved{}, fmt.Errorf("save scan: host %s: %w", h.Target.URL, err)
 		}
-		if err := s.saveEntries(ctx, t.entry.ex, hostIDs[i], h.Entries); err != nil {
+		if err := s.saveHostEntries(ctx, t, hostIDs[i], h); err != nil {
 			return Saved{}, fmt.Errorf("save scan: host %s: %w", h.Target.URL, err)
 		}
 	}

@@ -35,6 +35,13 @@ import (
 //     their scan and host without a foreign key, so that the record of an
 //     acceptance outlives the scan (Prune never deletes the scan a host's
 //     current acceptance names).
+//   - Version 4: the not_listed table.
+//   - Version 5: change-only storage (chain.go): the deltas and
+//     removed_entries tables. A host with a deltas row stores in entries
+//     only what was added or changed since its base (an earlier host of
+//     the same target and start directory) and in removed_entries the
+//     keys of what is gone; a host without one is a full snapshot, as
+//     every host saved before version 5 is, so nothing is converted.
 //
 // Encodings, chosen so that every byte a server sent round-trips exactly:
 //   - Paths and names are BLOBs, so that ORDER BY path is memcmp order,
@@ -76,6 +83,7 @@ var migrations = []migration{
 	{run: migrateGobHostData}, // version 2
 	{sql: schemaV3},
 	{sql: schemaV4},
+	{sql: schemaV5},
 }
 
 // schemaV1 is the SQL of version 1.
@@ -221,6 +229,32 @@ CREATE TABLE not_listed (
 ) WITHOUT ROWID;
 `
 
+const schemaV5 = `
+-- A host saved as the changes from its base, an earlier host of the same
+-- target and start directory: its entries rows are the entries added or
+-- changed since the base (compared by path, dup and every column), and
+-- its removed_entries rows the keys of those gone. depth is the number of
+-- deltas from the nearest full snapshot (1: the base is a snapshot), and
+-- chain_rows the rows of those deltas (entries and removed_entries); both
+-- may overstate once a base was rewritten whole by prune. A host without
+-- a row here is a full snapshot. base_id has no ON DELETE action:
+-- deleting a base that a host still depends on fails.
+CREATE TABLE deltas (
+	host_id    INTEGER PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,
+	base_id    INTEGER NOT NULL REFERENCES hosts(id),
+	depth      INTEGER NOT NULL,
+	chain_rows INTEGER NOT NULL
+);
+CREATE INDEX deltas_base ON deltas (base_id);
+
+CREATE TABLE removed_entries (
+	host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+	path    BLOB NOT NULL,
+	dup     INTEGER NOT NULL,
+	PRIMARY KEY (host_id, path, dup)
+) WITHOUT ROWID;
+`
+
 // migrate applies the missing migrations in one write transaction.
 func (s *Store) migrate(ctx context.Context, conn *sql.Conn) (err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
@@ -258,12 +292,12 @@ func (s *Store) applyMigrations(ctx context.Context, conn *sql.Conn, version int
 		m := migrations[v]
 		if m.sql != "" {
 			if _, err := conn.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("open history database %s: schema version %d: %w", s.path, v+1, err)
+				return fmt.Errorf("open history database %s: upgrading from schema version %d to %d: schema version %d: %w", s.path, version, len(migrations), v+1, err)
 			}
 		}
 		if m.run != nil {
 			if err := m.run(ctx, conn); err != nil {
-				return fmt.Errorf("open history database %s: schema version %d: %w", s.path, v+1, err)
+				return fmt.Errorf("open history database %s: upgrading from schema version %d to %d: schema version %d: %w", s.path, version, len(migrations), v+1, err)
 			}
 		}
 	}

@@ -1,0 +1,557 @@
+package history
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ftpaudit/ftpaudit"
+)
+
+// Change-only storage (schema version 5).
+//
+// A saved host whose target and start directory were saved before (its
+// base: the newest host row of that target and start) stores only what
+// differs from the base: the entries added or changed (by path, dup and
+// every stored column) in entries, the keys of those removed in
+// removed_entries, and a deltas row naming the base and the depth of the
+// chain. Reading a host merges its own rows with its bases', newest
+// first, down to the nearest full snapshot, in key order, streaming: each
+// layer is one ordered query, and memory does not grow with the number of
+// entries.
+//
+// Chains stay bounded: a host is saved whole (a snapshot) when its base
+// is snapshotEvery-1 deltas from a snapshot already, so reading any host
+// merges at most snapshotEvery-1 deltas, and when the rows of its chain's
+// deltas with its own would exceed changeLimit of its entries, so that
+// reading it never reads more than 1+changeLimit times its entries in
+// rows. Snapshots are therefore rare when little changes: each costs as
+// much as the first scan, so taking one every 8th night would make the
+// history grow by an eighth of a scan every night, whatever changed;
+// with 64, a nightly job whose archive changes by 0.1% a night grows by
+// about 1.6% of a scan a night for the snapshots, plus its changes. A
+// merge of 64 layers costs a heap of cursors, O(log layers) per entry.
+
+// snapshotEvery and changeLimit bound chains; variables so that tests can
+// lower them.
+var (
+	snapshotEvery = 64
+	changeLimit   = 0.25
+)
+
+// deltaHook, when set (tests), is called while a delta is written, after
+// every saveHookEvery entry rows, with the count so far in the current
+// host.
+var deltaHook func(n int)
+
+// maxChain guards against a cycle in a damaged database.
+const maxChain = 1 << 16
+
+// queryer is what reading needs of a *sql.Tx or *sql.Conn.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// keyedEntry is an entry with its dup, or (removed) the key of an entry
+// a delta removed.
+type keyedEntry struct {
+	e       ftpaudit.Entry
+	dup     int64
+	removed bool
+}
+
+func keyCmp(a, b *keyedEntry) int {
+	if c := strings.Compare(a.e.Path, b.e.Path); c != 0 {
+		return c
+	}
+	switch {
+	case a.dup < b.dup:
+		return -1
+	case a.dup > b.dup:
+		return 1
+	}
+	return 0
+}
+
+// hostExistsIn returns ErrNotFound (wrapped) when there is no host hostID.
+func hostExistsIn(ctx context.Context, q queryer, hostID int64) error {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM hosts WHERE id = ?`, hostID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("host %d: %w", hostID, ErrNotFound)
+	}
+	return err
+}
+
+// hostChain returns hostID and its bases, newest first, ending with a
+// full snapshot.
+func hostChain(ctx context.Context, q queryer, hostID int64) ([]int64, error) {
+	ids := []int64{hostID}
+	for {
+		var base int64
+		var exists bool
+		err := q.QueryRowContext(ctx, `SELECT base_id, EXISTS (SELECT 1 FROM hosts WHERE id = base_id)
+			FROM deltas WHERE host_id = ?`, ids[len(ids)-1]).Scan(&base, &exists)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ids, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			// Only possible when rows were deleted without foreign keys.
+			return nil, fmt.Errorf("host %d is saved as changes from host %d, which is gone: the database was changed by hand", ids[len(ids)-1], base)
+		}
+		if len(ids) > maxChain {
+			return nil, fmt.Errorf("host %d: chain of bases longer than %d", hostID, maxChain)
+		}
+		ids = append(ids, base)
+	}
+}
+
+// removedRows yields the keys a delta host removed, in key order.
+func removedRows(ctx context.Context, q queryer, hostID int64) iter.Seq2[keyedEntry, error] {
+	return func(yield func(keyedEntry, error) bool) {
+		rows, err := q.QueryContext(ctx, `SELECT path, dup FROM removed_entries WHERE host_id = ? ORDER BY path, dup`, hostID)
+		if err != nil {
+			yield(keyedEntry{}, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k := keyedEntry{removed: true}
+			var path []byte
+			if err := rows.Scan(&path, &k.dup); err != nil {
+				yield(keyedEntry{}, err)
+				return
+			}
+			k.e.Path = string(path)
+			if !yield(k, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(keyedEntry{}, err)
+		}
+	}
+}
+
+// readEntries yields the entries of host hostID, as saved, in key order,
+// merging its chain of deltas; q must be a read transaction (or hold the
+// write lock) so that the layers agree.
+func readEntries(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq2[ftpaudit.Entry, error] {
+	return func(yield func(ftpaudit.Entry, error) bool) {
+		for k, err := range readKeyed(ctx, q, hostID, lean) {
+			if err != nil {
+				yield(ftpaudit.Entry{}, err)
+				return
+			}
+			if !yield(k.e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// readKeyed is readEntries with each entry's dup.
+func readKeyed(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq2[keyedEntry, error] {
+	return func(yield func(keyedEntry, error) bool) {
+		chain, err := hostChain(ctx, q, hostID)
+		if err != nil {
+			yield(keyedEntry{}, err)
+			return
+		}
+		if len(chain) == 1 {
+			for k, err := range snapshotRows(ctx, q, hostID, lean) {
+				if !yield(k, err) || err != nil {
+					return
+				}
+			}
+			return
+		}
+		// One cursor per layer and kind, newest layer first (its index
+		// in cs is its rank); among cursors at the same key the newest
+		// decides. The cursors are kept in a min-heap by key, then rank.
+		var cs []*cursor
+		var stops []func()
+		defer func() {
+			for _, stop := range stops {
+				stop()
+			}
+		}()
+		add := func(seq iter.Seq2[keyedEntry, error]) {
+			next, stop := iter.Pull2(seq)
+			cs = append(cs, &cursor{next: next, rank: len(cs)})
+			stops = append(stops, stop)
+		}
+		for i, id := range chain {
+			add(snapshotRows(ctx, q, id, lean))
+			if i < len(chain)-1 {
+				add(removedRows(ctx, q, id))
+			}
+		}
+		var h cursorHeap
+		for _, c := range cs {
+			k, err, ok := c.next()
+			if err != nil {
+				yield(keyedEntry{}, err)
+				return
+			}
+			if ok {
+				c.cur = k
+				h = append(h, c)
+			}
+		}
+		h.init()
+		for len(h) > 0 {
+			out := h[0].cur
+			// Advance every cursor at out's key: the winner first.
+			for len(h) > 0 && keyCmp(&h[0].cur, &out) == 0 {
+				c := h[0]
+				k, err, ok := c.next()
+				if err != nil {
+					yield(keyedEntry{}, err)
+					return
+				}
+				if ok {
+					c.cur = k
+					h.fix0()
+				} else {
+					h.pop0()
+				}
+			}
+			if !out.removed && !yield(out, nil) {
+				return
+			}
+		}
+	}
+}
+
+// cursor is one layer's rows in readKeyed's merge.
+type cursor struct {
+	next func() (keyedEntry, error, bool)
+	cur  keyedEntry
+	rank int // 0 for the newest layer's entries
+}
+
+// cursorHeap is a min-heap of cursors by key, then rank.
+type cursorHeap []*cursor
+
+func (h cursorHeap) less(i, j int) bool {
+	if c := keyCmp(&h[i].cur, &h[j].cur); c != 0 {
+		return c < 0
+	}
+	return h[i].rank < h[j].rank
+}
+
+func (h cursorHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h cursorHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// fix0 restores the heap after h[0]'s key grew.
+func (h cursorHeap) fix0() { h.down(0) }
+
+// pop0 removes h[0].
+func (h *cursorHeap) pop0() {
+	old := *h
+	n := len(old) - 1
+	old[0] = old[n]
+	old[n] = nil
+	*h = old[:n]
+	h.down(0)
+}
+
+// sameStored reports whether a and b, packed by pa and pb, store the same
+// row: the same bytes, and the same columns NULL.
+func sameStored(pa, pb *rowPacker, a, b *ftpaudit.Entry, dup int64) bool {
+	pa.pack(a, dup)
+	pb.pack(b, dup)
+	if !bytes.Equal(pa.buf, pb.buf) {
+		return false
+	}
+	for i := parFields; i < len(pa.args); i++ {
+		if pa.args[i].Value != pb.args[i].Value {
+			return false
+		}
+	}
+	return true
+}
+
+// deltaRow is an entry a delta writes: its position in es and its dup.
+type deltaRow struct {
+	i   int
+	dup int64
+}
+
+// sortedOrder returns the order in which to read es to get key order;
+// nil when es is sorted already, as the walker leaves it.
+func sortedOrder(es []ftpaudit.Entry) ([]int32, error) {
+	cmp := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
+	if slices.IsSortedFunc(es, func(a, b ftpaudit.Entry) int { return cmp(&a, &b) }) {
+		return nil, nil
+	}
+	if len(es) > math.MaxInt32 {
+		return nil, errors.New("too many entries")
+	}
+	order := make([]int32, len(es))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp(&es[a], &es[b]) })
+	return order, nil
+}
+
+// inKeyOrder yields the positions in es in key order with each entry's
+// dup.
+func inKeyOrder(es []ftpaudit.Entry, order []int32) iter.Seq2[int, int64] {
+	return func(yield func(int, int64) bool) {
+		dup := int64(0)
+		prev := -1
+		for k := range es {
+			i := k
+			if order != nil {
+				i = int(order[k])
+			}
+			if prev >= 0 && es[prev].Path == es[i].Path {
+				dup++
+			} else {
+				dup = 0
+			}
+			prev = i
+			if !yield(i, dup) {
+				return
+			}
+		}
+	}
+}
+
+// base returns the host a new host of target and start would be saved
+// against (0 when there is none), its depth and its chain's rows. It reads the committed
+// history, which Save's write lock keeps as it is until Save commits.
+func (s *Store) base(ctx context.Context, target, start string) (id, depth, chainRows int64, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT h.id, coalesce(d.depth, 0), coalesce(d.chain_rows, 0)
+		FROM hosts h LEFT JOIN deltas d ON d.host_id = h.id
+		WHERE h.target = ? AND h.start = ? ORDER BY h.scan_id DESC, h.seq DESC LIMIT 1`, target, blobOf(start)).Scan(&id, &depth, &chainRows)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, 0, nil
+	}
+	return id, depth, chainRows, err
+}
+
+// planDelta compares es (read in order) with the entries of host baseID
+// and returns what a delta must write: the entries added or changed and
+// the keys removed. ok is false when there are more than limit changes.
+func (s *Store) planDelta(ctx context.Context, baseID int64, es []ftpaudit.Entry, order []int32, limit int) (write []deltaRow, removed []keyedEntry, ok bool, err error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	// The base is read ahead on the other core: decoding it costs about
+	// as much as packing and comparing the new entries.
+	ahead, stopAhead := readAhead(readKeyed(ctx, tx, baseID, false))
+	defer stopAhead() // before the rollback
+	next, stop := iter.Pull2(ahead)
+	defer stop()
+	var old keyedEntry
+	var more bool
+	step := func() error {
+		var err error
+		old, err, more = next()
+		return err
+	}
+	if err := step(); err != nil {
+		return nil, nil, false, err
+	}
+	pa, pb := newRowPacker(0), newRowPacker(0)
+	n := 0
+	for i, dup := range inKeyOrder(es, order) {
+		if n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		n++
+		if saveHook != nil && n%saveHookEvery == 0 {
+			saveHook(n)
+		}
+		cur := keyedEntry{e: es[i], dup: dup}
+		for more && keyCmp(&old, &cur) < 0 {
+			removed = append(removed, keyedEntry{e: ftpaudit.Entry{Path: old.e.Path}, dup: old.dup, removed: true})
+			if err := step(); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		if more && keyCmp(&old, &cur) == 0 {
+			if !sameStored(pa, pb, &es[i], &old.e, dup) {
+				write = append(write, deltaRow{i, dup})
+			}
+			if err := step(); err != nil {
+				return nil, nil, false, err
+			}
+		} else {
+			write = append(write, deltaRow{i, dup})
+		}
+		if len(write)+len(removed) > limit {
+			return nil, nil, false, nil
+		}
+	}
+	for more {
+		removed = append(removed, keyedEntry{e: ftpaudit.Entry{Path: old.e.Path}, dup: old.dup, removed: true})
+		if len(write)+len(removed) > limit {
+			return nil, nil, false, nil
+		}
+		if err := step(); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	return write, removed, true, nil
+}
+
+// saveHostEntries writes the entries of host h, saved as hostID: as the
+// changes from its base when it has one, the chain is short enough and
+// the changes few enough, else whole.
+func (s *Store) saveHostEntries(ctx context.Context, t *saveTx, hostID int64, h *ftpaudit.HostResult) error {
+	es := h.Entries
+	order, err := sortedOrder(es)
+	if err != nil {
+		return err
+	}
+	baseID, depth, chainRows, err := s.base(ctx, h.Target.URL, h.Target.Start)
+	if err != nil {
+		return s.dbErr("find the previous scan", err)
+	}
+	limit := int64(float64(len(es))*changeLimit) - chainRows
+	if baseID == 0 || depth+1 >= int64(snapshotEvery) || limit < 0 {
+		return s.saveEntries(ctx, t.entry.ex, hostID, es, order)
+	}
+	write, removed, ok, err := s.planDelta(ctx, baseID, es, order, int(limit))
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.dbErr(fmt.Sprintf("compare with host %d", baseID), err)
+	}
+	if !ok {
+		return s.saveEntries(ctx, t.entry.ex, hostID, es, order)
+	}
+	if err := t.delta.exec(ctx, hostID, baseID, depth+1, chainRows+int64(len(write)+len(removed))); err != nil {
+		return s.dbErr("insert delta", err)
+	}
+	p := newRowPacker(hostID)
+	bg := context.Background()
+	for k, w := range write {
+		if k&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		e := &es[w.i]
+		p.pack(e, w.dup)
+		if _, err := t.entry.ex.ExecContext(bg, p.args); err != nil {
+			return s.dbErr(fmt.Sprintf("insert entry %q", e.Path), err)
+		}
+		if deltaHook != nil && (k+1)%saveHookEvery == 0 {
+			deltaHook(k + 1)
+		}
+	}
+	for _, r := range removed {
+		if err := t.removed.exec(ctx, hostID, blobOf(r.e.Path), r.dup); err != nil {
+			return s.dbErr(fmt.Sprintf("insert removed entry %q", r.e.Path), err)
+		}
+	}
+	return nil
+}
+
+// readAhead reads seq in its own goroutine, a few batches ahead of what
+// the returned sequence yields; stop ends the goroutine and waits for it,
+// and must be called before seq's resources are released.
+func readAhead(seq iter.Seq2[keyedEntry, error]) (iter.Seq2[keyedEntry, error], func()) {
+	type batch struct {
+		ks  []keyedEntry
+		err error
+	}
+	const size = 256
+	ch := make(chan batch, 4)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(ch)
+		send := func(b batch) bool {
+			select {
+			case ch <- b:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		buf := make([]keyedEntry, 0, size)
+		for k, err := range seq {
+			if err != nil {
+				send(batch{err: err})
+				return
+			}
+			buf = append(buf, k)
+			if len(buf) == size {
+				if !send(batch{ks: buf}) {
+					return
+				}
+				buf = make([]keyedEntry, 0, size)
+			}
+		}
+		if len(buf) > 0 {
+			send(batch{ks: buf})
+		}
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+		})
+	}
+	out := func(yield func(keyedEntry, error) bool) {
+		for b := range ch {
+			if b.err != nil {
+				yield(keyedEntry{}, b.err)
+				return
+			}
+			for _, k := range b.ks {
+				if !yield(k, nil) {
+					return
+				}
+			}
+		}
+	}
+	return out, stop
+}
