@@ -38,7 +38,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"scan", "--login-interval", "0s", "ftp://127.0.0.1/"}, "--login-interval 0s"},
 		{[]string{"scan", "--max-entry-bytes", "0", "ftp://127.0.0.1/"}, "--max-entry-bytes"},
 		{[]string{"scan", "--format", "xml", "ftp://127.0.0.1/"}, `--format "xml"`},
-		{[]string{"scan", "--bogus", "ftp://127.0.0.1/"}, "flag provided but not defined"},
+		{[]string{"scan", "--bogus", "ftp://127.0.0.1/"}, "unknown flag --bogus"},
 		{[]string{"demo", "extra"}, "demo takes no arguments"},
 	} {
 		code, stdout, stderr := runCLI(t, tc.args...)

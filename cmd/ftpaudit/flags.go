@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
@@ -184,26 +185,108 @@ func dbFlag(fs *flag.FlagSet, p *string) {
 // usage first, then the flags.
 func newFlagSet(name string, stderr io.Writer, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	// The flag package's own messages and usage dump are silenced: a bad
+	// flag is one line with a suggestion (parseArgs), and -h prints the
+	// usage on stdout (run, through helpError).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	usages.Store(fs, usage)
 	return fs
+}
+
+// usages holds each flag set's usage text, for -h and help COMMAND.
+var usages sync.Map // *flag.FlagSet → string
+
+// helpError is -h: run prints the usage of fs on stdout and exits 0.
+type helpError struct{ fs *flag.FlagSet }
+
+func (helpError) Error() string { return "help requested" }
+func (helpError) Unwrap() error { return flag.ErrHelp }
+
+// writeUsage writes fs's usage text and its flags, each as --name.
+func writeUsage(w io.Writer, fs *flag.FlagSet) {
+	u, _ := usages.Load(fs)
+	text, _ := u.(string)
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	fmt.Fprint(w, text)
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		if strings.HasPrefix(line, "  -") {
+			line = "  --" + line[3:]
+		}
+		fmt.Fprint(w, line)
+	}
+}
+
+// flagError turns the flag package's error into one line: the flag as
+// --name, the closest known flag, and where the help is.
+func flagError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimLeft(name, "-")
+		var known []string
+		fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
+		msg = "unknown flag --" + name
+		if near := closest(name, known); near != "" {
+			msg += " (did you mean --" + near + "?)"
+		}
+	} else {
+		msg = strings.Replace(msg, ": -", ": --", 1)
+	}
+	return fmt.Errorf("%s; see 'ftpaudit help %s'", msg, fs.Name())
+}
+
+// closest is the name of known nearest to s by edit distance, when it is
+// near enough to be a typo (same first letter, at most max(2, len/3)
+// edits); "" otherwise.
+func closest(s string, known []string) string {
+	best, bestD := "", max(2, len(s)/3)+1
+	for _, k := range known {
+		if k == "" || s == "" || k[0] != s[0] {
+			continue
+		}
+		if d := editDistance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // parseArgs parses a command's flags, which may come before, between or
 // after its positional arguments ("scan ftp://h --format json"), and
-// returns the positional ones. -h gives flag.ErrHelp (run exits 0 after
-// the usage); any other error is a usage error.
+// returns the positional ones. -h gives a helpError (run prints the usage
+// on stdout and exits 0); any other error is a one-line usage error.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, helpError{fs}
 			}
-			return nil, usageError{err}
+			return nil, usageError{flagError(fs, err)}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 )
 
 // run is the whole CLI: it parses args, runs one command and returns the
@@ -37,9 +39,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version", "--version":
 		fmt.Fprintln(stdout, version())
 	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[1] != "help" && slices.Contains(commands, args[1]) {
+			// help COMMAND is COMMAND -h.
+			return run(ctx, append(args[1:2:2], "-h"), stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, topUsage)
 	default:
-		o.err = usageError{fmt.Errorf("unknown command %q (want scan, demo, history, diff, verify, baseline, prune, completion, version or help)", args[0])}
+		msg := fmt.Sprintf("unknown command %q", args[0])
+		if near := closest(args[0], commands); near != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", near)
+		}
+		o.err = usageError{fmt.Errorf("%s; want one of %s, or help", msg, strings.Join(commands, ", "))}
+	}
+	var help helpError
+	if errors.As(o.err, &help) {
+		writeUsage(stdout, help.fs)
+		return exitClean
 	}
 	if o.err != nil && !errors.Is(o.err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "ftpaudit: error: %v\n", o.err)
@@ -69,6 +84,9 @@ Usage:
 Run 'ftpaudit scan -h' for the flags. Exit codes: 0 clean, 1 findings, 2 usage error,
 3 scan incomplete, 4 results could not be written, 130 interrupted.
 `
+
+// commands are the subcommands, for help and suggestions.
+var commands = []string{"scan", "demo", "history", "diff", "verify", "baseline", "prune", "completion", "version"}
 
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
