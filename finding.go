@@ -1,6 +1,8 @@
 package ftpaudit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -290,3 +292,12 @@ const (
 	RuleNotInManifest   = "not-in-manifest"
 	RuleMissingManifest = "missing-from-archive"
 )
+
+// Fingerprint identifies a finding across scans by its host, path and
+// rule only (not its evidence, severity or times), so that a dashboard or
+// a suppression file can follow one finding from night to night: 32 hex
+// digits of SHA-256.
+func (f *Finding) Fingerprint() string {
+	h := sha256.Sum256([]byte(f.Host + "\x00" + f.Path + "\x00" + f.Rule))
+	return hex.EncodeToString(h[:16])
+}

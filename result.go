@@ -236,8 +236,22 @@ type Result struct {
 	Hosts    []*HostResult
 	// Findings are sorted by severity, host and path.
 	Findings []Finding
+	// Suppressed are the findings an operator's suppression file
+	// accepted: kept, counted and listed, but out of Findings and of the
+	// exit code.
+	Suppressed []Suppressed
 	// SavedID is the scan's id in the history database, once saved.
 	SavedID int64
+}
+
+// Suppressed is a finding a suppression file accepted, with the line that
+// did it.
+type Suppressed struct {
+	Finding Finding
+	// Source is FILE:LINE of the suppressing line; Reason its reason.
+	Source, Reason string
+	// Expires is when the suppression stops; zero for never.
+	Expires time.Time
 }
 
 // Complete reports whether every host was scanned completely.

@@ -40,6 +40,18 @@ type jsonDoc struct {
 	Hosts    []jsonHost    `json:"hosts"`
 	Entries  []jsonEntry   `json:"entries"`
 	Findings []jsonFinding `json:"findings"`
+	// Suppressed lists the findings a suppression file accepted; left
+	// out when there are none.
+	Suppressed []jsonSuppressed `json:"suppressed,omitempty"`
+}
+
+// jsonSuppressed is a suppressed finding, with the line that suppressed it.
+type jsonSuppressed struct {
+	jsonFinding
+	Fingerprint string `json:"fingerprint"`
+	Source      string `json:"suppressed_by"`
+	Reason      string `json:"reason,omitempty"`
+	Expires     string `json:"expires,omitempty"`
 }
 
 // jsonTool names the program that wrote the document.
@@ -221,6 +233,14 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 		Hosts:    []jsonHost{},
 		Entries:  []jsonEntry{},
 		Findings: findingsJSON(v.Findings),
+	}
+	for i := range v.Suppressed {
+		sp := &v.Suppressed[i]
+		js := jsonSuppressed{jsonFinding: findingJSON(&sp.Finding), Fingerprint: sp.Finding.Fingerprint(), Source: sp.Source, Reason: sp.Reason}
+		if !sp.Expires.IsZero() {
+			js.Expires = sp.Expires.UTC().Format("2006-01-02")
+		}
+		doc.Suppressed = append(doc.Suppressed, js)
 	}
 	for _, t := range v.Targets {
 		h := t.Host

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -105,11 +103,8 @@ func securitySeverity(s ftpaudit.Severity) string {
 	return [...]string{"0.0", "3.0", "5.5", "8.0", "9.5"}[min(max(int(s), 0), 4)]
 }
 
-// sarifFingerprint identifies a finding across scans: host, path and rule.
-func sarifFingerprint(f *ftpaudit.Finding) string {
-	h := sha256.Sum256([]byte(f.Host + "\x00" + f.Path + "\x00" + f.Rule))
-	return hex.EncodeToString(h[:16])
-}
+// sarifFingerprint is the finding's fingerprint (host, path and rule).
+func sarifFingerprint(f *ftpaudit.Finding) string { return f.Fingerprint() }
 
 // sarifURI is the ftp:// URI of a path on host (a target URL): every
 // byte a URI may not hold as it is percent-encoded, in the host as in the

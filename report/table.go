@@ -164,6 +164,10 @@ func (t *Table) render(w io.Writer, v *View) {
 	if len(v.Targets) > 1 {
 		p.wrapped(proseWords("Total: "+totalText(v.Total)), 0, 2)
 	}
+	if n := len(v.Suppressed); n > 0 {
+		p.wrapped(proseWords(fmt.Sprintf("%d %s suppressed by the suppression file, not counted above (the JSON lists them, with the line that suppressed each)",
+			n, plural(n, "finding", "findings"))), 0, 2)
+	}
 }
 
 // pathBlock is one path of a target with its findings, in view order.

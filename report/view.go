@@ -27,6 +27,9 @@ type View struct {
 	// Findings are r.Findings, in their order: the scanner sorts them by
 	// severity (worst first), host, path and rule (ftpaudit.SortFindings).
 	Findings []ftpaudit.Finding
+	// Suppressed are the findings a suppression file accepted (not in
+	// Findings, nor in any count).
+	Suppressed []ftpaudit.Suppressed
 	// Targets holds one TargetView per walked target, in the order of
 	// r.Hosts, then one per URL that has findings but no walk result
 	// (diff and verify views), sorted by URL.
@@ -130,7 +133,7 @@ func shownAt(s, min ftpaudit.Severity) bool {
 // next such target, then for the other targets of the URL, in order, so
 // that one finding per walk lands on each walk.
 func NewView(r *ftpaudit.Result) *View {
-	v := &View{Started: r.Started, Finished: r.Finished, SavedID: r.SavedID, Complete: true, Findings: r.Findings}
+	v := &View{Started: r.Started, Finished: r.Finished, SavedID: r.SavedID, Complete: true, Findings: r.Findings, Suppressed: r.Suppressed}
 	byURL := map[string][]*TargetView{}
 	for _, h := range r.Hosts {
 		if h == nil {

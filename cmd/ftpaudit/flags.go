@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/report"
+	"github.com/ftpaudit/ftpaudit/rules"
 	"github.com/ftpaudit/ftpaudit/scanner"
 )
 
@@ -39,6 +40,8 @@ type scanFlags struct {
 	inventory      bool
 	quiet          bool
 	noColor        bool
+	ignoreFile     string
+	suppress       *rules.Suppressions
 	noMLSD         bool
 	noStat         bool
 	noTree         bool
@@ -110,6 +113,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "o", "", "write results to this file (atomically) instead of stdout")
 	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.ignoreFile, "ignore-file", "", "suppression file: findings it accepts (by fingerprint, or rule, host and path; optional expiry and reason) are listed as suppressed, not counted (see docs/policy.md)")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also: NO_COLOR set in the environment)")
 	fs.BoolVar(&f.noMLSD, "no-mlsd", false, "use LIST -a even where the server offers MLSD")
 	fs.BoolVar(&f.noTree, "no-recursive-list", false, "list every directory on its own, never a whole subtree with one LIST -aR")
@@ -159,6 +163,13 @@ func (f *scanFlags) check() error {
 	}
 	if _, err := parseLevel(f.logLevel); err != nil {
 		return usageError{err}
+	}
+	if f.ignoreFile != "" {
+		sup, err := rules.LoadSuppressions(f.ignoreFile)
+		if err != nil {
+			return usageError{fmt.Errorf("--ignore-file: %w", err)}
+		}
+		f.suppress = sup
 	}
 	if _, ok := parseFailOn(f.failOn); !ok {
 		return usageError{fmt.Errorf("--fail-on %q: want info, low, medium, high, critical or none", f.failOn)}

@@ -165,6 +165,9 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	prog.Stage("judging")
 	rules.AcceptUnlisted(res, pol)
 	rules.JudgeResult(res, pol)
+	for _, m := range f.suppress.Apply(res, time.Now()) {
+		log.Warn("suppression expired: " + m)
+	}
 	if n := res.Redact(f.secrets(passwords)...); n > 0 {
 		log.Warn("a server sent back a password the scan logged in with; it is replaced by "+ftpaudit.Redacted+" in every output and in the history", "strings", n)
 	}

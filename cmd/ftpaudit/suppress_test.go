@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/memftp"
+)
+
+// TestIgnoreFile: a suppressed finding is listed as suppressed (with the
+// line that did it), not counted, and not dropped; an expired line stops
+// suppressing and says so.
+func TestIgnoreFile(t *testing.T) {
+	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := memftp.Start(context.Background(), root, memftp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ignore := filepath.Join(t.TempDir(), "ftpaudit.ignore")
+	if err := os.WriteFile(ignore, []byte("# known\nrule=writable-dir host=* path=/incoming reason=\"drop box, being closed\"\nrule=dropbox-dir host=* path=/ exp=2020-01-01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "scan", "--quiet", "--format", "json", "--ignore-file", ignore, "ftp://"+srv.Addr+"/")
+	if code != exitFindings {
+		t.Fatalf("exit %d; %s", code, stderr)
+	}
+	var doc struct {
+		Findings []struct {
+			Rule, Path string
+		} `json:"findings"`
+		Suppressed []struct {
+			Rule, Path, Reason, Fingerprint string
+			By                              string `json:"suppressed_by"`
+		} `json:"suppressed"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range doc.Findings {
+		if f.Rule == "writable-dir" && strings.HasPrefix(f.Path, "/incoming") {
+			t.Errorf("suppressed finding still counted: %+v", f)
+		}
+	}
+	if len(doc.Suppressed) == 0 {
+		t.Fatal("nothing listed as suppressed")
+	}
+	for _, s := range doc.Suppressed {
+		if s.Rule != "writable-dir" || !strings.HasPrefix(s.Path, "/incoming") || s.By != ignore+":2" || s.Reason != "drop box, being closed" || len(s.Fingerprint) != 32 {
+			t.Errorf("suppressed %+v", s)
+		}
+	}
+	if !strings.Contains(stderr, "suppression expired") || !strings.Contains(stderr, ignore+":3") {
+		t.Errorf("the expired line is not reported: %s", stderr)
+	}
+	// A bad file is refused before the scan, naming the line.
+	if err := os.WriteFile(ignore, []byte("rule=writeable-dir host=* path=/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "scan", "--quiet", "--ignore-file", ignore, "ftp://"+srv.Addr+"/")
+	if code != exitUsage || !strings.Contains(stderr, ignore+":1") {
+		t.Errorf("bad file: exit %d, %s", code, stderr)
+	}
+}
