@@ -194,7 +194,7 @@ func (p *Parser) Mapping(n *yaml.Node, what string, known []string, fn func(key 
 		key := k.Value
 		if known != nil && !slices.Contains(known, key) {
 			msg := fmt.Sprintf("unknown key %q in %s", key, what)
-			if s := suggest(key, known); s != "" {
+			if s := Suggest(key, known); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			msg += " (known: " + strings.Join(known, ", ") + ")"
@@ -469,7 +469,7 @@ func (pp *policyParser) severity(n *yaml.Node) error {
 	return pp.Mapping(n, "severity", nil, func(key string, k, v *yaml.Node) error {
 		if _, ok := ftpaudit.RuleByID(key); !ok {
 			msg := fmt.Sprintf("severity: unknown rule ID %q", key)
-			if s := suggest(key, ruleIDs()); s != "" {
+			if s := Suggest(key, ruleIDs()); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			return pp.Errorf(k, "severity", "%s (rules: %s)", msg, strings.Join(ruleIDs(), ", "))
@@ -566,13 +566,19 @@ func (pp *policyParser) host(i int, n *yaml.Node) error {
 	return nil
 }
 
-// suggest returns the known word closest to s, if it is close.
-func suggest(s string, known []string) string {
+// Suggest returns the known word closest to s when it is close enough to
+// be a typo of it (same first letter; a few edits, or one a prefix of the
+// other), "" otherwise: the "did you mean" of the policy, the hosts file
+// and the command line.
+func Suggest(s string, known []string) string {
 	norm := func(x string) string {
 		return strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(x))
 	}
 	best, bestD := "", 4
 	for _, k := range known {
+		if ns, nk := norm(s), norm(k); ns == "" || nk == "" || ns[0] != nk[0] {
+			continue
+		}
 		d := editDistance(norm(s), norm(k))
 		if strings.HasPrefix(norm(k), norm(s)) || strings.HasPrefix(norm(s), norm(k)) {
 			d = min(d, 1)

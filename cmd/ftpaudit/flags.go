@@ -240,50 +240,13 @@ func flagError(fs *flag.FlagSet, err error) error {
 		var known []string
 		fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
 		msg = "unknown flag --" + name
-		if near := closest(name, known); near != "" {
+		if near := rules.Suggest(name, known); near != "" {
 			msg += " (did you mean --" + near + "?)"
 		}
 	} else {
 		msg = strings.Replace(msg, ": -", ": --", 1)
 	}
 	return fmt.Errorf("%s; see 'ftpaudit help %s'", msg, fs.Name())
-}
-
-// closest is the name of known nearest to s by edit distance, when it is
-// near enough to be a typo (same first letter, at most max(2, len/3)
-// edits); "" otherwise.
-func closest(s string, known []string) string {
-	best, bestD := "", max(2, len(s)/3)+1
-	for _, k := range known {
-		if k == "" || s == "" || k[0] != s[0] {
-			continue
-		}
-		if d := editDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // parseArgs parses a command's flags, which may come before, between or

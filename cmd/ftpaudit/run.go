@@ -9,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/ftpaudit/ftpaudit/rules"
 )
 
 // run is the whole CLI: it parses args, runs one command and returns the
@@ -46,7 +48,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, topUsage)
 	default:
 		msg := fmt.Sprintf("unknown command %q", args[0])
-		if near := closest(args[0], commands); near != "" {
+		if near := rules.Suggest(args[0], commands); near != "" {
 			msg += fmt.Sprintf(" (did you mean %s?)", near)
 		}
 		o.err = usageError{fmt.Errorf("%s; want one of %s, or help", msg, strings.Join(commands, ", "))}
