@@ -66,6 +66,9 @@ type HostResult struct {
 	// Stat says how listing over the control connection went; nil when
 	// it was off (--no-stat, FTPS, or a test connector).
 	Stat *StatReport
+	// Dialect says how the host's directories were asked for (the LIST
+	// form, MLST facts, refusals); nil for a test connector.
+	Dialect *DialectReport
 	// Baseline is the comparison with an earlier scan (scan --baseline);
 	// nil when none was asked for.
 	Baseline *BaselineReport
@@ -398,3 +401,33 @@ const (
 	// ManifestSums is a checksum list (SHA256SUMS, MD5SUMS, md5sum.txt, ...).
 	ManifestSums ManifestKind = "checksums"
 )
+
+// DialectReport says how a host's directories were asked for: the LIST
+// form it understood (learned on its own directories, see
+// internal/ftpconn/dialect.go), the MLST facts requested, and what the
+// server refused on the way.
+type DialectReport struct {
+	// ListForm is the LIST form in use: "LIST -a PATH", "CWD PATH + LIST
+	// -a", "LIST PATH" or "CWD PATH + LIST"; empty when no LIST listed
+	// anything.
+	ListForm string `json:"list_form,omitempty"`
+	// HiddenNames says whether listings show names starting with a dot:
+	// "listed" (the form asks for them, or one was seen) or "unknown".
+	HiddenNames string `json:"hidden_names,omitempty"`
+	// Limit, when set, is what the form in use cannot show: it costs the
+	// host its completeness.
+	Limit string `json:"limit,omitempty"`
+	// MLSTFacts are the facts asked for with OPTS MLST, and MLSTReply the
+	// server's answer (empty when not asked: no MLSD, or every fact was
+	// already on).
+	MLSTFacts string `json:"mlst_facts,omitempty"`
+	MLSTReply string `json:"mlst_reply,omitempty"`
+	// Refused lists the forms tried and refused, with the reply (at most
+	// eight).
+	Refused []string `json:"refused,omitempty"`
+	// DataErrors counts listings whose data was an error message (see
+	// DataError), each filed as unreadable.
+	DataErrors int64 `json:"data_errors,omitempty"`
+	// Note says why a form was given up after a check.
+	Note string `json:"note,omitempty"`
+}

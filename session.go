@@ -136,3 +136,17 @@ type TreeSection struct {
 	// directory it cannot read; LIST -a always shows ".").
 	Dot bool
 }
+
+// DataError is a listing the server answered with success whose data is
+// an error message instead of entries: GNU inetutils and netkit ftpd run
+// ls, and send its "bin: Permission denied" in the data with a 226. The
+// directory was refused, in the server's words; it is neither listed nor
+// empty.
+type DataError struct {
+	Reply string // the final reply
+	Text  string // the error text the data held
+}
+
+func (e *DataError) Error() string {
+	return "the listing's data is an error message: " + e.Text + " (reply: " + e.Reply + ")"
+}

@@ -80,6 +80,7 @@ type jsonHost struct {
 	ListingMode string                   `json:"listing,omitempty"`
 	TLS         string                   `json:"tls,omitempty"`
 	StatListing *ftpaudit.StatReport     `json:"stat_listing,omitempty"`
+	Dialect     *ftpaudit.DialectReport  `json:"dialect,omitempty"`
 	Recursive   *ftpaudit.TreeReport     `json:"recursive_listing,omitempty"`
 	Connections *ftpaudit.PoolReport     `json:"connections,omitempty"`
 	Baseline    *ftpaudit.BaselineReport `json:"baseline,omitempty"`
@@ -274,6 +275,7 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 		if h.Info.Login != "" {
 			jh.ListingMode = strings.ToLower(t.Listing)
 			jh.StatListing = h.Stat
+			jh.Dialect = h.Dialect
 			jh.Recursive = h.Tree
 			jh.Connections = h.Pool
 			jh.TLS = h.Info.TLS

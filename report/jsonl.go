@@ -8,9 +8,12 @@ import (
 )
 
 // JSONL writes JSON lines for log shippers: one object per line, first
-// one per finding ("type":"finding"), then one per walked target
-// ("type":"host") saying how much of it was seen, so that coverage is
-// shipped too. A host line's "findings" counts the findings of that
+// one per finding ("type":"finding"), then one per finding a suppression
+// file accepted ("type":"suppressed", with "suppressed":true, its
+// fingerprint, the line that suppressed it ("suppressed_by"), its reason
+// and expiry), then one per walked target ("type":"host") saying how much
+// of it was seen, so that coverage is shipped too. Suppressed findings
+// are never "finding" lines, and no host line counts them. A host line's "findings" counts the findings of that
 // target (URL and start directory) as every format counts them (View):
 // each finding is counted on one host line only, so that the host lines
 // add up to the finding lines. Every line carries the schema and the time
@@ -26,6 +29,16 @@ type jsonlFinding struct {
 	Schema string `json:"schema"`
 	Time   string `json:"time"`
 	jsonFinding
+}
+
+// jsonlSuppressed is a finding a suppression file accepted: the finding,
+// marked, with the line that suppressed it.
+type jsonlSuppressed struct {
+	Type       string `json:"type"`
+	Schema     string `json:"schema"`
+	Time       string `json:"time"`
+	Suppressed bool   `json:"suppressed"`
+	jsonSuppressed
 }
 
 type jsonlHost struct {
@@ -53,6 +66,13 @@ func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 			return err
 		}
 	}
+	for i := range v.Suppressed {
+		sp := &v.Suppressed[i]
+		line := jsonlSuppressed{Type: "suppressed", Schema: Schema, Time: when, Suppressed: true, jsonSuppressed: suppressedJSON(sp)}
+		if err := enc.Encode(line); err != nil {
+			return err
+		}
+	}
 	for _, t := range v.Targets {
 		h := t.Host
 		if h == nil {
@@ -64,6 +84,7 @@ func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 			Complete: h.Complete, Incomplete: h.Incomplete, LoginError: h.LoginError,
 			Stats: h.Stats, Findings: countsJSON(t.Counts),
 		}
+
 		if line.Incomplete == nil {
 			line.Incomplete = []string{}
 		}
@@ -72,4 +93,15 @@ func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 		}
 	}
 	return nil
+}
+
+// suppressedJSON is a suppressed finding as the JSON lines carry it, with
+// its fingerprint and the line that suppressed it (as the JSON document's
+// "suppressed" list has them).
+func suppressedJSON(sp *ftpaudit.Suppressed) jsonSuppressed {
+	js := jsonSuppressed{jsonFinding: findingJSON(&sp.Finding), Fingerprint: sp.Finding.Fingerprint(), Source: sp.Source, Reason: sp.Reason}
+	if !sp.Expires.IsZero() {
+		js.Expires = sp.Expires.UTC().Format("2006-01-02")
+	}
+	return js
 }

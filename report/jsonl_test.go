@@ -31,7 +31,13 @@ type jsonlLine struct {
 	LoginError string          `json:"login_error"`
 	Stats      *ftpaudit.Stats `json:"stats"`
 	Findings   map[string]int  `json:"findings"`
-	Raw        json.RawMessage `json:"-"`
+	// Suppressed lines only.
+	Suppressed   *bool           `json:"suppressed"`
+	Fingerprint  string          `json:"fingerprint"`
+	SuppressedBy string          `json:"suppressed_by"`
+	Reason       string          `json:"reason"`
+	Expires      string          `json:"expires"`
+	Raw          json.RawMessage `json:"-"`
 }
 
 // jsonlLines checks that out is newline-terminated lines, each one JSON

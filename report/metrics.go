@@ -19,6 +19,7 @@ import (
 // Metric names written by WriteMetrics.
 const (
 	metricFindings         = "ftpaudit_findings"
+	metricSuppressed       = "ftpaudit_findings_suppressed"
 	metricEntries          = "ftpaudit_entries"
 	metricUnreadable       = "ftpaudit_directories_unreadable"
 	metricErrors           = "ftpaudit_errors"
@@ -66,6 +67,11 @@ type metricsHost struct {
 // Per host (label host, the target URL):
 //
 //	ftpaudit_findings{host,severity}  findings per severity, zeros included
+//	ftpaudit_findings_suppressed{host,rule,severity}
+//	                                  findings a suppression file accepted,
+//	                                  per rule and severity (only those of
+//	                                  which there are some); never counted
+//	                                  in ftpaudit_findings
 //	ftpaudit_entries{host,type}       entries walked, type dir|file|link|other
 //	ftpaudit_directories_unreadable{host}
 //	ftpaudit_errors{host}
@@ -124,6 +130,7 @@ func WriteMetrics(w io.Writer, r *ftpaudit.Result, lastSuccess map[string]time.T
 			}
 		}
 	}
+	writeSuppressed(&b, v.Suppressed, family)
 	first := true
 	for _, h := range hosts {
 		if !h.scanned {
@@ -164,6 +171,45 @@ func WriteMetrics(w io.Writer, r *ftpaudit.Result, lastSuccess map[string]time.T
 	writeSample(&b, metricLastRun, unixSeconds(v.Finished))
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeSuppressed writes the ftpaudit_findings_suppressed family: the
+// suppressed findings counted per host label, rule and severity, sorted by
+// them (severity worst first); nothing when there are none.
+func writeSuppressed(b *bytes.Buffer, sup []ftpaudit.Suppressed, family func(name, help string)) {
+	if len(sup) == 0 {
+		return
+	}
+	type key struct {
+		host, rule string
+		sev        ftpaudit.Severity
+	}
+	count := map[key]int{}
+	var keys []key
+	for i := range sup {
+		f := &sup[i].Finding
+		k := key{labelValue(f.Host), labelValue(f.Rule), f.Severity}
+		if !knownSeverity(k.sev) {
+			k.sev = -1 // "unknown", as ftpaudit_findings counts them
+		}
+		if count[k] == 0 {
+			keys = append(keys, k)
+		}
+		count[k]++
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := strings.Compare(a.host, b.host); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.rule, b.rule); c != 0 {
+			return c
+		}
+		return int(b.sev - a.sev)
+	})
+	family(metricSuppressed, "Findings of the last scan that a suppression file accepted, per host, rule and severity; not counted in ftpaudit_findings.")
+	for _, k := range keys {
+		writeSample(b, metricSuppressed, float64(count[k]), "host", k.host, "rule", k.rule, "severity", k.sev.String())
+	}
 }
 
 // metricsHosts groups the targets of v by host label, in the order they

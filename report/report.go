@@ -37,8 +37,8 @@ type Options struct {
 	// MaxPaths bounds how many unreadable or failed paths the summary
 	// shows per host; zero means 20.
 	MaxPaths int
-	// Width is the width the table is laid out for, in display columns
-	// (the terminal's width); zero means 80.
+	// Width is the width the table and the summary are laid out for, in
+	// display columns (the terminal's width); zero means 80.
 	Width int
 	// Color writes the table's severity words in colour (ANSI SGR). The
 	// caller sets it only for a colour terminal, without NO_COLOR or
@@ -58,7 +58,7 @@ var formats = []struct {
 	{"table", func(o Options) Reporter {
 		return &Table{Verbose: o.Verbose, Width: o.Width, Color: o.Color, MaxEvidence: o.MaxEvidence, MaxAction: o.MaxAction}
 	}},
-	{"summary", func(o Options) Reporter { return &Summary{MaxPaths: o.MaxPaths} }},
+	{"summary", func(o Options) Reporter { return &Summary{MaxPaths: o.MaxPaths, Width: o.Width} }},
 	{"json", func(o Options) Reporter { return &JSON{Inventory: o.Inventory, ToolVersion: o.ToolVersion} }},
 	{"jsonl", func(Options) Reporter { return &JSONL{} }},
 	{"csv", func(Options) Reporter { return &CSV{} }},

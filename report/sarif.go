@@ -16,7 +16,11 @@ import (
 // catalogue (with its explanation and action), one result per finding,
 // located by an ftp:// URI of its path, with a fingerprint that stays the
 // same across scans (host, path and rule), so that a dashboard follows a
-// finding from night to night. Server text is carried raw; JSON escapes
+// finding from night to night. A finding a suppression file accepted is a
+// result too, after the others, with a suppression (kind "external",
+// status "accepted", the line's reason as justification, the line and the
+// expiry date as properties): SARIF readers leave such results out of
+// their counts, as ftpaudit does. Server text is carried raw; JSON escapes
 // it.
 type SARIF struct {
 	// ToolVersion is the driver's version; empty means "dev".
@@ -74,6 +78,16 @@ type (
 		Locations           []sarifLocation   `json:"locations"`
 		PartialFingerprints map[string]string `json:"partialFingerprints"`
 		Properties          map[string]any    `json:"properties"`
+		// Suppressions is set on the results of suppressed findings only.
+		Suppressions []sarifSuppression `json:"suppressions,omitempty"`
+	}
+	// sarifSuppression is SARIF's suppression object: an external one
+	// (the suppression file), accepted, with the line's reason.
+	sarifSuppression struct {
+		Kind          string         `json:"kind"`
+		Status        string         `json:"status"`
+		Justification string         `json:"justification,omitempty"`
+		Properties    map[string]any `json:"properties,omitempty"`
 	}
 	sarifLocation struct {
 		PhysicalLocation sarifPhysical `json:"physicalLocation"`
@@ -181,12 +195,12 @@ func (s *SARIF) Report(w io.Writer, r *ftpaudit.Result) error {
 		inv.EndTimeUTC = v.Finished.UTC().Format(time.RFC3339)
 	}
 	run.Invocations = []sarifInvocation{inv}
-	for i := range v.Findings {
-		f := &v.Findings[i]
+	// result is the SARIF result of one finding, adding a descriptor for a
+	// rule the catalogue does not know (a newer history) so that the log
+	// stays valid.
+	result := func(f *ftpaudit.Finding) sarifResult {
 		ri, ok := index[f.Rule]
 		if !ok {
-			// A rule the catalogue does not know (a newer history): add
-			// a descriptor so that the log stays valid.
 			ri = len(run.Tool.Driver.Rules)
 			index[f.Rule] = ri
 			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{ID: f.Rule, Name: f.Rule,
@@ -204,13 +218,27 @@ func (s *SARIF) Report(w io.Writer, r *ftpaudit.Result) error {
 		if !f.Modified.IsZero() {
 			props["modified"] = f.Modified.UTC().Format(time.RFC3339)
 		}
-		run.Results = append(run.Results, sarifResult{
+		return sarifResult{
 			RuleID: f.Rule, RuleIndex: ri, Level: sarifLevel(f.Severity),
 			Message:             sarifText{msg},
 			Locations:           []sarifLocation{{sarifPhysical{sarifArtifact{sarifURI(f.Host, f.Path)}}}},
 			PartialFingerprints: map[string]string{"ftpaudit/v1": sarifFingerprint(f)},
 			Properties:          props,
-		})
+		}
+	}
+	for i := range v.Findings {
+		run.Results = append(run.Results, result(&v.Findings[i]))
+	}
+	for i := range v.Suppressed {
+		sp := &v.Suppressed[i]
+		res := result(&sp.Finding)
+		sup := sarifSuppression{Kind: "external", Status: "accepted", Justification: sp.Reason,
+			Properties: map[string]any{"suppressedBy": sp.Source}}
+		if !sp.Expires.IsZero() {
+			sup.Properties["expires"] = sp.Expires.UTC().Format("2006-01-02")
+		}
+		res.Suppressions = []sarifSuppression{sup}
+		run.Results = append(run.Results, res)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

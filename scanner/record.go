@@ -190,11 +190,16 @@ func startReason(start, why string) string {
 func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 	r := w.res
 	var re *ftpaudit.ReplyError
+	var de *ftpaudit.DataError
 	switch {
 	case ctx.Err() != nil:
 		w.queue = append(w.queue, j) // reported as never listed
 	case errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ftpaudit.ErrConnLost):
 		w.unreadable(j, re.Error())
+	case errors.As(err, &de):
+		// Success, and an error message for data: refused, in the
+		// server's words.
+		w.unreadable(j, de.Error())
 	default:
 		w.notListed(j.path, ftpaudit.UnlistedError, err.Error(), causeFailed, &r.Errors)
 		if j.depth == 0 {

@@ -20,6 +20,10 @@ type Job struct {
 	// connector's report on listing over the control connection; nil,
 	// or a nil report, means there is none.
 	StatReport func() *ftpaudit.StatReport
+	// Dialect, when set, is called once the walk has ended for the
+	// connector's report on the host's listing dialect. A Limit in it
+	// costs the host its completeness.
+	Dialect func() *ftpaudit.DialectReport
 	// Timeout is the host's time budget: the walk and what follows it
 	// (probe, manifest) stop when it is spent, and the host is reported
 	// incomplete with TimeoutCause (or a generic reason); other hosts go
@@ -108,6 +112,12 @@ func scanHost(ctx context.Context, j Job, opt Options) (h *ftpaudit.HostResult) 
 	h = Walk(ctx, j.Target, connect, j.Walk)
 	if j.StatReport != nil {
 		h.Stat = j.StatReport()
+	}
+	if j.Dialect != nil {
+		if h.Dialect = j.Dialect(); h.Dialect != nil && h.Dialect.Limit != "" {
+			h.Incomplete = append(h.Incomplete, h.Dialect.Limit)
+			h.Complete = false
+		}
 	}
 	AfterWalk(ctx, h, connect, opt.Probe, opt.Manifest)
 	return h

@@ -239,7 +239,11 @@ func (w *walker) finish(ctx context.Context) {
 	r.Finished = time.Now()
 	w.fileSame()
 	if n := len(w.queue); n > 0 {
-		r.Incomplete = append(r.Incomplete, fmt.Sprintf("%d directories were never listed", n))
+		what := fmt.Sprintf("%d directories were never listed", n)
+		if n == 1 {
+			what = "1 directory was never listed"
+		}
+		r.Incomplete = append(r.Incomplete, what)
 		kind := ftpaudit.UnlistedError
 		if w.bounded && ctx.Err() == nil {
 			kind = ftpaudit.UnlistedBound

@@ -220,7 +220,8 @@ func runBaseline(ctx context.Context, args []string, stdout, stderr io.Writer) o
 	case "list", "show":
 		fs.StringVar(&format, "format", "table", "table or json")
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, baselineUsage)
+		// The flags are each subcommand's: "baseline accept -h" lists them.
+		fmt.Fprint(stdout, strings.TrimSuffix(baselineUsage, "Flags:\n")+"Flags: see ftpaudit baseline accept|list|show -h\n")
 		return outcome{}
 	default:
 		return outcome{err: usageError{fmt.Errorf("baseline %q: want accept, list or show", args[0])}}

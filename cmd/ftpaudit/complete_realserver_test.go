@@ -7,8 +7,9 @@ package main
 // unless the policy accepts it.
 //
 // The anonymous uploader's layouts run on the real servers (started by
-// testdata/realservers/start.sh, named by FTPAUDIT_REAL_SERVERS; skipped
-// without them unless FTPAUDIT_REQUIRE_REAL=1): the directories and files
+// testdata/realservers/start.sh, named by FTPAUDIT_REAL_SERVERS, plus
+// pyftpdlib without MLSD when it runs; skipped without them unless
+// FTPAUDIT_REQUIRE_REAL=1): the directories and files
 // are made with anonymous MKD and STOR in the archive's writable upload
 // area (/writable), or planted on disk; then, as root, the test gives the
 // directories the same time, so that their listings collide for certain,
@@ -171,7 +172,7 @@ func scanLayout(t *testing.T, srv realserver.Server, start, under string, want .
 // answer for an unreadable directory, by its shape). Its content must be
 // listed, and the host complete.
 func TestRealServersListsOnlyItself(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			n := fmt.Sprintf("u%d", time.Now().UnixNano()%1e9)
 			u, uu := "/writable/"+n, "/writable/"+n+"/"+n
@@ -197,7 +198,7 @@ func TestRealServersListsOnlyItself(t *testing.T) {
 // tarball and a planted keygen.exe inside, scanned from the start
 // directory /pub/gnu (its listing: one entry, itself).
 func TestRealServersPlantedMkdirP(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			n := fmt.Sprintf("gnu%d", time.Now().UnixNano()%1e9)
 			top := filepath.Join(srv.Dir, "pub", n)
@@ -222,7 +223,7 @@ func TestRealServersPlantedMkdirP(t *testing.T) {
 // nothing) now that a listing of only itself is proven first: vsftpd's
 // /bin (d--x--x--x) lists as itself, then /bin/bin fails.
 func TestRealServersUnreadableStaysUnreadable(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			doc, code := scanComplete(t, "scan", "--inventory", "--format", "json", "--quiet", "--no-stat", "--no-recursive-list", srv.URL+"/")
 			h := doc.Hosts[0]
@@ -252,7 +253,7 @@ func TestRealServersUnreadableStaysUnreadable(t *testing.T) {
 // a directory v, the same minute). A listing like an ancestor's proves no
 // loop: /writable/v/v/v/x.nfo must be listed, in every listing mode.
 func TestRealServersCollidingListings(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			n := fmt.Sprintf("v%d", time.Now().UnixNano()%1e9)
 			v := "/writable/" + n
@@ -264,7 +265,8 @@ func TestRealServersCollidingListings(t *testing.T) {
 				t.Fatalf("the listings do not collide:\n%s: %q\n%s: %q", v, a, vv, b)
 			}
 			// From the root, so that the recursive listings (proftpd,
-			// pure-ftpd) cover both colliding directories as well.
+			// pure-ftpd, inetutils) cover both colliding directories as
+			// well.
 			scanLayout(t, srv, "/", v, vvv, vvv+"/x.nfo")
 		})
 	}
@@ -299,7 +301,7 @@ func rawList(t *testing.T, srv realserver.Server, dir string) []string {
 // empty success on vsftpd and pure-ftpd), a file given as the start, and
 // a start the server refuses to list are never complete.
 func TestRealServersStartNotListed(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			for _, c := range []struct{ start, why string }{
 				{"/pub/no-such-directory", ""},

@@ -98,7 +98,7 @@ func commandSpecs() []cmdSpec {
 	diff.StringVar(&sink.s, "format", "table", "table or json")
 	diff.StringVar(&sink.s, "policy", "", "policy file (drop boxes, ignored paths, severities)")
 	diff.StringVar(&sink.s, "hosts", "", "hosts file whose per-host drop boxes, ignored paths and anonymous account apply, as in scan --hosts")
-	diff.StringVar(&sink.s, "fail-on", "high", "exit 1 when a change has this severity or worse")
+	diff.StringVar(&sink.s, "fail-on", "high", "exit 1 when a change has this severity or worse (or none; any case)")
 
 	accept := fs()
 	dbFlag(accept, &sink.db)
@@ -177,9 +177,9 @@ func flagValues(cmd string, f *flag.Flag) []string {
 		}
 		return []string{"table", "json"}
 	case "fail-on":
-		return []string{"info", "low", "medium", "high", "critical"}
+		return []string{"info", "low", "medium", "high", "critical", "none"}
 	case "log-format":
-		return []string{"text", "json"}
+		return []string{"auto", "text", "json"}
 	case "log-level":
 		return []string{"debug", "info", "warn", "error"}
 	case "baseline":
@@ -402,12 +402,8 @@ func manFlag(b *strings.Builder, f *flag.Flag) {
 		fmt.Fprintf(b, `\fB%s\fR \fI%s\fR`+"\n", roff(dashed(f.Name)), roff(name))
 	}
 	b.WriteString(roff(usage))
-	switch f.DefValue {
-	case "", "0", "false", "0s":
-	default:
-		if !isBool(f) || f.DefValue != "false" {
-			fmt.Fprintf(b, " (default: %s)", roff(f.DefValue))
-		}
+	if def := defaultText(f, name); def != "" {
+		fmt.Fprintf(b, " (default: %s)", roff(def))
 	}
 	b.WriteString("\n")
 }
@@ -450,18 +446,15 @@ Flags may be written with one dash or two, and before, between or after the
 arguments.
 .SH COMMANDS
 `)
+	// The scan flags (scanFlags.register) are described once, under SCAN
+	// FLAGS; each command lists its other flags.
+	var sf scanFlags
+	scanOnly := flag.NewFlagSet("", flag.ContinueOnError)
+	sf.register(scanOnly)
 	var scanNames []string
-	for _, c := range cmds {
-		if c.name == "scan" {
-			var sf scanFlags
-			sfs := flag.NewFlagSet("", flag.ContinueOnError)
-			sf.register(sfs)
-			for _, f := range flagsOf(sfs) {
-				scanNames = append(scanNames, f.Name)
-			}
-		}
+	for _, f := range flagsOf(scanOnly) {
+		scanNames = append(scanNames, f.Name)
 	}
-	var scanFlagList []*flag.Flag
 	for _, c := range cmds {
 		fmt.Fprintf(&b, ".SS %s\n%s.\n", roff(c.name), roff(upperFirst(c.summary)))
 		if c.scan {
@@ -473,19 +466,22 @@ arguments.
 			}
 			b.WriteString("\n")
 		}
-		for _, f := range flagsOf(c.flags) {
-			if c.scan && slices.Contains(scanNames, f.Name) {
-				if c.name == "scan" {
-					scanFlagList = append(scanFlagList, f)
+		// The flags in the order of the help: by topic (flagGroups).
+		for _, sec := range groupFlags(c.flags) {
+			for _, f := range sec.flags {
+				if c.scan && slices.Contains(scanNames, f.Name) {
+					continue
 				}
-				continue
+				manFlag(&b, f)
 			}
-			manFlag(&b, f)
 		}
 	}
-	b.WriteString(".SH SCAN FLAGS\nTaken by \\fBscan\\fR, \\fBdemo\\fR and \\fBverify\\fR.\n")
-	for _, f := range scanFlagList {
-		manFlag(&b, f)
+	b.WriteString(".SH SCAN FLAGS\nTaken by \\fBscan\\fR, \\fBdemo\\fR and \\fBverify\\fR, under the topics of their help.\n")
+	for _, sec := range groupFlags(scanOnly) {
+		fmt.Fprintf(&b, ".SS %s\n%s.\n", roff(sec.group.title), roff(upperFirst(sec.group.about)))
+		for _, f := range sec.flags {
+			manFlag(&b, f)
+		}
 	}
 	b.WriteString(`.SH EXIT STATUS
 .TP
@@ -519,7 +515,17 @@ the table's width when neither stdout nor stderr is a terminal
 .TP
 .B XDG_STATE_HOME
 where the history database lives by default (\fI$XDG_STATE_HOME/ftpaudit/history.db\fR)
+.SH EXAMPLES
+.nh
+`)
+	for _, c := range cmds {
+		for _, ex := range commandExamples[c.name] {
+			fmt.Fprintf(&b, ".TP\n\\fB%s\\fR\n%s.\n", roff(ex.cmd), roff(ex.what))
+		}
+	}
+	b.WriteString(`.hy
 .SH SEE ALSO
+\fBftpaudit help\fR \fIcommand\fR (or \fBftpaudit\fR \fIcommand\fR \fB\-h\fR): a command's flags by topic, with examples.
 The manual: docs/ in the source tree (https://github.com/ftpaudit/ftpaudit).
 `)
 	return b.String()

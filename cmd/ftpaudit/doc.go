@@ -6,8 +6,11 @@
 // a clean result is never claimed for a tree it could not see.
 //
 // This is the command's manual in short; docs/ has the details
-// (docs/README.md is its index; docs/usage.md has every flag of scan), and
-// "ftpaudit <command> -h" lists each command's flags.
+// (docs/README.md is its index; docs/usage.md has every flag of scan).
+// "ftpaudit help COMMAND" (or "ftpaudit COMMAND -h") prints a command's
+// usage on stdout, its flags grouped by topic (targets, output, walk,
+// probe, history, fleet) and a few examples; the man page
+// ("ftpaudit completion man") is generated from the same definitions.
 //
 // # Usage
 //
@@ -28,7 +31,7 @@
 // (docs/fleets.md). Anonymous login is the default; a named user's
 // password comes from FTPAUDIT_PASSWORD, ~/.netrc or the hosts file, never
 // from the command line. --format picks the report (table, summary, json,
-// jsonl, csv; auto is table on a terminal and json otherwise;
+// jsonl, csv, sarif; auto is table on a terminal and json otherwise;
 // docs/output.md), --policy FILE declares intended drop boxes, ignored
 // paths and the anonymous account (docs/policy.md), and --probe asks the
 // server instead of trusting the permission bits, by uploading and

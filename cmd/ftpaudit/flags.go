@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/report"
@@ -124,7 +125,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.metricsFile, "metrics-file", "", "also write Prometheus metrics (node_exporter textfile format) to this file, atomically")
 	fs.StringVar(&f.hostsFile, "hosts", "", "scan the hosts listed in this YAML file (with their credentials, TLS, limits, excludes and policy), besides any TARGET")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "connections open at once across all hosts (default: the hosts file's max_connections, else 64)")
-	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&f.logFormat, "log-format", "auto", "log format on stderr: auto (sentences on a terminal, else text), text or json")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 }
 
@@ -158,8 +159,8 @@ func (f *scanFlags) check() error {
 	if f.maxConns != 0 && f.maxConns < 2 {
 		return usageError{fmt.Errorf("--max-connections %d: want at least 2", f.maxConns)}
 	}
-	if f.logFormat != "text" && f.logFormat != "json" {
-		return usageError{fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
+	if f.logFormat != "auto" && f.logFormat != "text" && f.logFormat != "json" {
+		return usageError{fmt.Errorf("--log-format %q: want auto, text or json", f.logFormat)}
 	}
 	if _, err := parseLevel(f.logLevel); err != nil {
 		return usageError{err}
@@ -214,21 +215,213 @@ type helpError struct{ fs *flag.FlagSet }
 func (helpError) Error() string { return "help requested" }
 func (helpError) Unwrap() error { return flag.ErrHelp }
 
-// writeUsage writes fs's usage text and its flags, each as --name.
+// flagGroup is a topic of the help: the flags under one heading, in the
+// order they are shown. Every flag of every command is in exactly one
+// group (TestFlagGroups checks it); the help (writeUsage) and the man page
+// (manPage) are both laid out from this list, so they never disagree.
+type flagGroup struct {
+	name  string   // targets, output, walk, probe, history, fleet
+	title string   // the heading: "Targets"
+	about string   // what the group is about, after the heading
+	flags []string // flag names, in the order shown
+}
+
+// flagGroups are the topics, in the order the help shows them.
+var flagGroups = []flagGroup{
+	{"targets", "Targets", "what the hosts are meant to hold, and how to trust them",
+		[]string{"policy", "ignore-file", "insecure", "ca-file", "host", "mlsd"}},
+	{"output", "Output", "the report, the exit status and the logs",
+		[]string{"format", "o", "fail-on", "verbose", "inventory", "no-color", "quiet", "metrics-file", "log-format", "log-level"}},
+	{"walk", "Walk", "how the tree is listed, its bounds and timeouts",
+		[]string{"connections", "login-interval", "retries", "connect-timeout", "idle-timeout", "timeout",
+			"max-depth", "max-entries", "max-entry-bytes", "max-dir-entries", "no-mlsd", "no-stat", "no-recursive-list"}},
+	{"probe", "Probe", "checks beyond the listing",
+		[]string{"probe", "manifest"}},
+	{"history", "History", "the history database",
+		[]string{"db", "save", "baseline", "by", "note", "keep", "older-than"}},
+	{"fleet", "Fleet", "many hosts at once",
+		[]string{"hosts", "max-connections", "host-timeout"}},
+}
+
+// flagSection is one group's flags as a command has them.
+type flagSection struct {
+	group flagGroup
+	flags []*flag.Flag
+}
+
+// groupFlags sorts the flags of fs into their groups, in the order of
+// flagGroups, leaving out the groups fs has no flag of. A flag no group
+// names (a bug TestFlagGroups catches) comes last, under "Other".
+func groupFlags(fs *flag.FlagSet) []flagSection {
+	var out []flagSection
+	placed := map[string]bool{}
+	for _, g := range flagGroups {
+		sec := flagSection{group: g}
+		for _, name := range g.flags {
+			if f := fs.Lookup(name); f != nil {
+				sec.flags = append(sec.flags, f)
+				placed[name] = true
+			}
+		}
+		if len(sec.flags) > 0 {
+			out = append(out, sec)
+		}
+	}
+	other := flagSection{group: flagGroup{name: "other", title: "Other"}}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !placed[f.Name] {
+			other.flags = append(other.flags, f)
+		}
+	})
+	if len(other.flags) > 0 {
+		out = append(out, other)
+	}
+	return out
+}
+
+// helpWidth is the width the help is laid out for.
+const helpWidth = 80
+
+// writeUsage writes fs's usage text, then its flags grouped by topic,
+// each as --name with its usage wrapped at helpWidth, then the command's
+// examples.
 func writeUsage(w io.Writer, fs *flag.FlagSet) {
 	u, _ := usages.Load(fs)
 	text, _ := u.(string)
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	fmt.Fprint(w, text)
-	for _, line := range strings.SplitAfter(b.String(), "\n") {
-		if strings.HasPrefix(line, "  -") {
-			line = "  --" + line[3:]
+	// The usage texts end with a "Flags:" heading: the groups replace it.
+	fmt.Fprint(w, fitText(strings.TrimSuffix(text, "Flags:\n"), helpWidth))
+	for i, sec := range groupFlags(fs) {
+		if i > 0 {
+			fmt.Fprintln(w)
 		}
-		fmt.Fprint(w, line)
+		heading := sec.group.title + ":"
+		if sec.group.about != "" {
+			heading = sec.group.title + " (" + sec.group.about + "):"
+		}
+		fmt.Fprintln(w, heading)
+		for _, f := range sec.flags {
+			writeFlagHelp(w, f)
+		}
 	}
+	writeExamples(w, fs.Name())
+}
+
+// writeFlagHelp writes one flag as the help shows it: "  --name type",
+// then its usage and default, wrapped, indented by six.
+func writeFlagHelp(w io.Writer, f *flag.Flag) {
+	name, usage := flag.UnquoteUsage(f)
+	head := "  " + dashed(f.Name)
+	if name != "" {
+		head += " " + name
+	}
+	fmt.Fprintln(w, head)
+	if def := defaultText(f, name); def != "" {
+		usage += " (default " + def + ")"
+	}
+	for _, l := range wrapText(usage, helpWidth-6) {
+		fmt.Fprintln(w, "      "+l)
+	}
+}
+
+// defaultText is a flag's default as the help and the man page give it:
+// "" for a zero default (none, off, 0), a string default quoted.
+func defaultText(f *flag.Flag, typeName string) string {
+	switch f.DefValue {
+	case "", "0", "false", "0s":
+		return ""
+	}
+	if typeName == "string" {
+		return strconv.Quote(f.DefValue)
+	}
+	return f.DefValue
+}
+
+// fitText wraps the lines of text wider than width at spaces: a command
+// line ("Usage: ftpaudit ...", "  ftpaudit ...") goes on indented by four
+// more, prose at its own indent.
+func fitText(text string, width int) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text, "\n") {
+		body := strings.TrimSuffix(line, "\n")
+		if utf8.RuneCountInString(body) <= width {
+			b.WriteString(line)
+			continue
+		}
+		indent := body[:len(body)-len(strings.TrimLeft(body, " "))]
+		more := indent
+		words := strings.Fields(body)
+		if t := strings.TrimLeft(body, " "); strings.HasPrefix(t, "Usage:") || strings.HasPrefix(t, "ftpaudit ") {
+			more += "    "
+			words = synopsisWords(t)
+		}
+		for i, l := range wrapWords(words, width-len(more)) {
+			if i == 0 {
+				b.WriteString(indent + l + "\n")
+			} else {
+				b.WriteString(more + l + "\n")
+			}
+		}
+		if !strings.HasSuffix(line, "\n") {
+			s := b.String()
+			b.Reset()
+			b.WriteString(strings.TrimSuffix(s, "\n"))
+		}
+	}
+	return b.String()
+}
+
+// synopsisWords splits a command line into the words it may be wrapped
+// between: an optional part ("[--db PATH]") is one word.
+func synopsisWords(s string) []string {
+	var words []string
+	depth, start := 0, -1
+	for i, r := range s {
+		switch {
+		case r == ' ' && depth == 0:
+			if start >= 0 {
+				words = append(words, s[start:i])
+				start = -1
+			}
+			continue
+		case r == '[':
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		words = append(words, s[start:])
+	}
+	return words
+}
+
+// wrapText breaks s at spaces into lines of at most width bytes; a word
+// longer than that gets a line of its own.
+func wrapText(s string, width int) []string { return wrapWords(strings.Fields(s), width) }
+
+// wrapWords fills lines of at most width bytes with words, separated by
+// one space; a word longer than that gets a line of its own.
+func wrapWords(words []string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range words {
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // flagError turns the flag package's error into one line: the flag as

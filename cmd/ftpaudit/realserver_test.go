@@ -1,11 +1,18 @@
 package main
 
 // The real-server suite: runs `ftpaudit scan --inventory` against real
-// vsftpd, proftpd and pure-ftpd started by testdata/realservers/start.sh and
-// compares what it reports with the archive on disk, byte for byte.
-// FTPAUDIT_REAL_SERVERS names the servers (name=url=archive-dir, comma
-// separated; testdata/realservers/env.sh sets it). Without it the suite
-// skips, unless FTPAUDIT_REQUIRE_REAL=1 (CI), where skipping is a failure.
+// vsftpd, proftpd, pure-ftpd, pyftpdlib, Twisted and GNU inetutils ftpd
+// started by testdata/realservers/start.sh (and pyftpdlib without MLSD,
+// when it runs) and compares what it reports with the archive on disk,
+// byte for byte. FTPAUDIT_REAL_SERVERS names the servers
+// (name=url=archive-dir, comma separated; testdata/realservers/env.sh sets
+// it). Without it the suite skips, unless FTPAUDIT_REQUIRE_REAL=1 (CI),
+// where skipping is a failure.
+//
+// Where a server legitimately differs, the tests say so by name, below:
+// what they expect follows from what the server does with the archive on
+// disk (see realserver.FollowsSymlinks, hasSTAT, listsRecursively), never
+// from what ftpaudit happens to make of it.
 
 import (
 	"bytes"
@@ -101,20 +108,61 @@ func runJSON(t *testing.T, args ...string) (*scanDoc, int, string) {
 	return &doc, code, errb.String()
 }
 
-// expectedView is realserver.View, failing the test on error.
-func expectedView(t *testing.T, root string) (map[string]string, map[string]int64, []string) {
+// expectedView is what an anonymous user of srv sees of its archive:
+// realserver.View, or realserver.ViewFollowing for a server that shows
+// symlinks as what they point to (Twisted); it fails the test on error.
+func expectedView(t *testing.T, srv realserver.Server) (map[string]string, map[string]int64, []string) {
 	t.Helper()
-	types, sizes, unreadable, err := realserver.View(root)
+	view := realserver.View
+	if realserver.FollowsSymlinks(srv.Name) {
+		view = realserver.ViewFollowing
+	}
+	types, sizes, unreadable, err := view(srv.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return types, sizes, unreadable
 }
 
+// listServers is the plain-FTP servers (realserver.Servers) plus, when it
+// runs, pyftpdlib without MLSD (realserver.NoMLSD): the same archive in
+// pyftpdlib's LIST-only dialect, in every test that loops over servers.
+func listServers(t *testing.T) []realserver.Server {
+	t.Helper()
+	out := realserver.Servers(t)
+	if srv, ok := realserver.NoMLSD(t); ok {
+		out = append(out, srv)
+	}
+	return out
+}
+
+// hasSTAT reports whether the server lists a directory over the control
+// connection in the form ftpaudit asks for, "STAT -a PATH": vsftpd,
+// proftpd, pure-ftpd and inetutils do. Twisted answers STAT with 502;
+// pyftpdlib reads "-a PATH" as a path, as its LIST does, and answers 550
+// (it takes "STAT PATH", which ftpaudit does not send: without -a a
+// server may leave hidden names out). Either way STAT is tried once and
+// not used.
+func hasSTAT(name string) bool {
+	return name != "twisted" && !strings.HasPrefix(name, "pyftpdlib")
+}
+
+// listsRecursively reports whether the server answers LIST -aR with a
+// recursive listing: proftpd, pure-ftpd, inetutils ftpd (its built-in ls)
+// and vsftpd-r do; vsftpd without ls_recurse_enable ignores the R, and
+// pyftpdlib and Twisted read "-aR" as (part of) a path.
+func listsRecursively(name string) bool {
+	switch name {
+	case "proftpd", "pureftpd", "inetutils", "vsftpd-r":
+		return true
+	}
+	return false
+}
+
 func TestRealServersInventoryIsExact(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
-			wantTypes, wantSizes, wantUnreadable := expectedView(t, srv.Dir)
+			wantTypes, wantSizes, wantUnreadable := expectedView(t, srv)
 			// The defaults (recursive listing where the server has it,
 			// STAT listings) at 1 and 8 connections; every directory over
 			// a data connection (--no-stat); every directory on its own
@@ -130,17 +178,30 @@ func TestRealServersInventoryIsExact(t *testing.T) {
 				}
 				tree := doc.Hosts[0].Tree
 				treeUsed := tree != nil && tree.State == "used"
-				if st := doc.Hosts[0].Stat; strings.Contains(conns, "no-stat") != (st == nil) || st != nil && (!st.Used || st.Listed == 0 && !treeUsed) {
+				// STAT listings where the server has them; Twisted has
+				// no STAT: tried, and not used.
+				switch st := doc.Hosts[0].Stat; {
+				case strings.Contains(conns, "no-stat"):
+					if st != nil {
+						t.Errorf("connections=%s: stat_listing %+v: want none with --no-stat", conns, st)
+					}
+				case !hasSTAT(srv.Name):
+					if st == nil || st.Used || st.Listed != 0 {
+						t.Errorf("connections=%s: stat_listing %+v: %s has no STAT: want it tried and not used", conns, st, srv.Name)
+					}
+				case st == nil || !st.Used || st.Listed == 0 && !treeUsed:
 					t.Errorf("connections=%s: stat_listing %+v: want STAT used by default and absent with --no-stat", conns, st)
 				}
-				// proftpd and pure-ftpd list recursively; vsftpd (without
-				// ls_recurse_enable) ignores the R, which must be seen.
+				// proftpd, pure-ftpd and inetutils list recursively;
+				// vsftpd (without ls_recurse_enable) ignores the R, and
+				// pyftpdlib and Twisted refuse it (a path "-aR ..."):
+				// either must be seen.
 				switch {
 				case strings.Contains(conns, "no-recursive-list"):
 					if tree != nil {
 						t.Errorf("connections=%s: recursive_listing %+v, want none", conns, tree)
 					}
-				case srv.Name == "vsftpd":
+				case !listsRecursively(srv.Name):
 					if tree == nil || tree.State != "unsupported" {
 						t.Errorf("connections=%s: recursive_listing %+v, want unsupported", conns, tree)
 					}
@@ -231,11 +292,11 @@ func diskPaths(t *testing.T, root string) map[string]bool {
 // archive must hold nothing new afterwards except the canaries it
 // reports as probe-residue.
 func TestRealServersProbe(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			// Every directory an anonymous user can name: the visible ones,
 			// including those it may not list (a drop box can be written).
-			types, _, _ := expectedView(t, srv.Dir)
+			types, _, _ := expectedView(t, srv)
 			dirs := []string{"/"}
 			for p, ty := range types {
 				if ty == "dir" {
@@ -280,13 +341,14 @@ func TestRealServersProbe(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("writable with --probe:\n got %q\nwant %q (found by the test's own STOR/MKD)", got, want)
 			}
-			// All three serve an anonymous upload back to anonymous users
-			// (NOTES.md, "Anonymous uploads"): the drop box leaks.
+			// Every server serves an anonymous upload back to anonymous
+			// users (NOTES.md, "Anonymous uploads"): the drop box leaks.
 			if !slices.ContainsFunc(doc.Findings, func(f jsonFinding) bool { return f.Path == "/incoming" && f.Rule == "readable-upload" }) {
 				t.Error("/incoming serves its uploads back, but no readable-upload finding")
 			}
 			// A directory whose mode lets anyone write but which refused
-			// both canaries is a latent risk (proftpd's /latent).
+			// both canaries is a latent risk (proftpd's and pyftpdlib's
+			// /latent).
 			for p, ty := range types {
 				fi, err := os.Stat(filepath.Join(srv.Dir, p))
 				if ty != "dir" || err != nil || fi.Mode().Perm()&0o002 == 0 || slices.Contains(want, p) {
@@ -399,11 +461,31 @@ func TestRealServersPlanted(t *testing.T) {
 		{"/\xff\xfe.bin", "hidden-name"},
 		{"/links/escape-abs", "symlink-escape"},
 	}
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
-			wants := common
+			wants := slices.Clone(common)
 			if srv.Name != "proftpd" { // proftpd shows escape-up in no listing with its target
 				wants = append(wants, want{"/links/escape-up", "symlink-escape"})
+			}
+			if realserver.FollowsSymlinks(srv.Name) {
+				// Twisted shows no symlink as one, and a directory with a
+				// dangling link in it (/links) not at all: what is planted
+				// there it never shows. Such a directory is an unreadable
+				// directory instead.
+				types, _, unreadable := expectedView(t, srv)
+				_, _, plain, err := realserver.View(srv.Dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wants = slices.DeleteFunc(wants, func(w want) bool {
+					_, shown := types[w.path]
+					return w.path != "/" && !shown
+				})
+				for _, u := range unreadable {
+					if !slices.Contains(plain, u) {
+						wants = append(wants, want{u, "unreadable-dir"})
+					}
+				}
 			}
 			doc, code, stderr := runJSON(t, "scan", "--policy", pol, "--format", "json", "--quiet", srv.URL+"/")
 			if code != exitFindings {
@@ -435,12 +517,13 @@ func TestRealServersPlanted(t *testing.T) {
 }
 
 // TestRealServersStatListingHostileNames plants names that fake the end
-// of a STAT reply (vsftpd and proftpd send names unescaped on the control
-// connection) and names holding bare CR or LF, and checks that a scan with
-// STAT listings reports exactly what a scan over data connections
-// (--no-stat) reports, and that it noticed the faked end.
+// of a STAT reply (vsftpd, proftpd, pyftpdlib and inetutils send names
+// unescaped on the control connection) and names holding bare CR or LF,
+// and checks that a scan with STAT listings reports exactly what a scan
+// over data connections (--no-stat) reports, and that it noticed the
+// faked end where the planted lines fake it.
 func TestRealServersStatListingHostileNames(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-stat-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
@@ -471,12 +554,22 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 				t.Errorf("exit %d with STAT, %d without", code1, code2)
 			}
 			st, _ := withStat["hosts"].([]any)[0].(map[string]any)["stat_listing"].(map[string]any)
-			if st == nil || st["used"] != true || st["listed"].(float64) < 2 {
+			switch {
+			case !hasSTAT(srv.Name):
+				// Twisted has no STAT: both scans list over data
+				// connections, and must still agree below.
+				if st == nil || st["used"] != false {
+					t.Errorf("%s has no STAT, but stat_listing is %v", srv.Name, st)
+				}
+			case st == nil || st["used"] != true || st["listed"].(float64) < 2:
 				t.Fatalf("STAT listings not used: %v", st)
 			}
-			// vsftpd and proftpd show the hostile names; pure-ftpd hides
-			// names with control characters from every listing.
-			if srv.Name != "pureftpd" && st["resyncs"].(float64) < 1 {
+			// vsftpd, proftpd and pyftpdlib show the hostile names and end
+			// their STAT replies with a 213 line that the planted name
+			// fakes; pure-ftpd hides names with control characters from
+			// every listing, and inetutils ends its STAT replies with
+			// "211 End of Status", which no planted line fakes.
+			if fakesEnd := hasSTAT(srv.Name) && srv.Name != "pureftpd" && srv.Name != "inetutils"; fakesEnd && st["resyncs"].(float64) < 1 {
 				t.Errorf("the faked end of reply went unnoticed: %v", st)
 			}
 			a, b := normalise(t, withStat), normalise(t, noStat)
@@ -567,7 +660,7 @@ func normalise(t *testing.T, doc map[string]any) string {
 // plant new files, replace one, make one directory world-writable; the
 // next scan with --baseline last reports exactly those changes.
 func TestRealServersBaseline(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "history.db")
 			args := []string{"--format", "json", "--quiet", "--db", db, srv.URL + "/"}
@@ -620,27 +713,63 @@ func TestRealServersBaseline(t *testing.T) {
 				}
 			}
 			slices.Sort(got)
-			want := []string{
-				"critical permission-changed /pub/images",
-				"high changed-since-baseline /pub/README",
-				"high new-since-baseline /pub/mirror/0day.rar",
-				"high new-since-baseline /pub/new-upload.zip",
+			// Each change is reported wherever the server shows /pub: on
+			// Twisted also below /pub-link, a symlink it shows as a
+			// directory (pubAliases); elsewhere at /pub only.
+			var want []string
+			aliases := pubAliases(t, srv)
+			for _, a := range aliases {
+				want = append(want,
+					"critical permission-changed "+a+"/images",
+					"high changed-since-baseline "+a+"/README",
+					"high new-since-baseline "+a+"/mirror/0day.rar",
+					"high new-since-baseline "+a+"/new-upload.zip",
+				)
 			}
+			slices.Sort(want)
 			if !slices.Equal(got, want) {
 				t.Errorf("baseline findings\n got %q\nwant %q\nstderr %s", got, want, stderr)
 			}
+			n := float64(2 * len(aliases))
 			base, _ := second["hosts"].([]any)[0].(map[string]any)["baseline"].(map[string]any)
-			if base == nil || base["scan_id"] != first["scan_id"] || base["added"] != 2.0 || base["removed"] != 0.0 || base["changed"] != 2.0 || base["not_compared"] != 0.0 {
+			if base == nil || base["scan_id"] != first["scan_id"] || base["added"] != n || base["removed"] != 0.0 || base["changed"] != n || base["not_compared"] != 0.0 {
 				t.Errorf("baseline report %v (first scan %v)", base, first["scan_id"])
 			}
 		})
 	}
 }
 
+// pubAliases returns the paths at which srv shows the archive's /pub
+// directory: "/pub", and on a server that follows symlinks (Twisted) every
+// symlink it shows as a directory that leads there ("/pub-link"; the one
+// in /links is not shown, see realserver.ViewFollowing).
+func pubAliases(t *testing.T, srv realserver.Server) []string {
+	t.Helper()
+	pub, err := filepath.EvalSymlinks(filepath.Join(srv.Dir, "pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, _, _ := expectedView(t, srv)
+	var out []string
+	for p, ty := range types {
+		if ty != "dir" {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(filepath.Join(srv.Dir, p)); err == nil && real == pub {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	if !slices.Contains(out, "/pub") {
+		t.Fatalf("/pub is not among the directories %s shows: %q", srv.Name, out)
+	}
+	return out
+}
+
 // TestRealServersVerify: verify exits 1 while a finding of the earlier
 // scan remains and 0 once every one is gone.
 func TestRealServersVerify(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-verify-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
@@ -692,7 +821,7 @@ func TestRealServersVerify(t *testing.T) {
 // own index does not list is not-in-manifest, an indexed file that is gone
 // is missing-from-archive, and nothing else is reported by either rule.
 func TestRealServersManifest(t *testing.T) {
-	for _, srv := range realserver.Servers(t) {
+	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-manifest-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })

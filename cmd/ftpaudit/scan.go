@@ -245,7 +245,7 @@ func (f *scanFlags) jobs(targets []ftpaudit.Target, passwords map[string]string,
 			}
 		}
 		dialer := ftpconn.NewDialer(t, d)
-		jobs[i] = scanner.Job{Target: t, Connect: dialer.Connect, Walk: w, StatReport: dialer.StatReport}
+		jobs[i] = scanner.Job{Target: t, Connect: dialer.Connect, Walk: w, StatReport: dialer.StatReport, Dialect: dialer.Dialect}
 		if f.hostTimeout > 0 {
 			jobs[i].Timeout = f.hostTimeout
 			jobs[i].TimeoutCause = fmt.Errorf("--host-timeout %s reached", f.hostTimeout)
@@ -309,17 +309,10 @@ func logHosts(log *slog.Logger, res *ftpaudit.Result) {
 	}
 }
 
-// newLogger returns the structured logger on stderr (log/slog).
+// newLogger returns the logger on stderr (log/slog): sentences on a
+// terminal unless --log-format says text or json (statusLogger).
 func newLogger(w io.Writer, format, level string) *slog.Logger {
-	lv, err := parseLevel(level)
-	if err != nil {
-		lv = slog.LevelWarn
-	}
-	o := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, o))
-	}
-	return slog.New(slog.NewTextHandler(w, o))
+	return statusLogger(w, format, level)
 }
 
 // writeReport writes the report in --format to -o, or to stdout.
@@ -346,9 +339,12 @@ func (f *scanFlags) writeReport(res *ftpaudit.Result, stdout, stderr io.Writer) 
 func (f *scanFlags) reporter(stdout, stderr io.Writer) (report.Reporter, error) {
 	format := f.outputFormat(stdout)
 	opts := report.Options{Inventory: f.inventory, Verbose: f.verbose, ToolVersion: version().Version}
-	if format == "table" {
+	switch format {
+	case "table":
 		opts.Width = terminalWidth(stdout, stderr)
 		opts.Color = f.output == "" && useColor(stdout, f.noColor)
+	case "summary":
+		opts.Width = terminalWidth(stdout, stderr)
 	}
 	return report.New(format, opts)
 }

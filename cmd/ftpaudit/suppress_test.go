@@ -61,6 +61,64 @@ func TestIgnoreFile(t *testing.T) {
 	if !strings.Contains(stderr, "suppression expired") || !strings.Contains(stderr, ignore+":3") {
 		t.Errorf("the expired line is not reported: %s", stderr)
 	}
+	// The other machine formats list them too, marked, and never count
+	// them as findings: a "suppressed" JSON line each, a SARIF result with
+	// an accepted external suppression each, a metrics series by rule.
+	metrics := filepath.Join(t.TempDir(), "ftpaudit.prom")
+	code, stdout, stderr = runCLI(t, "scan", "--quiet", "--format", "jsonl", "--metrics-file", metrics, "--ignore-file", ignore, "ftp://"+srv.Addr+"/")
+	if code != exitFindings {
+		t.Fatalf("jsonl: exit %d; %s", code, stderr)
+	}
+	types := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var l struct {
+			Type, Rule, Path string
+			Suppressed       bool
+		}
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		types[l.Type]++
+		if (l.Type == "suppressed") != l.Suppressed || (l.Type == "finding" && l.Rule == "writable-dir" && strings.HasPrefix(l.Path, "/incoming")) {
+			t.Errorf("jsonl line %s", line)
+		}
+	}
+	if types["suppressed"] != len(doc.Suppressed) || types["finding"] != len(doc.Findings) {
+		t.Errorf("jsonl: %v lines, want %d findings and %d suppressed", types, len(doc.Findings), len(doc.Suppressed))
+	}
+	prom, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `ftpaudit_findings_suppressed{host="ftp://` + srv.Addr + `",rule="writable-dir",severity=`; !strings.Contains(string(prom), want) {
+		t.Errorf("metrics lack %s...:\n%s", want, prom)
+	}
+	code, stdout, stderr = runCLI(t, "scan", "--quiet", "--format", "sarif", "--ignore-file", ignore, "ftp://"+srv.Addr+"/")
+	if code != exitFindings {
+		t.Fatalf("sarif: exit %d; %s", code, stderr)
+	}
+	var sarif struct {
+		Runs []struct {
+			Results []struct {
+				Suppressions []struct{ Kind, Status, Justification string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for _, r := range sarif.Runs[0].Results {
+		for _, s := range r.Suppressions {
+			if s.Kind == "external" && s.Status == "accepted" && s.Justification == "drop box, being closed" {
+				accepted++
+			}
+		}
+	}
+	if n := len(sarif.Runs[0].Results); accepted != len(doc.Suppressed) || n != len(doc.Findings)+len(doc.Suppressed) {
+		t.Errorf("sarif: %d results, %d of them suppressed; want %d and %d", n, accepted, len(doc.Findings)+len(doc.Suppressed), len(doc.Suppressed))
+	}
+
 	// A bad file is refused before the scan, naming the line.
 	if err := os.WriteFile(ignore, []byte("rule=writeable-dir host=* path=/\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -34,8 +34,24 @@ func (e *placeError) Error() string {
 // another directory. Errors from CWD itself are returned unclassified;
 // a check that fails is a *placeError.
 func (s *ftpSession) enter(dir string) error {
+	doubled := false
 	if err := s.conn.ChangeDir(pathArg(dir)); err != nil {
-		return err
+		var te *textproto.Error
+		if !strings.Contains(dir, "\xff") || !errors.As(err, &te) || te.Code < 500 {
+			return err
+		}
+		// Byte 0xFF is Telnet's IAC: GNU inetutils ftpd reads a lone
+		// one as the start of a Telnet command (and loses the next
+		// byte), and takes the name only with 0xFF doubled, as RFC 854
+		// wants; most servers take it raw. The doubled form is tried
+		// after a refusal of the raw one. On a server that takes 0xFF
+		// raw, the doubled form names another directory (which an
+		// uploader can make), so PWD must then show dir itself, byte
+		// for byte, not a doubled form of it.
+		if err2 := s.conn.ChangeDir(strings.ReplaceAll(pathArg(dir), "\xff", "\xff\xff")); err2 != nil {
+			return err
+		}
+		doubled = true
 	}
 	pwd, err := s.conn.CurrentDir()
 	if err != nil {
@@ -49,7 +65,7 @@ func (s *ftpSession) enter(dir string) error {
 		}
 		return err
 	}
-	if pwd = strings.ReplaceAll(pwd, `""`, `"`); !samePlace(pwd, dir) {
+	if pwd = strings.ReplaceAll(pwd, `""`, `"`); doubled && trimDirSuffix(pwd) != trimDirSuffix(dir) || !samePlace(pwd, dir) {
 		return &placeError{Dir: dir, PWD: pwd}
 	}
 	return nil

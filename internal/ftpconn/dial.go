@@ -112,6 +112,7 @@ type Dialer struct {
 	t   ftpaudit.Target
 	opt DialOptions
 	st  statState
+	dl  dialectState
 }
 
 // NewDialer returns a Dialer for t.
@@ -122,7 +123,13 @@ func NewDialer(t ftpaudit.Target, opt DialOptions) *Dialer {
 // Connect connects, logs in and returns a session ready to list: an
 // ftpaudit.Connector.
 func (d *Dialer) Connect(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
-	return dialFTP(ctx, d.t, d.opt, &d.st)
+	return dialFTP(ctx, d.t, d.opt, &d.st, &d.dl)
+}
+
+// Dialect says how the host's directories were asked for.
+func (d *Dialer) Dialect() *ftpaudit.DialectReport {
+	r := d.dl.report()
+	return &r
 }
 
 // StatReport says how listing over the control connection went; nil when
@@ -139,17 +146,17 @@ func (d *Dialer) StatReport() *ftpaudit.StatReport {
 // Where the server offers MLSD, and neither NoMLSD nor MLSDOnly is set, the
 // session holds a second connection for LIST -a (see pairSession).
 func DialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
-	return dialFTP(ctx, t, opt, nil)
+	return dialFTP(ctx, t, opt, nil, &dialectState{})
 }
 
-// dialFTP is DialFTP with the host's shared STAT verdict; st nil turns
-// STAT listings off.
-func dialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions, st *statState) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
+// dialFTP is DialFTP with the host's shared STAT verdict (st nil turns
+// STAT listings off) and listing dialect.
+func dialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions, st *statState, dl *dialectState) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
 	opt = opt.withDefaults()
 	if opt.NoStat || t.TLS != ftpaudit.TLSNone {
 		st = nil
 	}
-	s, info, err := dialOne(ctx, t, opt)
+	s, info, err := dialOne(ctx, t, opt, dl)
 	if err != nil {
 		return nil, info, err
 	}
@@ -162,7 +169,7 @@ func dialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions, st *statSt
 	}
 	lopt := opt
 	lopt.NoMLSD = true
-	ls, _, err := dialOne(ctx, t, lopt)
+	ls, _, err := dialOne(ctx, t, lopt, dl)
 	if err != nil {
 		_ = s.Close()
 		return nil, info, err
@@ -172,8 +179,8 @@ func dialFTP(ctx context.Context, t ftpaudit.Target, opt DialOptions, st *statSt
 	return &pairSession{mlsd: s, list: ls}, info, nil
 }
 
-func dialOne(ctx context.Context, t ftpaudit.Target, opt DialOptions) (*ftpSession, ftpaudit.ServerInfo, error) {
-	s := &ftpSession{t: t, opt: opt}
+func dialOne(ctx context.Context, t ftpaudit.Target, opt DialOptions, dl *dialectState) (*ftpSession, ftpaudit.ServerInfo, error) {
+	s := &ftpSession{t: t, opt: opt, dialect: dl}
 	s.replies.bounds = newReplyBounds(opt)
 	if t.TLS != ftpaudit.TLSNone {
 		s.tls = sessionTLS(opt.TLSConfig, t.Host)
@@ -199,6 +206,10 @@ func dialOne(ctx context.Context, t ftpaudit.Target, opt DialOptions) (*ftpSessi
 	}
 	c, err := ftp.Dial(t.Addr(), options...)
 	if err != nil {
+		if e := noTLS(t, err, s.replies.first()); e != nil {
+			s.abort()
+			return nil, ftpaudit.ServerInfo{Banner: s.replies.first()}, e
+		}
 		return nil, ftpaudit.ServerInfo{}, s.classify(ctx, "connect", err)
 	}
 	s.conn = c
@@ -223,6 +234,12 @@ func dialOne(ctx context.Context, t ftpaudit.Target, opt DialOptions) (*ftpSessi
 	s.mlsd = c.IsTimePreciseInList()
 	info.MLSD = s.mlsd
 	info.Features = s.replies.features()
+	if s.mlsd {
+		if err := s.askFacts(info.Features); err != nil {
+			_ = s.Close()
+			return nil, info, s.classify(ctx, "opts mlst", err)
+		}
+	}
 	return s, info, nil
 }
 
@@ -384,4 +401,16 @@ func sessionTLS(base *tls.Config, host string) *tls.Config {
 	}
 	c.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 	return c
+}
+
+// noTLS returns the error for an explicit-TLS target whose server greeted
+// (220) and then refused AUTH TLS: it does not offer TLS. Said as such,
+// not as the login refusal a "530 Please login" would otherwise read as;
+// nil for any other failure.
+func noTLS(t ftpaudit.Target, err error, greeting string) error {
+	var te *textproto.Error
+	if t.TLS != ftpaudit.TLSExplicit || !errors.As(err, &te) || !strings.HasPrefix(greeting, "220") {
+		return nil
+	}
+	return fmt.Errorf("connect: the server does not offer TLS: AUTH TLS was answered %d %s (ftp:// scans it without TLS, if that is acceptable)", te.Code, te.Msg)
 }

@@ -19,28 +19,53 @@ var _ ftpaudit.Prober = (*ftpSession)(nil)
 // ChangeDir enters dir (absolute, exact), and checks with PWD that the
 // server is there (a 250 that leaves the session elsewhere is an error:
 // canaries, downloads and checks would be about another directory).
+//
+// Some servers refuse CWD into a directory they would let a client write
+// to by absolute path: Twisted checks that it can list a directory before
+// it enters it, so a write-only drop box refuses CWD but takes
+// "STOR /incoming/x" and serves "RETR /incoming/x". Where CWD is refused
+// and dir is a plain path (one a server takes verbatim on a command line,
+// see ftppath.Plain), the session stays where it is and the methods below
+// send dir/name instead of name: the probe still tests what anonymous
+// users can do there.
 func (s *ftpSession) ChangeDir(ctx context.Context, dir string) (string, error) {
-	return s.simple(ctx, "cwd "+dir, func() error { return s.enter(dir) })
+	reply, err := s.simple(ctx, "cwd "+dir, func() error { return s.enter(dir) })
+	s.vdir = ""
+	var re *ftpaudit.ReplyError
+	if err != nil && errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ftpaudit.ErrConnLost) && dir != "/" && ftppath.Plain(dir) {
+		s.vdir = dir
+		return "CWD refused (" + re.Error() + "): names are sent as absolute paths in " + dir, nil
+	}
+	return reply, err
+}
+
+// arg is name as sent: relative to the current directory, or absolute
+// where ChangeDir was refused (see ChangeDir).
+func (s *ftpSession) arg(name string) string {
+	if s.vdir != "" && ftppath.Plain(name) {
+		return ftppath.Join(s.vdir, name)
+	}
+	return name
 }
 
 // Store uploads an empty file named name into the current directory.
 func (s *ftpSession) Store(ctx context.Context, name string) (string, error) {
-	return s.simple(ctx, "stor "+name, func() error { return s.conn.Stor(name, strings.NewReader("")) })
+	return s.simple(ctx, "stor "+name, func() error { return s.conn.Stor(s.arg(name), strings.NewReader("")) })
 }
 
 // MakeDir creates a directory named name in the current directory.
 func (s *ftpSession) MakeDir(ctx context.Context, name string) (string, error) {
-	return s.simple(ctx, "mkd "+name, func() error { return s.conn.MakeDir(name) })
+	return s.simple(ctx, "mkd "+name, func() error { return s.conn.MakeDir(s.arg(name)) })
 }
 
 // Delete removes the file name from the current directory.
 func (s *ftpSession) Delete(ctx context.Context, name string) (string, error) {
-	return s.simple(ctx, "dele "+name, func() error { return s.conn.Delete(name) })
+	return s.simple(ctx, "dele "+name, func() error { return s.conn.Delete(s.arg(name)) })
 }
 
 // RemoveDir removes the directory name from the current directory.
 func (s *ftpSession) RemoveDir(ctx context.Context, name string) (string, error) {
-	return s.simple(ctx, "rmd "+name, func() error { return s.conn.RemoveDir(name) })
+	return s.simple(ctx, "rmd "+name, func() error { return s.conn.RemoveDir(s.arg(name)) })
 }
 
 // Exists reports whether name exists in the current directory, asked with
@@ -58,7 +83,7 @@ func (s *ftpSession) Exists(ctx context.Context, dir, name string, isDir bool) (
 			return true, err
 		}
 	} else {
-		_, err = s.simple(ctx, "size", func() error { _, e := s.conn.FileSize(name); return e })
+		_, err = s.simple(ctx, "size", func() error { _, e := s.conn.FileSize(s.arg(name)); return e })
 		if err == nil {
 			return true, nil
 		}
@@ -83,7 +108,7 @@ func (s *ftpSession) Fetch(ctx context.Context, name string, max int64) ([]byte,
 		s.mu.Unlock()
 	}()
 	s.replies.reset()
-	r, err := s.conn.Retr(name)
+	r, err := s.conn.Retr(s.arg(name))
 	if err != nil {
 		return nil, s.classify(ctx, "retr "+name, err)
 	}

@@ -24,7 +24,7 @@ import (
 
 // ListTree lists dir recursively with LIST -aR over a data connection.
 func (s *ftpSession) ListTree(ctx context.Context, dir string) (*ftpaudit.TreeListing, error) {
-	if s.mlsd || s.noDashA || !ftppath.Plain(dir) {
+	if s.mlsd || s.dialect.current() != formDashAPath || !ftppath.Plain(dir) {
 		return nil, ftpaudit.ErrTreeUnsupported
 	}
 	stop := context.AfterFunc(ctx, s.abort)

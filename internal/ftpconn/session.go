@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -29,8 +30,11 @@ type ftpSession struct {
 	tls  *tls.Config
 	conn *ftp.ServerConn
 	mlsd bool
-	// noDashA is set when the server refuses "LIST -a".
-	noDashA bool
+	// dialect is the host's listing dialect (see dialect.go).
+	dialect *dialectState
+	// vdir is the directory the prober works in by absolute paths,
+	// where CWD into it was refused (see ChangeDir); "" otherwise.
+	vdir string
 
 	replies replyLog
 
@@ -137,7 +141,7 @@ func (s *ftpSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, e
 	return s.listLIST(ctx, dir)
 }
 
-// listLIST lists dir with LIST -a (or LIST, where the server refuses -a).
+// listLIST lists dir with LIST in the host's form (see dialect.go).
 // Servers parse LIST's argument like ls: they split it at spaces, expand
 // glob characters and take a leading "-" for options (proftpd and pure-ftpd
 // list "/" for "LIST -a /  /."; pure-ftpd lists star*name and starXname
@@ -145,7 +149,18 @@ func (s *ftpSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, e
 // line; any other directory is entered with CWD, which takes one path
 // verbatim, checked with PWD (see enter), and listed without an argument.
 func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
-	if s.stat != nil && !s.noDashA && ftppath.Plain(dir) {
+	f, check := s.dialect.pick(dir)
+	l, err := s.listPlain(ctx, dir, f)
+	if check {
+		return s.checkForm(ctx, dir, f, l, err)
+	}
+	return l, err
+}
+
+// listPlain lists dir in form f: over the control connection (STAT) where
+// the host allows it, else over a data connection.
+func (s *ftpSession) listPlain(ctx context.Context, dir string, f listForm) (*ftpaudit.Listing, error) {
+	if s.stat != nil && f == formDashAPath && ftppath.Plain(dir) {
 		use, test := s.stat.begin()
 		switch {
 		case use:
@@ -158,7 +173,7 @@ func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listin
 				return s.useSTAT(ctx, dir, l, n)
 			}
 		case test:
-			l, err := s.listData(ctx, dir)
+			l, err := s.listData(ctx, dir, f)
 			if err != nil {
 				s.stat.settle(false, false, "LIST -a "+dir+" failed")
 				return nil, err
@@ -169,29 +184,126 @@ func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listin
 			return l, nil
 		}
 	}
-	return s.listData(ctx, dir)
+	return s.listData(ctx, dir, f)
 }
 
-// listData lists dir with LIST -a over a data connection.
-func (s *ftpSession) listData(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+// listData lists dir over a data connection in form f. Until the host's
+// form has listed a directory (its first listing: see dialect.go), a
+// refusal moves on to the next form, and the first form that lists
+// entries becomes the host's; an empty listing after a refusal proves
+// nothing, and the refusal stands.
+func (s *ftpSession) listData(ctx context.Context, dir string, f listForm) (*ftpaudit.Listing, error) {
+	var first error
+	f0 := f
+	for ; f < numForms; f++ {
+		l, err := s.listForm(ctx, dir, f)
+		if err == nil {
+			if first == nil {
+				s.dialect.listed(f, l, false)
+				return l, nil
+			}
+			if len(l.Entries) > 0 || len(l.Bad) > 0 || dir != "/" && s.provenAtRoot(ctx, f0, f) {
+				s.dialect.listed(f, l, true)
+				return l, nil
+			}
+			break
+		}
+		if !formRefused(err) {
+			first = err
+			break
+		}
+		if first == nil {
+			first = err
+		}
+		if s.dialect.isSettled() {
+			break // the host's form is known: this is dir's answer
+		}
+		s.dialect.refuse(f, dir, err)
+	}
+	var de *ftpaudit.DataError
+	if errors.As(first, &de) {
+		s.dialect.dataErrors.Add(1)
+	}
+	return nil, first
+}
+
+// provenAtRoot reports whether the root shows that the server refuses
+// form f0 and lists in form f: a start directory that is empty in f after
+// a refusal in f0 proves nothing about the forms by itself.
+func (s *ftpSession) provenAtRoot(ctx context.Context, f0, f listForm) bool {
+	if _, err := s.listForm(ctx, "/", f0); !formRefused(err) {
+		return false
+	}
+	l, err := s.listForm(ctx, "/", f)
+	return err == nil && len(l.Entries) > 0
+}
+
+// listForm lists dir once, in form f.
+func (s *ftpSession) listForm(ctx context.Context, dir string, f listForm) (*ftpaudit.Listing, error) {
 	arg := pathArg(dir)
-	if !ftppath.Plain(dir) {
+	if f.cwd() || !ftppath.Plain(dir) {
 		s.replies.reset()
 		if err := s.enter(dir); err != nil {
 			return nil, s.classify(ctx, "cwd "+dir, err)
 		}
 		arg = ""
 	}
-	if s.noDashA {
-		return s.listRaw(ctx, dir, arg, false)
+	if f.dashA() {
+		arg = strings.TrimSpace("-a " + arg)
 	}
-	l, err := s.listRaw(ctx, dir, strings.TrimSpace("-a "+arg), false)
-	var re *ftpaudit.ReplyError
-	if err != nil && dir == "/" && errors.As(err, &re) && (re.Code == 500 || re.Code == 501 || re.Code == 502) {
-		s.noDashA = true
-		return s.listRaw(ctx, dir, arg, false)
+	return s.listRaw(ctx, dir, arg, false)
+}
+
+// checkForm settles whether the path form f lists what its path names
+// (see dialect.go): l (with err) is dir's listing in f, or in the form the
+// host fell back to on a refusal; dir is listed again in f's CWD twin and
+// the names compared. It returns the listing to use: l when the two agree,
+// else the CWD form's.
+func (s *ftpSession) checkForm(ctx context.Context, dir string, f listForm, l *ftpaudit.Listing, err error) (*ftpaudit.Listing, error) {
+	tw := f.cwdTwin()
+	if s.dialect.current() != f || err != nil && !formRefused(err) {
+		s.dialect.checked(f, false, false, "")
+		return l, err
 	}
-	return l, err
+	if err != nil {
+		// f refused dir: the CWD twin listing entries there shows f
+		// is not understood below the root.
+		lt, errt := s.listForm(ctx, dir, tw)
+		if errt != nil || len(lt.Entries) == 0 && len(lt.Bad) == 0 {
+			s.dialect.checked(f, false, false, "")
+			return nil, err
+		}
+		s.dialect.refuse(f, dir, err)
+		s.dialect.checked(f, false, true, fmt.Sprintf("%s refused %s, which %s listed", f, ftpaudit.EvidenceName(dir), tw))
+		s.dialect.listed(tw, lt, false)
+		return lt, nil
+	}
+	lt, errt := s.listForm(ctx, dir, tw)
+	if errt != nil {
+		// The CWD form refused (pure-ftpd refuses CWD into a hidden
+		// directory) or failed: no answer here. The session may be
+		// gone; the listing in hand stands.
+		s.dialect.checked(f, false, false, "")
+		return l, nil
+	}
+	if a, b := listedNames(l), listedNames(lt); !slices.Equal(a, b) {
+		s.dialect.checked(f, false, true, fmt.Sprintf("%s and %s listed %s differently (%d and %d names): the path form is not used",
+			f, tw, ftpaudit.EvidenceName(dir), len(a), len(b)))
+		s.dialect.listed(tw, lt, false)
+		return lt, nil
+	}
+	s.dialect.checked(f, true, true, "")
+	return l, nil
+}
+
+// listedNames returns a listing's names, sorted.
+func listedNames(l *ftpaudit.Listing) []string {
+	out := make([]string, len(l.Entries))
+	for i := range l.Entries {
+		out[i] = l.Entries[i].Name
+	}
+	slices.Sort(out)
+	return out
 }
 
 // pairSession lists every directory twice, with MLSD on one connection and
@@ -231,8 +343,13 @@ func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, 
 		return nil, err
 	}
 	if lerr != nil {
+		var de *ftpaudit.DataError
 		if errors.As(lerr, &re) && !errors.Is(lerr, ftpaudit.ErrConnLost) {
 			l.Warnings = append(l.Warnings, "LIST -a refused where MLSD worked: "+re.Error())
+			return l, nil
+		}
+		if errors.As(lerr, &de) {
+			l.Warnings = append(l.Warnings, "LIST -a gave an error message where MLSD worked: "+de.Error())
 			return l, nil
 		}
 		return nil, lerr

@@ -226,6 +226,7 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 		return nil, fmt.Errorf("%w: reply to STAT does not start with a code: %q", errStatDesync, trunc(first))
 	}
 	r.code = string(first[:3])
+	statNo := false // STAT refused with a one-line reply
 	if first[3] == '-' {
 		end := []byte(r.code + " ")
 		for {
@@ -251,6 +252,7 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 	} else {
 		r.final = string(first)
 		r.refused = "not a listing: " + string(trunc(first))
+		statNo = first[3] == ' ' && first[0] >= '4'
 	}
 	// The nonce reply. Anything before it belongs to the STAT reply: a
 	// name that faked its end. Skip to the nonce, which only the server
@@ -262,6 +264,20 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 		}
 		if bytes.HasPrefix(line, []byte("350 ")) && hasToken(line, n) {
 			break
+		}
+		if first && statNo && isCode(string(line)) && line[3] == ' ' && line[0] >= '4' {
+			// STAT and REST both refused, each with a one-line reply
+			// (Twisted: 502 for both): a server without STAT, in step.
+			// The STAT reply was one line the server wrote, so no name
+			// can have faked anything. REST 0 is refused as well.
+			last, err := s.ctlLine(&r.bytes, limit)
+			if err != nil {
+				return nil, err
+			}
+			if !isCode(string(last)) || last[3] != ' ' || last[0] < '4' || s.ctl.Buffered() > 0 {
+				return nil, fmt.Errorf("%w: REST 0 answered %q", errStatDesync, trunc(last))
+			}
+			return r, nil
 		}
 		if first && isCode(string(line)) && line[3] == ' ' && (line[0] >= '4' || bytes.HasPrefix(line, []byte("350 "))) {
 			// REST refused, or its offset not echoed: this server does
@@ -404,7 +420,7 @@ func (s *ftpSession) useSTAT(ctx context.Context, dir string, l *ftpaudit.Listin
 		// still take its memory while the data listing grows to its size.
 		runtime.GC()
 	}
-	d, err := s.listData(ctx, dir)
+	d, err := s.listData(ctx, dir, formDashAPath)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/textproto"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
@@ -32,11 +34,17 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 	if r.text != nil {
 		limit, ours := parseLimit(ctx)
 		var cut bool
-		l.Entries, l.Bad, cut = listing.ParseChunksLimit(r.text, mlsd, time.Now(), limit)
+		var sum listing.Summary
+		l.Entries, l.Bad, cut, sum = listing.ParseChunksSummary(r.text, mlsd, time.Now(), limit)
 		if cut && ours {
 			// No walker said how many it keeps: the cut must show.
 			l.Truncated = true
 			l.Warnings = append(l.Warnings, fmt.Sprintf("more than %d entries listed: only the first %d parsed", limit, limit+1))
+		}
+		if !mlsd {
+			if err := dataError(l, sum, strings.HasPrefix(cmdArg, "-a")); err != nil {
+				return nil, fmt.Errorf("list %s: %w", dir, err)
+			}
 		}
 	}
 	l.Bad = append(l.Bad, r.long...)
@@ -44,6 +52,25 @@ func (s *ftpSession) listRaw(ctx context.Context, dir, cmdArg string, mlsd bool)
 		l.Format = dominantFormat(l.Entries)
 	}
 	return s.takeNotes(l), nil
+}
+
+// dataError returns the error a LIST listing's data holds in place of
+// entries (ftpaudit.DataError): error lines alone ("bin: Permission
+// denied", as inetutils and netkit ftpd send them with a 226), or, for a
+// listing asked for with -a, "total 0" alone, without even the
+// directory's own "." that ls -a always shows. Error lines among entries
+// stay unparsed lines (the listing is incomplete). Without -a, "total 0"
+// alone is also what an empty directory gives: it stands, with a warning.
+func dataError(l *ftpaudit.Listing, sum listing.Summary, dashA bool) error {
+	switch {
+	case sum.ErrorOnly():
+		return &ftpaudit.DataError{Reply: l.Reply, Text: sum.ErrorText()}
+	case sum.TotalOnly() && dashA:
+		return &ftpaudit.DataError{Reply: l.Reply, Text: `"total" alone, without the "." entry that "ls -a" shows for a directory it read`}
+	case sum.TotalOnly():
+		l.Warnings = append(l.Warnings, `the listing is "total" alone: an empty directory, or one the server could not read (listed without -a, which would show ".")`)
+	}
+	return nil
 }
 
 // DefaultParseLimit is the most entries (plus one) a listing's parser
@@ -160,6 +187,11 @@ func (s *ftpSession) classify(ctx context.Context, op string, err error) error {
 		// Not a lost connection: the server's certificate is not trusted.
 		// A definite answer, reported as such.
 		return fmt.Errorf("%s: TLS certificate not trusted (--ca-file names the CA to trust; --insecure skips the check): %w", op, err)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		// Nothing listens there, or a firewall says no: a definite
+		// answer, not a connection that was lost.
+		return fmt.Errorf("%s: connection refused by %s", op, s.t.Addr())
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -17,6 +17,7 @@ var (
 	errBadMode         = errors.New("bad mode field")
 	errNoDate          = errors.New("no date found")
 	errBadColumns      = errors.New("unrecognised columns before date")
+	errAmbiguous       = errors.New("ambiguous columns: the name could start at two places")
 	errSizeRange       = errors.New("size out of range")
 	errBadSize         = errors.New("bad size field")
 	errBadDate         = errors.New("invalid date")
@@ -72,11 +73,31 @@ func ParseChunks(text []string, mlsd bool, now time.Time) (entries []ftpaudit.En
 // each as a bounded prefix (ftpaudit.NewBadLine), and the entries' room
 // is sized by the lines that parse (see sample and grow).
 func ParseChunksLimit(text []string, mlsd bool, now time.Time, limit int) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine, cut bool) {
+	return parseChunks(text, mlsd, now, limit, nil)
+}
+
+// ParseChunksSummary is ParseChunksLimit that also sums up the lines that
+// carry no entry and the unparsed lines that are error messages, so that
+// the caller can tell a listing from an error message sent in its place
+// (Summary.ErrorOnly), a listing with error lines among its entries
+// (Summary.ErrorMixed), and a listing of nothing but "total 0"
+// (Summary.TotalOnly) from one that shows the directory's own "."
+// (Summary.Dot). Only the lines of text are summed up: a caller that left
+// lines out of text (a listBuf's lines too long to be entries) must count
+// them as lines that are neither entries nor error lines.
+func ParseChunksSummary(text []string, mlsd bool, now time.Time, limit int) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine, cut bool, sum Summary) {
+	entries, bad, cut = parseChunks(text, mlsd, now, limit, &sum)
+	return entries, bad, cut, sum
+}
+
+// parseChunks is ParseChunksLimit, noting every line in sum when it is
+// not nil.
+func parseChunks(text []string, mlsd bool, now time.Time, limit int, sum *Summary) (entries []ftpaudit.Entry, bad []ftpaudit.BadLine, cut bool) {
 	keep := -1 // no limit
 	if limit > 0 {
 		keep = limit + 1
 	}
-	p := chunkParser{mlsd: mlsd, now: now, keep: keep, cands: countLines(text, keep)}
+	p := chunkParser{mlsd: mlsd, now: now, keep: keep, cands: countLines(text, keep), sum: sum}
 	if p.cands == 0 {
 		return nil, nil, false
 	}
@@ -114,6 +135,7 @@ type chunkParser struct {
 	extras []ftpaudit.EntryExtra
 	xbase  int
 	xs     extraSlab
+	sum    *Summary // nil: not wanted
 }
 
 // firstRoom is how many lines sample reads, and the first room of a
@@ -213,6 +235,9 @@ func (p *chunkParser) parseLines(s string) string {
 			skip, err = parseMLSDLine(line, e, &p.extras[n-p.xbase])
 		} else {
 			_, skip, err = parseListLine(line, p.now, e, &p.xs)
+		}
+		if p.sum != nil {
+			p.sum.note(line, p.mlsd, e, skip, err)
 		}
 		switch {
 		case err != nil:

@@ -10,4 +10,13 @@
 // not skipped yields an entry or an [ftpaudit.BadLine], never nothing.
 // No regular expressions; entries are parsed in place, and their names
 // and raw lines are substrings of the text given.
+//
+// A line is an entry only when its format places the name in exactly one
+// way: a Unix line whose name could start at two places is a BadLine, not
+// a guess (see unix.go). docs/listing.md lists the formats known.
+//
+// Unparsed lines that are error messages ls or the server wrote into the
+// data ("ls: cannot open directory .: Permission denied") are recognised
+// too: ParseChunksSummary's [Summary] tells a listing from an error
+// message sent in its place.
 package listing

@@ -130,39 +130,77 @@ func dosDate(s string) (y, m, d int, ok bool) {
 	return 0, 0, 0, false
 }
 
-// dosClock parses "03:26AM", "03:26PM", "15:26". ampm is 'a', 'p' or 0.
+// dosClock parses "03:26AM", "03:26PM", "03:26p" (old Windows dir), and
+// "15:26". ampm is 'a', 'p' or 0.
 func dosClock(s string) (h, m int, ampm byte, ok bool) {
 	if n := len(s); n > 2 {
-		switch s[n-2:] {
-		case "AM", "am", "Am", "aM":
-			ampm, s = 'a', s[:n-2]
-		case "PM", "pm", "Pm", "pM":
-			ampm, s = 'p', s[:n-2]
+		switch c := s[n-1] | 0x20; c {
+		case 'm':
+			if a := s[n-2] | 0x20; a == 'a' || a == 'p' {
+				ampm, s = a, s[:n-2]
+			}
+		case 'a', 'p':
+			ampm, s = c, s[:n-1]
 		}
 	}
 	h, m, ok = parseClock(s)
 	return h, m, ampm, ok
 }
 
-// parseDOSSize parses a decimal size that may contain thousands commas.
+// parseDOSSize parses a decimal size, plain or with thousands separators:
+// "1234567", "1,234,567", or "1.234.567" (Windows dir in a locale that
+// groups with dots). Separators must all be the same and group by three
+// from the right ("1,23" is not a size).
 func parseDOSSize(s string) (v int64, ok, overflow bool) {
-	if s == "" || !isDecDigit(s[0]) || !isDecDigit(s[len(s)-1]) {
+	if s == "" || !isDecDigit(s[0]) {
 		return 0, false, false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == ',' {
-			continue
-		}
 		if !isDecDigit(c) {
+			if c == ',' || c == '.' {
+				return parseGroupedSize(s)
+			}
 			return 0, false, false
 		}
 		d := int64(c - '0')
-		if v > (1<<63-1-d)/10 {
+		if v >= maxInt64/10 && (v > maxInt64/10 || d > maxInt64%10) {
 			overflow = true
 			continue
 		}
 		v = v*10 + d
+	}
+	return v, true, overflow
+}
+
+// parseGroupedSize is parseDOSSize for a size with separators.
+func parseGroupedSize(s string) (v int64, ok, overflow bool) {
+	var sep byte
+	group := -1 // digits since the last separator, -1 before the first
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ',' || c == '.' {
+			if sep == 0 && group == -1 && i <= 3 || sep == c && group == 3 {
+				sep, group = c, 0
+				continue
+			}
+			return 0, false, false
+		}
+		if !isDecDigit(c) {
+			return 0, false, false
+		}
+		if group >= 0 {
+			group++
+		}
+		d := int64(c - '0')
+		if v >= maxInt64/10 && (v > maxInt64/10 || d > maxInt64%10) {
+			overflow = true
+			continue
+		}
+		v = v*10 + d
+	}
+	if group != 3 {
+		return 0, false, false
 	}
 	return v, true, overflow
 }

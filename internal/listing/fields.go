@@ -34,13 +34,15 @@ func parseDigits(s string) (v int64, ok, overflow bool) {
 	}
 	for i := 0; i < len(s); i++ {
 		d := int64(s[i] - '0')
-		if v > (1<<63-1-d)/10 {
+		if v >= maxInt64/10 && (v > maxInt64/10 || d > maxInt64%10) {
 			return 0, true, true
 		}
 		v = v*10 + d
 	}
 	return v, true, false
 }
+
+const maxInt64 = 1<<63 - 1
 
 func validYMD(y, m, d int) bool {
 	if m < 1 || m > 12 || d < 1 {
@@ -69,6 +71,44 @@ func parseClock(s string) (h, m int, ok bool) {
 		return 0, 0, false
 	}
 	return h, m, h < 24 && m < 60
+}
+
+// parseClockSec parses "HH:MM:SS" with an optional fraction of up to any
+// number of digits (".123456789"; digits past nanoseconds are dropped).
+func parseClockSec(s string) (h, m, sec, nsec int, ok bool) {
+	if len(s) < 8 || s[2] != ':' || s[5] != ':' || !allDecDigits(s[:2]) || !allDecDigits(s[3:5]) || !allDecDigits(s[6:8]) {
+		return 0, 0, 0, 0, false
+	}
+	h, m, sec = smallAtoi(s[:2]), smallAtoi(s[3:5]), smallAtoi(s[6:8])
+	if frac := s[8:]; frac != "" {
+		if len(frac) < 2 || frac[0] != '.' || !allDecDigits(frac[1:]) {
+			return 0, 0, 0, 0, false
+		}
+		for i := 1; i <= 9; i++ {
+			nsec *= 10
+			if i < len(frac) {
+				nsec += int(frac[i] - '0')
+			}
+		}
+	}
+	return h, m, sec, nsec, h < 24 && m < 60 && sec <= 60
+}
+
+// parseZone parses a numeric zone, "+hhmm" or "-hhmm", into seconds east
+// of UTC.
+func parseZone(s string) (int, bool) {
+	if len(s) != 5 || s[0] != '+' && s[0] != '-' || !allDecDigits(s[1:]) {
+		return 0, false
+	}
+	h, m := smallAtoi(s[1:3]), smallAtoi(s[3:])
+	if h > 14 || m > 59 {
+		return 0, false
+	}
+	z := h*3600 + m*60
+	if s[0] == '-' {
+		z = -z
+	}
+	return z, true
 }
 
 // specialBit overlays a setuid/setgid/sticky bit on an x position.

@@ -85,6 +85,9 @@ func Merge(mlsd, list []ftpaudit.Entry) (merged []ftpaudit.Entry, onlyList []str
 //     either wins over '-'), after the merged type's character. Where one
 //     mode cannot be read position by position, MLSD's stands and the
 //     disagreement is still reported.
+//   - A link that only LIST shows as one (MLSD followed it) takes LIST's
+//     mode, owner, group, size and time, and loses MLSD's unique and perm
+//     facts: they are its target's.
 //   - The perm fact comes from MLSD alone; owner, group, size and time
 //     come from MLSD where it gives them (they differ between the two
 //     forms as a matter of course: names against ids, seconds against
@@ -116,6 +119,18 @@ func reconcile(me, le *ftpaudit.Entry) string {
 	}
 	if me.Mode != "" {
 		me.Mode = withTypeChar(me.Mode, me.Type)
+	}
+	if le.Type == ftpaudit.TypeLink && mType != ftpaudit.TypeLink && mType != 0 {
+		// MLSD followed a link that LIST shows (pyftpdlib): its facts
+		// are the target's. The link's own attributes are LIST's, and
+		// the target's identity (unique) and rights (perm) are not the
+		// link's; the MLSD line stays in Raw as evidence.
+		me.Mode, me.Size, me.Modified = le.Mode, le.Size, le.Modified
+		if le.Owner != "" {
+			me.Owner, me.Group = le.Owner, le.Group
+		}
+		x := me.EnsureExtra()
+		x.Unique, x.Perm, x.Facts = "", "", nil
 	}
 	if me.Owner == "" {
 		me.Owner = le.Owner

@@ -169,6 +169,10 @@ func (f *mlsdFacts) set(key, val string, e *ftpaudit.Entry, x *ftpaudit.EntryExt
 	case factUnique:
 		x.Unique = val
 	case factMode:
+		if len(val) > 2 && val[0] == '0' && (val[1] == 'o' || val[1] == 'O') {
+			// pyftpdlib writes the mode with Python's oct(): "0o755".
+			val = val[2:]
+		}
 		m, ok := parseOctal(val)
 		if !ok {
 			return errMLSDMode

@@ -1,7 +1,17 @@
 package listing
 
-// Unix `ls -l` LIST lines, including the Go os.FileMode form that
+// Unix `ls -l` LIST lines: GNU, BSD, busybox and Cygwin ls and the ftpds
+// that imitate them, including the Go os.FileMode form that
 // goftp.io/server emits ("dtrwxrwxrwx", "Lrwxrwxrwx").
+//
+// A line is the mode, then columns (link count, owner, group, size or a
+// device's numbers), then a date, then one space and the name: the rest of
+// the line, byte for byte. So where the date ends decides the name, and
+// the parser's one job is to find that place without guessing. It tries
+// every token: a reading is a token where a date starts, with the tokens
+// between the mode and it forming a known column layout (matchColumns). A
+// line is an entry only when it has exactly one reading; a line with two
+// (two places the name could start) is an error, never a guess.
 
 import (
 	"strings"
@@ -17,13 +27,167 @@ const recentFuture = 7 * 24 * time.Hour
 // tokSpan is a token [s, e) of a line.
 type tokSpan struct{ s, e int }
 
-// maxUnixTokens is enough for the mode, up to 5 columns and a 3 token date.
-const maxUnixTokens = 9
+const (
+	// maxSpan is the most tokens the owner and group columns take
+	// together when their names hold spaces ("joe Domain Users").
+	maxSpan = 6
+	// maxStdCols is the most tokens between the mode and the date in the
+	// classic layouts: "links owner group major, minor".
+	maxStdCols = 5
+	// maxCols is the most tokens between the mode and the date in any
+	// layout: the link count, the owner and group, and a device's
+	// "major, minor".
+	maxCols = 1 + maxSpan + 2
+	// maxDateTokens is the longest date: "8 月 17日 20:10".
+	maxDateTokens = 4
+	// maxUnixTokens is enough tokens to try every reading.
+	maxUnixTokens = 1 + maxCols + maxDateTokens
+	// firstTokens is how many tokens are split off first: enough for
+	// most lines (mode, link count, owner, group, size and a three token
+	// date). The rest are split off when a reading needs them.
+	firstTokens = 9
+)
+
+// unixReading is where a line's date is and what the columns before it say.
+type unixReading struct {
+	last int // the date's last token
+	date dateFields
+	cols unixCols
+}
 
 func parseUnixLine(line string, now time.Time, out *ftpaudit.Entry, xs *extraSlab) (bool, error) {
-	var toks [maxUnixTokens]tokSpan
+	var toks [maxUnixTokens + 1]tokSpan // one more for a link count glued to the mode
+	n := tokenize(line, 0, toks[:firstTokens])
+	more := n == firstTokens // the line may hold more tokens
+	if n == 0 || toks[0].s != 0 {
+		return false, errUnrecognised
+	}
+	mode, typ, goStyle, glued, ok := parseModeToken(line[:toks[0].e])
+	if !ok {
+		if looksLikeMode(line[:toks[0].e]) {
+			return false, errBadMode
+		}
+		return false, errUnrecognised
+	}
+	if glued > 0 { // "drwxr-x---+1464": the link count is a token of its own
+		copy(toks[2:n+1], toks[1:n])
+		toks[1] = tokSpan{glued, toks[0].e}
+		toks[0].e = glued
+		n++
+	}
+	device := mode[0] == 'c' || mode[0] == 'b'
+
+	// Every token from the fourth on may start the date (at least two
+	// columns come before it). The first reading is kept, and the scan
+	// goes on past its date: a second reading makes the line ambiguous.
+	// The columns of a second reading would hold the first reading's
+	// date, which matchSpaced refuses, so only a classic layout could
+	// make one: the scan stops after maxStdCols columns. (The tests
+	// check every line they accept against all layouts, at every token.)
+	var (
+		r       unixReading
+		d       dateFields
+		found   bool
+		sawDate bool
+	)
+	for m := 3; ; m++ {
+		if found && m > maxStdCols+1 || m > maxCols+1 && sawDate {
+			break
+		}
+		if m >= n {
+			if !more {
+				break
+			}
+			n += tokenize(line, toks[n-1].e, toks[n:])
+			more = false
+			if m >= n {
+				break
+			}
+		}
+		need := mayStartDate(line, toks[m])
+		if need == 0 {
+			continue
+		}
+		if more && m+need > n {
+			n += tokenize(line, toks[n-1].e, toks[n:])
+			more = false
+		}
+		t := toks[:n]
+		dp := &r.date // the first reading's, kept
+		if found {
+			dp = &d
+		}
+		last, ok := matchDate(line, t, m, dp)
+		if !ok {
+			continue
+		}
+		sawDate = true
+		if m > maxCols+1 {
+			break // no layout has that many columns
+		}
+		c, ok := matchColumns(line, t[:m], device)
+		if !ok {
+			continue
+		}
+		if c.err != nil {
+			return false, c.err
+		}
+		if found {
+			return false, errAmbiguous
+		}
+		found = true
+		r.last, r.cols = last, c
+		m = last // the next reading's date starts after this one
+	}
+	if !found {
+		if sawDate {
+			return false, errBadColumns
+		}
+		return false, errNoDate
+	}
+	tm, err := r.date.time(now)
+	if err != nil {
+		return false, err
+	}
+	end := toks[r.last].e
+	if end >= len(line) {
+		return false, errMissingName
+	}
+	// line[end] is ' ' (tokens end at a space or at the end of line).
+	name := line[end+1:]
+	if name == "" {
+		return false, errEmptyName
+	}
+	var target string
+	if typ == ftpaudit.TypeLink && !goStyle {
+		// Servers that print Go's FileMode ("Lrwxrwxrwx") never
+		// append " -> target": there the arrow is part of the name.
+		name, target = splitLink(name, r.cols.size)
+	}
+	*out = ftpaudit.Entry{
+		Name:     name,
+		Type:     typ,
+		Size:     r.cols.size,
+		Modified: tm,
+		Mode:     mode,
+		Owner:    r.cols.owner,
+		Group:    r.cols.group,
+		Raw:      line,
+	}
+	if target != "" {
+		x := xs.get()
+		*x = ftpaudit.EntryExtra{Target: target}
+		out.Extra = x
+	}
+	return typ == ftpaudit.TypeDir && (name == "." || name == ".."), nil
+}
+
+// tokenize splits line from byte i at spaces into at most len(toks)
+// tokens and returns how many it found. Tokens are never empty; runs of
+// spaces separate them.
+func tokenize(line string, i int, toks []tokSpan) int {
 	n := 0
-	for i := 0; n < maxUnixTokens; {
+	for n < len(toks) {
 		for i < len(line) && line[i] == ' ' {
 			i++
 		}
@@ -38,77 +202,7 @@ func parseUnixLine(line string, now time.Time, out *ftpaudit.Entry, xs *extraSla
 		n++
 		i = j
 	}
-	if n == 0 || toks[0].s != 0 {
-		return false, errUnrecognised
-	}
-	mode, typ, goStyle, ok := parseModeToken(line[:toks[0].e])
-	if !ok {
-		if looksLikeMode(line[:toks[0].e]) {
-			return false, errBadMode
-		}
-		return false, errUnrecognised
-	}
-	device := mode[0] == 'c' || mode[0] == 'b'
-
-	// The date is the first run of tokens that parses as one and is
-	// preceded by a sensible set of columns (2 to 5 tokens: links, owner,
-	// group, size, device minor). A date-like run inside the name always
-	// comes too late to qualify, and an owner/group that looks like a
-	// month never leaves enough columns before it.
-	sawDate := false
-	for m := 3; m <= 6 && m < n; m++ {
-		dEnd, kind := matchDateShape(line, toks[:n], m)
-		if kind == dateNone {
-			continue
-		}
-		sawDate = true
-		c, ok, err := matchColumns(line, toks[1:m], device)
-		if !ok {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		t, err := unixDate(line, toks[:n], m, kind, now)
-		if err != nil {
-			return false, err
-		}
-		end := toks[dEnd].e
-		if end >= len(line) {
-			return false, errMissingName
-		}
-		// line[end] is ' ' (tokens end at a space or at the end of line).
-		name := line[end+1:]
-		if name == "" {
-			return false, errEmptyName
-		}
-		var target string
-		if typ == ftpaudit.TypeLink && !goStyle {
-			// Servers that print Go's FileMode ("Lrwxrwxrwx") never
-			// append " -> target": there the arrow is part of the name.
-			name, target = splitLink(name, c.size)
-		}
-		*out = ftpaudit.Entry{
-			Name:     name,
-			Type:     typ,
-			Size:     c.size,
-			Modified: t,
-			Mode:     mode,
-			Owner:    c.owner,
-			Group:    c.group,
-			Raw:      line,
-		}
-		if target != "" {
-			x := xs.get()
-			*x = ftpaudit.EntryExtra{Target: target}
-			out.Extra = x
-		}
-		return typ == ftpaudit.TypeDir && (name == "." || name == ".."), nil
-	}
-	if sawDate {
-		return false, errBadColumns
-	}
-	return false, errNoDate
+	return n
 }
 
 // splitLink splits "name -> target". When " -> " occurs more than once the
@@ -171,15 +265,26 @@ func looksLikeMode(tok string) bool {
 
 // parseModeToken validates the mode column and returns its ls form (10
 // bytes). It accepts the ls form with an optional ACL/xattr/SELinux marker
-// ("drwxr-xr-x+") and Go's os.FileMode form ("dtrwxrwxrwx", "Lrwxrwxrwx";
-// goStyle is set for those that are not also valid ls modes).
-func parseModeToken(tok string) (mode string, typ ftpaudit.EntryType, goStyle, ok bool) {
-	if (len(tok) == 10 || len(tok) == 11 && (tok[10] == '+' || tok[10] == '@' || tok[10] == '.')) &&
-		lsTypeSet[tok[0]] && allInSet(tok[1:10], lsPermSet) {
-		return tok[:10], typeFromChar(tok[0]), false, true
+// ("drwxr-xr-x+", "-rw-r--r--@", "-rw-r--r--."), with or without the link
+// count glued to it when it is too wide for its column
+// ("drwxr-x---+1464": glued is the index where the count starts, else 0),
+// and Go's os.FileMode form ("dtrwxrwxrwx", "Lrwxrwxrwx"; goStyle is set
+// for those that are not also valid ls modes).
+func parseModeToken(tok string) (mode string, typ ftpaudit.EntryType, goStyle bool, glued int, ok bool) {
+	if len(tok) >= 10 && lsTypeSet[tok[0]] && allInSet(tok[1:10], lsPermSet) {
+		i := 10
+		if i < len(tok) && (tok[i] == '+' || tok[i] == '@' || tok[i] == '.') {
+			i++
+		}
+		switch {
+		case i == len(tok):
+			return tok[:10], typeFromChar(tok[0]), false, 0, true
+		case allDecDigits(tok[i:]):
+			return tok[:10], typeFromChar(tok[0]), false, i, true
+		}
 	}
 	mode, typ, ok = parseGoMode(tok)
-	return mode, typ, ok, ok
+	return mode, typ, ok, 0, ok
 }
 
 func typeFromChar(c byte) ftpaudit.EntryType {
@@ -265,22 +370,41 @@ func parseGoMode(tok string) (string, ftpaudit.EntryType, bool) {
 type unixCols struct {
 	owner, group string
 	size         int64
+	err          error // the layout fits but a value does not (a size past int64)
 }
 
-// matchColumns interprets the tokens between the mode and the date. ok is
-// false when the shape does not fit; err is set when the shape fits but a
-// value is out of range.
-func matchColumns(line string, t []tokSpan, device bool) (c unixCols, ok bool, err error) {
-	tok := func(i int) string { return line[t[i].s:t[i].e] }
+// matchColumns interprets t[1:] (t[0] is the mode), the tokens between the
+// mode and a date, as one of the known column layouts: ok reports whether
+// one fits, c is what the columns say.
+//
+// The classic layouts, one token per column:
+//
+//	[links|owner] size                goftp, busybox
+//	links owner size                  no group column
+//	owner group size                  no link count
+//	links owner group size            ls -l
+//	[links|owner] [owner|group] major, minor, links owner group major, minor
+//	                                  devices ("1,   3", or "1,3" as one token)
+//
+// and, when they fail, owner and group names holding spaces (Cygwin,
+// Windows domain groups): [links] NAME... size (see matchSpaced).
+func matchColumns(line string, t []tokSpan, device bool) (c unixCols, ok bool) {
+	tok := func(i int) string { return line[t[i+1].s:t[i+1].e] }
 	c.size = -1
 	var sizeTok string
-	switch len(t) {
+	switch len(t) - 1 {
 	case 2: // [links|owner] size
 		if !allDecDigits(tok(0)) {
 			c.owner = tok(0)
 		}
 		sizeTok = tok(1)
-	case 3: // links owner size | owner group size
+	case 3: // links owner size | owner group size | [links|owner] major, minor
+		if isMajor(tok(1)) && allDecDigits(tok(2)) {
+			if !allDecDigits(tok(0)) {
+				c.owner = tok(0)
+			}
+			return c, true
+		}
 		if allDecDigits(tok(0)) {
 			c.owner = tok(1)
 		} else {
@@ -289,37 +413,122 @@ func matchColumns(line string, t []tokSpan, device bool) (c unixCols, ok bool, e
 		sizeTok = tok(2)
 	case 4: // links owner group size | links owner major, minor
 		if !allDecDigits(tok(0)) {
-			return c, false, nil
+			return matchSpaced(line, t, device)
 		}
 		c.owner = tok(1)
 		if isMajor(tok(2)) && allDecDigits(tok(3)) {
-			return c, true, nil
+			return c, true
 		}
 		c.group = tok(2)
 		sizeTok = tok(3)
 	case 5: // links owner group major, minor
 		if !allDecDigits(tok(0)) || !isMajor(tok(3)) || !allDecDigits(tok(4)) {
-			return c, false, nil
+			return matchSpaced(line, t, device)
 		}
 		c.owner, c.group = tok(1), tok(2)
-		return c, true, nil
+		return c, true
 	default:
-		return c, false, nil
+		return matchSpaced(line, t, device)
 	}
-	if v, ok, overflow := parseDigits(sizeTok); ok {
-		if overflow {
-			return c, true, errSizeRange
+	if c.size, ok, c.err = sizeField(sizeTok, device); ok {
+		return c, true
+	}
+	return matchSpaced(line, t, device)
+}
+
+// matchSpaced interprets t[1:] as [links] NAME... SIZE (see matchColumns),
+// where NAME... are the owner and group columns, 1 to maxSpan tokens
+// together, and SIZE a size or a device's numbers. With three tokens or
+// more the split between owner and group ("joe Domain Users": joe and
+// "Domain Users", or "joe Domain" and Users?) cannot be known from the
+// line: both are left empty.
+//
+// Such a layout swallows any token, so it is held to what owner and group
+// names look like, and kept from swallowing a date: none holds ':' or is
+// a month name, with three tokens or more every one after the first holds
+// a letter, and the tokens hold no date at all. That last rule is what
+// keeps a date inside a name from ever making a second reading: the
+// columns of any reading after the first hold the first reading's date.
+func matchSpaced(line string, t []tokSpan, device bool) (c unixCols, ok bool) {
+	tok := func(i int) string { return line[t[i+1].s:t[i+1].e] }
+	c.size = -1
+	n := len(t) - 1
+	if n < 2 {
+		return c, false
+	}
+	j := n - 1 // the size column's first token
+	if n >= 3 && isMajor(tok(n-2)) && allDecDigits(tok(n-1)) {
+		j = n - 2
+	} else if c.size, ok, c.err = sizeField(tok(n-1), device); !ok {
+		return c, false
+	}
+	i := 0
+	if allDecDigits(tok(0)) {
+		i = 1 // the link count
+	}
+	k := j - i
+	if k < 1 || k > maxSpan {
+		return c, false
+	}
+	for q := i; q < j; q++ {
+		s := tok(q)
+		if strings.IndexByte(s, ':') >= 0 || monthIndex(s) > 0 || k > 2 && q > i && !hasLetter(s) {
+			return c, false
 		}
-		c.size = v
-		return c, true, nil
 	}
-	if isMajorMinor(sizeTok) {
-		return c, true, nil
+	var d dateFields
+	for p := 1; p < len(t); p++ {
+		if _, found := matchDate(line, t, p, &d); found {
+			return c, false
+		}
 	}
-	if device { // "0x2000012" and other device number notations
-		return c, true, nil
+	switch k {
+	case 1:
+		c.owner = tok(i)
+	case 2:
+		c.owner, c.group = tok(i), tok(i+1)
 	}
-	return c, false, nil
+	return c, true
+}
+
+// sizeField interprets the size column: a decimal size, or a device's
+// numbers ("1,3"; for a device also BSD's "0x2000012"), which give no size.
+// err is set when it is a size past int64.
+func sizeField(s string, device bool) (size int64, ok bool, err error) {
+	if v, ok, overflow := parseDigits(s); ok {
+		if overflow {
+			return -1, true, errSizeRange
+		}
+		return v, true, nil
+	}
+	if isMajorMinor(s) || device && isHex(s) {
+		return -1, true, nil
+	}
+	return -1, false, nil
+}
+
+// hasLetter reports whether s holds an ASCII letter or a byte of a
+// multi-byte UTF-8 sequence (or any byte past ASCII).
+func hasLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c >= 'a' && c <= 'z' || s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// isHex reports whether s is "0x" and hex digits.
+func isHex(s string) bool {
+	if len(s) < 3 || s[0] != '0' || s[1]|0x20 != 'x' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if c := s[i]; !isDecDigit(c) && (c|0x20 < 'a' || c|0x20 > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // isMajor reports whether s is "123,".
@@ -333,86 +542,184 @@ func isMajorMinor(s string) bool {
 	return i > 0 && allDecDigits(s[:i]) && allDecDigits(s[i+1:])
 }
 
-type dateKind int
+type dateKind uint8
 
 const (
-	dateNone   dateKind = iota
-	dateRecent          // Nov 22 03:26
-	dateOld             // Nov 22  2024
-	dateISO             // 2026-11-22 03:26
+	dateRecent  dateKind = iota + 1 // Nov 22 03:26, 8月 17日 20:10: the year is inferred
+	dateOld                         // Nov 22  2024, 6月 3日 2003年
+	dateISO                         // 2026-11-22 03:26
+	dateFullISO                     // 2026-11-22 03:26:07.123456789 +0100
 )
 
-// matchDateShape checks whether tokens starting at m form a date and returns
-// the index of the date's last token.
-func matchDateShape(line string, t []tokSpan, m int) (last int, kind dateKind) {
-	tok := func(i int) string { return line[t[i].s:t[i].e] }
-	if monthIndex(tok(m)) > 0 {
-		if m+2 >= len(t) {
-			return 0, dateNone
-		}
-		d := tok(m + 1)
-		if len(d) == 0 || len(d) > 2 || !allDecDigits(d) {
-			return 0, dateNone
-		}
-		y := tok(m + 2)
-		if _, _, ok := parseClock(y); ok {
-			return m + 2, dateRecent
-		}
-		if len(y) == 4 && allDecDigits(y) {
-			return m + 2, dateOld
-		}
-		return 0, dateNone
-	}
-	if d := tok(m); len(d) == 10 && d[4] == '-' && d[7] == '-' && allDecDigits(d[:4]) && allDecDigits(d[5:7]) && allDecDigits(d[8:]) && m+1 < len(t) {
-		if _, _, ok := parseClock(tok(m + 1)); ok {
-			return m + 1, dateISO
-		}
-	}
-	return 0, dateNone
+// dateFields is a date as matchDate found it, not yet validated.
+type dateFields struct {
+	kind                    dateKind
+	y, mon, day, h, mi, sec int
+	nsec                    int
+	zone                    int // seconds east of UTC (dateFullISO)
 }
 
-// unixDate converts a date matched by matchDateShape.
-func unixDate(line string, t []tokSpan, m int, kind dateKind, now time.Time) (time.Time, error) {
+// East Asian date suffixes: month, day and year in Japanese and Chinese,
+// and in Korean.
+const (
+	cjkMonth = "月"
+	cjkDay   = "日"
+	cjkYear  = "年"
+	koMonth  = "월"
+	koDay    = "일"
+	koYear   = "년"
+)
+
+// mayStartDate is a quick test that rules out most tokens that cannot
+// start a date (see matchDate): it returns 0 for those, else the most
+// tokens a date starting there can take.
+func mayStartDate(line string, tk tokSpan) (need int) {
+	c, l := line[tk.s], tk.e-tk.s
+	switch {
+	case c|0x20 >= 'a' && c|0x20 <= 'z':
+		if l == 3 {
+			return 3
+		}
+	case c < '0' || c > '9':
+	case l <= 2:
+		return 4 // "8 月 17日 20:10"
+	case l == 10 || l <= 5 && line[tk.e-1] >= 0x80:
+		return 3
+	}
+	return 0
+}
+
+// matchDate reports whether the tokens of t from m on start a date, and
+// returns the index of its last token. The shapes:
+//
+//	Nov 22 03:26, Nov 22  2024        (English month names, any case; H:MM too)
+//	2026-11-22 03:26                  (--time-style=long-iso)
+//	2026-11-22 03:26:07[.nnn] +0100   (full-iso)
+//	8月 17日 20:10, 6月 3日 2003年, 8月 17 20:10, 8 月 17日 20:10, 8월 17일 20:10
+//
+// A date ends at a token's end; *d gets its fields, whose values time
+// checks.
+func matchDate(line string, t []tokSpan, m int, d *dateFields) (last int, ok bool) {
 	tok := func(i int) string { return line[t[i].s:t[i].e] }
+	s := tok(m)
+	if c := s[0] | 0x20; c >= 'a' && c <= 'z' {
+		mon := monthIndex(s)
+		if mon == 0 {
+			return 0, false
+		}
+		return monthRest(line, t, m+1, mon, false, d)
+	}
+	if !isDecDigit(s[0]) {
+		return 0, false
+	}
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' && allDecDigits(s[:4]) && allDecDigits(s[5:7]) && allDecDigits(s[8:]) {
+		if m+1 >= len(t) {
+			return 0, false
+		}
+		*d = dateFields{y: smallAtoi(s[:4]), mon: smallAtoi(s[5:7]), day: smallAtoi(s[8:])}
+		c := tok(m + 1)
+		if d.h, d.mi, ok = parseClock(c); ok {
+			d.kind = dateISO
+			return m + 1, true
+		}
+		if d.h, d.mi, d.sec, d.nsec, ok = parseClockSec(c); ok && m+2 < len(t) {
+			if d.zone, ok = parseZone(tok(m + 2)); ok {
+				d.kind = dateFullISO
+				return m + 2, true
+			}
+		}
+		return 0, false
+	}
+	// 8月, 8월, or 8 then 月.
+	next := m + 1
+	switch k := len(s) - len(cjkMonth); {
+	case k >= 1 && k <= 2 && (s[k:] == cjkMonth || s[k:] == koMonth) && allDecDigits(s[:k]):
+		s = s[:k]
+	case len(s) <= 2 && allDecDigits(s) && next < len(t) && (tok(next) == cjkMonth || tok(next) == koMonth):
+		next++
+	default:
+		return 0, false
+	}
+	return monthRest(line, t, next, smallAtoi(s), true, d)
+}
+
+// monthRest matches the day and the time or year after a month, from
+// token i. cjk allows the East Asian day and year suffixes.
+func monthRest(line string, t []tokSpan, i, mon int, cjk bool, d *dateFields) (last int, ok bool) {
+	if i+1 >= len(t) {
+		return 0, false
+	}
+	day := line[t[i].s:t[i].e]
+	if cjk {
+		day = cutSuffix(day, cjkDay, koDay)
+	}
+	if len(day) > 2 || !allDecDigits(day) {
+		return 0, false
+	}
+	*d = dateFields{mon: mon, day: smallAtoi(day)}
+	rest := line[t[i+1].s:t[i+1].e]
+	if d.h, d.mi, ok = parseClock(rest); ok {
+		d.kind = dateRecent
+		return i + 1, true
+	}
+	if cjk {
+		rest = cutSuffix(rest, cjkYear, koYear)
+	}
+	if len(rest) == 4 && allDecDigits(rest) {
+		d.kind, d.y = dateOld, smallAtoi(rest)
+		return i + 1, true
+	}
+	return 0, false
+}
+
+// cutSuffix returns s without a or b at its end (at most one of them).
+func cutSuffix(s, a, b string) string {
+	if strings.HasSuffix(s, a) {
+		return s[:len(s)-len(a)]
+	}
+	if strings.HasSuffix(s, b) {
+		return s[:len(s)-len(b)]
+	}
+	return s
+}
+
+// time checks the date's values and returns it, in now's location unless
+// it carries a zone. A date without a year is placed in the latest year
+// in which it exists and is not more than recentFuture after now.
+func (d dateFields) time(now time.Time) (time.Time, error) {
 	loc := now.Location()
-	switch kind {
-	case dateISO:
-		d := tok(m)
-		y, mon, day := smallAtoi(d[:4]), smallAtoi(d[5:7]), smallAtoi(d[8:])
-		h, mi, _ := parseClock(tok(m + 1))
-		if !validYMD(y, mon, day) {
+	switch d.kind {
+	case dateRecent:
+		if d.mon < 1 || d.mon > 12 || d.day < 1 || d.day > 31 {
 			return time.Time{}, errBadDate
 		}
-		return time.Date(y, time.Month(mon), day, h, mi, 0, 0, loc), nil
-	case dateOld:
-		mon, day, y := monthIndex(tok(m)), smallAtoi(tok(m+1)), smallAtoi(tok(m+2))
-		if !validYMD(y, mon, day) {
-			return time.Time{}, errBadDate
-		}
-		return time.Date(y, time.Month(mon), day, 0, 0, 0, 0, loc), nil
-	default: // dateRecent
-		mon, day := monthIndex(tok(m)), smallAtoi(tok(m+1))
-		h, mi, _ := parseClock(tok(m + 2))
-		if day < 1 || day > 31 {
-			return time.Time{}, errBadDate
-		}
-		// The latest year in which the date exists and is not in the future
-		// (beyond skew). Only Feb 29 can skip a year; leap years are at
-		// most 8 years apart.
+		// Only Feb 29 can skip a year; leap years are at most 8 years
+		// apart.
 		y0 := now.Year()
 		for y := y0; y > y0-9; y-- {
-			if !validYMD(y, mon, day) {
+			if !validYMD(y, d.mon, d.day) {
 				continue
 			}
-			t := time.Date(y, time.Month(mon), day, h, mi, 0, 0, loc)
+			t := time.Date(y, time.Month(d.mon), d.day, d.h, d.mi, 0, 0, loc)
 			if y != y0 || !t.After(now.Add(recentFuture)) {
 				return t, nil
 			}
 		}
-		if validYMD(y0, mon, day) { // unreachable in practice
-			return time.Date(y0, time.Month(mon), day, h, mi, 0, 0, loc), nil
+		if validYMD(y0, d.mon, d.day) { // unreachable in practice
+			return time.Date(y0, time.Month(d.mon), d.day, d.h, d.mi, 0, 0, loc), nil
 		}
 		return time.Time{}, errBadDate
+	case dateFullISO:
+		if !validYMD(d.y, d.mon, d.day) {
+			return time.Time{}, errBadDate
+		}
+		t := time.Date(d.y, time.Month(d.mon), d.day, d.h, d.mi, d.sec, d.nsec, time.UTC)
+		return t.Add(-time.Duration(d.zone) * time.Second).In(loc), nil
+	default: // dateOld, dateISO
+		if !validYMD(d.y, d.mon, d.day) {
+			return time.Time{}, errBadDate
+		}
+		return time.Date(d.y, time.Month(d.mon), d.day, d.h, d.mi, 0, 0, loc), nil
 	}
 }
 

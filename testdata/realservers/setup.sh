@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs vsftpd (with apt) and unpacks proftpd and pure-ftpd (which conflict with
-# vsftpd as "ftp-server" providers) into /opt/ftpaudit-servers without installing them.
-# Idempotent; needs root; non-interactive. See docs/listing.md.
+# Installs vsftpd, pyftpdlib and Twisted (with apt) and unpacks proftpd, pure-ftpd and GNU
+# inetutils ftpd (which conflict with vsftpd as "ftp-server" providers) into
+# /opt/ftpaudit-servers without installing them. Idempotent; needs root; non-interactive;
+# needs nothing but the package registries. See docs/testing.md and docs/listing.md.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -14,6 +15,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 need_update=1
+# dl_dir: a fresh download directory (removed on exit).
+DL_ROOT=$(mktemp -d)
+chmod 755 "$DL_ROOT"
+trap 'rm -rf "$DL_ROOT"' EXIT
+dl_dir() {
+	mktemp -d "$DL_ROOT/dl.XXXXXX"
+}
 apt_update() {
 	if [ "$need_update" = 1 ]; then
 		apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
@@ -21,12 +29,17 @@ apt_update() {
 	fi
 }
 
-# Runtime libraries of proftpd-core and pure-ftpd (no conflicts, installed normally so that
-# apt resolves their own dependencies), plus vsftpd itself, python3 for the probes and
-# openssl (start.sh makes the FTPS server's test CA and certificate with it).
+# Runtime libraries of proftpd-core, pure-ftpd and inetutils-ftpd (no conflicts, installed
+# normally so that apt resolves their own dependencies), plus vsftpd itself, python3 for the
+# probes, openssl (start.sh makes the FTPS server's test CA and certificate with it), the
+# pyftpdlib and Twisted servers (run with /usr/bin/python3), and systemd-socket-activate
+# (package systemd; the inetd that runs inetutils ftpd) if it is not there already.
 PKGS="vsftpd libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3 libhashkit2
 libsodium23 libcap2 libacl1 libidn2-0 libssl3 libpam0g libcrypt1 zlib1g libncursesw6 python3
-openssl"
+openssl python3-pyftpdlib python3-twisted libwrap0 libnsl2"
+if [ ! -x /usr/bin/systemd-socket-activate ]; then
+	PKGS="$PKGS systemd"
+fi
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -53,9 +66,7 @@ esac
 
 if [ ! -e "$STAMP" ] || [ ! -x "$PREFIX/proftpd/usr/sbin/proftpd" ] || [ ! -x "$PREFIX/pure-ftpd/usr/sbin/pure-ftpd" ]; then
 	apt_update
-	dl=$(mktemp -d)
-	chmod 755 "$dl"
-	trap 'rm -rf "$dl"' EXIT
+	dl=$(dl_dir)
 	(cd "$dl" && apt-get -o APT::Sandbox::User=root download -q proftpd-core pure-ftpd >/dev/null)
 	rm -rf "$PREFIX/proftpd" "$PREFIX/pure-ftpd"
 	mkdir -p "$PREFIX/proftpd" "$PREFIX/pure-ftpd"
@@ -64,8 +75,19 @@ if [ ! -e "$STAMP" ] || [ ! -x "$PREFIX/proftpd/usr/sbin/proftpd" ] || [ ! -x "$
 	touch "$STAMP"
 fi
 
-# System user ftp: anonymous user of all three servers; pure-ftpd uses its home as the
-# anonymous root (start.sh points it at the archive).
+# GNU inetutils ftpd (conflicts with vsftpd too): unpacked next to the others.
+if [ ! -x "$PREFIX/inetutils/usr/sbin/ftpd" ]; then
+	apt_update
+	dl=$(dl_dir)
+	(cd "$dl" && apt-get -o APT::Sandbox::User=root download -q inetutils-ftpd >/dev/null)
+	rm -rf "$PREFIX/inetutils"
+	mkdir -p "$PREFIX/inetutils"
+	dpkg -x "$dl"/inetutils-ftpd_*.deb "$PREFIX/inetutils"
+fi
+
+# System user ftp: anonymous user of every server; pure-ftpd and inetutils ftpd use its home
+# as the anonymous root (start.sh points it at the archive in a private mount namespace), and
+# the pyftpdlib and Twisted servers run as ftp.
 if ! getent group ftp >/dev/null; then
 	groupadd --system ftp
 fi

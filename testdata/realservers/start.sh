@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# start.sh — (re)starts vsftpd, proftpd and pure-ftpd on 127.0.0.1 over separate fresh copies
-# of the test archive (mkarchive.sh), plus vsftpd-tls, a second vsftpd that requires explicit
-# TLS (certificate from a test CA made here). Run setup.sh first. Safe to run twice (stops
-# old instances first). Prints one line per server: NAME URL ARCHIVE-DIR [CA-FILE]. See
-# docs/listing.md.
+# start.sh — (re)starts the real FTP servers on 127.0.0.1, each over its own fresh copy of the
+# test archive (mkarchive.sh): vsftpd, proftpd, pure-ftpd, pyftpdlib (MLSD on), Twisted and
+# GNU inetutils ftpd (inetd-style, under systemd-socket-activate); plus vsftpd-tls, a second
+# vsftpd that requires explicit TLS (certificate from a test CA made here), and the extras
+# vsftpd-r (ls_recurse_enable=YES) and pyftpdlib-nomlsd (MLSD and MLST off). pyftpdlib and
+# Twisted run as the user ftp, so Unix modes apply to them as to the others. Run setup.sh
+# first. Safe to run twice (stops old instances first). Prints one line per server: NAME URL
+# ARCHIVE-DIR [CA-FILE]. See docs/testing.md and docs/listing.md.
 #
 # Environment (all optional):
-#   FTPAUDIT_SERVERS_PREFIX  where setup.sh unpacked proftpd/pure-ftpd (/opt/ftpaudit-servers)
+#   FTPAUDIT_SERVERS_PREFIX  where setup.sh unpacked proftpd/pure-ftpd/inetutils (/opt/ftpaudit-servers)
 #   FTPAUDIT_RUN_DIR         configs, pid files, logs (/run/ftpaudit-servers)
 #   FTPAUDIT_DATA_DIR        archive copies (/var/lib/ftpaudit-servers)
-#   FTPAUDIT_SERVERS         subset to start, e.g. "vsftpd proftpd" (default: all three)
+#   FTPAUDIT_SERVERS         subset to start, e.g. "vsftpd proftpd" (default: all six)
 #   FTPAUDIT_TLS_SERVERS     "vsftpd-tls" (default) or "" to leave the FTPS server out
-#   FTPAUDIT_EXTRA_SERVERS   "vsftpd-r" (default: vsftpd with ls_recurse_enable=YES) or ""
+#   FTPAUDIT_EXTRA_SERVERS   "vsftpd-r pyftpdlib-nomlsd" (default), a subset, or ""
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -174,6 +177,62 @@ start_pureftpd() {
 		-g "$RUN_DIR/pureftpd.pid.daemon"
 }
 
+# AS_FTP CMD...: CMD as the unprivileged user ftp (no supplementary groups), in /, with a
+# minimal environment. The servers that do not drop privileges themselves (pyftpdlib, Twisted)
+# run so, so that the archive's Unix modes apply to them as to the others.
+AS_FTP=(setpriv --reuid=ftp --regid=ftp --clear-groups env -i -C / PATH=/usr/bin:/bin HOME=/ LC_ALL=C.UTF-8)
+
+# python_script NAME: the server script, copied where the user ftp can read it (the checkout
+# may be in a directory ftp cannot enter).
+python_script() {
+	install -m 644 "$HERE/$1" "$RUN_DIR/$1"
+	echo "$RUN_DIR/$1"
+}
+
+default_limits_flag() {
+	if [ "${FTPAUDIT_DEFAULT_LIMITS:-0}" = 1 ]; then echo --default-limits; fi
+}
+
+# pyftpdlib, and pyftpdlib-nomlsd (the same with MLSD and MLST off): see pyftpd.py.
+start_pyftpdlib() {
+	local name=$1 script
+	shift
+	script=$(python_script pyftpd.py)
+	# shellcheck disable=SC2046
+	launch "$name" "${AS_FTP[@]}" /usr/bin/python3 "$script" "$(archive_dir "$name")" "$(server_port "$name")" \
+		"$(pasv_min "$name")" "$(pasv_max "$name")" "$@" $(default_limits_flag)
+}
+
+# Twisted: see twistedftpd.py.
+start_twisted() {
+	local script
+	script=$(python_script twistedftpd.py)
+	# shellcheck disable=SC2046
+	launch twisted "${AS_FTP[@]}" /usr/bin/python3 "$script" "$(archive_dir twisted)" "$(server_port twisted)" \
+		"$(pasv_min twisted)" "$(pasv_max twisted)" $(default_limits_flag)
+}
+
+start_inetutils() {
+	# inetutils ftpd is inetd-style: systemd-socket-activate listens and starts one
+	# "ftpd -A" (anonymous only) per connection on it. Anonymous users are chrooted to the
+	# home of the user ftp: in a private mount namespace, a copy of /etc/passwd in which that
+	# home is the archive copy is bind-mounted over /etc/passwd (the machine's own file is
+	# not touched; the mount goes with the processes). -u 022: what anonymous users create is
+	# world-readable, as with the others (vsftpd's anon_umask=022, proftpd's Umask 022;
+	# inetutils' own default is 027).
+	local passwd=$RUN_DIR/inetutils.passwd
+	awk -F: -v OFS=: -v home="$(archive_dir inetutils)" '$1 == "ftp" { $6 = home } { print }' /etc/passwd >"$passwd"
+	chmod 644 "$passwd"
+	if ! grep -q "^ftp:[^:]*:[^:]*:[^:]*:[^:]*:$(archive_dir inetutils):" "$passwd"; then
+		echo "start.sh: inetutils: no user ftp in /etc/passwd (run setup.sh)" >&2
+		return 1
+	fi
+	launch inetutils unshare -m --propagation private \
+		sh -c 'mount --bind "$1" /etc/passwd && shift && exec "$@"' sh "$passwd" \
+		/usr/bin/systemd-socket-activate --inetd -a -l "127.0.0.1:$(server_port inetutils)" \
+		"$PREFIX/inetutils/usr/sbin/ftpd" -A -u 022
+}
+
 # port_busy PORT: true if some socket listens on TCP port PORT (any IPv4/IPv6 address).
 port_busy() {
 	local hex
@@ -207,12 +266,18 @@ for name in $SERVERS $TLS_SERVERS $EXTRA_SERVERS; do
 		mkdir -p "$(dirname "$archive")"
 		cp -a "$first" "$archive"
 	fi
+	# pyftpdlib and Twisted run as ftp: the path to the archive must let ftp through.
+	chmod 755 "$(dirname "$archive")"
 	case $name in
 	vsftpd) start_vsftpd ;;
 	proftpd) start_proftpd ;;
 	pureftpd) start_pureftpd ;;
 	vsftpd-tls) start_vsftpd_tls ;;
 	vsftpd-r) start_vsftpd_r ;;
+	pyftpdlib) start_pyftpdlib pyftpdlib ;;
+	pyftpdlib-nomlsd) start_pyftpdlib pyftpdlib-nomlsd --no-mlsd ;;
+	twisted) start_twisted ;;
+	inetutils) start_inetutils ;;
 	*)
 		echo "start.sh: unknown server $name" >&2
 		exit 2

@@ -10,7 +10,8 @@ import (
 // Server is one real server under test.
 type Server struct {
 	// Name is the server's short name ("vsftpd", "proftpd", "pureftpd",
-	// "vsftpd-tls", ...).
+	// "pyftpdlib", "twisted", "inetutils", "vsftpd-tls", "vsftpd-r",
+	// "pyftpdlib-nomlsd").
 	Name string
 	// URL is its root, without a trailing slash: "ftp://127.0.0.1:2121",
 	// or "ftps://..." for the FTPS server.
@@ -22,17 +23,20 @@ type Server struct {
 	CA string
 }
 
-// The variables Servers, FTPS and Recurse read, and the one that makes a
-// missing server a failure.
+// The variables Servers, FTPS, Recurse and NoMLSD read, and the one that
+// makes a missing server a failure.
 const (
 	envServers = "FTPAUDIT_REAL_SERVERS"
 	envFTPS    = "FTPAUDIT_FTPS_SERVER"
 	envRecurse = "FTPAUDIT_RECURSE_SERVER"
+	envNoMLSD  = "FTPAUDIT_NOMLSD_SERVER"
 	envRequire = "FTPAUDIT_REQUIRE_REAL"
 )
 
-// ciServers are the plain-FTP servers CI must test, sorted.
-var ciServers = []string{"proftpd", "pureftpd", "vsftpd"}
+// ciServers are the plain-FTP servers CI must test, sorted: vsftpd,
+// proftpd, pure-ftpd, pyftpdlib (with MLSD), Twisted and GNU inetutils
+// ftpd.
+var ciServers = []string{"inetutils", "proftpd", "pureftpd", "pyftpdlib", "twisted", "vsftpd"}
 
 // required reports whether FTPAUDIT_REQUIRE_REAL=1: a server that is not
 // there is a failure, not a reason to skip.
@@ -42,7 +46,7 @@ func required() bool { return os.Getenv(envRequire) == "1" }
 // ("name=url=archive-dir", comma separated). When it is unset or empty it
 // skips tb, or fails it under FTPAUDIT_REQUIRE_REAL=1; under
 // FTPAUDIT_REQUIRE_REAL=1 it also fails tb unless the servers are exactly
-// vsftpd, proftpd and pureftpd. A malformed element fails tb.
+// the six of ciServers. A malformed element fails tb.
 func Servers(tb testing.TB) []Server {
 	tb.Helper()
 	spec := os.Getenv(envServers)
@@ -67,7 +71,7 @@ func Servers(tb testing.TB) []Server {
 		}
 		slices.Sort(names)
 		if !slices.Equal(names, ciServers) {
-			tb.Fatalf("CI needs vsftpd, proftpd and pure-ftpd; have %v", names)
+			tb.Fatalf("CI needs %v; have %v", ciServers, names)
 		}
 	}
 	return out
@@ -100,16 +104,32 @@ func FTPS(tb testing.TB) Server {
 // FTPAUDIT_REQUIRE_REAL=1, where it fails tb. A malformed value fails tb.
 func Recurse(tb testing.TB) (Server, bool) {
 	tb.Helper()
-	spec := os.Getenv(envRecurse)
+	return extra(tb, envRecurse, "vsftpd-r")
+}
+
+// NoMLSD returns the server of FTPAUDIT_NOMLSD_SERVER
+// ("name=url=archive-dir"), pyftpdlib with MLSD and MLST turned off (its
+// LIST-only dialect), and true. An extra, like Recurse: absent, it returns
+// false, except under FTPAUDIT_REQUIRE_REAL=1, where it fails tb. A
+// malformed value fails tb.
+func NoMLSD(tb testing.TB) (Server, bool) {
+	tb.Helper()
+	return extra(tb, envNoMLSD, "pyftpdlib-nomlsd")
+}
+
+// extra reads the "name=url=archive-dir" of an extra server from env.
+func extra(tb testing.TB, env, what string) (Server, bool) {
+	tb.Helper()
+	spec := os.Getenv(env)
 	if spec == "" {
 		if required() {
-			tb.Fatal("FTPAUDIT_REQUIRE_REAL=1 but FTPAUDIT_RECURSE_SERVER is empty: vsftpd-r did not start")
+			tb.Fatalf("FTPAUDIT_REQUIRE_REAL=1 but %s is empty: %s did not start", env, what)
 		}
 		return Server{}, false
 	}
 	parts := strings.SplitN(spec, "=", 3)
 	if len(parts) != 3 {
-		tb.Fatalf("bad FTPAUDIT_RECURSE_SERVER %q (want name=url=dir)", spec)
+		tb.Fatalf("bad %s %q (want name=url=dir)", env, spec)
 	}
 	return Server{Name: parts[0], URL: parts[1], Dir: parts[2]}, true
 }

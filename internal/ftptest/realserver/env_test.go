@@ -48,6 +48,7 @@ func gate(t *testing.T, fn func(tb testing.TB)) (failed, skipped string) {
 
 const (
 	three    = "vsftpd=ftp://127.0.0.1:2121=/a/vsftpd,proftpd=ftp://127.0.0.1:2122=/a/proftpd,pureftpd=ftp://127.0.0.1:2123=/a/pure=ftpd"
+	six      = three + ",pyftpdlib=ftp://127.0.0.1:2126=/a/py,twisted=ftp://127.0.0.1:2127=/a/tw,inetutils=ftp://127.0.0.1:2128=/a/inet"
 	ftpsSpec = "vsftpd-tls=ftps://127.0.0.1:2124=/a/tls=/a/tls/ca.pem"
 )
 
@@ -61,12 +62,22 @@ func TestServers(t *testing.T) {
 		{spec: "", require: "1", fail: true},
 		{spec: "", require: "yes", skip: true}, // only "1" requires
 		{spec: "vsftpd=ftp://h:1=/d", want: []Server{{Name: "vsftpd", URL: "ftp://h:1", Dir: "/d"}}},
-		{spec: "vsftpd=ftp://h:1=/d", require: "1", fail: true}, // CI needs all three
+		{spec: "vsftpd=ftp://h:1=/d", require: "1", fail: true}, // CI needs all six
 		{spec: "vsftpd=ftp://h:1", fail: true},
-		{spec: three, require: "1", want: []Server{
+		{spec: three, want: []Server{
 			{Name: "vsftpd", URL: "ftp://127.0.0.1:2121", Dir: "/a/vsftpd"},
 			{Name: "proftpd", URL: "ftp://127.0.0.1:2122", Dir: "/a/proftpd"},
 			{Name: "pureftpd", URL: "ftp://127.0.0.1:2123", Dir: "/a/pure=ftpd"},
+		}},
+		{spec: three, require: "1", fail: true},                                               // the first three only
+		{spec: six + ",pyftpdlib-nomlsd=ftp://127.0.0.1:2129=/a/n", require: "1", fail: true}, // an extra is no CI server
+		{spec: six, require: "1", want: []Server{
+			{Name: "vsftpd", URL: "ftp://127.0.0.1:2121", Dir: "/a/vsftpd"},
+			{Name: "proftpd", URL: "ftp://127.0.0.1:2122", Dir: "/a/proftpd"},
+			{Name: "pureftpd", URL: "ftp://127.0.0.1:2123", Dir: "/a/pure=ftpd"},
+			{Name: "pyftpdlib", URL: "ftp://127.0.0.1:2126", Dir: "/a/py"},
+			{Name: "twisted", URL: "ftp://127.0.0.1:2127", Dir: "/a/tw"},
+			{Name: "inetutils", URL: "ftp://127.0.0.1:2128", Dir: "/a/inet"},
 		}},
 	}
 	for _, c := range cases {
@@ -120,6 +131,29 @@ func TestRecurse(t *testing.T) {
 		var got Server
 		var ok bool
 		failed, skipped := gate(t, func(tb testing.TB) { got, ok = Recurse(tb) })
+		if (failed != "") != c.fail || skipped != "" || ok != c.ok || got != c.want {
+			t.Errorf("%q require %q: got %+v %v, failed %q, skipped %q", c.spec, c.require, got, ok, failed, skipped)
+		}
+	}
+}
+
+func TestNoMLSD(t *testing.T) {
+	cases := []struct {
+		spec, require string
+		want          Server
+		ok, fail      bool
+	}{
+		{spec: ""}, // an extra: neither skipped nor failed
+		{spec: "", require: "1", fail: true},
+		{spec: "pyftpdlib-nomlsd=ftp://127.0.0.1:2129=/a/n", ok: true, want: Server{Name: "pyftpdlib-nomlsd", URL: "ftp://127.0.0.1:2129", Dir: "/a/n"}},
+		{spec: "pyftpdlib-nomlsd=ftp://127.0.0.1:2129", fail: true},
+	}
+	for _, c := range cases {
+		t.Setenv(envNoMLSD, c.spec)
+		t.Setenv(envRequire, c.require)
+		var got Server
+		var ok bool
+		failed, skipped := gate(t, func(tb testing.TB) { got, ok = NoMLSD(tb) })
 		if (failed != "") != c.fail || skipped != "" || ok != c.ok || got != c.want {
 			t.Errorf("%q require %q: got %+v %v, failed %q, skipped %q", c.spec, c.require, got, ok, failed, skipped)
 		}
