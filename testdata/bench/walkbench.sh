@@ -70,7 +70,10 @@ if [ -z "${FTPAUDIT:-}" ]; then
 fi
 [ -x "$FTPAUDIT" ] || die "$FTPAUDIT is not executable"
 # Go's flag package prints "-connections" and accepts "--connections" too.
-"$FTPAUDIT" scan --help 2>&1 | grep -qE -- '(^|[[:space:]])--?connections' ||
+# (Read whole first: grep -q would stop reading and, under pipefail, fail the
+# pipeline with the writer's SIGPIPE.)
+help=$("$FTPAUDIT" scan --help 2>&1 || true)
+grep -qE -- '(^|[[:space:]])--?connections' <<<"$help" ||
 	die "$FTPAUDIT scan --help does not mention --connections"
 
 # --- vsftpd ----------------------------------------------------------------------

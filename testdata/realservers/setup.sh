@@ -95,3 +95,18 @@ if ! getent passwd ftp >/dev/null; then
 	useradd --system --gid ftp --home-dir /srv/ftp --no-create-home --shell /usr/sbin/nologin ftp
 fi
 mkdir -p /srv/ftp
+
+# versions: NAME=VERSION of every server, for the conformance table (docs/conformance.md,
+# cmd/ftpaudit/conformance_realserver_test.go): the installed packages' versions, and the
+# unpacked ones' from their Debian changelogs.
+unpacked_version() {
+	zcat "$1" 2>/dev/null | head -n 1 | sed -n 's/^[^ ]* (\([^)]*\)).*/\1/p'
+}
+{
+	echo "vsftpd=$(dpkg-query -W -f='${Version}' vsftpd)"
+	echo "proftpd=$(unpacked_version "$PREFIX/proftpd/usr/share/doc/proftpd-core/changelog.Debian.gz")"
+	echo "pureftpd=$(unpacked_version "$PREFIX/pure-ftpd/usr/share/doc/pure-ftpd/changelog.Debian.gz")"
+	echo "pyftpdlib=$(dpkg-query -W -f='${Version}' python3-pyftpdlib)"
+	echo "twisted=$(dpkg-query -W -f='${Version}' python3-twisted)"
+	echo "inetutils=$(unpacked_version "$PREFIX/inetutils/usr/share/doc/inetutils-ftpd/changelog.Debian.gz")"
+} >"$PREFIX/versions"
