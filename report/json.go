@@ -26,6 +26,10 @@ type JSON struct {
 	// ToolVersion is ftpaudit's version, written as tool.version; empty
 	// means "dev".
 	ToolVersion string
+	// Shard is the share of the targets the run scanned (scan --shard),
+	// "K/N", written as shard; empty (left out) when the run scanned
+	// them all.
+	Shard string
 }
 
 var _ Reporter = (*JSON)(nil)
@@ -37,6 +41,7 @@ type jsonDoc struct {
 	Finished string        `json:"finished"`
 	Complete bool          `json:"complete"`
 	ScanID   int64         `json:"scan_id,omitempty"`
+	Shard    string        `json:"shard,omitempty"`
 	Hosts    []jsonHost    `json:"hosts"`
 	Entries  []jsonEntry   `json:"entries"`
 	Findings []jsonFinding `json:"findings"`
@@ -231,6 +236,7 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 		Finished: rfc3339(v.Finished),
 		Complete: v.Complete,
 		ScanID:   v.SavedID,
+		Shard:    j.Shard,
 		Hosts:    []jsonHost{},
 		Entries:  []jsonEntry{},
 		Findings: findingsJSON(v.Findings),

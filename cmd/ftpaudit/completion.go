@@ -79,6 +79,7 @@ func commandSpecs() []cmdSpec {
 	scan := fs()
 	sink.f.register(scan)
 	sink.h.register(scan)
+	shardFlag(scan, &sink.f.shard)
 
 	demo := fs()
 	sink.f.register(demo)
@@ -190,11 +191,12 @@ func flagValues(cmd string, f *flag.Flag) []string {
 	return nil
 }
 
-// shortUsage is a flag's usage up to its first "; ", and at most 80
-// characters (cut at a space, with "…"), for the one-line descriptions of
-// zsh and fish.
+// shortUsage is a flag's usage (a `name` unquoted) up to its first "; ",
+// and at most 80 characters (cut at a space, with "…"), for the one-line
+// descriptions of zsh and fish.
 func shortUsage(f *flag.Flag) string {
-	s, _, _ := strings.Cut(f.Usage, "; ")
+	_, usage := flag.UnquoteUsage(f) // without the `name` quotes
+	s, _, _ := strings.Cut(usage, "; ")
 	if len(s) <= 80 {
 		return s
 	}

@@ -28,9 +28,12 @@
 // ftp://[user@]host[:port][/start/path], ftps://... (explicit TLS) or
 // ftps-implicit://...; --hosts FILE adds the hosts of a hosts file, each
 // with its own credentials, TLS settings, limits, excludes and policy
-// (docs/fleets.md). Anonymous login is the default; a named user's
-// password comes from FTPAUDIT_PASSWORD, ~/.netrc or the hosts file, never
-// from the command line. --format picks the report (table, summary, json,
+// (docs/fleets.md), and --shard K/N (1/N to N/N) scans only the targets
+// a stable hash of their URL puts in shard K of N, so that N jobs of a
+// scheduler scan a fleet once between them (a shard with none exits 0).
+// Anonymous login is the default; a named user's password comes from
+// FTPAUDIT_PASSWORD, ~/.netrc or the hosts file, never from the command
+// line. --format picks the report (table, summary, json,
 // jsonl, csv, sarif; auto is table on a terminal and json otherwise;
 // docs/output.md), --policy FILE declares intended drop boxes, ignored
 // paths and the anonymous account (docs/policy.md), and --probe asks the

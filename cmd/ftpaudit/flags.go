@@ -62,6 +62,9 @@ type scanFlags struct {
 	// Set by runScan from the command line and the hosts file.
 	fleet *fleet
 	log   *slog.Logger
+	// shard is scan's --shard (shardFlag: scan only, so it is not
+	// registered with the others); the zero value for demo and verify.
+	shard shard
 }
 
 // probeFlag is --probe (candidates) or --probe=all.
@@ -240,7 +243,7 @@ var flagGroups = []flagGroup{
 	{"history", "History", "the history database",
 		[]string{"db", "save", "baseline", "by", "note", "keep", "older-than"}},
 	{"fleet", "Fleet", "many hosts at once",
-		[]string{"hosts", "max-connections", "host-timeout"}},
+		[]string{"hosts", "shard", "max-connections", "host-timeout"}},
 }
 
 // flagSection is one group's flags as a command has them.
@@ -437,7 +440,14 @@ func flagError(fs *flag.FlagSet, err error) error {
 			msg += " (did you mean --" + near + "?)"
 		}
 	} else {
-		msg = strings.Replace(msg, ": -", ": --", 1)
+		// "flag needs an argument: -x", "invalid value "v" for flag -x:
+		// ...", "invalid boolean value "v" for -x: ...".
+		for _, old := range []string{"for flag -", "for -", ": -"} {
+			if strings.Contains(msg, old) {
+				msg = strings.Replace(msg, old, old+"-", 1)
+				break
+			}
+		}
 	}
 	return fmt.Errorf("%s; see 'ftpaudit help %s'", msg, fs.Name())
 }

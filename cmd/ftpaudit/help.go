@@ -27,6 +27,8 @@ var commandExamples = map[string][]example{
 			"ftpaudit scan --save --baseline accepted -o scan.sarif ftp://ftp.example.org/"},
 		{"Every host of a hosts file, with the coverage per host and Prometheus metrics",
 			"ftpaudit scan --hosts hosts.yaml --format summary --metrics-file ftpaudit.prom"},
+		{"One of four nightly jobs that share a hosts file and a history: this one scans shard 2 of 4",
+			"ftpaudit scan --hosts hosts.yaml --shard 2/4 --save --baseline accepted"},
 		{"Accept known findings with a suppression file; those it accepts are listed as suppressed",
 			"ftpaudit scan --ignore-file .ftpauditignore ftp://ftp.example.org/"},
 	},

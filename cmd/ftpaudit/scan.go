@@ -38,6 +38,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	fs := newFlagSet("scan", stderr, scanUsage)
 	f.register(fs)
 	hf.register(fs)
+	shardFlag(fs, &f.shard)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return outcome{err: err}
@@ -56,6 +57,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 	if err != nil {
 		return outcome{err: err}
 	}
+	// --shard: this run's share. The whole hosts file has been read and
+	// checked, so that a mistake in it fails every shard alike; only the
+	// command line's targets of this shard need a password.
+	total := len(targets)
+	targets, cli = f.shard.pick(targets), f.shard.pick(cli)
 	passwords, err := passwordsFor(cli)
 	if err != nil {
 		return outcome{err: err}
@@ -65,7 +71,36 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) outco
 		return outcome{err: err}
 	}
 	defer hook.close()
+	if len(targets) == 0 {
+		// An empty shard (fewer targets than shards, or the hash's
+		// draw) is not a failure of the job that runs it: one line says
+		// so, the report and the metrics are written (empty, with the
+		// run's times), nothing is saved, and the exit code is 0.
+		f.log.Warn(emptyShardLine(&f.shard, total))
+		return scanAndReport(ctx, nil, passwords, &f, stdout, stderr)
+	}
+	if f.shard.n > 0 {
+		f.log.Info(shardLine(&f.shard, len(targets), total))
+	}
 	return scanAndReport(ctx, targets, passwords, &f, stdout, stderr, hook.after)
+}
+
+// emptyShardLine is the warning of a shard that holds none of the total
+// targets.
+func emptyShardLine(s *shard, total int) string {
+	if total == 1 {
+		return fmt.Sprintf("shard %s does not hold the one target: nothing to scan", s)
+	}
+	return fmt.Sprintf("shard %s holds none of the %d targets: nothing to scan", s, total)
+}
+
+// shardLine is the info line of a shard that holds n of the total
+// targets.
+func shardLine(s *shard, n, total int) string {
+	if total == 1 {
+		return fmt.Sprintf("shard %s holds the one target", s)
+	}
+	return fmt.Sprintf("shard %s holds %d of the %d targets", s, n, total)
 }
 
 // targets returns what scan walks: the hosts of --hosts (which it loads
@@ -346,7 +381,11 @@ func (f *scanFlags) reporter(stdout, stderr io.Writer) (report.Reporter, error) 
 	case "summary":
 		opts.Width = terminalWidth(stdout, stderr)
 	}
-	return report.New(format, opts)
+	rep, err := report.New(format, opts)
+	if j, ok := rep.(*report.JSON); ok {
+		j.Shard = f.shard.String()
+	}
+	return rep, err
 }
 
 // outputFormat is --format, with auto resolved.
