@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
 
@@ -55,10 +56,11 @@ type jsonlHost struct {
 	Findings   severityCounts `json:"findings"`
 }
 
-// Report writes r as JSON lines.
+// Report writes r as JSON lines, line by line through a buffered writer.
 func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 	v := NewView(r)
-	enc := json.NewEncoder(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	when := rfc3339(v.Finished)
 	for i := range v.Findings {
@@ -92,7 +94,7 @@ func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 			return err
 		}
 	}
-	return nil
+	return bw.Flush()
 }
 
 // suppressedJSON is a suppressed finding as the JSON lines carry it, with
