@@ -208,3 +208,39 @@ func TestNoTLSOffered(t *testing.T) {
 		t.Fatalf("err %v (login refused: %v), want: the server does not offer TLS", err, ftpaudit.IsLoginRefused(err))
 	}
 }
+
+// The check never holds two listings of a huge directory: one above
+// checkMaxEntries is listed again in the CWD form instead (the first
+// listing dropped first), and the check waits for a smaller directory.
+func TestDialectCheckSkipsHugeListing(t *testing.T) {
+	tree := faultftp.Map(map[string][]faultftp.Entry{
+		"/":      {faultftp.Dir("big"), faultftp.Dir("small")},
+		"/big":   faultftp.Many("f", checkMaxEntries+1),
+		"/small": {faultftp.File("s.txt", 1)},
+	})
+	srv, tg := startFault(t, faultftp.Options{Tree: tree})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := NewDialer(tg, DialOptions{IdleTimeout: 10 * time.Second, NoStat: true})
+	s, _, err := d.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, dir := range []string{"/", "/big", "/small"} {
+		l, err := s.List(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dir == "/big" && len(l.Entries) != checkMaxEntries+1 {
+			t.Errorf("/big: %d entries", len(l.Entries))
+		}
+	}
+	// /big: the path form, then the CWD form; /small: both, the check.
+	if n, c := srv.Count("LIST"), srv.Count("CWD"); n != 5 || c != 2 {
+		t.Errorf("%d LIST and %d CWD commands, want 5 and 2", n, c)
+	}
+	if s.(*ftpSession).dialect.check != checkDone {
+		t.Errorf("the check was not done on /small")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -278,6 +279,16 @@ func (s *ftpSession) checkForm(ctx context.Context, dir string, f listForm, l *f
 		s.dialect.listed(tw, lt, false)
 		return lt, nil
 	}
+	if len(l.Entries) > checkMaxEntries {
+		// Too large to hold twice: the check waits for a smaller
+		// directory, and this one is listed again in the CWD form,
+		// which needs no check, once the first listing can be
+		// collected.
+		s.dialect.checked(f, false, false, "")
+		l = nil //nolint:ineffassign,wastedassign // collectable while the CWD form is read
+		runtime.GC()
+		return s.listForm(ctx, dir, tw)
+	}
 	lt, errt := s.listForm(ctx, dir, tw)
 	if errt != nil {
 		// The CWD form refused (pure-ftpd refuses CWD into a hidden
@@ -295,6 +306,10 @@ func (s *ftpSession) checkForm(ctx context.Context, dir string, f listForm, l *f
 	s.dialect.checked(f, true, true, "")
 	return l, nil
 }
+
+// checkMaxEntries bounds the listings the path-form check compares: a
+// larger one would be held twice.
+const checkMaxEntries = 10_000
 
 // listedNames returns a listing's names, sorted.
 func listedNames(l *ftpaudit.Listing) []string {
