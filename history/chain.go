@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -26,6 +25,11 @@ import (
 // first, down to the nearest full snapshot, in key order, streaming: each
 // layer is one ordered query, and memory does not grow with the number of
 // entries.
+//
+// A save finds what changed by fingerprint (fingerprint.go): it reads
+// the base's keys and fingerprints in key order, merging its chain the
+// same way, against the new entries' own fingerprints, so that its cost
+// is one pass over the keys plus writing the changes.
 //
 // Chains stay bounded: a host is saved whole (a snapshot) when its base
 // is snapshotEvery-1 deltas from a snapshot already, so reading any host
@@ -61,11 +65,15 @@ type queryer interface {
 }
 
 // keyedEntry is an entry with its dup, or (removed) the key of an entry
-// a delta removed.
+// a delta removed. Read by fingerprint (fingerprintRows), e holds only
+// the path, unless whole is set.
 type keyedEntry struct {
 	e       ftpaudit.Entry
 	dup     int64
 	removed bool
+	fp      int64 // the row's fingerprint, when read by fingerprint
+	whole   bool  // read by fingerprint, but e holds the whole entry
+	layer   int64 // the host whose entries row it is (mergeChain)
 }
 
 func keyCmp(a, b *keyedEntry) int {
@@ -117,10 +125,11 @@ func hostChain(ctx context.Context, q queryer, hostID int64) ([]int64, error) {
 	}
 }
 
-// removedRows yields the keys a delta host removed, in key order.
-func removedRows(ctx context.Context, q queryer, hostID int64) iter.Seq2[keyedEntry, error] {
+// removedRows yields the keys a delta host removed, in key order, from
+// path from on.
+func removedRows(ctx context.Context, q queryer, hostID int64, from string) iter.Seq2[keyedEntry, error] {
 	return func(yield func(keyedEntry, error) bool) {
-		rows, err := q.QueryContext(ctx, `SELECT path, dup FROM removed_entries WHERE host_id = ? ORDER BY path, dup`, hostID)
+		rows, err := q.QueryContext(ctx, `SELECT path, dup FROM removed_entries WHERE host_id = ? AND path >= ? ORDER BY path, dup`, hostID, blobOf(from))
 		if err != nil {
 			yield(keyedEntry{}, err)
 			return
@@ -163,6 +172,22 @@ func readEntries(ctx context.Context, q queryer, hostID int64, lean bool) iter.S
 
 // readKeyed is readEntries with each entry's dup.
 func readKeyed(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq2[keyedEntry, error] {
+	return readKeyedFrom(ctx, q, hostID, lean, "")
+}
+
+// readKeyedFrom is readKeyed from path from on.
+func readKeyedFrom(ctx context.Context, q queryer, hostID int64, lean bool, from string) iter.Seq2[keyedEntry, error] {
+	return mergeChain(ctx, q, hostID, from, func(layer int64) iter.Seq2[keyedEntry, error] {
+		return snapshotRows(ctx, q, layer, lean, from)
+	})
+}
+
+// mergeChain yields the rows of host hostID from path from on, merging
+// its chain of deltas in key order: for each key, the row of the newest
+// layer that has it, unless that layer removed it. rows gives the
+// entries rows of one layer (a host of the chain) in key order, from
+// from on; each row yielded has its layer set.
+func mergeChain(ctx context.Context, q queryer, hostID int64, from string, rows func(layer int64) iter.Seq2[keyedEntry, error]) iter.Seq2[keyedEntry, error] {
 	return func(yield func(keyedEntry, error) bool) {
 		chain, err := hostChain(ctx, q, hostID)
 		if err != nil {
@@ -170,7 +195,8 @@ func readKeyed(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq
 			return
 		}
 		if len(chain) == 1 {
-			for k, err := range snapshotRows(ctx, q, hostID, lean) {
+			for k, err := range rows(hostID) {
+				k.layer = hostID
 				if !yield(k, err) || err != nil {
 					return
 				}
@@ -187,15 +213,15 @@ func readKeyed(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq
 				stop()
 			}
 		}()
-		add := func(seq iter.Seq2[keyedEntry, error]) {
+		add := func(layer int64, seq iter.Seq2[keyedEntry, error]) {
 			next, stop := iter.Pull2(seq)
-			cs = append(cs, &cursor{next: next, rank: len(cs)})
+			cs = append(cs, &cursor{next: next, rank: len(cs), layer: layer})
 			stops = append(stops, stop)
 		}
 		for i, id := range chain {
-			add(snapshotRows(ctx, q, id, lean))
+			add(id, rows(id))
 			if i < len(chain)-1 {
-				add(removedRows(ctx, q, id))
+				add(id, removedRows(ctx, q, id, from))
 			}
 		}
 		var h cursorHeap
@@ -213,6 +239,7 @@ func readKeyed(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq
 		h.init()
 		for len(h) > 0 {
 			out := h[0].cur
+			out.layer = h[0].layer
 			// Advance every cursor at out's key: the winner first.
 			for len(h) > 0 && keyCmp(&h[0].cur, &out) == 0 {
 				c := h[0]
@@ -237,9 +264,10 @@ func readKeyed(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq
 
 // cursor is one layer's rows in readKeyed's merge.
 type cursor struct {
-	next func() (keyedEntry, error, bool)
-	cur  keyedEntry
-	rank int // 0 for the newest layer's entries
+	next  func() (keyedEntry, error, bool)
+	cur   keyedEntry
+	rank  int   // 0 for the newest layer's entries
+	layer int64 // the host whose rows these are
 }
 
 // cursorHeap is a min-heap of cursors by key, then rank.
@@ -287,22 +315,6 @@ func (h *cursorHeap) pop0() {
 	old[n] = nil
 	*h = old[:n]
 	h.down(0)
-}
-
-// sameStored reports whether a and b, packed by pa and pb, store the same
-// row: the same bytes, and the same columns NULL.
-func sameStored(pa, pb *rowPacker, a, b *ftpaudit.Entry, dup int64) bool {
-	pa.pack(a, dup)
-	pb.pack(b, dup)
-	if !bytes.Equal(pa.buf, pb.buf) {
-		return false
-	}
-	for i := parFields; i < len(pa.args); i++ {
-		if pa.args[i].Value != pb.args[i].Value {
-			return false
-		}
-	}
-	return true
 }
 
 // deltaRow is an entry a delta writes: its position in es and its dup.
@@ -366,18 +378,34 @@ func (s *Store) base(ctx context.Context, target, start string) (id, depth, chai
 	return id, depth, chainRows, err
 }
 
+// keyCmpAt compares the key of k with path and dup.
+func keyCmpAt(k *keyedEntry, path string, dup int64) int {
+	if c := strings.Compare(k.e.Path, path); c != 0 {
+		return c
+	}
+	switch {
+	case k.dup < dup:
+		return -1
+	case k.dup > dup:
+		return 1
+	}
+	return 0
+}
+
 // planDelta compares es (read in order) with the entries of host baseID
 // and returns what a delta must write: the entries added or changed and
 // the keys removed. ok is false when there are more than limit changes.
+// It reads the base by fingerprint (fingerprint.go): only the key and
+// fingerprint of each row, as stored, against each new entry's own.
 func (s *Store) planDelta(ctx context.Context, baseID int64, es []ftpaudit.Entry, order []int32, limit int) (write []deltaRow, removed []keyedEntry, ok bool, err error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, nil, false, err
 	}
 	defer func() { _ = tx.Rollback() }()
-	// The base is read ahead on the other core: decoding it costs about
-	// as much as packing and comparing the new entries.
-	ahead, stopAhead := readAhead(readKeyed(ctx, tx, baseID, false))
+	// The base is read ahead on the other core, while the new entries
+	// are fingerprinted on this one.
+	ahead, stopAhead := readAhead(readFingerprints(ctx, tx, baseID, s.key, false))
 	defer stopAhead() // before the rollback
 	next, stop := iter.Pull2(ahead)
 	defer stop()
@@ -391,7 +419,11 @@ func (s *Store) planDelta(ctx context.Context, baseID int64, es []ftpaudit.Entry
 	if err := step(); err != nil {
 		return nil, nil, false, err
 	}
-	pa, pb := newRowPacker(0), newRowPacker(0)
+	gone := func() error {
+		removed = append(removed, keyedEntry{e: ftpaudit.Entry{Path: old.e.Path}, dup: old.dup, removed: true})
+		return step()
+	}
+	p := newRowPacker(0, s.key)
 	n := 0
 	for i, dup := range inKeyOrder(es, order) {
 		if n&1023 == 0 {
@@ -403,15 +435,14 @@ func (s *Store) planDelta(ctx context.Context, baseID int64, es []ftpaudit.Entry
 		if saveHook != nil && n%saveHookEvery == 0 {
 			saveHook(n)
 		}
-		cur := keyedEntry{e: es[i], dup: dup}
-		for more && keyCmp(&old, &cur) < 0 {
-			removed = append(removed, keyedEntry{e: ftpaudit.Entry{Path: old.e.Path}, dup: old.dup, removed: true})
-			if err := step(); err != nil {
+		path := es[i].Path
+		for more && keyCmpAt(&old, path, dup) < 0 {
+			if err := gone(); err != nil {
 				return nil, nil, false, err
 			}
 		}
-		if more && keyCmp(&old, &cur) == 0 {
-			if !sameStored(pa, pb, &es[i], &old.e, dup) {
+		if more && keyCmpAt(&old, path, dup) == 0 {
+			if p.pack(&es[i], dup); p.fp != old.fp {
 				write = append(write, deltaRow{i, dup})
 			}
 			if err := step(); err != nil {
@@ -425,12 +456,11 @@ func (s *Store) planDelta(ctx context.Context, baseID int64, es []ftpaudit.Entry
 		}
 	}
 	for more {
-		removed = append(removed, keyedEntry{e: ftpaudit.Entry{Path: old.e.Path}, dup: old.dup, removed: true})
+		if err := gone(); err != nil {
+			return nil, nil, false, err
+		}
 		if len(write)+len(removed) > limit {
 			return nil, nil, false, nil
-		}
-		if err := step(); err != nil {
-			return nil, nil, false, err
 		}
 	}
 	return write, removed, true, nil
@@ -466,7 +496,7 @@ func (s *Store) saveHostEntries(ctx context.Context, t *saveTx, hostID int64, h 
 	if err := t.delta.exec(ctx, hostID, baseID, depth+1, chainRows+int64(len(write)+len(removed))); err != nil {
 		return s.dbErr("insert delta", err)
 	}
-	p := newRowPacker(hostID)
+	p := newRowPacker(hostID, s.key)
 	bg := context.Background()
 	for k, w := range write {
 		if k&1023 == 0 {
@@ -493,14 +523,16 @@ func (s *Store) saveHostEntries(ctx context.Context, t *saveTx, hostID int64, h 
 
 // readAhead reads seq in its own goroutine, a few batches ahead of what
 // the returned sequence yields; stop ends the goroutine and waits for it,
-// and must be called before seq's resources are released.
+// and must be called before seq's resources are released. The batches'
+// buffers go back to the goroutine once yielded.
 func readAhead(seq iter.Seq2[keyedEntry, error]) (iter.Seq2[keyedEntry, error], func()) {
 	type batch struct {
 		ks  []keyedEntry
 		err error
 	}
-	const size = 256
-	ch := make(chan batch, 4)
+	const size, ahead = 256, 4
+	ch := make(chan batch, ahead)
+	free := make(chan []keyedEntry, ahead+2) // every buffer there is fits
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -515,7 +547,15 @@ func readAhead(seq iter.Seq2[keyedEntry, error]) (iter.Seq2[keyedEntry, error], 
 				return false
 			}
 		}
-		buf := make([]keyedEntry, 0, size)
+		buffer := func() []keyedEntry {
+			select {
+			case b := <-free:
+				return b[:0]
+			default:
+				return make([]keyedEntry, 0, size)
+			}
+		}
+		buf := buffer()
 		for k, err := range seq {
 			if err != nil {
 				send(batch{err: err})
@@ -526,7 +566,7 @@ func readAhead(seq iter.Seq2[keyedEntry, error]) (iter.Seq2[keyedEntry, error], 
 				if !send(batch{ks: buf}) {
 					return
 				}
-				buf = make([]keyedEntry, 0, size)
+				buf = buffer()
 			}
 		}
 		if len(buf) > 0 {
@@ -546,10 +586,17 @@ func readAhead(seq iter.Seq2[keyedEntry, error]) (iter.Seq2[keyedEntry, error], 
 				yield(keyedEntry{}, b.err)
 				return
 			}
-			for _, k := range b.ks {
-				if !yield(k, nil) {
+			for i := range b.ks {
+				if !yield(b.ks[i], nil) {
 					return
 				}
+			}
+			// Yielded as copies: the buffer is free again, cleared so
+			// that it holds no strings for the collector.
+			clear(b.ks)
+			select {
+			case free <- b.ks:
+			default:
 			}
 		}
 	}

@@ -35,6 +35,7 @@ func newNightly(n int, seed uint64) *nightly {
 	g.es = append(g.es,
 		ftpaudit.Entry{Path: "/pub/d0000/sub00", Name: "sub00", Type: ftpaudit.TypeFile, Size: 1, Raw: "collides"},
 		ftpaudit.Entry{Path: "/pub/\xff\x1b[31m", Name: "\xff\x1b[31m", Type: ftpaudit.TypeFile, Size: 2, Raw: "-rw \xff"},
+		ftpaudit.Entry{Path: "/pub/nul\x00x", Name: "nul\x00x", Type: ftpaudit.TypeFile, Size: 2, Raw: "nul\x00x"},
 		ftpaudit.Entry{Path: "/pub/a/b", Name: "a/b", Type: ftpaudit.TypeFile, Size: 3},
 		ftpaudit.Entry{Path: "/pub/mlsd", Name: "mlsd", Type: ftpaudit.TypeFile, Size: 4, Modified: time.Unix(1700000000, 123456789).UTC(),
 			Extra: &ftpaudit.EntryExtra{Perm: "r", Unique: "u1", Facts: map[string]string{"type": "file", "size": "4"}}},
@@ -353,12 +354,8 @@ func TestMigrateV4ToV5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to version 4: without version 5's tables.
-	for _, q := range []string{"DROP TABLE deltas", "DROP TABLE removed_entries", "PRAGMA user_version = 4"} {
-		if _, err := s.db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// Back to version 4: without version 5's and 6's tables.
+	downgrade(t, s, 4)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,15 @@
 // A host saved before (same target and start directory) is stored as
 // the changes from the previous save of it, in chains bounded by periodic
 // full snapshots (chain.go); reading merges a chain back, streaming, into
-// exactly the entries saved.
+// exactly the entries saved. Every entry row carries a keyed fingerprint
+// of what it stores (fingerprint.go), so that a save finds its changes,
+// and a comparison with a walk its differences, by reading keys and
+// fingerprints in path order rather than decoding whole rows.
 //
 // Files: store.go opens the database; schema.go and migrate_gob.go hold
 // the schema and its migrations; codec.go and hostdata.go the encodings
-// of values; save.go (with rawconn.go), entries.go and chain.go write a
-// scan; query.go, entries.go and chain.go read it back; prune.go deletes
-// old scans.
+// of values; save.go (with rawconn.go), entries.go, chain.go and
+// fingerprint.go write a scan; query.go, entries.go and chain.go read it
+// back, compare.go for a comparison with a walk; prune.go deletes old
+// scans.
 package history

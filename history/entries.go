@@ -79,13 +79,16 @@ const (
 	parFields
 )
 
+// The BLOB starts with the row's fingerprint (fingerprint.go) in decimal,
+// fpDigits bytes at a fixed place, which costs no parameter; the path
+// follows it.
 var insertEntrySQL = func() string {
-	cols := []string{"host_id", "dup"}
-	vals := []string{"?", "?"}
+	cols := []string{"host_id", "dup", "fp"}
+	vals := []string{"?", "?", fmt.Sprintf("CAST(substr(:b, 1, %d) AS INTEGER)", fpDigits)}
 	for i, f := range entryFields {
 		v := "substr(:b, ?, ?)"
 		if i == fPath {
-			v = "substr(:b, 1, ?)"
+			v = fmt.Sprintf("substr(:b, %d, ?)", fpDigits+1)
 		}
 		switch f.kind {
 		case asText:
@@ -99,9 +102,10 @@ var insertEntrySQL = func() string {
 	return "INSERT INTO entries (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(vals, ", ") + ")"
 }()
 
-// rowPacker fills insertEntrySQL's parameters for one entry.
+// rowPacker fills insertEntrySQL's parameters for one entry, and
+// computes its fingerprint.
 type rowPacker struct {
-	buf []byte // the row's bytes
+	buf []byte // the row's bytes, its fingerprint first
 	// blob is what is bound: buf copied into a buffer whose length stays
 	// the same from row to row (bytes past the row's are ignored), so
 	// that its interface value is made only when it grows, not once per
@@ -109,10 +113,14 @@ type rowPacker struct {
 	blob    []byte
 	blobArg any
 	args    []driver.NamedValue
+	fpr     *fingerprinter
+	fp      int64 // the row's fingerprint
 }
 
-func newRowPacker(hostID int64) *rowPacker {
-	p := &rowPacker{args: make([]driver.NamedValue, parFields+2*len(entryFields)-1)}
+// newRowPacker returns a packer of rows of host hostID, fingerprinted
+// with key.
+func newRowPacker(hostID int64, key []byte) *rowPacker {
+	p := &rowPacker{args: make([]driver.NamedValue, parFields+2*len(entryFields)-1), fpr: newFingerprinter(key)}
 	for i := range p.args {
 		p.args[i].Ordinal = i + 1
 	}
@@ -131,7 +139,7 @@ func (p *rowPacker) null(i int) {
 // lengths below 256 box without allocating.
 func (p *rowPacker) mark(i, start int) {
 	if i == fPath {
-		p.args[parFields].Value = int64(len(p.buf))
+		p.args[parFields].Value = int64(len(p.buf) - start)
 		return
 	}
 	a := p.args[parFields+2*i-1:]
@@ -159,10 +167,13 @@ func (p *rowPacker) int(i int, v int64) {
 	p.mark(i, start)
 }
 
+// pack fills the parameters of e's row, with key dup, and computes its
+// fingerprint (p.fp).
 func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
-	p.buf = p.buf[:0]
+	var fp [fpDigits]byte // the fingerprint, filled in below
+	p.buf = append(p.buf[:0], fp[:]...)
 	p.args[parDup].Value = dup
-	p.str(fPath, e.Path) // first: its offset is always 1
+	p.str(fPath, e.Path) // first: its offset is always fpDigits+1
 	if e.Path[strings.LastIndexByte(e.Path, '/')+1:] == e.Name {
 		p.null(fName)
 	} else {
@@ -196,6 +207,8 @@ func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 	}
 	p.text(fRaw, e.Raw)
 	p.text(fListRaw, e.ListRaw())
+	p.fp = p.fpr.of(p)
+	putDigits(p.buf[:fpDigits], p.fp)
 	if len(p.buf) > len(p.blob) {
 		p.blob = make([]byte, (len(p.buf)+256)&^255)
 		p.blobArg = p.blob
@@ -208,7 +221,7 @@ func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 // given; order as sortedOrder returns it), which appends to the table's
 // B-tree.
 func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hostID int64, es []ftpaudit.Entry, order []int32) error {
-	p := newRowPacker(hostID)
+	p := newRowPacker(hostID, s.key)
 	// Rows are stepped without ctx: watching ctx costs a goroutine
 	// handoff per statement. It is checked every 1024 rows.
 	bg := context.Background()
@@ -284,15 +297,15 @@ const (
 )
 
 // snapshotRows yields the entries rows of one host in key order, each
-// with its dup.
-func snapshotRows(ctx context.Context, q queryer, hostID int64, lean bool) iter.Seq2[keyedEntry, error] {
+// with its dup, from path from on.
+func snapshotRows(ctx context.Context, q queryer, hostID int64, lean bool, from string) iter.Seq2[keyedEntry, error] {
 	cols := entryCols
 	if lean {
 		cols = entryColsLean
 	}
 	return func(yield func(keyedEntry, error) bool) {
 		rows, err := q.QueryContext(ctx, `SELECT dup, `+cols+`
-			FROM entries WHERE host_id = ? ORDER BY path, dup`, hostID)
+			FROM entries WHERE host_id = ? AND path >= ? ORDER BY path, dup`, hostID, blobOf(from))
 		if err != nil {
 			yield(keyedEntry{}, err)
 			return

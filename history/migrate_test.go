@@ -24,6 +24,7 @@ var releasedMigrations = []string{
 	"0152168b2f5c55d0b9863888152db8c62685ea662965a5200a9def3d6ba853cf", // 3: acceptances
 	"1ab779274b68c843e7b746aee651daf3db653fcddb278157370643251c43c495", // 4: not_listed
 	"a1e224c18bd565fc9b561130e22263b3af5dcd5caf14f86850976f5e13f32b79", // 5: deltas, removed_entries
+	"921b36b0fb1266d2f6fc3102ad64e8eeb9f4c74df7f6b42df7b6adadba273c6f", // 6: fingerprints
 }
 
 func TestMigrationsFrozen(t *testing.T) {
@@ -37,6 +38,9 @@ func TestMigrationsFrozen(t *testing.T) {
 	}
 	if migrations[1].run == nil {
 		t.Error("schema version 2 lost its conversion")
+	}
+	if migrations[5].run == nil {
+		t.Error("schema version 6 lost the making of its key")
 	}
 }
 

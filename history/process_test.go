@@ -48,6 +48,8 @@ func stress() bool {
 //   - killdelta: as kill, but saves the scan with a fifth of its entries
 //     changed (changeEveryFifth), as a delta of the scan of n entries the
 //     test saved, and stops once half the changed rows are written.
+//   - killcompare: as killdelta, but stops once half the entries are
+//     compared with the base, before any entry row is written.
 func TestHelperSaveProcess(t *testing.T) {
 	mode := os.Getenv("FTPAUDIT_HISTORY_HELPER")
 	if mode == "" {
@@ -78,6 +80,9 @@ func TestHelperSaveProcess(t *testing.T) {
 	case "killdelta": // TestKillMidDeltaSave: a fifth of the entries changed
 		changeEveryFifth(r)
 		deltaHook = stopMidSave(path, n/5)
+	case "killcompare": // the same, killed while comparing with the base
+		changeEveryFifth(r)
+		saveHook = stopMidSave(path, n)
 	case "diffsetup": // BenchmarkDiff1M: a scan, then its variant
 		if _, err := s.Save(ctx, r, "a"); err != nil {
 			t.Fatal(err)
@@ -251,7 +256,7 @@ func TestKillMidSave(t *testing.T) {
 	}
 	c := helper(t, "kill", db, n, env...)
 	l := waitLine(t, c.lines, "inserting ", 2*time.Minute)
-	killed(t, c, l)
+	killed(t, c, l, true)
 
 	s, err = Open(ctx, db)
 	if err != nil {
@@ -277,9 +282,20 @@ func changeEveryFifth(r *ftpaudit.Result) {
 }
 
 // TestKillMidDeltaSave kills a process in the middle of a change-only save
-// (schema version 5): the snapshot and the delta saved before it read
+// (schema version 5 and later), while it compares the scan with its base
+// by fingerprint (its scan and host rows written, uncommitted) and while
+// it writes the changes: the snapshot and the delta saved before it read
 // back as saved, and nothing of the killed save is left.
 func TestKillMidDeltaSave(t *testing.T) {
+	for _, c := range []struct {
+		mode string
+		wal  bool // the killed save's rows reached the WAL file
+	}{{"killcompare", false}, {"killdelta", true}} {
+		t.Run(c.mode, func(t *testing.T) { testKillMidDeltaSave(t, c.mode, c.wal) })
+	}
+}
+
+func testKillMidDeltaSave(t *testing.T, mode string, wal bool) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "h.db")
 	s, err := Open(ctx, db)
@@ -287,7 +303,8 @@ func TestKillMidDeltaSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 6000 rows, 1200 of them changed, in a 16 KiB page cache: the save
-	// stops after 768 changed rows, most of them spilled into the WAL.
+	// stops after 3072 entries compared, or after 768 changed rows
+	// written, most of them spilled into the WAL.
 	n, env := 6000, []string{"FTPAUDIT_HISTORY_CACHE_KIB=16", "FTPAUDIT_HISTORY_HOOK_EVERY=256"}
 	if stress() {
 		n, env = 300_000, nil
@@ -307,9 +324,9 @@ func TestKillMidDeltaSave(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := helper(t, "killdelta", db, n, env...)
+	c := helper(t, mode, db, n, env...)
 	l := waitLine(t, c.lines, "inserting ", 2*time.Minute)
-	killed(t, c, l)
+	killed(t, c, l, wal)
 
 	s, err = Open(ctx, db)
 	if err != nil {
@@ -333,6 +350,9 @@ func TestKillMidDeltaSave(t *testing.T) {
 	if c := count(t, s, "SELECT count(*) FROM entries") + count(t, s, "SELECT count(*) FROM removed_entries"); c != rows {
 		t.Errorf("%d entry rows, want %d: the killed save left rows", c, rows)
 	}
+	if c := count(t, s, "SELECT count(*) FROM hosts") + count(t, s, "SELECT count(*) FROM deltas"); c != 3 {
+		t.Errorf("%d host and delta rows, want 3: the killed save left rows", c)
+	}
 	third := synthResult(n, false)
 	changeEveryFifth(third)
 	id, err := s.Save(ctx, third, "after")
@@ -343,8 +363,9 @@ func TestKillMidDeltaSave(t *testing.T) {
 }
 
 // killed kills the child, which said l ("inserting <n> wal=<bytes>"), and
-// checks that it died of the kill, mid-save, with rows in the WAL file.
-func killed(t *testing.T, c *child, l string) {
+// checks that it died of the kill, mid-save, with rows in the WAL file
+// when wal is set.
+func killed(t *testing.T, c *child, l string, wal bool) {
 	t.Helper()
 	if err := c.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -358,8 +379,8 @@ func killed(t *testing.T, c *child, l string) {
 	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("helper was not killed mid-save: %v, output after %q: %q", err, l, rest)
 	}
-	var wal int64
-	if _, err := fmt.Sscanf(l[strings.Index(l, "wal="):], "wal=%d", &wal); err != nil || wal <= 0 {
+	var size int64
+	if _, err := fmt.Sscanf(l[strings.Index(l, "wal="):], "wal=%d", &size); err != nil || (wal && size <= 0) {
 		t.Errorf("%q: the uncommitted rows had not reached the WAL file; the test proves less", l)
 	}
 	t.Logf("killed after %q", l)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -172,11 +173,13 @@ func (s *Store) prune(ctx context.Context, conn *sql.Conn, conds []string, args 
 
 // materialise rewrites delta host hostID as a full snapshot, inside the
 // caller's write transaction: it copies into the host's own rows every
-// entry it inherits, layer by layer from its base down to the snapshot.
+// entry it inherits, with its fingerprint, layer by layer from its base
+// down to the snapshot.
 // A key the host (or a newer layer) has, or removed, is not copied; the
 // removals of each layer are carried up so that older layers do not
-// bring back what a newer one removed. Then the host's removals and its
-// deltas row go.
+// bring back what a newer one removed. Then the
+// host's removals and its deltas row go, and it is marked as having
+// fingerprints only if every layer had.
 func materialise(ctx context.Context, conn *sql.Conn, hostID int64) error {
 	chain, err := hostChain(ctx, conn, hostID)
 	if err != nil {
@@ -186,8 +189,8 @@ func materialise(ctx context.Context, conn *sql.Conn, hostID int64) error {
 		AND NOT EXISTS (SELECT 1 FROM removed_entries r WHERE r.host_id = ?1 AND r.path = e.path AND r.dup = e.dup)`
 	for i, layer := range chain[1:] {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO entries (host_id, path, dup, name, type, size, mtime, mtime_ns,
-			mode, owner, grp, perm, uniq, target, facts, raw, list_raw)
-			SELECT ?1, path, dup, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw
+			mode, owner, grp, perm, uniq, target, facts, raw, list_raw, fp)
+			SELECT ?1, path, dup, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw, fp
 			FROM entries e WHERE e.host_id = ?2 AND `+notShadowed, hostID, layer); err != nil {
 			return err
 		}
@@ -201,6 +204,22 @@ func materialise(ctx context.Context, conn *sql.Conn, hostID int64) error {
 	if _, err := conn.ExecContext(ctx, `DELETE FROM removed_entries WHERE host_id = ?`, hostID); err != nil {
 		return err
 	}
-	_, err = conn.ExecContext(ctx, `DELETE FROM deltas WHERE host_id = ?`, hostID)
+	if _, err := conn.ExecContext(ctx, `DELETE FROM deltas WHERE host_id = ?`, hostID); err != nil {
+		return err
+	}
+	// Its rows have fingerprints only if every layer's had.
+	_, err = conn.ExecContext(ctx, `UPDATE hosts SET fps = (SELECT min(fps) FROM hosts WHERE id IN (`+idList(chain)+`)) WHERE id = ?`, hostID)
 	return err
+}
+
+// idList is ids as an SQL list of integers.
+func idList(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
 }

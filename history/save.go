@@ -235,8 +235,8 @@ func (s *Store) saveHost(ctx context.Context, t *saveTx, scanID int64, seq int, 
 	id, err := t.c.insert(ctx, `INSERT INTO hosts (scan_id, seq, target, start, host, port, user, tls,
 		banner, features, login, mlsd, paired, started, finished, complete, incomplete, login_error,
 		dirs, files, links, other, unreadable, errors, listed, bad_lines,
-		stat, probes, fetched, baseline, n_entries, n_findings)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		stat, probes, fetched, baseline, n_entries, n_findings, fps)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 		scanID, int64(seq), tg.URL, blobOf(tg.Start), tg.Host, tg.Port, tg.User, string(tg.TLS),
 		in.Banner, encodeList(in.Features), in.Login, in.MLSD, in.Paired, started, finished, h.Complete, encodeList(h.Incomplete), h.LoginError,
 		int64(st.Dirs), int64(st.Files), int64(st.Links), int64(st.Other), int64(st.Unreadable), int64(st.Errors), int64(st.Listed), int64(st.BadLines),

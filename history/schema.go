@@ -42,6 +42,14 @@ import (
 //     the same target and start directory) and in removed_entries the
 //     keys of what is gone; a host without one is a full snapshot, as
 //     every host saved before version 5 is, so nothing is converted.
+//   - Version 6: fingerprints (fingerprint.go): entries.fp, a keyed
+//     64-bit digest of each row's stored columns, so that a save finds
+//     what changed since its base, and a comparison what differs, by
+//     reading fingerprints instead of whole rows; hosts.fps, 1 when every
+//     entries row of the host has one; and the fp_key table, which holds
+//     the database's fingerprint key, made by this migration. Rows saved
+//     before version 6 keep a NULL fp and their hosts fps 0: nothing is
+//     converted (a comparison decodes such rows whole, as before).
 //
 // Encodings, chosen so that every byte a server sent round-trips exactly:
 //   - Paths and names are BLOBs, so that ORDER BY path is memcmp order,
@@ -84,6 +92,7 @@ var migrations = []migration{
 	{sql: schemaV3},
 	{sql: schemaV4},
 	{sql: schemaV5},
+	{sql: schemaV6, run: makeFingerprintKey},
 }
 
 // schemaV1 is the SQL of version 1.
@@ -253,6 +262,22 @@ CREATE TABLE removed_entries (
 	dup     INTEGER NOT NULL,
 	PRIMARY KEY (host_id, path, dup)
 ) WITHOUT ROWID;
+`
+
+const schemaV6 = `
+-- The fingerprint of an entries row: the first 8 bytes of HMAC-SHA-256,
+-- big-endian, as a signed integer, under the key in fp_key, of the row's
+-- columns other than host_id, path and dup, each NULL or its bytes
+-- (fingerprint.go). NULL for rows saved before version 6.
+ALTER TABLE entries ADD COLUMN fp INTEGER;
+-- 1 when every entries row of the host has its fp.
+ALTER TABLE hosts ADD COLUMN fps INTEGER NOT NULL DEFAULT 0;
+-- The fingerprint key of the database: one row, 32 random bytes, made by
+-- the migration to version 6 and never changed.
+CREATE TABLE fp_key (
+	id  INTEGER PRIMARY KEY CHECK (id = 1),
+	key BLOB NOT NULL CHECK (length(key) = 32)
+);
 `
 
 // migrate applies the missing migrations in one write transaction.

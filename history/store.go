@@ -42,6 +42,7 @@ const busyTimeout = 60 * time.Second
 type Store struct {
 	db   *sql.DB
 	path string
+	key  []byte // the fingerprint key (fingerprint.go)
 }
 
 // DefaultPath returns $XDG_STATE_HOME/ftpaudit/history.db, or
@@ -88,6 +89,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{db: db, path: path}
 	if err := s.init(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := s.loadKey(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

@@ -497,10 +497,10 @@ func TestSaveCancelled(t *testing.T) {
 
 func TestEntryParamsFitScan(t *testing.T) {
 	// Beyond 32 parameters the driver builds a map on every insert.
-	if n := len(newRowPacker(1).args); n > 32 {
+	if n := len(newRowPacker(1, make([]byte, keySize)).args); n > 32 {
 		t.Errorf("%d parameters per entry row, want at most 32", n)
 	}
-	if got, want := strings.Count(insertEntrySQL, "?")+1, len(newRowPacker(1).args); got != want {
+	if got, want := strings.Count(insertEntrySQL, "?")+1, len(newRowPacker(1, make([]byte, keySize)).args); got != want {
 		t.Errorf("statement has %d parameters, packer fills %d", got, want)
 	}
 }

@@ -62,9 +62,13 @@ func SeqOf(es []ftpaudit.Entry) iter.Seq2[ftpaudit.Entry, error] {
 
 // DiffEntries compares two streams of entries, each in ascending byte
 // order of Path, and calls emit for every entry added, removed or changed.
-// Memory stays bounded: one entry of each side at a time. An error from
-// either stream or from emit stops the comparison and is returned; a
-// stream out of order is an error, never a wrong answer.
+// Memory stays bounded: one entry of each side at a time (and a few
+// batches of the baseline side read ahead). The entries of a Change are
+// copies: emit may keep them. An error from either stream or from emit
+// stops the comparison and is returned; a stream out of order is an
+// error, never a wrong answer. The current side is pulled one entry at a
+// time, each only once the one before it is compared (BaselineJudge.Tap
+// counts on it).
 func DiffEntries(old, cur iter.Seq2[ftpaudit.Entry, error], emit func(Change) error) error {
 	// The baseline side is read ahead in its own goroutine: reading
 	// entries out of the store costs more than comparing them, and the
@@ -75,55 +79,65 @@ func DiffEntries(old, cur iter.Seq2[ftpaudit.Entry, error], emit func(Change) er
 	defer stopOld()
 	nextCur, stopCur := iter.Pull2(cur)
 	defer stopCur()
+	// o and c are the entries at hand (ok: there is one); they are
+	// copied only into a Change, so that comparing allocates nothing.
+	var o, c ftpaudit.Entry
+	var oOK, cOK bool
 	var lastOld, lastCur string
-	pull := func(next func() (ftpaudit.Entry, error, bool), last *string, side string) (*ftpaudit.Entry, error) {
-		e, err, ok := next()
-		if !ok {
-			return nil, nil
+	pull := func(next func() (ftpaudit.Entry, error, bool), e *ftpaudit.Entry, ok *bool, last *string, side string) error {
+		var err error
+		*e, err, *ok = next()
+		if !*ok {
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			*ok = false
+			return err
 		}
 		if *last != "" && e.Path <= *last {
-			return nil, fmt.Errorf("%s entries out of order: %q after %q", side, e.Path, *last)
+			*ok = false
+			return fmt.Errorf("%s entries out of order: %q after %q", side, e.Path, *last)
 		}
 		*last = e.Path
-		return &e, nil
+		return nil
 	}
-	o, err := pull(nextOld, &lastOld, "baseline")
-	if err != nil {
+	pullOld := func() error { return pull(nextOld, &o, &oOK, &lastOld, "baseline") }
+	pullCur := func() error { return pull(nextCur, &c, &cOK, &lastCur, "current") }
+	if err := pullOld(); err != nil {
 		return err
 	}
-	c, err := pull(nextCur, &lastCur, "current")
-	if err != nil {
+	if err := pullCur(); err != nil {
 		return err
 	}
-	for o != nil || c != nil {
+	for oOK || cOK {
 		switch {
-		case c == nil || (o != nil && o.Path < c.Path):
-			if err := emit(Change{Kind: Removed, Path: o.Path, Old: o}); err != nil {
+		case !cOK || (oOK && o.Path < c.Path):
+			was := o
+			if err := emit(Change{Kind: Removed, Path: was.Path, Old: &was}); err != nil {
 				return err
 			}
-			if o, err = pull(nextOld, &lastOld, "baseline"); err != nil {
+			if err := pullOld(); err != nil {
 				return err
 			}
-		case o == nil || c.Path < o.Path:
-			if err := emit(Change{Kind: Added, Path: c.Path, New: c}); err != nil {
+		case !oOK || c.Path < o.Path:
+			now := c
+			if err := emit(Change{Kind: Added, Path: now.Path, New: &now}); err != nil {
 				return err
 			}
-			if c, err = pull(nextCur, &lastCur, "current"); err != nil {
+			if err := pullCur(); err != nil {
 				return err
 			}
 		default:
-			if fields := changedFields(o, c); len(fields) > 0 {
-				if err := emit(Change{Kind: Changed, Path: c.Path, Old: o, New: c, Fields: fields}); err != nil {
+			if fields := changedFields(&o, &c); len(fields) > 0 {
+				was, now := o, c
+				if err := emit(Change{Kind: Changed, Path: now.Path, Old: &was, New: &now, Fields: fields}); err != nil {
 					return err
 				}
 			}
-			if o, err = pull(nextOld, &lastOld, "baseline"); err != nil {
+			if err := pullOld(); err != nil {
 				return err
 			}
-			if c, err = pull(nextCur, &lastCur, "current"); err != nil {
+			if err := pullCur(); err != nil {
 				return err
 			}
 		}
@@ -131,19 +145,29 @@ func DiffEntries(old, cur iter.Seq2[ftpaudit.Entry, error], emit func(Change) er
 	return nil
 }
 
-// readAhead runs seq in a goroutine, handing entries over in batches.
-// stop ends the goroutine early (it is also safe after the end).
+// readAhead runs seq in a goroutine, handing entries over in batches,
+// whose buffers go back to it once yielded. stop ends the goroutine early
+// (it is also safe after the end).
 func readAhead(seq iter.Seq2[ftpaudit.Entry, error]) (iter.Seq2[ftpaudit.Entry, error], func()) {
 	type batch struct {
 		es  []ftpaudit.Entry
 		err error
 	}
-	const size = 512
-	ch := make(chan batch, 4)
+	const size, ahead = 512, 4
+	ch := make(chan batch, ahead)
+	free := make(chan []ftpaudit.Entry, ahead+2) // every buffer there is fits
 	done := make(chan struct{})
 	go func() {
 		defer close(ch)
-		b := make([]ftpaudit.Entry, 0, size)
+		buffer := func() []ftpaudit.Entry {
+			select {
+			case b := <-free:
+				return b[:0]
+			default:
+				return make([]ftpaudit.Entry, 0, size)
+			}
+		}
+		b := buffer()
 		send := func(bt batch) bool {
 			select {
 			case ch <- bt:
@@ -165,7 +189,7 @@ func readAhead(seq iter.Seq2[ftpaudit.Entry, error]) (iter.Seq2[ftpaudit.Entry, 
 				if !send(batch{es: b}) {
 					return
 				}
-				b = make([]ftpaudit.Entry, 0, size)
+				b = buffer()
 			}
 		}
 		if len(b) > 0 {
@@ -191,6 +215,13 @@ func readAhead(seq iter.Seq2[ftpaudit.Entry, error]) (iter.Seq2[ftpaudit.Entry, 
 				if !yield(bt.es[i], nil) {
 					return
 				}
+			}
+			// Yielded as copies: the buffer is free again, cleared so
+			// that it holds no strings for the collector.
+			clear(bt.es)
+			select {
+			case free <- bt.es:
+			default:
 			}
 		}
 	}, stop
@@ -292,8 +323,14 @@ type BaselineJudge struct {
 	c      *collector
 	// blind holds the directories whose content this scan did not see.
 	blind []string
-	// dirs holds the current scan's directories seen so far (see Tap).
-	dirs map[string]bool
+	// dirs holds the current scan's directories that may still hold what
+	// the comparison has yet to judge (see Tap): prefixes of one path,
+	// and the last directory passed on, so a path's length of them at
+	// most, whatever the scan's size.
+	dirs []string
+	// at is the path of the last current entry Tap passed on: when the
+	// next comes, at is compared, and dirs is pruned by it.
+	at string
 }
 
 // NewBaselineJudge prepares the comparison of h, the current scan, with
@@ -303,7 +340,7 @@ func NewBaselineJudge(h *ftpaudit.HostResult, base Baseline, p *Policy) *Baselin
 		p = DefaultPolicy()
 	}
 	hp := p.forHost(h.Target.URL)
-	j := &BaselineJudge{h: h, hp: hp, c: newCollector(h.Target.URL, hp), base: base, dirs: map[string]bool{h.Target.Start: true}}
+	j := &BaselineJudge{h: h, hp: hp, c: newCollector(h.Target.URL, hp), base: base}
 	j.report.ScanID, j.report.Started = base.ScanID, base.Started
 	for _, u := range h.Unreadable {
 		j.blind = append(j.blind, u.Path)
@@ -330,17 +367,42 @@ func NewBaselineJudge(h *ftpaudit.HostResult, base Baseline, p *Policy) *Baselin
 // its directories on the way (a parent sorts before its children, so it
 // is noted before any removal below it is judged). Use it on the current
 // side: judging a removal needs to know whether the parent still exists.
+//
+// It keeps only the directories a removal still to come can lie below.
+// DiffEntries pulls an entry of the current side only once the one
+// before it is compared, so every removal still to come sorts after that
+// one: a directory d can hold it only if that path starts with d and, if
+// longer, continues with a byte at or below '/' (d's own subtree, or a
+// sibling such as "d b" or "d.old" that sorts between d and "d/").
 func (j *BaselineJudge) Tap(cur iter.Seq2[ftpaudit.Entry, error]) iter.Seq2[ftpaudit.Entry, error] {
 	return func(yield func(ftpaudit.Entry, error) bool) {
 		for e, err := range cur {
-			if err == nil && e.Type == ftpaudit.TypeDir {
-				j.dirs[e.Path] = true
+			if err == nil {
+				j.prune(j.at)
+				if e.Type == ftpaudit.TypeDir {
+					j.dirs = append(j.dirs, e.Path)
+				}
+				j.at = e.Path
 			}
 			if !yield(e, err) {
 				return
 			}
 		}
 	}
+}
+
+// prune drops the directories that can hold nothing sorting after p.
+// Those kept are prefixes of p: at most len(p)+1 of them.
+func (j *BaselineJudge) prune(p string) {
+	j.dirs = slices.DeleteFunc(j.dirs, func(d string) bool {
+		return !strings.HasPrefix(p, d) || (len(p) > len(d) && p[len(d)] > '/')
+	})
+}
+
+// isDir reports whether q is a directory of the current scan that Tap
+// still holds.
+func (j *BaselineJudge) isDir(q string) bool {
+	return q == j.h.Target.Start || slices.Contains(j.dirs, q)
 }
 
 // unseen returns the directory whose content this scan did not see that
@@ -350,7 +412,7 @@ func (j *BaselineJudge) unseen(p string) string {
 		if _, ok := slices.BinarySearch(j.blind, q); ok {
 			return q
 		}
-		if !j.dirs[q] && q != j.h.Target.Start {
+		if !j.isDir(q) {
 			// The parent is gone (or not a directory any more): the
 			// entry is removed with it, and knowably so only if the
 			// parent's own parent was seen; keep climbing.

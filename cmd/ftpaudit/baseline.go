@@ -124,7 +124,9 @@ func compareHost(ctx context.Context, st *history.Store, h *ftpaudit.HostResult,
 	default:
 		return nil, nil
 	}
-	found, rep, err := judgeBaseline(ctx, st, h, rules.SeqOf(h.Entries), base, b, pol)
+	// The saved side is read by fingerprint against the walk's own
+	// entries: only what differs is decoded.
+	found, rep, err := judgeBaseline(h, st.EntryAttrsBeside(ctx, base.ID, h.Entries), rules.SeqOf(h.Entries), b, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -140,12 +142,13 @@ func acceptedText(a *history.Acceptance) string {
 	return fmt.Sprintf("accepted by %s on %s", a.By, a.Accepted.UTC().Format(time.RFC3339))
 }
 
-// judgeBaseline judges the changes from the saved entries of base (a host
-// of the complete scan b) to cur, the entries of h now, with pol: the
-// findings, and the counts for h's baseline report.
-func judgeBaseline(ctx context.Context, st *history.Store, h *ftpaudit.HostResult, cur iter.Seq2[ftpaudit.Entry, error], base *history.HostInfo, b rules.Baseline, pol *rules.Policy) ([]ftpaudit.Finding, ftpaudit.BaselineReport, error) {
+// judgeBaseline judges the changes from old, the saved entries of a host
+// of the complete scan b, to cur, the entries of h now, with pol: the
+// findings, and the counts for h's baseline report. Both sides are
+// streamed in path order.
+func judgeBaseline(h *ftpaudit.HostResult, old, cur iter.Seq2[ftpaudit.Entry, error], b rules.Baseline, pol *rules.Policy) ([]ftpaudit.Finding, ftpaudit.BaselineReport, error) {
 	j := rules.NewBaselineJudge(h, b, pol)
-	err := rules.DiffEntries(st.EntryAttrs(ctx, base.ID), j.Tap(cur), func(c rules.Change) error {
+	err := rules.DiffEntries(old, j.Tap(cur), func(c rules.Change) error {
 		j.Add(c)
 		return nil
 	})

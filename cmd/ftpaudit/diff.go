@@ -129,7 +129,7 @@ func diffHost(ctx context.Context, st *history.Store, sa *history.ScanInfo, hb h
 	if err != nil {
 		return dh, nil, err
 	}
-	found, rep, err := judgeBaseline(ctx, st, h, st.EntryAttrs(ctx, hb.ID), ha, rules.Baseline{ScanID: sa.ID, Started: sa.Started}, pol)
+	found, rep, err := judgeBaseline(h, st.EntryAttrs(ctx, ha.ID), st.EntryAttrs(ctx, hb.ID), rules.Baseline{ScanID: sa.ID, Started: sa.Started}, pol)
 	if err != nil {
 		return dh, nil, err
 	}
