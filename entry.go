@@ -82,8 +82,14 @@ type EntryExtra struct {
 	Perm string
 	// Unique is the MLSD unique fact, empty when not given.
 	Unique string
-	// Facts holds every MLSD fact as given (keys lower-cased), nil for LIST.
+	// Facts holds every MLSD fact as given (keys lower-cased), nil for
+	// LIST. An entry parsed from an MLSD line keeps its facts as
+	// FactsRaw instead, and Facts is nil: see Entry.Facts.
 	Facts map[string]string
+	// FactsRaw is the facts part of the MLSD line ("type=file;size=3;"),
+	// for an entry whose Facts is nil: a part of Raw, which costs no
+	// memory of its own, where a map costs hundreds of bytes per entry.
+	FactsRaw string
 	// ListRaw is the entry's LIST -a line when the directory was listed
 	// both ways (MLSD and LIST -a); empty otherwise.
 	ListRaw string
@@ -108,11 +114,96 @@ func (e *Entry) Unique() string {
 }
 
 // Facts holds every MLSD fact as given (keys lower-cased), nil for LIST.
+// For an entry that keeps its facts as FactsRaw, the map is built on each
+// call: Fact and HasFacts ask without building it.
 func (e *Entry) Facts() map[string]string {
 	if e.Extra == nil {
 		return nil
 	}
-	return e.Extra.Facts
+	if e.Extra.Facts != nil || e.Extra.FactsRaw == "" {
+		return e.Extra.Facts
+	}
+	m := map[string]string{}
+	eachFact(e.Extra.FactsRaw, func(k, v string) bool {
+		m[lowerASCII(k)] = v
+		return true
+	})
+	return m
+}
+
+// HasFacts reports whether the entry carries MLSD facts (Facts is not
+// nil).
+func (e *Entry) HasFacts() bool {
+	return e.Extra != nil && (e.Extra.Facts != nil || e.Extra.FactsRaw != "")
+}
+
+// Fact returns the MLSD fact key (lower-case), as Facts()[key] would,
+// without building the map; the last one where a line gives it twice.
+func (e *Entry) Fact(key string) string {
+	if e.Extra == nil {
+		return ""
+	}
+	if e.Extra.Facts != nil || e.Extra.FactsRaw == "" {
+		return e.Extra.Facts[key]
+	}
+	var out string
+	eachFact(e.Extra.FactsRaw, func(k, v string) bool {
+		if equalFoldASCII(k, key) {
+			out = v
+		}
+		return true
+	})
+	return out
+}
+
+// eachFact calls f with each "key=value" of an MLSD facts part ("a=b;c=d;")
+// as the MLSD parser accepted it, keys as given.
+func eachFact(raw string, f func(k, v string) bool) {
+	for raw != "" {
+		j := strings.IndexByte(raw, ';')
+		if j < 0 {
+			j = len(raw)
+		}
+		fact := raw[:j]
+		raw = raw[min(j+1, len(raw)):]
+		if eq := strings.IndexByte(fact, '='); eq > 0 && !f(fact[:eq], fact[eq+1:]) {
+			return
+		}
+	}
+}
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; 'A' <= c && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // ListRaw is the entry's LIST -a line when the directory was listed both

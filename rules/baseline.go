@@ -273,7 +273,7 @@ func changedFields(o, c *ftpaudit.Entry) []string {
 // fromMLSD reports whether an entry's attributes came from MLSD (which
 // alone gives perm and unique facts).
 func fromMLSD(e *ftpaudit.Entry) bool {
-	return e.Perm() != "" || e.Unique() != "" || e.Facts() != nil
+	return e.Perm() != "" || e.Unique() != "" || e.HasFacts()
 }
 
 // sameTime compares listing times at the precision both carry. "ls -l"

@@ -60,18 +60,18 @@ func normID(s string) string {
 // The result is buf's (held by the caller, so that nothing is allocated
 // per entry).
 func ownerIDs(e *ftpaudit.Entry, buf *[4]string) []string {
-	return ids(buf, e.Owner, e.Facts(), "unix.ownername", "unix.owner", "unix.uid")
+	return ids(buf, e.Owner, e, "unix.ownername", "unix.owner", "unix.uid")
 }
 
 // groupIDs is ownerIDs for the group: the group column or fact and the
 // MLSD UNIX.group / UNIX.gid facts.
 func groupIDs(e *ftpaudit.Entry, buf *[4]string) []string {
-	return ids(buf, e.Group, e.Facts(), "unix.groupname", "unix.group", "unix.gid")
+	return ids(buf, e.Group, e, "unix.groupname", "unix.group", "unix.gid")
 }
 
 // ids gathers first and the facts named by keys into buf, each id
 // normalised (normID) and once.
-func ids(buf *[4]string, first string, facts map[string]string, keys ...string) []string {
+func ids(buf *[4]string, first string, e *ftpaudit.Entry, keys ...string) []string {
 	out := buf[:0]
 	add := func(s string) {
 		s = normID(s)
@@ -81,7 +81,7 @@ func ids(buf *[4]string, first string, facts map[string]string, keys ...string) 
 	}
 	add(first)
 	for _, k := range keys {
-		add(facts[k])
+		add(e.Fact(k))
 	}
 	return out
 }

@@ -440,7 +440,7 @@ func entryBytes(e *ftpaudit.Entry) int64 { return int64(len(e.Path) + len(e.Raw)
 // anonymous account (owner, group: nil means the names "ftp" and
 // "anonymous"). Unknown attributes allow it.
 func anonCanList(e *ftpaudit.Entry, owner, group func(string) bool) bool {
-	if e.Perm() != "" && e.Facts() != nil {
+	if e.Perm() != "" && e.HasFacts() {
 		return strings.ContainsRune(e.Perm(), 'l')
 	}
 	if len(e.Mode) < 10 {

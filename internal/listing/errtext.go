@@ -99,9 +99,9 @@ func (s *Summary) note(line string, mlsd bool, e *ftpaudit.Entry, skip bool, err
 	case !skip:
 	case mlsd:
 		switch {
-		case ascii.EqualFold(e.Facts()["type"], "cdir"):
+		case ascii.EqualFold(e.Fact("type"), "cdir"):
 			s.Dot = true
-		case ascii.EqualFold(e.Facts()["type"], "pdir"):
+		case ascii.EqualFold(e.Fact("type"), "pdir"):
 			s.DotDot = true
 		}
 	case e.Name == ".":

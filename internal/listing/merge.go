@@ -130,7 +130,7 @@ func reconcile(me, le *ftpaudit.Entry) string {
 			me.Owner, me.Group = le.Owner, le.Group
 		}
 		x := me.EnsureExtra()
-		x.Unique, x.Perm, x.Facts = "", "", nil
+		x.Unique, x.Perm, x.Facts, x.FactsRaw = "", "", nil, ""
 	}
 	if me.Owner == "" {
 		me.Owner = le.Owner

@@ -82,7 +82,14 @@ func parseMLSDLine(line string, out *ftpaudit.Entry, x *ftpaudit.EntryExtra) (sk
 	if name == "" {
 		return false, errEmptyName
 	}
-	*x = ftpaudit.EntryExtra{Facts: make(map[string]string, nf)}
+	// The facts stay in the line (FactsRaw, a part of Raw): a map per
+	// entry would cost hundreds of bytes (see Entry.Facts). A line
+	// without facts has an empty map, so that it still reads as MLSD.
+	*x = ftpaudit.EntryExtra{FactsRaw: line[:sep]}
+	if sep == 0 {
+		x.Facts = map[string]string{}
+	}
+	_ = nf
 	*out = ftpaudit.Entry{Name: name, Type: ftpaudit.TypeOther, Size: -1, Raw: line, Extra: x}
 	f := mlsdFacts{size: -1, sizd: -1, typeChar: '?'}
 	facts := line[:sep] // "a=b;c=d;" (or "" without facts)
@@ -98,7 +105,6 @@ func parseMLSDLine(line string, out *ftpaudit.Entry, x *ftpaudit.EntryExtra) (sk
 			return false, errMLSDBadFact
 		}
 		key, val := factKey(fact[:eq]), fact[eq+1:]
-		x.Facts[key] = val
 		if err := f.set(key, val, out, x); err != nil {
 			return false, err
 		}
