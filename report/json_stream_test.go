@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -426,5 +427,46 @@ func BenchmarkJSONInventory(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/entry")
 			b.ReportMetric(float64(w.n)/float64(b.N)/n, "out-bytes/entry")
 		})
+	}
+}
+
+// JSONL's entry lines are the JSON document's entries, one per line,
+// with the line's type, schema and time, in the same order.
+func TestJSONLEntriesAreTheDocumentsEntries(t *testing.T) {
+	res := hostileArchive()
+	var doc, lines bytes.Buffer
+	if err := (&JSON{Inventory: true}).Report(&doc, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&JSONL{Inventory: true}).Report(&lines, res); err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Entries []map[string]any `json:"entries"`
+	}
+	if err := json.Unmarshal(doc.Bytes(), &d); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSuffix(lines.Bytes(), []byte("\n")), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if m["type"] != "entry" {
+			continue
+		}
+		e, ok := m["entry"].(map[string]any)
+		if m["schema"] != Schema || m["time"] == "" || !ok || len(m) != 4 {
+			t.Errorf("entry line %q: want type, schema, time and entry", l)
+		}
+		got = append(got, e)
+	}
+	if len(d.Entries) == 0 || !reflect.DeepEqual(got, d.Entries) {
+		t.Errorf("JSONL entries differ from the JSON document's:\n got %v\nwant %v", got, d.Entries)
+	}
+	var none bytes.Buffer
+	if err := (&JSONL{}).Report(&none, res); err != nil || bytes.Contains(none.Bytes(), []byte(`"type":"entry"`)) {
+		t.Errorf("entry lines without --inventory (%v)", err)
 	}
 }

@@ -2,8 +2,10 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
+	"strconv"
 
 	"github.com/ftpaudit/ftpaudit"
 )
@@ -21,7 +23,14 @@ import (
 // the scan finished, and is valid JSON on its own: encoding/json escapes
 // line breaks and control characters, and a path that is not valid UTF-8
 // comes with path_b64.
-type JSONL struct{}
+//
+// With Inventory (scan --inventory), every entry walked follows as a line
+// of its own, after the host lines: "type":"entry", the schema and time,
+// and "entry", the JSON document's entry object as it is there; target by
+// target, sorted by path byte by byte, as in the document.
+type JSONL struct {
+	Inventory bool
+}
 
 var _ Reporter = (*JSONL)(nil)
 
@@ -57,7 +66,7 @@ type jsonlHost struct {
 }
 
 // Report writes r as JSON lines, line by line through a buffered writer.
-func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
+func (j *JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 	v := NewView(r)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	enc := json.NewEncoder(bw)
@@ -94,7 +103,48 @@ func (*JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 			return err
 		}
 	}
+	if j.Inventory {
+		if err := writeEntryLines(bw, v, when); err != nil {
+			return err
+		}
+	}
 	return bw.Flush()
+}
+
+// writeEntryLines writes each target's entries as JSON lines: the JSON
+// document's entry (appendEntry, the one encoder of an entry), compacted,
+// under "entry".
+func writeEntryLines(w *bufio.Writer, v *View, when string) error {
+	var buf, out bytes.Buffer
+	prefix := `{"type":"entry","schema":` + strconv.Quote(Schema) + `,"time":` + strconv.Quote(when) + `,"entry":`
+	var ebuf []byte
+	var ks []string
+	for _, t := range v.Targets {
+		h := t.Host
+		if h == nil {
+			continue
+		}
+		for i := range h.Entries {
+			ebuf = appendEntry(ebuf[:0], h.Target.URL, &h.Entries[i], &ks)
+			buf.Reset()
+			buf.Write(ebuf)
+			out.Reset()
+			if err := json.Compact(&out, buf.Bytes()); err != nil {
+				return err
+			}
+			b := out.Bytes()
+			if _, err := w.WriteString(prefix); err != nil {
+				return err
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			if _, err := w.WriteString("}\n"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // suppressedJSON is a suppressed finding as the JSON lines carry it, with

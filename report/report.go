@@ -60,7 +60,7 @@ var formats = []struct {
 	}},
 	{"summary", func(o Options) Reporter { return &Summary{MaxPaths: o.MaxPaths, Width: o.Width} }},
 	{"json", func(o Options) Reporter { return &JSON{Inventory: o.Inventory, ToolVersion: o.ToolVersion} }},
-	{"jsonl", func(Options) Reporter { return &JSONL{} }},
+	{"jsonl", func(o Options) Reporter { return &JSONL{Inventory: o.Inventory} }},
 	{"csv", func(Options) Reporter { return &CSV{} }},
 	{"sarif", func(o Options) Reporter { return &SARIF{ToolVersion: o.ToolVersion} }},
 }

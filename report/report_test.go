@@ -213,7 +213,7 @@ func TestNew(t *testing.T) {
 		{"table", &Table{Verbose: true, MaxEvidence: 20, MaxAction: 30}},
 		{"summary", &Summary{MaxPaths: 5}},
 		{"json", &JSON{Inventory: true, ToolVersion: "v9"}},
-		{"jsonl", &JSONL{}},
+		{"jsonl", &JSONL{Inventory: true}},
 		{"csv", &CSV{}},
 		{"sarif", &SARIF{ToolVersion: "v9"}},
 	} {

@@ -115,7 +115,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding has this severity or worse: info, low, medium, high, critical, or none (any case)")
 	fs.BoolVar(&f.verbose, "verbose", false, "table: show info findings as rows too")
 	fs.StringVar(&f.output, "o", "", "write results to this file (atomically) instead of stdout")
-	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON output")
+	fs.BoolVar(&f.inventory, "inventory", false, "include every entry in the JSON and JSON lines output")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
 	fs.StringVar(&f.ignoreFile, "ignore-file", "", "suppression file: findings it accepts (by fingerprint, or rule, host and path; optional expiry and reason) are listed as suppressed, not counted (see docs/policy.md)")
 	fs.BoolVar(&f.noColor, "no-color", false, "no colour in the table (also: NO_COLOR set in the environment)")
