@@ -78,10 +78,14 @@ func parseDOSLine(line string, now time.Time, out *ftpaudit.Entry) (bool, error)
 		for i+pad < len(line) && line[i+pad] == ' ' {
 			pad++
 		}
+		// Padded (IIS, dir) when the spaces fill the tag's column;
+		// else a server that does not pad: exactly one separator. A
+		// name starting with enough spaces to fill the column would
+		// read as padded on such a server: none is known.
 		if want := dosTagColumn - len(field); want > 1 && pad >= want {
 			name = line[i+want:]
 		} else {
-			name = line[i+1:] // unpadded server: exactly one separator
+			name = line[i+1:]
 		}
 	} else {
 		v, ok, overflow := parseDOSSize(field)

@@ -304,8 +304,11 @@ func renderDOS(r *rand.Rand, name string, dir bool, size int64, mod time.Time) (
 	want = ftpaudit.Entry{Name: name, Type: ftpaudit.TypeFile, Size: size, Modified: mod}
 	if dir {
 		want.Type, want.Size = ftpaudit.TypeDir, -1
-		if r.IntN(3) == 0 {
-			return fmt.Sprintf("%s  %s <DIR> %s", date, clock, name), want // unpadded: one space
+		// Unpadded: one space. With 9 leading spaces or more the name
+		// would fill the padded column: such a line is read as padded
+		// (no server is known not to pad), so it is not rendered.
+		if lead := len(name) - len(strings.TrimLeft(name, " ")); r.IntN(3) == 0 && lead < dosTagColumn-len("<DIR>")-1 {
+			return fmt.Sprintf("%s  %s <DIR> %s", date, clock, name), want
 		}
 		return fmt.Sprintf("%s  %s       %-14s %s", date, clock, "<DIR>", name), want
 	}

@@ -56,20 +56,26 @@ type unixReading struct {
 }
 
 func parseUnixLine(line string, now time.Time, out *ftpaudit.Entry, xs *extraSlab) (bool, error) {
-	var toks [maxUnixTokens + 1]tokSpan // one more for a link count glued to the mode
-	n := tokenize(line, 0, toks[:firstTokens])
-	more := n == firstTokens // the line may hold more tokens
-	if n == 0 || toks[0].s != 0 {
+	m0 := 0 // the mode's end
+	for m0 < len(line) && line[m0] != ' ' {
+		m0++
+	}
+	if m0 == 0 {
 		return false, errUnrecognised
 	}
-	mode, typ, goStyle, glued, ok := parseModeToken(line[:toks[0].e])
+	mode, typ, goStyle, glued, ok := parseModeToken(line[:m0])
 	if !ok {
-		if looksLikeMode(line[:toks[0].e]) {
+		if looksLikeMode(line[:m0]) {
 			return false, errBadMode
 		}
 		return false, errUnrecognised
 	}
-	if glued > 0 { // "drwxr-x---+1464": the link count is a token of its own
+	var toks [maxUnixTokens + 1]tokSpan // one more for a link count glued to the mode
+	toks[0] = tokSpan{0, m0}
+	n := 1 + tokenize(line, m0, toks[1:firstTokens])
+	more := n == firstTokens // the line may hold more tokens
+	if glued > 0 {
+		// "drwxr-x---+1464": the link count is a token of its own.
 		copy(toks[2:n+1], toks[1:n])
 		toks[1] = tokSpan{glued, toks[0].e}
 		toks[0].e = glued
@@ -582,9 +588,22 @@ func mayStartDate(line string, tk tokSpan) (need int) {
 		}
 	case c < '0' || c > '9':
 	case l <= 2:
-		return 4 // "8 月 17日 20:10"
-	case l == 10 || l <= 5 && line[tk.e-1] >= 0x80:
+		return cjkMonthNext(line, tk.e)
+	case l == 10 && line[tk.s+4] == '-' || l <= 5 && line[tk.e-1] >= 0x80:
 		return 3
+	}
+	return 0
+}
+
+// cjkMonthNext is mayStartDate for a number of one or two digits ending
+// at i: 4 ("8 月 17日 20:10") when the next token starts as 月 and 월 do,
+// else 0.
+func cjkMonthNext(line string, i int) int {
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	if i < len(line) && (line[i] == cjkMonth[0] || line[i] == koMonth[0]) {
+		return 4
 	}
 	return 0
 }
