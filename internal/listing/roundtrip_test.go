@@ -468,13 +468,10 @@ func unixReadingStarts(line string) []int {
 		toks[0].e = glued
 	}
 	device := mode[0] == 'c' || mode[0] == 'b'
-	var (
-		starts []int
-		d      dateFields
-	)
+	var starts []int
 	for m := 3; m < len(toks) && m <= maxCols+1; m++ {
-		last, ok := matchDate(line, toks, m, &d)
-		if _, cok := matchColumns(line, toks[:m], device); ok && cok {
+		last, kind := matchDate(line, toks, m)
+		if _, ok := matchColumns(line, toks[:m], device); kind != 0 && ok {
 			starts = append(starts, toks[last].e+1)
 		}
 	}

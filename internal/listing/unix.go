@@ -48,13 +48,6 @@ const (
 	firstTokens = 9
 )
 
-// unixReading is where a line's date is and what the columns before it say.
-type unixReading struct {
-	last int // the date's last token
-	date dateFields
-	cols unixCols
-}
-
 func parseUnixLine(line string, now time.Time, out *ftpaudit.Entry, xs *extraSlab) (bool, error) {
 	m0 := 0 // the mode's end
 	for m0 < len(line) && line[m0] != ' ' {
@@ -84,108 +77,120 @@ func parseUnixLine(line string, now time.Time, out *ftpaudit.Entry, xs *extraSla
 	device := mode[0] == 'c' || mode[0] == 'b'
 
 	// Every token from the fourth on may start the date (at least two
-	// columns come before it). The first reading is kept, and the scan
-	// goes on past its date: a second reading makes the line ambiguous.
-	// The columns of a second reading would hold the first reading's
-	// date, which matchSpaced refuses, so only a classic layout could
-	// make one: the scan stops after maxStdCols columns. (The tests
-	// check every line they accept against all layouts, at every token.)
-	var (
-		r       unixReading
-		d       dateFields
-		found   bool
-		sawDate bool
-	)
+	// columns come before it). The first reading found must be the only
+	// one: the tokens after its date are tried too (secondReading), and
+	// a second reading makes the line ambiguous. The columns of a second
+	// reading would hold the first reading's date, which matchSpaced
+	// refuses, so only a classic layout could make one: those after
+	// maxStdCols columns are not tried. (The tests check every line they
+	// accept against all layouts, at every token.)
+	sawDate := false
 	for m := 3; ; m++ {
-		if found && m > maxStdCols+1 || m > maxCols+1 && sawDate {
+		if m > maxCols+1 && sawDate {
 			break
 		}
 		if m >= n {
 			if !more {
 				break
 			}
-			n += tokenize(line, toks[n-1].e, toks[n:])
+			n += moreTokens(line, toks[n-1].e, toks[n:])
 			more = false
 			if m >= n {
 				break
 			}
 		}
-		need := mayStartDate(line, toks[m])
-		if need == 0 {
-			continue
-		}
-		if more && m+need > n {
-			n += tokenize(line, toks[n-1].e, toks[n:])
+		if more && m+maxDateTokens > n {
+			n += moreTokens(line, toks[n-1].e, toks[n:])
 			more = false
 		}
-		t := toks[:n]
-		dp := &r.date // the first reading's, kept
-		if found {
-			dp = &d
-		}
-		last, ok := matchDate(line, t, m, dp)
-		if !ok {
+		last, kind := matchDate(line, toks[:n], m)
+		if kind == 0 {
 			continue
 		}
 		sawDate = true
 		if m > maxCols+1 {
 			break // no layout has that many columns
 		}
-		c, ok := matchColumns(line, t[:m], device)
+		c, ok := matchColumns(line, toks[:m], device)
 		if !ok {
 			continue
 		}
 		if c.err != nil {
 			return false, c.err
 		}
-		if found {
+		if last < maxStdCols+1 && secondReading(line, &toks, n, more, last+1, device) {
 			return false, errAmbiguous
 		}
-		found = true
-		r.last, r.cols = last, c
-		m = last // the next reading's date starts after this one
-	}
-	if !found {
-		if sawDate {
-			return false, errBadColumns
+		tm, err := unixDate(line, toks[:n], m, last, kind, now)
+		if err != nil {
+			return false, err
 		}
-		return false, errNoDate
+		end := toks[last].e
+		if end >= len(line) {
+			return false, errMissingName
+		}
+		// line[end] is ' ' (tokens end at a space or at the end of line).
+		name := line[end+1:]
+		if name == "" {
+			return false, errEmptyName
+		}
+		var target string
+		if typ == ftpaudit.TypeLink && !goStyle {
+			// Servers that print Go's FileMode ("Lrwxrwxrwx") never
+			// append " -> target": there the arrow is part of the name.
+			name, target = splitLink(name, c.size)
+		}
+		*out = ftpaudit.Entry{
+			Name:     name,
+			Type:     typ,
+			Size:     c.size,
+			Modified: tm,
+			Mode:     mode,
+			Owner:    c.owner,
+			Group:    c.group,
+			Raw:      line,
+		}
+		if target != "" {
+			x := xs.get()
+			*x = ftpaudit.EntryExtra{Target: target}
+			out.Extra = x
+		}
+		return typ == ftpaudit.TypeDir && (name == "." || name == ".."), nil
 	}
-	tm, err := r.date.time(now)
-	if err != nil {
-		return false, err
+	if sawDate {
+		return false, errBadColumns
 	}
-	end := toks[r.last].e
-	if end >= len(line) {
-		return false, errMissingName
+	return false, errNoDate
+}
+
+// secondReading reports whether a date starting at a token from from on,
+// up to the last a classic layout reaches, makes a reading of its own.
+// toks holds n tokens of the line, and more if the line has more.
+func secondReading(line string, toks *[maxUnixTokens + 1]tokSpan, n int, more bool, from int, device bool) bool {
+	for m := from; m <= maxStdCols+1; m++ {
+		if more && m+maxDateTokens > n {
+			n += moreTokens(line, toks[n-1].e, toks[n:])
+			more = false
+		}
+		if m >= n {
+			return false
+		}
+		if _, kind := matchDate(line, toks[:n], m); kind == 0 {
+			continue
+		}
+		if _, ok := matchColumns(line, toks[:m], device); ok {
+			return true
+		}
 	}
-	// line[end] is ' ' (tokens end at a space or at the end of line).
-	name := line[end+1:]
-	if name == "" {
-		return false, errEmptyName
-	}
-	var target string
-	if typ == ftpaudit.TypeLink && !goStyle {
-		// Servers that print Go's FileMode ("Lrwxrwxrwx") never
-		// append " -> target": there the arrow is part of the name.
-		name, target = splitLink(name, r.cols.size)
-	}
-	*out = ftpaudit.Entry{
-		Name:     name,
-		Type:     typ,
-		Size:     r.cols.size,
-		Modified: tm,
-		Mode:     mode,
-		Owner:    r.cols.owner,
-		Group:    r.cols.group,
-		Raw:      line,
-	}
-	if target != "" {
-		x := xs.get()
-		*x = ftpaudit.EntryExtra{Target: target}
-		out.Extra = x
-	}
-	return typ == ftpaudit.TypeDir && (name == "." || name == ".."), nil
+	return false
+}
+
+// moreTokens is tokenize for the tokens past the first few, which few
+// lines need: kept out of line, so that parseUnixLine stays small.
+//
+//go:noinline
+func moreTokens(line string, i int, toks []tokSpan) int {
+	return tokenize(line, i, toks)
 }
 
 // tokenize splits line from byte i at spaces into at most len(toks)
@@ -436,6 +441,14 @@ func matchColumns(line string, t []tokSpan, device bool) (c unixCols, ok bool) {
 	default:
 		return matchSpaced(line, t, device)
 	}
+	if v, ok, overflow := parseDigits(sizeTok); ok { // the usual case, first
+		if overflow {
+			c.err = errSizeRange
+		} else {
+			c.size = v
+		}
+		return c, true
+	}
 	if c.size, ok, c.err = sizeField(sizeTok, device); ok {
 		return c, true
 	}
@@ -482,9 +495,8 @@ func matchSpaced(line string, t []tokSpan, device bool) (c unixCols, ok bool) {
 			return c, false
 		}
 	}
-	var d dateFields
 	for p := 1; p < len(t); p++ {
-		if _, found := matchDate(line, t, p, &d); found {
+		if _, kind := matchDate(line, t, p); kind != 0 {
 			return c, false
 		}
 	}
@@ -557,14 +569,6 @@ const (
 	dateFullISO                     // 2026-11-22 03:26:07.123456789 +0100
 )
 
-// dateFields is a date as matchDate found it, not yet validated.
-type dateFields struct {
-	kind                    dateKind
-	y, mon, day, h, mi, sec int
-	nsec                    int
-	zone                    int // seconds east of UTC (dateFullISO)
-}
-
 // East Asian date suffixes: month, day and year in Japanese and Chinese,
 // and in Korean.
 const (
@@ -576,119 +580,91 @@ const (
 	koYear   = "년"
 )
 
-// mayStartDate is a quick test that rules out most tokens that cannot
-// start a date (see matchDate): it returns 0 for those, else the most
-// tokens a date starting there can take.
-func mayStartDate(line string, tk tokSpan) (need int) {
-	c, l := line[tk.s], tk.e-tk.s
-	switch {
-	case c|0x20 >= 'a' && c|0x20 <= 'z':
-		if l == 3 {
-			return 3
-		}
-	case c < '0' || c > '9':
-	case l <= 2:
-		return cjkMonthNext(line, tk.e)
-	case l == 10 && line[tk.s+4] == '-' || l <= 5 && line[tk.e-1] >= 0x80:
-		return 3
-	}
-	return 0
-}
-
-// cjkMonthNext is mayStartDate for a number of one or two digits ending
-// at i: 4 ("8 月 17日 20:10") when the next token starts as 月 and 월 do,
-// else 0.
-func cjkMonthNext(line string, i int) int {
-	for i < len(line) && line[i] == ' ' {
-		i++
-	}
-	if i < len(line) && (line[i] == cjkMonth[0] || line[i] == koMonth[0]) {
-		return 4
-	}
-	return 0
-}
-
 // matchDate reports whether the tokens of t from m on start a date, and
-// returns the index of its last token. The shapes:
+// returns the index of its last token and its kind (0: no date). The
+// shapes:
 //
 //	Nov 22 03:26, Nov 22  2024        (English month names, any case; H:MM too)
 //	2026-11-22 03:26                  (--time-style=long-iso)
 //	2026-11-22 03:26:07[.nnn] +0100   (full-iso)
 //	8月 17日 20:10, 6月 3日 2003年, 8月 17 20:10, 8 月 17日 20:10, 8월 17일 20:10
 //
-// A date ends at a token's end; *d gets its fields, whose values time
-// checks.
-func matchDate(line string, t []tokSpan, m int, d *dateFields) (last int, ok bool) {
+// A date ends at a token's end; unixDate reads and checks its values. In
+// the forms with a month, the day is the token before the last, and the
+// time or year the last.
+func matchDate(line string, t []tokSpan, m int) (last int, kind dateKind) {
 	tok := func(i int) string { return line[t[i].s:t[i].e] }
 	s := tok(m)
-	if c := s[0] | 0x20; c >= 'a' && c <= 'z' {
-		mon := monthIndex(s)
-		if mon == 0 {
-			return 0, false
+	if len(s) == 3 { // an English month (no East Asian one is 3 bytes)
+		if monthIndex(s) == 0 || m+2 >= len(t) {
+			return 0, 0
 		}
-		return monthRest(line, t, m+1, mon, false, d)
-	}
-	if !isDecDigit(s[0]) {
-		return 0, false
+		if d := tok(m + 1); len(d) > 2 || !allDecDigits(d) {
+			return 0, 0
+		}
+		r := tok(m + 2)
+		if _, _, ok := parseClock(r); ok {
+			return m + 2, dateRecent
+		}
+		if len(r) == 4 && allDecDigits(r) {
+			return m + 2, dateOld
+		}
+		return 0, 0
 	}
 	if len(s) == 10 && s[4] == '-' && s[7] == '-' && allDecDigits(s[:4]) && allDecDigits(s[5:7]) && allDecDigits(s[8:]) {
 		if m+1 >= len(t) {
-			return 0, false
+			return 0, 0
 		}
-		*d = dateFields{y: smallAtoi(s[:4]), mon: smallAtoi(s[5:7]), day: smallAtoi(s[8:])}
 		c := tok(m + 1)
-		if d.h, d.mi, ok = parseClock(c); ok {
-			d.kind = dateISO
-			return m + 1, true
+		if _, _, ok := parseClock(c); ok {
+			return m + 1, dateISO
 		}
-		if d.h, d.mi, d.sec, d.nsec, ok = parseClockSec(c); ok && m+2 < len(t) {
-			if d.zone, ok = parseZone(tok(m + 2)); ok {
-				d.kind = dateFullISO
-				return m + 2, true
+		if _, _, _, _, ok := parseClockSec(c); ok && m+2 < len(t) {
+			if _, ok := parseZone(tok(m + 2)); ok {
+				return m + 2, dateFullISO
 			}
 		}
-		return 0, false
+		return 0, 0
 	}
-	// 8月, 8월, or 8 then 月.
+	// An East Asian month ends in a byte past ASCII, or is a number
+	// before one; tested so, ASCII lines (most) never look further.
+	if s[len(s)-1] >= 0x80 || m+1 < len(t) && line[t[m+1].s] >= 0x80 && len(s) <= 2 {
+		return matchCJKDate(line, t, m)
+	}
+	return 0, 0
+}
+
+// matchCJKDate is matchDate for a month written 8月, 8월, or 8 then 月.
+func matchCJKDate(line string, t []tokSpan, m int) (last int, kind dateKind) {
+	tok := func(i int) string { return line[t[i].s:t[i].e] }
+	s := tok(m)
+	if !isDecDigit(s[0]) {
+		return 0, 0
+	}
 	next := m + 1
 	switch k := len(s) - len(cjkMonth); {
 	case k >= 1 && k <= 2 && (s[k:] == cjkMonth || s[k:] == koMonth) && allDecDigits(s[:k]):
-		s = s[:k]
 	case len(s) <= 2 && allDecDigits(s) && next < len(t) && (tok(next) == cjkMonth || tok(next) == koMonth):
 		next++
 	default:
-		return 0, false
+		return 0, 0
 	}
-	return monthRest(line, t, next, smallAtoi(s), true, d)
-}
-
-// monthRest matches the day and the time or year after a month, from
-// token i. cjk allows the East Asian day and year suffixes.
-func monthRest(line string, t []tokSpan, i, mon int, cjk bool, d *dateFields) (last int, ok bool) {
-	if i+1 >= len(t) {
-		return 0, false
+	// The day, with or without 日 (일), and the time or the year, with
+	// or without 年 (년).
+	if next+1 >= len(t) {
+		return 0, 0
 	}
-	day := line[t[i].s:t[i].e]
-	if cjk {
-		day = cutSuffix(day, cjkDay, koDay)
+	if d := cutSuffix(tok(next), cjkDay, koDay); len(d) > 2 || !allDecDigits(d) {
+		return 0, 0
 	}
-	if len(day) > 2 || !allDecDigits(day) {
-		return 0, false
+	r := tok(next + 1)
+	if _, _, ok := parseClock(r); ok {
+		return next + 1, dateRecent
 	}
-	*d = dateFields{mon: mon, day: smallAtoi(day)}
-	rest := line[t[i+1].s:t[i+1].e]
-	if d.h, d.mi, ok = parseClock(rest); ok {
-		d.kind = dateRecent
-		return i + 1, true
+	if r = cutSuffix(r, cjkYear, koYear); len(r) == 4 && allDecDigits(r) {
+		return next + 1, dateOld
 	}
-	if cjk {
-		rest = cutSuffix(rest, cjkYear, koYear)
-	}
-	if len(rest) == 4 && allDecDigits(rest) {
-		d.kind, d.y = dateOld, smallAtoi(rest)
-		return i + 1, true
-	}
-	return 0, false
+	return 0, 0
 }
 
 // cutSuffix returns s without a or b at its end (at most one of them).
@@ -702,44 +678,67 @@ func cutSuffix(s, a, b string) string {
 	return s
 }
 
-// time checks the date's values and returns it, in now's location unless
-// it carries a zone. A date without a year is placed in the latest year
-// in which it exists and is not more than recentFuture after now.
-func (d dateFields) time(now time.Time) (time.Time, error) {
+// unixDate converts the date matchDate found from token m to last, in
+// now's location unless it carries a zone. A date without a year is
+// placed in the latest year in which it exists and is not more than
+// recentFuture after now.
+func unixDate(line string, t []tokSpan, m, last int, kind dateKind, now time.Time) (time.Time, error) {
+	tok := func(i int) string { return line[t[i].s:t[i].e] }
 	loc := now.Location()
-	switch d.kind {
-	case dateRecent:
-		if d.mon < 1 || d.mon > 12 || d.day < 1 || d.day > 31 {
+	if kind == dateISO || kind == dateFullISO {
+		d := tok(m)
+		y, mon, day := smallAtoi(d[:4]), smallAtoi(d[5:7]), smallAtoi(d[8:])
+		if !validYMD(y, mon, day) {
 			return time.Time{}, errBadDate
 		}
-		// Only Feb 29 can skip a year; leap years are at most 8 years
-		// apart.
-		y0 := now.Year()
-		for y := y0; y > y0-9; y-- {
-			if !validYMD(y, d.mon, d.day) {
-				continue
-			}
-			t := time.Date(y, time.Month(d.mon), d.day, d.h, d.mi, 0, 0, loc)
-			if y != y0 || !t.After(now.Add(recentFuture)) {
-				return t, nil
-			}
+		if kind == dateISO {
+			h, mi, _ := parseClock(tok(m + 1))
+			return time.Date(y, time.Month(mon), day, h, mi, 0, 0, loc), nil
 		}
-		if validYMD(y0, d.mon, d.day) { // unreachable in practice
-			return time.Date(y0, time.Month(d.mon), d.day, d.h, d.mi, 0, 0, loc), nil
-		}
-		return time.Time{}, errBadDate
-	case dateFullISO:
-		if !validYMD(d.y, d.mon, d.day) {
-			return time.Time{}, errBadDate
-		}
-		t := time.Date(d.y, time.Month(d.mon), d.day, d.h, d.mi, d.sec, d.nsec, time.UTC)
-		return t.Add(-time.Duration(d.zone) * time.Second).In(loc), nil
-	default: // dateOld, dateISO
-		if !validYMD(d.y, d.mon, d.day) {
-			return time.Time{}, errBadDate
-		}
-		return time.Date(d.y, time.Month(d.mon), d.day, d.h, d.mi, 0, 0, loc), nil
+		h, mi, sec, nsec, _ := parseClockSec(tok(m + 1))
+		zone, _ := parseZone(tok(m + 2))
+		t := time.Date(y, time.Month(mon), day, h, mi, sec, nsec, time.UTC)
+		return t.Add(-time.Duration(zone) * time.Second).In(loc), nil
 	}
+	var mon, day int
+	dayTok, rest := tok(last-1), tok(last)
+	if s := tok(m); isDecDigit(s[0]) { // 8月, 8월, 8
+		k := 1
+		if len(s) > 1 && isDecDigit(s[1]) {
+			k = 2
+		}
+		mon = smallAtoi(s[:k])
+		dayTok, rest = cutSuffix(dayTok, cjkDay, koDay), cutSuffix(rest, cjkYear, koYear)
+	} else {
+		mon = monthIndex(s)
+	}
+	day = smallAtoi(dayTok)
+	if kind == dateOld {
+		y := smallAtoi(rest)
+		if !validYMD(y, mon, day) {
+			return time.Time{}, errBadDate
+		}
+		return time.Date(y, time.Month(mon), day, 0, 0, 0, 0, loc), nil
+	}
+	h, mi, _ := parseClock(rest)
+	if mon < 1 || mon > 12 || day < 1 || day > 31 {
+		return time.Time{}, errBadDate
+	}
+	// Only Feb 29 can skip a year; leap years are at most 8 years apart.
+	y0 := now.Year()
+	for y := y0; y > y0-9; y-- {
+		if !validYMD(y, mon, day) {
+			continue
+		}
+		t := time.Date(y, time.Month(mon), day, h, mi, 0, 0, loc)
+		if y != y0 || !t.After(now.Add(recentFuture)) {
+			return t, nil
+		}
+	}
+	if validYMD(y0, mon, day) { // unreachable in practice
+		return time.Date(y0, time.Month(mon), day, h, mi, 0, 0, loc), nil
+	}
+	return time.Time{}, errBadDate
 }
 
 // monthIndex returns 1..12 for a three letter English month name (any case)
