@@ -46,6 +46,7 @@ var onlyImporters = map[string][]string{
 	"github.com/schollz/progressbar/v3":     {"cmd/ftpaudit"},
 	"github.com/olekukonko/tablewriter":     {"report"},
 	"modernc.org/sqlite":                    {"history"},
+	"github.com/jackc/pgx/v5":               {"history"},
 	"goftp.io/server/v2":                    {"internal/ftptest/memftp"},
 	"go.yaml.in/yaml/v3":                    {"rules", "cmd/ftpaudit"},
 	"github.com/ftpaudit/ftpaudit/internal": nil, // checked by allowedImports

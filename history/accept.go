@@ -165,7 +165,7 @@ const currentAccepted = `SELECT a.scan_id FROM acceptances a
 // BaselineScans returns the ids of the saved scans that hold a host's
 // current accepted baseline, ascending. Prune never deletes them.
 func (s *Store) BaselineScans(ctx context.Context) ([]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT scan_id FROM (`+currentAccepted+`) ORDER BY scan_id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT scan_id FROM (`+currentAccepted+`) AS cur ORDER BY scan_id`)
 	if err != nil {
 		return nil, s.dbErr("accepted baselines", err)
 	}

@@ -36,7 +36,9 @@ func saveT(t *testing.T, s *Store, r *ftpaudit.Result, opt SaveOptions) Saved {
 
 // The first complete saved scan of a host is accepted automatically, in
 // the save's transaction; later ones, and incomplete ones, are not.
-func TestAutoAcceptFirstBaseline(t *testing.T) {
+func TestAutoAcceptFirstBaseline(t *testing.T) { eachBackend(t, testAutoAcceptFirstBaseline) }
+
+func testAutoAcceptFirstBaseline(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	auto := SaveOptions{AutoAccept: true, By: "cron"}
@@ -75,7 +77,9 @@ func TestAutoAcceptFirstBaseline(t *testing.T) {
 
 // Accepting is append-only: the newest acceptance is the baseline, every
 // earlier one stays on record, and the table refuses UPDATE and DELETE.
-func TestAcceptAppendOnly(t *testing.T) {
+func TestAcceptAppendOnly(t *testing.T) { eachBackend(t, testAcceptAppendOnly) }
+
+func testAcceptAppendOnly(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	const url = "ftp://ftp.example.org/"
@@ -117,7 +121,9 @@ func TestAcceptAppendOnly(t *testing.T) {
 
 // Accept refuses an incomplete host and an unknown one, and records
 // nothing then, not even the hosts before it.
-func TestAcceptRefusals(t *testing.T) {
+func TestAcceptRefusals(t *testing.T) { eachBackend(t, testAcceptRefusals) }
+
+func testAcceptRefusals(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	good := saveT(t, s, oneHost(t, "ftp://a.example/", true), SaveOptions{})
@@ -141,7 +147,9 @@ func TestAcceptRefusals(t *testing.T) {
 // Prune never deletes a scan that holds a host's current accepted
 // baseline, whatever its age; once another scan is accepted, it may go,
 // and its acceptance stays on record (Deleted).
-func TestPruneKeepsAcceptedBaseline(t *testing.T) {
+func TestPruneKeepsAcceptedBaseline(t *testing.T) { eachBackend(t, testPruneKeepsAcceptedBaseline) }
+
+func testPruneKeepsAcceptedBaseline(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -2,6 +2,9 @@
 // later scan can be compared with the last good one and a saved scan can
 // be reported again. It only stores and reads back: it never judges and
 // never prints. It uses the pure-Go driver modernc.org/sqlite (no cgo).
+// Open given a postgres:// URL keeps the same history in PostgreSQL
+// instead, shared by scanners on several machines (pg.go, through the
+// pure-Go driver pgx), with the same schema versions and guarantees.
 //
 // Every byte a server sent is kept exactly, and the database format is
 // the package's own, written field by field (schema.go, codec.go,
@@ -28,5 +31,7 @@
 // of values; save.go (with rawconn.go), entries.go, chain.go and
 // fingerprint.go write a scan; query.go, entries.go and chain.go read it
 // back, compare.go for a comparison with a walk; prune.go deletes old
-// scans.
+// scans. dialect.go says where SQLite and PostgreSQL differ; pg.go and
+// pg_sql.go run the package's SQL on PostgreSQL, pg_schema.go holds its
+// schema.
 package history

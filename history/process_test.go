@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -43,7 +42,8 @@ func stress() bool {
 //
 // FTPAUDIT_HISTORY_CACHE_KIB sets cacheKiB (a small cache makes a small
 // save spill into the WAL file), FTPAUDIT_HISTORY_HOOK_EVERY sets
-// saveHookEvery.
+// saveHookEvery, FTPAUDIT_HISTORY_COPY_ROWS pgCopyRows (PostgreSQL: a
+// small value sends the rows to the server early).
 //   - diffsetup: saves a scan of n entries and then its variant.
 //   - killdelta: as kill, but saves the scan with a fifth of its entries
 //     changed (changeEveryFifth), as a delta of the scan of n entries the
@@ -60,7 +60,7 @@ func TestHelperSaveProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, v := range map[string]*int{"FTPAUDIT_HISTORY_CACHE_KIB": &cacheKiB, "FTPAUDIT_HISTORY_HOOK_EVERY": &saveHookEvery} {
+	for name, v := range map[string]*int{"FTPAUDIT_HISTORY_CACHE_KIB": &cacheKiB, "FTPAUDIT_HISTORY_HOOK_EVERY": &saveHookEvery, "FTPAUDIT_HISTORY_COPY_ROWS": &pgCopyRows} {
 		if e := os.Getenv(name); e != "" {
 			if *v, err = strconv.Atoi(e); err != nil {
 				t.Fatal(err)
@@ -232,9 +232,11 @@ func (c *child) savedID(t *testing.T) int64 {
 // A save killed (SIGKILL) in the middle, its uncommitted rows already in
 // the WAL file, leaves the earlier scans intact and no trace of itself,
 // and the next save works.
-func TestKillMidSave(t *testing.T) {
+func TestKillMidSave(t *testing.T) { eachBackend(t, testKillMidSave) }
+
+func testKillMidSave(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
+	db := newTestDB(t)
 	s, err := Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -250,13 +252,16 @@ func TestKillMidSave(t *testing.T) {
 
 	// 1200 rows in a 16 KiB page cache: the save stops after 768 rows,
 	// about 25 pages, most of them spilled into the WAL file.
-	n, env := 1200, []string{"FTPAUDIT_HISTORY_CACHE_KIB=16", "FTPAUDIT_HISTORY_HOOK_EVERY=256"}
+	n, env := 1200, []string{"FTPAUDIT_HISTORY_CACHE_KIB=16", "FTPAUDIT_HISTORY_HOOK_EVERY=256", "FTPAUDIT_HISTORY_COPY_ROWS=128"}
 	if stress() {
 		n, env = 120_000, nil
 	}
 	c := helper(t, "kill", db, n, env...)
 	l := waitLine(t, c.lines, "inserting ", 2*time.Minute)
-	killed(t, c, l, true)
+	if onPostgres(t) {
+		checkWriting(t, db, "entries")
+	}
+	killed(t, c, l, !onPostgres(t))
 
 	s, err = Open(ctx, db)
 	if err != nil {
@@ -286,7 +291,9 @@ func changeEveryFifth(r *ftpaudit.Result) {
 // by fingerprint (its scan and host rows written, uncommitted) and while
 // it writes the changes: the snapshot and the delta saved before it read
 // back as saved, and nothing of the killed save is left.
-func TestKillMidDeltaSave(t *testing.T) {
+func TestKillMidDeltaSave(t *testing.T) { eachBackend(t, killMidDeltaSaves) }
+
+func killMidDeltaSaves(t *testing.T) {
 	for _, c := range []struct {
 		mode string
 		wal  bool // the killed save's rows reached the WAL file
@@ -297,7 +304,7 @@ func TestKillMidDeltaSave(t *testing.T) {
 
 func testKillMidDeltaSave(t *testing.T, mode string, wal bool) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
+	db := newTestDB(t)
 	s, err := Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +312,7 @@ func testKillMidDeltaSave(t *testing.T, mode string, wal bool) {
 	// 6000 rows, 1200 of them changed, in a 16 KiB page cache: the save
 	// stops after 3072 entries compared, or after 768 changed rows
 	// written, most of them spilled into the WAL.
-	n, env := 6000, []string{"FTPAUDIT_HISTORY_CACHE_KIB=16", "FTPAUDIT_HISTORY_HOOK_EVERY=256"}
+	n, env := 6000, []string{"FTPAUDIT_HISTORY_CACHE_KIB=16", "FTPAUDIT_HISTORY_HOOK_EVERY=256", "FTPAUDIT_HISTORY_COPY_ROWS=128"}
 	if stress() {
 		n, env = 300_000, nil
 	}
@@ -326,17 +333,17 @@ func testKillMidDeltaSave(t *testing.T, mode string, wal bool) {
 
 	c := helper(t, mode, db, n, env...)
 	l := waitLine(t, c.lines, "inserting ", 2*time.Minute)
-	killed(t, c, l, wal)
+	if onPostgres(t) {
+		checkWriting(t, db, map[bool]string{false: "hosts", true: "entries"}[wal])
+	}
+	killed(t, c, l, wal && !onPostgres(t))
 
 	s, err = Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var check string
-	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
-		t.Fatalf("integrity_check: %q, %v", check, err)
-	}
+	checkIntegrity(t, s)
 	scans, err := s.Scans(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -391,10 +398,7 @@ func killed(t *testing.T, c *child, l string, wal bool) {
 func checkOnlyEarlier(t *testing.T, s *Store, id int64, earlier *ftpaudit.Result) {
 	t.Helper()
 	ctx := context.Background()
-	var check string
-	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
-		t.Fatalf("integrity_check: %q, %v", check, err)
-	}
+	checkIntegrity(t, s)
 	scans, err := s.Scans(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -417,13 +421,15 @@ func checkOnlyEarlier(t *testing.T, s *Store, id int64, earlier *ftpaudit.Result
 // transaction until the second has started saving, and the second must
 // wait for the first to commit. The stress variant saves more, and lets
 // the saves overlap as they will.
-func TestConcurrentSaveProcesses(t *testing.T) {
+func TestConcurrentSaveProcesses(t *testing.T) { eachBackend(t, testConcurrentSaveProcesses) }
+
+func testConcurrentSaveProcesses(t *testing.T) {
 	if stress() {
 		testConcurrentSaveProcessesFree(t, 50_000)
 		return
 	}
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
+	db := newTestDB(t)
 	const n = 1200 // the first save holds after 256
 	first := helper(t, "concurrent", db, n, "FTPAUDIT_HISTORY_HOLD=1", "FTPAUDIT_HISTORY_HOOK_EVERY=256")
 	second := helper(t, "concurrent", db, n)
@@ -453,7 +459,7 @@ func TestConcurrentSaveProcesses(t *testing.T) {
 // they will.
 func testConcurrentSaveProcessesFree(t *testing.T, n int) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
+	db := newTestDB(t)
 	cs := []*child{helper(t, "concurrent", db, n), helper(t, "concurrent", db, n)}
 	for _, c := range cs {
 		waitLine(t, c.lines, "ready", time.Minute)
@@ -511,9 +517,11 @@ func checkScans(t *testing.T, s *Store, ids []int64, n int) {
 // and then saving into it at the same time, both land. The overlap is
 // forced: the first save to reach 256 entries waits, inside its
 // transaction, while the other is waiting for the write lock.
-func TestConcurrentStores(t *testing.T) {
+func TestConcurrentStores(t *testing.T) { eachBackend(t, testConcurrentStores) }
+
+func testConcurrentStores(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
+	db := newTestDB(t)
 	n := 1200
 	if stress() {
 		n = 20_000

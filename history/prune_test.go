@@ -40,13 +40,18 @@ func savePruneScans(t *testing.T, s *Store, base time.Time) []int64 {
 	return ids
 }
 
-func TestPrune(t *testing.T) {
+func TestPrune(t *testing.T) { eachBackend(t, testPrune) }
+
+func testPrune(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	ids := savePruneScans(t, s, base)
 	gone := append(hostsOf(t, s, ids[0]), hostsOf(t, s, ids[1])...)
-	pages := count(t, s, "PRAGMA page_count")
+	pages := 0
+	if !s.pg { // PostgreSQL: no file to shrink
+		pages = count(t, s, "PRAGMA page_count")
+	}
 
 	if n, err := s.Prune(ctx, 0, time.Time{}); err != nil || n != 0 {
 		t.Errorf("Prune(no bounds) = %d, %v; want 0", n, err)
@@ -56,11 +61,13 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("Prune(keep 3) = %d, %v; want 2", n, err)
 	}
 	checkPruned(t, s, ids[:2], gone, ids[2:])
-	if c := count(t, s, "PRAGMA freelist_count"); c != 0 {
-		t.Errorf("%d free pages after prune: not vacuumed", c)
-	}
-	if c := count(t, s, "PRAGMA page_count"); c >= pages {
-		t.Errorf("%d pages after pruning 2 of 5 scans, %d before: nothing returned to the file system", c, pages)
+	if !s.pg {
+		if c := count(t, s, "PRAGMA freelist_count"); c != 0 {
+			t.Errorf("%d free pages after prune: not vacuumed", c)
+		}
+		if c := count(t, s, "PRAGMA page_count"); c >= pages {
+			t.Errorf("%d pages after pruning 2 of 5 scans, %d before: nothing returned to the file system", c, pages)
+		}
 	}
 
 	// By age: scans started before day 3 (ids[2] started on day 2).

@@ -178,7 +178,7 @@ func (s *Store) LastComplete(ctx context.Context, target, start string, before i
 		before = math.MaxInt64
 	}
 	row := s.db.QueryRowContext(ctx, `SELECT `+hostInfoCols+` FROM hosts
-		WHERE target = ? AND start = ? AND complete AND scan_id < ?
+		WHERE target = ? AND start = ? AND complete <> 0 AND scan_id < ?
 		ORDER BY scan_id DESC, seq DESC LIMIT 1`, target, blobOf(start), before)
 	h, err := scanHostInfo(row)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -291,7 +291,7 @@ func (s *Store) migrate(ctx context.Context, conn *sql.Conn) (err error) {
 		}
 	}()
 	// Again, under the write lock: another process may have migrated.
-	id, version, objects, err := readHeader(ctx, conn)
+	id, version, objects, err := s.header(ctx, conn)
 	if err != nil {
 		return s.openErr(err)
 	}
@@ -314,7 +314,7 @@ func (s *Store) migrate(ctx context.Context, conn *sql.Conn) (err error) {
 // records the new version, inside migrate's transaction.
 func (s *Store) applyMigrations(ctx context.Context, conn *sql.Conn, version int64) error {
 	for v := version; v < int64(len(migrations)); v++ {
-		m := migrations[v]
+		m := s.migrationList()[v]
 		if m.sql != "" {
 			if _, err := conn.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("open history database %s: upgrading from schema version %d to %d: schema version %d: %w", s.path, version, len(migrations), v+1, err)
@@ -325,6 +325,12 @@ func (s *Store) applyMigrations(ctx context.Context, conn *sql.Conn, version int
 				return fmt.Errorf("open history database %s: upgrading from schema version %d to %d: schema version %d: %w", s.path, version, len(migrations), v+1, err)
 			}
 		}
+	}
+	if s.pg {
+		if err := pgSetVersion(ctx, conn, len(migrations)); err != nil {
+			return s.openErr(err)
+		}
+		return nil
 	}
 	// PRAGMA takes no parameters; both values are integers.
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {

@@ -43,6 +43,7 @@ type Store struct {
 	db   *sql.DB
 	path string
 	key  []byte // the fingerprint key (fingerprint.go)
+	pg   bool   // on PostgreSQL (pg.go), not SQLite
 }
 
 // DefaultPath returns $XDG_STATE_HOME/ftpaudit/history.db, or
@@ -68,10 +69,15 @@ func DefaultPath() (string, error) {
 // schema up to date. A file that is not an ftpaudit history database
 // (another kind of file, another application's SQLite database, a
 // damaged one) is refused with an error naming it; one written by a newer
-// ftpaudit gives ErrNewerSchema.
+// ftpaudit gives ErrNewerSchema. A path that is a postgres:// or
+// postgresql:// URL opens the history in that PostgreSQL database
+// instead (pg.go); Path and errors show it without its password.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open history database: empty path")
+	}
+	if isPostgres(path) {
+		return openPostgres(ctx, path)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -201,12 +207,18 @@ func (s *Store) init(ctx context.Context) error {
 		return s.openErr(err)
 	}
 	defer conn.Close()
-	id, version, objects, err := readHeader(ctx, conn)
+	id, version, objects, err := s.header(ctx, conn)
 	if err != nil {
 		return s.openErr(err)
 	}
 	if err := s.checkHeader(id, version, objects); err != nil {
 		return err
+	}
+	if s.pg {
+		if version == int64(len(migrations)) {
+			return nil
+		}
+		return s.migrate(ctx, conn)
 	}
 	if objects == 0 {
 		// Only possible before the first table exists.
@@ -239,9 +251,9 @@ func readHeader(ctx context.Context, conn *sql.Conn) (id, version, objects int64
 func (s *Store) checkHeader(id, version, objects int64) error {
 	switch {
 	case id != 0 && id != appID:
-		return notHistory(s.path, fmt.Sprintf("SQLite database of another application, id %#x", id))
+		return notHistory(s.path, fmt.Sprintf("%s of another application, id %#x", s.kind(), id))
 	case id == 0 && (version != 0 || objects != 0):
-		return notHistory(s.path, "SQLite database of another application")
+		return notHistory(s.path, s.kind()+" of another application")
 	case version > int64(len(migrations)):
 		return fmt.Errorf("%w: %s has schema version %d, this ftpaudit knows versions up to %d: use a newer ftpaudit, or another --db",
 			ErrNewerSchema, s.path, version, len(migrations))

@@ -17,7 +17,11 @@ import (
 
 func openTemp(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "state", "ftpaudit", "history.db"))
+	path := filepath.Join(t.TempDir(), "state", "ftpaudit", "history.db")
+	if onPostgres(t) {
+		path = newPGSchema(t)
+	}
+	s, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +189,9 @@ func count(t *testing.T, s *Store, q string, args ...any) int {
 	return n
 }
 
-func TestRoundTrip(t *testing.T) {
+func TestRoundTrip(t *testing.T) { eachBackend(t, testRoundTrip) }
+
+func testRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	r := sampleResult(t)
@@ -373,7 +379,9 @@ func checkAbsent(t *testing.T, s *Store, scanID int64) {
 
 // The entries saved in a shuffled order come back sorted; breaking off
 // the iteration early works and leaves the store usable.
-func TestEntriesOrderAndEarlyStop(t *testing.T) {
+func TestEntriesOrderAndEarlyStop(t *testing.T) { eachBackend(t, testEntriesOrderAndEarlyStop) }
+
+func testEntriesOrderAndEarlyStop(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	var es []ftpaudit.Entry
@@ -411,7 +419,9 @@ func TestEntriesOrderAndEarlyStop(t *testing.T) {
 	}
 }
 
-func TestLastComplete(t *testing.T) {
+func TestLastComplete(t *testing.T) { eachBackend(t, testLastComplete) }
+
+func testLastComplete(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	save := func(raw string, complete bool) int64 {
@@ -466,7 +476,9 @@ func TestLastComplete(t *testing.T) {
 }
 
 // A cancelled save commits nothing and leaves the store usable.
-func TestSaveCancelled(t *testing.T) {
+func TestSaveCancelled(t *testing.T) { eachBackend(t, testSaveCancelled) }
+
+func testSaveCancelled(t *testing.T) {
 	s := openTemp(t)
 	// Cancelled after 512 rows; Save checks every 1024, before the end.
 	r := synthResult(1500, false)

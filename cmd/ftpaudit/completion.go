@@ -517,6 +517,9 @@ the table's width when neither stdout nor stderr is a terminal
 .TP
 .B XDG_STATE_HOME
 where the history database lives by default (\fI$XDG_STATE_HOME/ftpaudit/history.db\fR)
+.TP
+.B PGPASSWORD, PGPASSFILE, PGSERVICEFILE
+with \fB\-\-db postgres://\fR...: the password, the password file (else \fI~/.pgpass\fR) and the service file (else \fI~/.pg_service.conf\fR), as for \fBpsql\fR; a password in the URL is never printed back
 .SH EXAMPLES
 .nh
 `)

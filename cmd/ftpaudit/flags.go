@@ -193,7 +193,7 @@ func parseLevel(s string) (slog.Level, error) {
 // dbFlag defines --db, the history database, on fs: every command that
 // opens the database takes it.
 func dbFlag(fs *flag.FlagSet, p *string) {
-	fs.StringVar(p, "db", "", "history database (default $XDG_STATE_HOME/ftpaudit/history.db)")
+	fs.StringVar(p, "db", "", "history database: a file, or a postgres:// URL (default $XDG_STATE_HOME/ftpaudit/history.db)")
 }
 
 // newFlagSet returns a command's flag set: errors and -h go to stderr,
