@@ -137,10 +137,15 @@ for mode in $MODES; do
 	log "$SERVER $mode: scanning"
 	# shellcheck disable=SC2086
 	/usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$FTPAUDIT" scan --quiet --connections 8 "${flags[@]}" ${ARGS:-} "ftp://127.0.0.1:$PORT/" 2>"$WORK/stderr" || true
-	read -r wall rss user sys <"$WORK/time"
-	dirs=$(hostfield "$WORK/report.json" stats.dirs || echo 0)
-	files=$(hostfield "$WORK/report.json" stats.files || echo 0)
-	complete=$(hostfield "$WORK/report.json" complete || echo false)
+	# The last line: /usr/bin/time puts "Command exited with non-zero
+	# status N" before it when the scan exits non-zero.
+	read -r wall rss user sys < <(tail -n 1 "$WORK/time")
+	dirs=0 files=0 complete=false
+	if [ -s "$WORK/report.json" ]; then
+		dirs=$(hostfield "$WORK/report.json" stats.dirs)
+		files=$(hostfield "$WORK/report.json" stats.files)
+		complete=$(hostfield "$WORK/report.json" complete)
+	fi
 	got=$((${dirs:-0} + ${files:-0}))
 	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
 	per=$(awk -v r="$rss" -v n="$want" 'BEGIN { printf "%.0f", r * 1024 / n }')
