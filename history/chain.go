@@ -21,10 +21,12 @@ import (
 // differs from the base: the entries added or changed (by path, dup and
 // every stored column) in entries, the keys of those removed in
 // removed_entries, and a deltas row naming the base and the depth of the
-// chain. Reading a host merges its own rows with its bases', newest
-// first, down to the nearest full snapshot, in key order, streaming: each
-// layer is one ordered query, and memory does not grow with the number of
-// entries.
+// chain. A host saved whole, a snapshot, stores every entry: in chunks
+// since schema version 7 (chunks.go), in entries rows before. Reading a
+// host merges its own rows with its bases', newest first, down to the
+// nearest full snapshot, in key order, streaming: each layer is one
+// ordered query (of its entries rows, or of its chunks), and memory does
+// not grow with the number of entries.
 //
 // A save finds what changed by fingerprint (fingerprint.go): it reads
 // the base's keys and fingerprints in key order, merging its chain the
@@ -35,12 +37,14 @@ import (
 // is snapshotEvery-1 deltas from a snapshot already, so reading any host
 // merges at most snapshotEvery-1 deltas, and when the rows of its chain's
 // deltas with its own would exceed changeLimit of its entries, so that
-// reading it never reads more than 1+changeLimit times its entries in
-// rows. Snapshots are therefore rare when little changes: each costs as
-// much as the first scan, so taking one every 8th night would make the
-// history grow by an eighth of a scan every night, whatever changed;
-// with 64, a nightly job whose archive changes by 0.1% a night grows by
-// about 1.6% of a scan a night for the snapshots, plus its changes. A
+// reading it never reads more than 1+changeLimit times its entries.
+// Snapshots are therefore rare when little changes: each costs as much
+// as the first scan, in time (in chunks, a fraction of a walk's) and in
+// bytes, so taking one every 8th night would make the history grow by an
+// eighth of a scan every night, whatever changed; with 64, a nightly job
+// whose archive changes by 0.1% a night grows by about 1.6% of a scan a
+// night for the snapshots, plus its changes (an entries row each, about
+// twice an entry's bytes in a chunk: 0.2% of the first scan a night). A
 // merge of 64 layers costs a heap of cursors, O(log layers) per entry.
 
 // snapshotEvery and changeLimit bound chains; variables so that tests can
@@ -481,7 +485,7 @@ func (s *Store) saveHostEntries(ctx context.Context, t *saveTx, hostID int64, h 
 	}
 	limit := int64(float64(len(es))*changeLimit) - chainRows
 	if baseID == 0 || depth+1 >= int64(snapshotEvery) || limit < 0 {
-		return s.saveEntries(ctx, t.entry.ex, hostID, es, order)
+		return s.saveEntries(ctx, t.chunk, hostID, es, order)
 	}
 	write, removed, ok, err := s.planDelta(ctx, baseID, es, order, int(limit))
 	if err != nil {
@@ -491,7 +495,7 @@ func (s *Store) saveHostEntries(ctx context.Context, t *saveTx, hostID int64, h 
 		return s.dbErr(fmt.Sprintf("compare with host %d", baseID), err)
 	}
 	if !ok {
-		return s.saveEntries(ctx, t.entry.ex, hostID, es, order)
+		return s.saveEntries(ctx, t.chunk, hostID, es, order)
 	}
 	if err := t.delta.exec(ctx, hostID, baseID, depth+1, chainRows+int64(len(write)+len(removed))); err != nil {
 		return s.dbErr("insert delta", err)

@@ -118,6 +118,9 @@ func checkHost(t *testing.T, s *Store, hostID int64, want []ftpaudit.Entry) {
 	t.Helper()
 	ctx := context.Background()
 	want = sorted(want)
+	if c, r := count(t, s, "SELECT count(*) FROM chunks WHERE host_id = ?", hostID), count(t, s, "SELECT count(*) FROM entries WHERE host_id = ?", hostID); c > 0 && r > 0 {
+		t.Errorf("host %d has %d chunks and %d entries rows: never both", hostID, c, r)
+	}
 	checkEntries(t, collect(t, s.Entries(ctx, hostID)), want)
 	h, err := s.HostResult(ctx, hostID, true)
 	if err != nil {

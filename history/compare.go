@@ -35,10 +35,12 @@ var besideHook func(wholes int, dense bool)
 // and cur's entry is yielded in its place, facts and raw lines included.
 // Only the entries that differ are read whole, one at a time, so that
 // comparing a walk with a saved scan costs reading the saved scan's keys
-// and fingerprints, and decoding what changed. When most entries differ
-// it reads the rest whole, as EntryAttrs does. Memory does not grow with
-// the number of entries. An error is yielded once, last; a host that does
-// not exist yields ErrNotFound.
+// and fingerprints, and decoding what changed (an entry of a snapshot in
+// chunks by decoding its chunk up to it, and the next one asked for in
+// the same chunk from there). When most entries differ it reads the rest
+// whole, as EntryAttrs does. Memory does not grow with the number of
+// entries. An error is yielded once, last; a host that does not exist
+// yields ErrNotFound.
 func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur []ftpaudit.Entry) iter.Seq2[ftpaudit.Entry, error] {
 	return func(yield func(ftpaudit.Entry, error) bool) {
 		fail := func(err error) {
@@ -70,7 +72,20 @@ func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur []ftpaud
 		defer whole.Close()
 		var r entryRow
 		r.lean = true
+		chunked := map[int64]bool{} // by layer
+		finder := newChunkFinder(tx)
 		read := func(layer int64, path string, dup int64) (ftpaudit.Entry, error) {
+			c, ok := chunked[layer]
+			if !ok {
+				var err error
+				if c, err = hasChunks(ctx, tx, layer); err != nil {
+					return ftpaudit.Entry{}, err
+				}
+				chunked[layer] = c
+			}
+			if c {
+				return finder.find(ctx, layer, path, dup)
+			}
 			rows, err := whole.QueryContext(ctx, layer, blobOf(path), dup)
 			if err != nil {
 				return ftpaudit.Entry{}, err

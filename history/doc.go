@@ -19,19 +19,23 @@
 // committed before its end.
 //
 // A host saved before (same target and start directory) is stored as
-// the changes from the previous save of it, in chains bounded by periodic
-// full snapshots (chain.go); reading merges a chain back, streaming, into
-// exactly the entries saved. Every entry row carries a keyed fingerprint
-// of what it stores (fingerprint.go), so that a save finds its changes,
-// and a comparison with a walk its differences, by reading keys and
-// fingerprints in path order rather than decoding whole rows.
+// the changes from the previous save of it, one entries row per entry
+// added or changed, in chains bounded by periodic full snapshots
+// (chain.go); reading merges a chain back, streaming, into exactly the
+// entries saved. A full snapshot is stored in chunks of consecutive
+// entries, a few hundred to a row (chunks.go), so that saving a million
+// entries is a few thousand inserts rather than a million. Every entry
+// carries a keyed fingerprint of what it stores (fingerprint.go), in its
+// row or its chunk, so that a save finds its changes, and a comparison
+// with a walk its differences, by reading keys and fingerprints in path
+// order rather than decoding whole entries.
 //
 // Files: store.go opens the database; schema.go and migrate_gob.go hold
 // the schema and its migrations; codec.go and hostdata.go the encodings
-// of values; save.go (with rawconn.go), entries.go, chain.go and
-// fingerprint.go write a scan; query.go, entries.go and chain.go read it
-// back, compare.go for a comparison with a walk; prune.go deletes old
-// scans. dialect.go says where SQLite and PostgreSQL differ; pg.go and
-// pg_sql.go run the package's SQL on PostgreSQL, pg_schema.go holds its
-// schema.
+// of values; save.go (with rawconn.go), entries.go, chunks.go, chain.go
+// and fingerprint.go write a scan; query.go, entries.go, chunks.go and
+// chain.go read it back, compare.go for a comparison with a walk;
+// prune.go deletes old scans. dialect.go says where SQLite and PostgreSQL
+// differ; pg.go and pg_sql.go run the package's SQL on PostgreSQL,
+// pg_schema.go holds its schema.
 package history

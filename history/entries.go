@@ -13,7 +13,10 @@ import (
 	"github.com/ftpaudit/ftpaudit"
 )
 
-// Writing and reading the entries table, the bulk of the database.
+// Writing and reading entries: the entries table, which holds the rows
+// of deltas (chain.go) and of snapshots saved before schema version 7,
+// and the snapshots saved since, in chunks (chunks.go). Both are written
+// from the same packed row (rowPacker), and read back as the same entry.
 
 // Entry rows are inserted with one prepared statement per row that binds
 // a single BLOB holding all of the row's values, cut into columns with
@@ -61,6 +64,7 @@ const (
 	fFacts
 	fRaw
 	fListRaw
+	numFields
 )
 
 // Parameters of insertEntrySQL: these, then the length of the path (which
@@ -115,6 +119,25 @@ type rowPacker struct {
 	args    []driver.NamedValue
 	fpr     *fingerprinter
 	fp      int64 // the row's fingerprint
+	// spans are where each of entryFields lies in buf, for the
+	// fingerprint and the chunk encoder (chunks.go).
+	spans [numFields]span
+	// noArgs is set for a packer of entries saved in chunks: args are
+	// not filled, nor the fingerprint put into buf.
+	noArgs bool
+}
+
+// span is where a field's bytes lie in rowPacker.buf; n < 0 is NULL.
+type span struct{ off, n int }
+
+// field returns the bytes of field i of the packed row, and whether it
+// is NULL.
+func (p *rowPacker) field(i int) ([]byte, bool) {
+	sp := p.spans[i]
+	if sp.n < 0 {
+		return nil, true
+	}
+	return p.buf[sp.off : sp.off+sp.n], false
 }
 
 // newRowPacker returns a packer of rows of host hostID, fingerprinted
@@ -129,8 +152,18 @@ func newRowPacker(hostID int64, key []byte) *rowPacker {
 	return p
 }
 
+// newChunkPacker returns a packer of entries saved in chunks (chunks.go),
+// fingerprinted with key: rows packed, but no statement parameters.
+func newChunkPacker(key []byte) *rowPacker {
+	return &rowPacker{fpr: newFingerprinter(key), noArgs: true}
+}
+
 // null makes field i (not fPath) NULL.
 func (p *rowPacker) null(i int) {
+	p.spans[i] = span{0, -1}
+	if p.noArgs {
+		return
+	}
 	a := p.args[parFields+2*i-1:]
 	a[0].Value, a[1].Value = nil, nil
 }
@@ -138,6 +171,10 @@ func (p *rowPacker) null(i int) {
 // mark sets field i to the bytes of buf from start on. Offsets and
 // lengths below 256 box without allocating.
 func (p *rowPacker) mark(i, start int) {
+	p.spans[i] = span{start, len(p.buf) - start}
+	if p.noArgs {
+		return
+	}
 	if i == fPath {
 		p.args[parFields].Value = int64(len(p.buf) - start)
 		return
@@ -168,11 +205,14 @@ func (p *rowPacker) int(i int, v int64) {
 }
 
 // pack fills the parameters of e's row, with key dup, and computes its
-// fingerprint (p.fp).
+// fingerprint (p.fp); a chunk packer only packs the row's bytes (buf and
+// spans) and computes its fingerprint.
 func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 	var fp [fpDigits]byte // the fingerprint, filled in below
 	p.buf = append(p.buf[:0], fp[:]...)
-	p.args[parDup].Value = dup
+	if !p.noArgs {
+		p.args[parDup].Value = dup
+	}
 	p.str(fPath, e.Path) // first: its offset is always fpDigits+1
 	if e.Path[strings.LastIndexByte(e.Path, '/')+1:] == e.Name {
 		p.null(fName)
@@ -208,6 +248,9 @@ func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 	p.text(fRaw, e.Raw)
 	p.text(fListRaw, e.ListRaw())
 	p.fp = p.fpr.of(p)
+	if p.noArgs {
+		return
+	}
 	putDigits(p.buf[:fpDigits], p.fp)
 	if len(p.buf) > len(p.blob) {
 		p.blob = make([]byte, (len(p.buf)+256)&^255)
@@ -217,32 +260,43 @@ func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 	p.args[parRow].Value = p.blobArg
 }
 
-// saveEntries inserts a host's entries in key order (path, then the order
-// given; order as sortedOrder returns it), which appends to the table's
-// B-tree.
-func (s *Store) saveEntries(ctx context.Context, ins driver.StmtExecContext, hostID int64, es []ftpaudit.Entry, order []int32) error {
-	p := newRowPacker(hostID, s.key)
-	// Rows are stepped without ctx: watching ctx costs a goroutine
-	// handoff per statement. It is checked every 1024 rows.
+// saveEntries saves a host's entries whole, as a snapshot: in chunks
+// (chunks.go), in key order (path, then the order given; order as
+// sortedOrder returns it), which appends to the table's B-tree. ins is
+// insertChunkSQL. The chunks are encoded on the other core (encodeAhead)
+// while this one inserts them.
+func (s *Store) saveEntries(ctx context.Context, ins *rawStmt, hostID int64, es []ftpaudit.Entry, order []int32) error {
+	chunks, stop := encodeAhead(ctx, s.key, es, order)
+	defer stop()
+	// Chunks are inserted without ctx: watching ctx costs a goroutine
+	// handoff per statement. It is checked before each.
 	bg := context.Background()
-	k := 0
-	for i, dup := range inKeyOrder(es, order) {
-		e := &es[i]
-		if k&1023 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+	args := make([]driver.NamedValue, 6)
+	for i := range args {
+		args[i].Ordinal = i + 1
+	}
+	args[0].Value = hostID
+	written := 0
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
 		}
-		p.pack(e, dup)
-		if _, err := ins.ExecContext(bg, p.args); err != nil {
-			return s.dbErr(fmt.Sprintf("insert entry %q", e.Path), err)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		k++
-		if saveHook != nil && k%saveHookEvery == 0 {
-			saveHook(k)
+		args[1].Value, args[2].Value, args[3].Value = c.first, c.firstDup, int64(c.n)
+		args[4].Value, args[5].Value = c.keys, c.data
+		if _, err := ins.ex.ExecContext(bg, args); err != nil {
+			return s.dbErr(fmt.Sprintf("insert the entries from %q", c.first), err)
+		}
+		before := written
+		written += c.n
+		c.release()
+		if saveHook != nil && written/saveHookEvery > before/saveHookEvery {
+			saveHook(written)
 		}
 	}
-	return nil
+	return ctx.Err()
 }
 
 // Entries yields a host's entries in ascending byte order of Path (Go's
@@ -290,20 +344,37 @@ func (s *Store) entries(ctx context.Context, hostID int64, lean bool) iter.Seq2[
 }
 
 // entryCols are the columns entryRow.scan reads, after dup; the lean
-// ones are the first twelve.
+// ones are the first twelve. The name is read as TEXT (the same bytes):
+// the driver reads an empty BLOB as nil, the same as NULL, and an empty
+// name that is not the last part of its path must read back as empty.
 const (
-	entryCols     = "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw"
-	entryColsLean = "path, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target"
+	entryCols     = "path, CAST(name AS TEXT), type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw"
+	entryColsLean = "path, CAST(name AS TEXT), type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target"
 )
 
-// snapshotRows yields the entries rows of one host in key order, each
-// with its dup, from path from on.
+// snapshotRows yields the entries of one host (one layer of a chain) in
+// key order, each with its dup, from path from on: its chunks (chunks.go)
+// when it has any, else its entries rows.
 func snapshotRows(ctx context.Context, q queryer, hostID int64, lean bool, from string) iter.Seq2[keyedEntry, error] {
 	cols := entryCols
+	mode := chunkWhole
 	if lean {
-		cols = entryColsLean
+		cols, mode = entryColsLean, chunkLean
 	}
 	return func(yield func(keyedEntry, error) bool) {
+		chunked, err := hasChunks(ctx, q, hostID)
+		if err != nil {
+			yield(keyedEntry{}, err)
+			return
+		}
+		if chunked {
+			for k, err := range chunkRows(ctx, q, hostID, mode, from) {
+				if !yield(k, err) || err != nil {
+					return
+				}
+			}
+			return
+		}
 		rows, err := q.QueryContext(ctx, `SELECT dup, `+cols+`
 			FROM entries WHERE host_id = ? AND path >= ? ORDER BY path, dup`, hostID, blobOf(from))
 		if err != nil {
@@ -332,10 +403,10 @@ func snapshotRows(ctx context.Context, q queryer, hostID int64, lean bool, from 
 // entryRow holds the scan destinations of one entries row, reused from
 // row to row.
 type entryRow struct {
-	path, name, facts             sql.RawBytes
+	path, facts                   sql.RawBytes
 	typ, mode, owner, group, perm sql.RawBytes // few distinct values: interned
-	mtime, mtimeNS, uniq, targ    any
-	raw, listRaw                  any
+	name, mtime, mtimeNS          any
+	uniq, targ, raw, listRaw      any
 	dup                           int64
 	dest                          []any
 	lean                          bool // no facts, raw, list_raw
@@ -381,12 +452,12 @@ func (r *entryRow) scan(rows *sql.Rows) (ftpaudit.Entry, error) {
 		return e, err
 	}
 	e.Path = string(r.path)
+	var err error
 	if r.name == nil {
 		e.Name = e.Path[strings.LastIndexByte(e.Path, '/')+1:]
-	} else {
-		e.Name = string(r.name)
+	} else if e.Name, err = text(r.name); err != nil {
+		return e, fmt.Errorf("entry %q: %w", e.Path, err)
 	}
-	var err error
 	typ := r.intern(r.typ)
 	e.Mode, e.Owner, e.Group = r.intern(r.mode), r.intern(r.owner), r.intern(r.group)
 	var x ftpaudit.EntryExtra

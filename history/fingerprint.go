@@ -30,9 +30,12 @@ import (
 // So a save finds what changed since its base (chain.go), and a
 // comparison of a saved scan with a walk what differs (compare.go), by
 // reading only path, dup and fp of the rows (fingerprintRows), in key
-// order, and decoding whole only the rows that differ. Rows saved before
-// version 6 have none (fp NULL, hosts.fps 0): they are read whole and
-// fingerprinted as they are read, which costs what comparing cost before.
+// order, and decoding whole only the rows that differ. A snapshot in
+// chunks (chunks.go, schema version 7) stores each entry's fingerprint
+// as its row would, in the chunk's keys column, read without the rest.
+// Rows saved before version 6 have none (fp NULL, hosts.fps 0): they are
+// read whole and fingerprinted as they are read, which costs what
+// comparing cost before.
 
 // fpDigits is the length of a fingerprint written as a signed decimal
 // of fixed width, as a row's packed bytes carry it (putDigits): a sign
@@ -97,15 +100,14 @@ func newFingerprinter(key []byte) *fingerprinter {
 // its length plus one followed by its bytes.
 func (f *fingerprinter) of(p *rowPacker) int64 {
 	f.canon = f.canon[:0]
-	for i := fName; i < len(entryFields); i++ {
-		a := p.args[parFields+2*i-1:]
-		if a[0].Value == nil {
+	for i := fName; i < numFields; i++ {
+		b, null := p.field(i)
+		if null {
 			f.canon = append(f.canon, 0)
 			continue
 		}
-		off, n := int(a[0].Value.(int64))-1, int(a[1].Value.(int64))
-		f.canon = binary.AppendUvarint(f.canon, uint64(n)+1)
-		f.canon = append(f.canon, p.buf[off:off+n]...)
+		f.canon = binary.AppendUvarint(f.canon, uint64(len(b))+1)
+		f.canon = append(f.canon, b...)
 	}
 	f.mac.Reset()
 	f.mac.Write(f.canon)
@@ -121,13 +123,27 @@ func hostHasFingerprints(ctx context.Context, q queryer, hostID int64) (bool, er
 	return fps, err
 }
 
-// fingerprintRows yields the entries rows of one host in key order, each
-// as its key and fingerprint (keyedEntry.e holds only Path). Rows saved
-// before version 6 are read whole and fingerprinted with key; they keep
-// their decoded entry in keyedEntry.e (lean: without facts and raw lines),
-// and keyedEntry.whole says so.
+// fingerprintRows yields the entries of one host (one layer of a chain)
+// in key order, each as its key and fingerprint (keyedEntry.e holds only
+// Path), from its chunks (chunks.go) when it has any, else from its
+// entries rows. Rows saved before version 6 are read whole and
+// fingerprinted with key; they keep their decoded entry in keyedEntry.e
+// (lean: without facts and raw lines), and keyedEntry.whole says so.
 func fingerprintRows(ctx context.Context, q queryer, hostID int64, key []byte, lean bool) iter.Seq2[keyedEntry, error] {
 	return func(yield func(keyedEntry, error) bool) {
+		chunked, err := hasChunks(ctx, q, hostID)
+		if err != nil {
+			yield(keyedEntry{}, err)
+			return
+		}
+		if chunked {
+			for k, err := range chunkRows(ctx, q, hostID, chunkKeys, "") {
+				if !yield(k, err) || err != nil {
+					return
+				}
+			}
+			return
+		}
 		fps, err := hostHasFingerprints(ctx, q, hostID)
 		if err != nil {
 			yield(keyedEntry{}, err)

@@ -15,11 +15,19 @@ import (
 )
 
 // downgrade turns s's database back into one written at schema version v
-// (4 or 5), with the rows it holds: the tables and columns of the later
-// versions go (their data with them).
+// (4 to 6), with the entries it holds: snapshots saved in chunks are
+// rewritten as entries rows (unchunk), then the tables and columns of
+// the later versions go (their data with them).
 func downgrade(t *testing.T, s *Store, v int) {
 	t.Helper()
-	qs := []string{"ALTER TABLE entries DROP COLUMN fp", "ALTER TABLE hosts DROP COLUMN fps", "DROP TABLE fp_key"}
+	var qs []string
+	if v < 7 {
+		unchunk(t, s)
+		qs = append(qs, "DROP TABLE chunks")
+	}
+	if v < 6 {
+		qs = append(qs, "ALTER TABLE entries DROP COLUMN fp", "ALTER TABLE hosts DROP COLUMN fps", "DROP TABLE fp_key")
+	}
 	if v < 5 {
 		qs = append(qs, "DROP TABLE deltas", "DROP TABLE removed_entries")
 	}
@@ -102,15 +110,19 @@ func TestMigrateV5ToV6(t *testing.T) {
 		checkHost(t, s, hosts[i], saved[i])
 	}
 
-	// Pruned down to it: rewritten whole with rows of version 5 among
-	// its own, it has fingerprints no more, and still reads back, and is
-	// the base of the next save.
+	// Pruned down to it: rewritten whole (in chunks, version 7) from
+	// rows of version 5 and its own, it has fingerprints (those of the
+	// version 5 rows computed as they were read), still reads back, and
+	// is the base of the next save.
 	p, err := s.PruneWith(ctx, 1, time.Time{})
 	if err != nil || p.Materialised != 1 {
 		t.Fatalf("prune: %+v, %v", p, err)
 	}
-	if c := count(t, s, "SELECT fps FROM hosts WHERE id = ?", h); c != 0 {
-		t.Errorf("a host rewritten with rows of version 5: fps %d", c)
+	if c := count(t, s, "SELECT fps FROM hosts WHERE id = ?", h); c != 1 {
+		t.Errorf("a host rewritten from rows of version 5: fps %d, want 1", c)
+	}
+	if c, r := count(t, s, "SELECT count(*) FROM chunks WHERE host_id = ?", h), rowsOf(t, s, h); c == 0 || r != 0 {
+		t.Errorf("a host rewritten whole: %d chunks, %d entries and removed rows; want chunks only", c, r)
 	}
 	checkHost(t, s, h, es)
 	es2 := g.night(4)
@@ -276,6 +288,7 @@ func testFingerprintDamaged(t *testing.T) {
 	if _, err := s.Save(ctx, nightResult(t, g.night(0), 0), ""); err != nil {
 		t.Fatal(err)
 	}
+	unchunk(t, s) // a snapshot in entries rows, as version 6 saved it (chunks: TestChunksDamaged)
 	for _, c := range []struct{ set, want string }{{"NULL", "has no fingerprint"}, {"x'0102'", "converting"}} {
 		if s.pg && c.set != "NULL" {
 			continue // a BIGINT column holds nothing else
@@ -365,6 +378,7 @@ func testEntryAttrsBeside(t *testing.T) {
 
 	// Rows saved before fingerprints: decoded as they are read.
 	if s.pg { // no PostgreSQL history predates them: the rows as it would hold them
+		unchunk(t, s)
 		for _, q := range []string{"UPDATE entries SET fp = NULL", "UPDATE hosts SET fps = 0"} {
 			if _, err := s.db.Exec(q); err != nil {
 				t.Fatal(err)

@@ -25,6 +25,7 @@ var releasedMigrations = []string{
 	"1ab779274b68c843e7b746aee651daf3db653fcddb278157370643251c43c495", // 4: not_listed
 	"a1e224c18bd565fc9b561130e22263b3af5dcd5caf14f86850976f5e13f32b79", // 5: deltas, removed_entries
 	"921b36b0fb1266d2f6fc3102ad64e8eeb9f4c74df7f6b42df7b6adadba273c6f", // 6: fingerprints
+	"dfc8a45a3649e972bde3455f7d5f132c26225484a598e8f8a09c34baccc55887", // 7: chunks
 }
 
 func TestMigrationsFrozen(t *testing.T) {

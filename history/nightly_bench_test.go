@@ -29,6 +29,10 @@ import (
 // first relative to the first, the time to read the scan at the end of
 // the longest chain, and the live heap the comparison adds (sampled
 // after a forced collection every 20 ms) and what it allocates per entry.
+// FTPAUDIT_NIGHTLY_SNAPSHOT_EVERY lowers snapshotEvery (64), so that the
+// nights include periodic snapshots: their save time is reported apart
+// (snapshot-save-s, the mean of the snapshots after the first night), and
+// the growth then includes them.
 //
 //	go test ./history -run XXX -bench Nightly30 -benchtime 1x
 func BenchmarkNightly30(b *testing.B) {
@@ -38,6 +42,15 @@ func BenchmarkNightly30(b *testing.B) {
 		if n, err = strconv.Atoi(v); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if v := os.Getenv("FTPAUDIT_NIGHTLY_SNAPSHOT_EVERY"); v != "" {
+		every, err := strconv.Atoi(v)
+		if err != nil || every < 1 {
+			b.Fatalf("FTPAUDIT_NIGHTLY_SNAPSHOT_EVERY=%q", v)
+		}
+		old := snapshotEvery
+		snapshotEvery = every
+		defer func() { snapshotEvery = old }()
 	}
 	for range b.N {
 		nightly30(b, n)
@@ -65,7 +78,7 @@ func nightly30(b *testing.B, n int) {
 	rng := rand.New(rand.NewPCG(30, 1))
 	r := synthResult(n, false)
 	var first, firstSize, maxGrowth, sumGrowth int64
-	var saveTimes []time.Duration
+	var saveTimes, snapshotTimes []time.Duration
 	var hosts []int64
 	prev := int64(0)
 	for night := range 30 {
@@ -82,6 +95,15 @@ func nightly30(b *testing.B, n int) {
 			b.Fatal(err)
 		}
 		hosts = append(hosts, hostsOf(b, s, id)[0])
+		if night > 0 {
+			var depth int
+			if err := s.db.QueryRow("SELECT coalesce((SELECT depth FROM deltas WHERE host_id = ?), 0)", hosts[night]).Scan(&depth); err != nil {
+				b.Fatal(err)
+			}
+			if depth == 0 {
+				snapshotTimes = append(snapshotTimes, d)
+			}
+		}
 		sz := size()
 		if night == 0 {
 			first, firstSize = sz, sz
@@ -102,6 +124,10 @@ func nightly30(b *testing.B, n int) {
 		worst = max(worst, d)
 	}
 	mean := sum / time.Duration(len(saveTimes))
+	var snapSum time.Duration
+	for _, d := range snapshotTimes {
+		snapSum += d
+	}
 
 	// The scan at the end of the longest chain: the last before a snapshot.
 	deepest, depth := hosts[0], 0
@@ -182,6 +208,10 @@ func nightly30(b *testing.B, n int) {
 	b.ReportMetric(float64(sumGrowth)/29/float64(n/1000), "B/changed-entry")
 	b.ReportMetric(mean.Seconds(), "save-s/night")
 	b.ReportMetric(worst.Seconds(), "max-save-s")
+	if len(snapshotTimes) > 0 {
+		b.ReportMetric(snapSum.Seconds()/float64(len(snapshotTimes)), "snapshot-save-s")
+		b.ReportMetric(float64(len(snapshotTimes)), "snapshots")
+	}
 	b.ReportMetric(readDeep.Seconds(), "read-depth-s")
 	b.ReportMetric(float64(depth), "depth")
 	b.ReportMetric(readSnap.Seconds(), "read-snapshot-s")
@@ -190,8 +220,8 @@ func nightly30(b *testing.B, n int) {
 	b.ReportMetric(float64(int64(peak)-int64(before))/(1<<20), "compare-live-heap-MB")
 	b.ReportMetric(float64(ms2.TotalAlloc-ms.TotalAlloc)/float64(len(r.Hosts[0].Entries)), "compare-alloc-B/entry")
 	b.ReportMetric(float64(size())/(1<<20), "db-MB")
-	b.Logf("%d entries: first save %.1f MB; saves after it: mean %v, worst %v; read at depth %d (%d entries) %v, snapshot %v; compare %v, %d changes",
-		len(r.Hosts[0].Entries), float64(firstSize)/(1<<20), mean, worst, depth, read, readDeep, readSnap, cmpTime, changes)
+	b.Logf("%d entries: first save %.1f MB; saves after it: mean %v, worst %v, snapshots among them %v; read at depth %d (%d entries) %v, snapshot %v; compare %v, %d changes",
+		len(r.Hosts[0].Entries), float64(firstSize)/(1<<20), mean, worst, snapshotTimes, depth, read, readDeep, readSnap, cmpTime, changes)
 }
 
 // mutateNight returns es with k entries changed: a third of them files

@@ -69,8 +69,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 		if id := count(t, s, "PRAGMA application_id"); id != appID {
 			t.Errorf("application_id %#x, want %#x", id, appID)
 		}
-		if m := count(t, s, "SELECT count(*) FROM sqlite_schema WHERE name = 'entries'"); m != 1 {
-			t.Errorf("%d entries tables", m)
+		if m := count(t, s, "SELECT count(*) FROM sqlite_schema WHERE name IN ('entries', 'chunks')"); m != 2 {
+			t.Errorf("%d entries and chunks tables", m)
 		}
 		if err := s.Close(); err != nil {
 			t.Error(err)

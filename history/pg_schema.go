@@ -33,7 +33,21 @@ import (
 var pgMigrations = []migration{
 	{}, {}, {}, {}, {}, // versions 1 to 5: see above
 	{sql: pgSchemaV6, run: makeFingerprintKey},
+	{sql: pgSchemaV7},
 }
+
+// pgSchemaV7 is schemaV7: snapshots in chunks (chunks.go).
+const pgSchemaV7 = `
+CREATE TABLE chunks (
+	host_id   BIGINT NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+	first     BYTEA NOT NULL,
+	first_dup BIGINT NOT NULL,
+	n         BIGINT NOT NULL,
+	keys      BYTEA NOT NULL,
+	data      BYTEA NOT NULL,
+	PRIMARY KEY (host_id, first, first_dup)
+);
+`
 
 // pgSchemaV6 is schemaV1 to schemaV6 as one.
 const pgSchemaV6 = `

@@ -35,6 +35,10 @@ var pgSpellings = []struct{ sqlite, pg string }{
 	// a BYTEA is scanned into a string as it is, while casting it to TEXT
 	// would give its hex form.
 	{"CAST(path AS TEXT)", "path"},
+	// entries.go reads name as TEXT so that SQLite tells an empty name
+	// from NULL (its driver reads an empty BLOB as nil); a BYTEA keeps
+	// the difference.
+	{"CAST(name AS TEXT)", "name"},
 	// prune.go's temporary table.
 	{"(id INTEGER PRIMARY KEY)", "(id BIGINT PRIMARY KEY)"},
 	{"temp.prune_ids", "pg_temp.prune_ids"},

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -38,8 +37,9 @@ func (s *Store) Prune(ctx context.Context, keep int, olderThan time.Time) (int, 
 // entries and findings, unless it holds a host's current accepted
 // baseline (BaselineScans): that one is kept, whatever its age, for as
 // long as it is the baseline. A kept host saved as the changes from a
-// deleted host (schema version 5) is first rewritten whole, in the same
-// transaction, so every kept scan reads back exactly as before. The freed
+// deleted host (schema version 5) is first rewritten whole (in chunks,
+// as a snapshot is saved), in the same transaction, so every kept scan
+// reads back exactly as before. The freed
 // pages are then returned to the file system (incremental vacuum), and
 // the bytes reclaimed reported; an error doing so is returned with the
 // count.
@@ -147,7 +147,7 @@ func (s *Store) prune(ctx context.Context, conn *sql.Conn, conds []string, args 
 		return p, s.dbErr("prune", err)
 	}
 	for _, id := range orphans {
-		if err := materialise(ctx, conn, id); err != nil {
+		if err := s.materialise(ctx, conn, id); err != nil {
 			return p, s.dbErr(fmt.Sprintf("prune: rewrite host %d whole", id), err)
 		}
 	}
@@ -172,54 +172,53 @@ func (s *Store) prune(ctx context.Context, conn *sql.Conn, conds []string, args 
 }
 
 // materialise rewrites delta host hostID as a full snapshot, inside the
-// caller's write transaction: it copies into the host's own rows every
-// entry it inherits, with its fingerprint, layer by layer from its base
-// down to the snapshot.
-// A key the host (or a newer layer) has, or removed, is not copied; the
-// removals of each layer are carried up so that older layers do not
-// bring back what a newer one removed. Then the
-// host's removals and its deltas row go, and it is marked as having
-// fingerprints only if every layer had.
-func materialise(ctx context.Context, conn *sql.Conn, hostID int64) error {
-	chain, err := hostChain(ctx, conn, hostID)
+// caller's write transaction on conn: it reads the host's entries as
+// saved, merging its chain, and writes them in chunks (chunks.go), each
+// with its fingerprint, as a snapshot save does; then the host's own
+// entries rows, its removals and its deltas row go. The chain is read in
+// a read transaction of its own, on another connection, as a save reads
+// its base: it sees the history as committed, which only this
+// transaction can change until it commits, and the hosts it rewrote
+// before this one read back the same either way. Rows saved before
+// version 6 are fingerprinted as they are read, so the host has its
+// fingerprints.
+func (s *Store) materialise(ctx context.Context, conn *sql.Conn, hostID int64) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	const notShadowed = `NOT EXISTS (SELECT 1 FROM entries x WHERE x.host_id = ?1 AND x.path = e.path AND x.dup = e.dup)
-		AND NOT EXISTS (SELECT 1 FROM removed_entries r WHERE r.host_id = ?1 AND r.path = e.path AND r.dup = e.dup)`
-	for i, layer := range chain[1:] {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO entries (host_id, path, dup, name, type, size, mtime, mtime_ns,
-			mode, owner, grp, perm, uniq, target, facts, raw, list_raw, fp)
-			SELECT ?1, path, dup, name, type, size, mtime, mtime_ns, mode, owner, grp, perm, uniq, target, facts, raw, list_raw, fp
-			FROM entries e WHERE e.host_id = ?2 AND `+notShadowed, hostID, layer); err != nil {
+	defer func() { _ = tx.Rollback() }()
+	ins, err := conn.PrepareContext(ctx, insertChunkSQL)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	p := newChunkPacker(s.key)
+	w := chunkWriter{flush: func(c *chunkBuf) error {
+		_, err := ins.ExecContext(ctx, hostID, c.first, c.firstDup, int64(c.n), c.keys, c.data)
+		return err
+	}}
+	for k, err := range readKeyed(ctx, tx, hostID, false) {
+		if err != nil {
 			return err
 		}
-		if i+2 < len(chain) {
-			if _, err := conn.ExecContext(ctx, `INSERT INTO removed_entries (host_id, path, dup)
-				SELECT ?1, path, dup FROM removed_entries e WHERE e.host_id = ?2 AND `+notShadowed, hostID, layer); err != nil {
-				return err
-			}
+		p.pack(&k.e, k.dup)
+		if err := w.add(p, k.dup); err != nil {
+			return err
 		}
 	}
-	if _, err := conn.ExecContext(ctx, `DELETE FROM removed_entries WHERE host_id = ?`, hostID); err != nil {
+	if err := w.end(); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, `DELETE FROM deltas WHERE host_id = ?`, hostID); err != nil {
-		return err
-	}
-	// Its rows have fingerprints only if every layer's had.
-	_, err = conn.ExecContext(ctx, `UPDATE hosts SET fps = (SELECT min(fps) FROM hosts WHERE id IN (`+idList(chain)+`)) WHERE id = ?`, hostID)
-	return err
-}
-
-// idList is ids as an SQL list of integers.
-func idList(ids []int64) string {
-	var b strings.Builder
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
+	for _, q := range []string{
+		`DELETE FROM entries WHERE host_id = ?`,
+		`DELETE FROM removed_entries WHERE host_id = ?`,
+		`DELETE FROM deltas WHERE host_id = ?`,
+		`UPDATE hosts SET fps = 1 WHERE id = ?`,
+	} {
+		if _, err := conn.ExecContext(ctx, q, hostID); err != nil {
+			return err
 		}
-		b.WriteString(strconv.FormatInt(id, 10))
 	}
-	return b.String()
+	return nil
 }

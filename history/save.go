@@ -12,7 +12,7 @@ import (
 )
 
 // Writing a scan: the scan, host and finding rows, in one transaction
-// (the entry rows are written by entries.go).
+// (the entries by chain.go, entries.go and chunks.go).
 
 // saveHook, when set (tests), is called during Save after every
 // saveHookEvery entries inserted, with the count so far in the current
@@ -99,12 +99,12 @@ func (s *Store) SaveWith(ctx context.Context, r *ftpaudit.Result, args string, o
 
 // saveTx holds the statements of one save transaction.
 type saveTx struct {
-	c                                              *rawConn
-	entry, note, finding, unlisted, delta, removed *rawStmt
+	c                                                     *rawConn
+	entry, chunk, note, finding, unlisted, delta, removed *rawStmt
 }
 
 func (t *saveTx) close() {
-	for _, st := range []*rawStmt{t.entry, t.note, t.finding, t.unlisted, t.delta, t.removed} {
+	for _, st := range []*rawStmt{t.entry, t.chunk, t.note, t.finding, t.unlisted, t.delta, t.removed} {
 		if st != nil {
 			st.close()
 		}
@@ -134,6 +134,7 @@ func (s *Store) save(ctx context.Context, c *rawConn, r *ftpaudit.Result, args s
 		q  string
 	}{
 		{&t.entry, insertEntrySQL},
+		{&t.chunk, insertChunkSQL},
 		{&t.delta, `INSERT INTO deltas (host_id, base_id, depth, chain_rows) VALUES (?, ?, ?, ?)`},
 		{&t.removed, `INSERT INTO removed_entries (host_id, path, dup) VALUES (?, ?, ?)`},
 		{&t.note, `INSERT INTO path_notes (host_id, kind, seq, path, message) VALUES (?, ?, ?, ?, ?)`},

@@ -50,6 +50,12 @@ import (
 //     the database's fingerprint key, made by this migration. Rows saved
 //     before version 6 keep a NULL fp and their hosts fps 0: nothing is
 //     converted (a comparison decodes such rows whole, as before).
+//   - Version 7: snapshots in chunks (chunks.go): the chunks table. A
+//     full snapshot saved since version 7 stores its entries in chunks
+//     of consecutive entries in key order, each one row, instead of one
+//     entries row per entry; deltas stay entries rows. Snapshots saved
+//     before stay entries rows and are read as before: a host has
+//     chunks or entries rows, never both, so nothing is converted.
 //
 // Encodings, chosen so that every byte a server sent round-trips exactly:
 //   - Paths and names are BLOBs, so that ORDER BY path is memcmp order,
@@ -73,6 +79,10 @@ import (
 //     every field written explicitly, so that renaming a Go field cannot
 //     change the database format. Byte exact, unlike JSON, which replaces
 //     invalid UTF-8. No Go struct is stored by reflection (gob, JSON).
+//   - A snapshot saved since version 7 holds its entries in chunks, each
+//     entry's columns as the bytes an entries row's packed BLOB holds
+//     (NULL kept apart from empty), in the package's own encoding
+//     (chunks.go).
 
 // appID marks a database as ftpaudit's (PRAGMA application_id): "ftau".
 const appID = 0x66746175
@@ -93,6 +103,7 @@ var migrations = []migration{
 	{sql: schemaV4},
 	{sql: schemaV5},
 	{sql: schemaV6, run: makeFingerprintKey},
+	{sql: schemaV7},
 }
 
 // schemaV1 is the SQL of version 1.
@@ -278,6 +289,25 @@ CREATE TABLE fp_key (
 	id  INTEGER PRIMARY KEY CHECK (id = 1),
 	key BLOB NOT NULL CHECK (length(key) = 32)
 );
+`
+
+const schemaV7 = `
+-- A full snapshot saved since version 7: its entries, in key order, in
+-- chunks of consecutive entries, each of them a row here (chunks.go):
+-- first and first_dup are the key of its first entry, n the number of
+-- its entries, keys their paths, dups and fingerprints, and data the
+-- rest of their columns; together, what their entries rows would hold.
+-- A host has rows here or in entries, never both: deltas, and snapshots
+-- saved before version 7, are entries rows.
+CREATE TABLE chunks (
+	host_id   INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,
+	first     BLOB NOT NULL,
+	first_dup INTEGER NOT NULL,
+	n         INTEGER NOT NULL,
+	keys      BLOB NOT NULL,
+	data      BLOB NOT NULL,
+	PRIMARY KEY (host_id, first, first_dup)
+) WITHOUT ROWID;
 `
 
 // migrate applies the missing migrations in one write transaction.

@@ -497,7 +497,7 @@ func testSaveCancelled(t *testing.T) {
 	if scans, err := s.Scans(bg); err != nil || len(scans) != 0 {
 		t.Fatalf("after a cancelled save: %d scans, %v", len(scans), err)
 	}
-	if c := count(t, s, "SELECT count(*) FROM entries"); c != 0 {
+	if c := storedEntries(t, s); c != 0 {
 		t.Errorf("%d entries of a cancelled save", c)
 	}
 	for i := 0; i < 3; i++ { // whichever pooled connection comes next
