@@ -3,9 +3,11 @@ package rules
 import (
 	"fmt"
 	"iter"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ftpaudit/ftpaudit"
 )
@@ -88,15 +90,14 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 		areas:      map[string]*dirVerdict{},
 		totals:     map[string]*areaTotals{},
 	}
-	byPath := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
-	if !slices.IsSortedFunc(h.Entries, func(a, b ftpaudit.Entry) int { return byPath(&a, &b) }) {
+	if !sortedByPath(h.Entries) {
 		// HostResult.Entries is sorted by path when it comes from Walk;
 		// only a hand-made one needs a sorted view.
 		j.entries = make([]*ftpaudit.Entry, len(h.Entries))
 		for i := range h.Entries {
 			j.entries[i] = &h.Entries[i]
 		}
-		slices.SortStableFunc(j.entries, byPath)
+		slices.SortStableFunc(j.entries, func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
 	}
 	for _, u := range h.Unreadable {
 		if _, ok := j.unreadable[u.Path]; !ok {
@@ -108,6 +109,18 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 		j.probes[pr.Dir] = append(j.probes[pr.Dir], pr)
 	}
 	return j
+}
+
+// sortedByPath reports whether es is in non-decreasing path order: one
+// pass comparing paths in place (slices.IsSortedFunc would copy two
+// entries per comparison).
+func sortedByPath(es []ftpaudit.Entry) bool {
+	for i := 1; i < len(es); i++ {
+		if es[i].Path < es[i-1].Path {
+			return false
+		}
+	}
+	return true
 }
 
 // entry returns the entry at path p, or nil; of entries sharing a path,
@@ -159,7 +172,7 @@ func (j *judge) run() {
 	j.decideDirs()
 	j.computeTotals()
 	j.dirFindings()
-	for e := range j.all() {
+	j.eachEntry(func(j *judge, e *ftpaudit.Entry) {
 		j.hiddenName(e)
 		j.worldWritableFile(e)
 		j.uploadOwner(e)
@@ -168,11 +181,68 @@ func (j *judge) run() {
 		j.readableUploadListed(e)
 		j.symlinkEscape(e)
 		j.canaryEntry(e)
-	}
+	})
 	j.serverPermFacts()
 	j.probeFindings()
 	j.passwdHashes()
 	j.unreadableDirs()
+}
+
+// shardMin is the fewest entries one goroutine of eachEntry judges, and
+// shardWorkers the most goroutines (0: GOMAXPROCS); tests change them.
+var (
+	shardMin     = 1 << 15
+	shardWorkers = 0
+)
+
+// eachEntry applies rules to every entry, in path order. A host of many
+// entries is cut into runs of consecutive entries judged in parallel,
+// each by a copy of j with a collector of its own: the per-entry rules
+// read what the steps before them learned and write nothing but their
+// findings (and the copy's cache of entry lookups). The runs' findings
+// are then added in order, so the collector holds exactly what one
+// goroutine judging every entry would have added, in the same order. A
+// panic in a run is raised again here.
+func (j *judge) eachEntry(rules func(j *judge, e *ftpaudit.Entry)) {
+	n := len(j.h.Entries)
+	w := shardWorkers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	w = min(w, n/shardMin)
+	if w < 2 {
+		for e := range j.all() {
+			rules(j, e)
+		}
+		return
+	}
+	outs := make([][]ftpaudit.Finding, w)
+	panics := make([]any, w)
+	var wg sync.WaitGroup
+	for k := range w {
+		jk, ck := *j, *j.c
+		ck.out = nil
+		jk.c = &ck
+		lo, hi := k*n/w, (k+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[k] = recover() }()
+			for i := lo; i < hi; i++ {
+				rules(&jk, jk.at(i))
+			}
+			outs[k] = ck.out
+		}()
+	}
+	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
+	for _, o := range outs {
+		j.c.out = append(j.c.out, o...)
+	}
 }
 
 // finding makes a finding about path, with the size and time of the entry

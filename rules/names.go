@@ -280,6 +280,9 @@ type patternIndex struct {
 	exact  map[string][]int
 	suffix map[string][]int // key: the literal's part from its last '.' ("" when none)
 	other  []int
+	// need[k] is a run of bytes that every name matching pats[other[k]]
+	// contains ("": none known), so that most names skip the matcher.
+	need []string
 }
 
 // newPatternIndex indexes pats by their shape (glob.Shape).
@@ -295,9 +298,30 @@ func newPatternIndex(pats []namePattern) *patternIndex {
 			x.suffix[k] = append(x.suffix[k], i)
 		default:
 			x.other = append(x.other, i)
+			x.need = append(x.need, literalRun(ascii.Lower(np.glob.Pattern)))
 		}
 	}
 	return x
+}
+
+// literalRun returns the longest run of literal bytes in a name glob
+// before its first "[" or "\" (whose parsing it leaves to the glob
+// package): each of them matches itself and only itself, one after the
+// other, so a name the glob matches contains the run.
+func literalRun(pat string) string {
+	best, start := "", 0
+	for i := 0; i <= len(pat); i++ {
+		if i == len(pat) || strings.IndexByte("*?[\\", pat[i]) >= 0 {
+			if i-start > len(best) {
+				best = pat[start:i]
+			}
+			if i == len(pat) || pat[i] == '[' || pat[i] == '\\' {
+				break
+			}
+			start = i + 1
+		}
+	}
+	return best
 }
 
 // lastDotPart is s from its last '.', or "" when s has none.
@@ -323,7 +347,10 @@ func (x *patternIndex) matches(lower string, out []int) []int {
 			break
 		}
 	}
-	for _, i := range x.other {
+	for k, i := range x.other {
+		if x.need[k] != "" && !strings.Contains(lower, x.need[k]) {
+			continue
+		}
 		if x.pats[i].glob.MatchLower(lower) {
 			out = append(out, i)
 		}

@@ -34,6 +34,9 @@ type prepared struct {
 	// clash says why the listing's unique facts cannot be the server's
 	// identity of its entries ("" when they can).
 	clash string
+	// sorted: kept is in strictly increasing name order (as servers
+	// list); slash: a kept name holds a "/" (see keptList).
+	sorted, slash bool
 }
 
 // prepare reuses l.Entries' array for kept, so afterwards only the
@@ -85,11 +88,15 @@ func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 			}
 			names[e.Name] = len(p.kept)
 		}
+		if strings.IndexByte(e.Name, '/') >= 0 {
+			p.slash = true
+		}
 		start := len(paths)
 		paths = ftppath.Append(paths, j.path, e.Name)
 		e.Path = unsafe.String(&paths[start], len(paths)-start) // paths never grows: no write reaches it again
 		p.kept = append(p.kept, e)
 	}
+	p.sorted = names == nil
 	for i := range p.kept {
 		p.size += entryBytes(&p.kept[i])
 	}
@@ -135,7 +142,7 @@ func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err 
 	}
 	dirs, files := w.descend(j, p.kept, take)
 	if len(p.kept) > 0 {
-		w.chunks = append(w.chunks, p.kept)
+		w.chunks = append(w.chunks, listedOf(j.path, &p))
 		w.nent += len(p.kept)
 	}
 	w.cond.Broadcast()

@@ -136,8 +136,8 @@ type walker struct {
 	bounded bool
 	info    bool // res.Info has been filled
 	// chunks holds each listing's kept entries, in place: no per-entry
-	// copy while walking; finish builds the sorted Entries once.
-	chunks [][]ftpaudit.Entry
+	// copy while walking; finish builds the sorted Entries once (order.go).
+	chunks []keptList
 	nent   int
 	nbytes int64 // paths and lines of the entries kept
 	tree   treeGate
@@ -548,78 +548,5 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
-	}
-}
-
-// sortedEntries joins the listings' entries into one slice sorted by path,
-// sorting pointers rather than moving the large structs around.
-func (w *walker) sortedEntries() []ftpaudit.Entry {
-	defer func() { w.chunks = nil }()
-	byPath := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
-	// When the largest listing's array has room for every other entry
-	// (a huge directory in a small tree: its array was sized by line
-	// count, "." and ".." included), gather them there.
-	big := 0
-	for i, c := range w.chunks {
-		if len(c) > len(w.chunks[big]) {
-			big = i
-		}
-	}
-	if len(w.chunks) > 1 && cap(w.chunks[big]) >= w.nent {
-		all := w.chunks[big]
-		for i, c := range w.chunks {
-			if i != big {
-				all = append(all, c...)
-			}
-		}
-		w.chunks = [][]ftpaudit.Entry{all}
-	}
-	if len(w.chunks) == 1 {
-		// One directory (or one listing holding nearly everything): sort
-		// it where it lies, without a second copy of every entry.
-		c := w.chunks[0]
-		if !slices.IsSortedFunc(c, func(a, b ftpaudit.Entry) int { return byPath(&a, &b) }) {
-			idx := make([]int32, len(c))
-			for i := range idx {
-				idx[i] = int32(i)
-			}
-			slices.SortFunc(idx, func(a, b int32) int { return byPath(&c[a], &c[b]) })
-			permute(c, idx)
-		}
-		return c
-	}
-	ptrs := make([]*ftpaudit.Entry, 0, w.nent)
-	for _, c := range w.chunks {
-		for i := range c {
-			ptrs = append(ptrs, &c[i])
-		}
-	}
-	slices.SortFunc(ptrs, byPath)
-	out := make([]ftpaudit.Entry, len(ptrs))
-	for i, p := range ptrs {
-		out[i] = *p
-	}
-	return out
-}
-
-// permute reorders es in place so that es[i] becomes the old es[idx[i]],
-// following cycles; idx is destroyed.
-func permute(es []ftpaudit.Entry, idx []int32) {
-	for i := range idx {
-		if idx[i] < 0 {
-			continue
-		}
-		tmp := es[i]
-		j := i
-		for {
-			k := int(idx[j])
-			idx[j] = -1
-			if k == i {
-				es[j] = tmp
-				break
-			}
-			es[j] = es[k]
-			j = k
-		}
 	}
 }

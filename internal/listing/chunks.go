@@ -152,10 +152,11 @@ const firstRoom = 4096
 // firstRoom at most.
 func (p *chunkParser) sample(text []string) int {
 	var (
-		e  ftpaudit.Entry
-		x  ftpaudit.EntryExtra
-		n  int
-		xs *extraSlab // nil: a symlink's Extra is allocated alone
+		e ftpaudit.Entry
+		x ftpaudit.EntryExtra
+		n int
+		// Nothing read here is kept: every symlink's Extra is x.
+		xs = &extraSlab{scratch: &x}
 	)
 	for _, s := range text {
 		for len(s) > 0 && n < min(firstRoom, p.cands) {
@@ -273,15 +274,20 @@ func countLines(text []string, max int) int {
 
 // extraSlab hands out EntryExtras for one listing's entries from a few
 // blocks (1, 2, 4, ... up to 256 at a time) instead of one allocation
-// each. A nil *extraSlab allocates each one alone.
+// each. A nil *extraSlab allocates each one alone; one with a scratch
+// hands out the scratch every time (for lines parsed and not kept).
 type extraSlab struct {
-	free []ftpaudit.EntryExtra
-	next int
+	free    []ftpaudit.EntryExtra
+	next    int
+	scratch *ftpaudit.EntryExtra
 }
 
 func (xs *extraSlab) get() *ftpaudit.EntryExtra {
 	if xs == nil {
 		return new(ftpaudit.EntryExtra)
+	}
+	if xs.scratch != nil {
+		return xs.scratch
 	}
 	if len(xs.free) == 0 {
 		xs.next = min(max(2*xs.next, 1), 256)
