@@ -35,9 +35,24 @@ if [ -z "${TEST_BIN:-}" ]; then
 fi
 
 # step NAME NIGHT DB ARGS...: one scan; prints a table row.
+# settle: each scan opens a data connection per directory (about N/90 of
+# them), whose ports stay in TIME_WAIT for a minute; back to back, the
+# scans would exhaust the ephemeral ports (the server answers "425 Cannot
+# open a data listener"). Waits up to 90 s for fewer than 5,000.
+settle() {
+	local i tw
+	for i in $(seq 90); do
+		tw=$(ss -Htan state time-wait 2>/dev/null | wc -l)
+		[ "$tw" -lt 5000 ] && return 0
+		[ "$i" = 1 ] && log "waiting for $tw TIME_WAIT sockets to clear"
+		sleep 1
+	done
+}
+
 step() {
 	local name=$1 night=$2 db=$3
 	shift 3
+	settle
 	log "$name: night $night, scan $*"
 	FTPAUDIT_HB_N=$N FTPAUDIT_HB_NIGHT=$night FTPAUDIT_HB_DB=$db FTPAUDIT_HB_ARGS="$*" \
 		/usr/bin/time -v -o "$WORK/$name.time" \
