@@ -42,18 +42,17 @@ func TestNewerSchema(t *testing.T) {
 	}
 }
 
-// Opening twice, and by two stores at once, applies migrations once.
-func TestMigrationsIdempotent(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "h.db")
+// openAtOnce opens n stores of db at once, failing the test if one fails.
+func openAtOnce(ctx context.Context, t *testing.T, db string, n int) []*Store {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	stores := make([]*Store, 4)
+	errs := make([]error, n)
+	stores := make([]*Store, n)
 	for i := range stores {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			stores[i], errs[i] = Open(ctx, path)
+			stores[i], errs[i] = Open(ctx, db)
 		}()
 	}
 	wg.Wait()
@@ -62,6 +61,14 @@ func TestMigrationsIdempotent(t *testing.T) {
 			t.Fatalf("open %d: %v", i, err)
 		}
 	}
+	return stores
+}
+
+// Opening twice, and by two stores at once, applies migrations once.
+func TestMigrationsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	stores := openAtOnce(ctx, t, path, 4)
 	for _, s := range stores {
 		if v := count(t, s, "PRAGMA user_version"); v != len(migrations) {
 			t.Errorf("user_version %d, want %d", v, len(migrations))

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -245,22 +244,7 @@ func TestPGNotHistory(t *testing.T) {
 func TestPGMigrationsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	dsn := newPGSchema(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	stores := make([]*Store, 4)
-	for i := range stores {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			stores[i], errs[i] = Open(ctx, dsn)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("open %d: %v", i, err)
-		}
-	}
+	stores := openAtOnce(ctx, t, dsn, 4)
 	for _, s := range stores {
 		if v := count(t, s, "SELECT version FROM ftpaudit_schema"); v != len(migrations) {
 			t.Errorf("version %d, want %d", v, len(migrations))

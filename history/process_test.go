@@ -153,11 +153,17 @@ type child struct {
 // running.
 func helper(t *testing.T, mode, db string, n int, env ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSaveProcess$", "-test.count=1", "-test.timeout=5m")
-	cmd.Env = append(os.Environ(), "FTPAUDIT_HISTORY_HELPER="+mode, "FTPAUDIT_HISTORY_DB="+db, "FTPAUDIT_HISTORY_N="+strconv.Itoa(n))
+	return startChild(t, "TestHelperSaveProcess", append([]string{"FTPAUDIT_HISTORY_HELPER=" + mode, "FTPAUDIT_HISTORY_DB=" + db, "FTPAUDIT_HISTORY_N=" + strconv.Itoa(n)}, env...))
+}
+
+// startChild runs this test binary's test as a child process, with env
+// added to this process's environment, reading its stdout line by line.
+func startChild(t *testing.T, test string, env []string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.timeout=5m")
 	// The race detector's second of sleep at exit, per child, is not
 	// spent: races are still reported as they happen.
-	cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	cmd.Env = append(os.Environ(), "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,36 +94,7 @@ func TestHelperScannerProcess(t *testing.T) {
 // scanner starts the scanner process name on db.
 func scanner(t *testing.T, name, db string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperScannerProcess$", "-test.count=1", "-test.timeout=5m")
-	cmd.Env = append(os.Environ(), "FTPAUDIT_SCANNER="+name, "FTPAUDIT_HISTORY_DB="+db,
-		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	lines := make(chan string, 16)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	return &child{cmd, stdin, lines}
+	return startChild(t, "TestHelperScannerProcess", []string{"FTPAUDIT_SCANNER=" + name, "FTPAUDIT_HISTORY_DB=" + db})
 }
 
 // number parses the number after prefix in the next such line.
