@@ -244,3 +244,42 @@ func TestDialectCheckSkipsHugeListing(t *testing.T) {
 		t.Errorf("the check was not done on /small")
 	}
 }
+
+// A huge directory the CWD form cannot enter (pure-ftpd refuses CWD into
+// a hidden directory; an uploader can fill one) is listed in the path
+// form, as a smaller one would be, not reported as a failure.
+func TestDialectHugeListingCWDRefused(t *testing.T) {
+	tree := faultftp.Map(map[string][]faultftp.Entry{
+		"/":      {faultftp.Dir(".big"), faultftp.Dir("small")},
+		"/.big":  faultftp.Many("f", checkMaxEntries+1),
+		"/small": {faultftp.File("s.txt", 1)},
+	})
+	srv, tg := startFault(t, faultftp.Options{Tree: tree, Script: faultftp.Script{Reply: func(x *faultftp.Exchange) {
+		if x.Verb == "CWD" && x.Dir == "/.big" {
+			x.Reply = "550 Can't change directory to .big: No such file or directory\r\n"
+		}
+	}}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := NewDialer(tg, DialOptions{IdleTimeout: 10 * time.Second, NoStat: true})
+	s, _, err := d.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, dir := range []string{"/", "/.big", "/small"} {
+		l, err := s.List(ctx, dir)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		if dir == "/.big" && len(l.Entries) != checkMaxEntries+1 {
+			t.Errorf("/.big: %d entries", len(l.Entries))
+		}
+	}
+	if n := srv.Count("CWD"); n < 2 {
+		t.Errorf("%d CWD commands: the CWD form was not tried on /.big", n)
+	}
+	if s.(*ftpSession).dialect.check != checkDone {
+		t.Errorf("the check was not done on /small")
+	}
+}

@@ -287,7 +287,14 @@ func (s *ftpSession) checkForm(ctx context.Context, dir string, f listForm, l *f
 		s.dialect.checked(f, false, false, "")
 		l = nil //nolint:ineffassign,wastedassign // collectable while the CWD form is read
 		runtime.GC()
-		return s.listForm(ctx, dir, tw)
+		lt, errt := s.listForm(ctx, dir, tw)
+		if errt != nil {
+			// The CWD form refused (pure-ftpd refuses CWD into a
+			// hidden directory) or failed: as below, the path form's
+			// listing stands; it is read again.
+			return s.listForm(ctx, dir, f)
+		}
+		return lt, nil
 	}
 	lt, errt := s.listForm(ctx, dir, tw)
 	if errt != nil {
