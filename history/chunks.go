@@ -646,6 +646,9 @@ func (f *chunkFinder) find(ctx context.Context, layer int64, path string, dup in
 		if err != nil {
 			return ftpaudit.Entry{}, err
 		}
+		// The buffers are overwritten below: until the new chunk is
+		// read whole, there is none to resume.
+		f.ok = false
 		if rows.Next() {
 			err = rows.Scan(&n, &keys, &data)
 			// Kept: resumed by the next lookup.

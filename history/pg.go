@@ -156,6 +156,17 @@ var passwordParam = regexp.MustCompile(`(?i)([?&][^=&#]*password=)([^&#]*)`)
 func redactURL(raw string) string {
 	out := raw
 	i := strings.Index(out, "//")
+	// url.Parse may read an unescaped password of digits as a port
+	// ("postgres://u:123/x@h/db": host u, port 123, no user): a ':'
+	// before the last '@' of a URL where it finds no user is taken as a
+	// password's.
+	if u, err := url.Parse(raw); err == nil && u.User == nil && i >= 0 {
+		rest := out[i+2:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 && strings.Contains(rest[:at], ":") {
+			user, _, _ := strings.Cut(rest[:at], ":")
+			return passwordParam.ReplaceAllString(out[:i+2]+user+":xxxxx"+rest[at:], "${1}xxxxx")
+		}
+	}
 	if u, err := url.Parse(raw); err == nil {
 		if _, ok := u.User.Password(); ok && i >= 0 {
 			// As url.Parse reads it: the authority ends at the first

@@ -173,10 +173,22 @@ func isIdentChar(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' }
 
 // Rows per batch: the first (small, as most queries read one row), then
 // the others.
+// A chunks row holds up to chunkBytes of each of its two columns, so a
+// query of chunks fetches fewer rows a batch (pgChunkFetch): a batch stays
+// within a few MiB either way.
 const (
 	pgFirstFetch = 128
 	pgFetch      = 2048
+	pgChunkFetch = 16
 )
+
+// fetchFor is the batch size for the cursor of query pq.
+func fetchFor(pq string) int {
+	if strings.Contains(pq, "FROM chunks") {
+		return pgChunkFetch
+	}
+	return pgFetch
+}
 
 // pgCursors tracks the cursors of a connection's transaction.
 type pgCursors struct {
@@ -224,8 +236,9 @@ func (c *pgConn) openCursor(ctx context.Context, pq string, args []any) (driver.
 		pipe.SendQueryParams("CLOSE "+n, nil, nil, nil, nil)
 	}
 	pipe.SendQueryParams("DECLARE "+name+" NO SCROLL CURSOR FOR "+pq, vals, oids, fmts, nil)
-	pipe.SendQueryParams(fmt.Sprintf("FETCH FORWARD %d FROM %s", pgFirstFetch, name), nil, nil, nil, pgBinary)
-	r := &pgRows{c: c, ctx: ctx, name: name, gen: c.cur.gen}
+	first := min(pgFirstFetch, fetchFor(pq))
+	pipe.SendQueryParams(fmt.Sprintf("FETCH FORWARD %d FROM %s", first, name), nil, nil, nil, pgBinary)
+	r := &pgRows{c: c, ctx: ctx, name: name, gen: c.cur.gen, fetch: fetchFor(pq)}
 	err = func() error {
 		if err := pipe.Sync(); err != nil {
 			return err
@@ -250,7 +263,7 @@ func (c *pgConn) openCursor(ctx context.Context, pq string, args []any) (driver.
 		if !ok {
 			return fmt.Errorf("unexpected PostgreSQL result %T", res)
 		}
-		return r.fill(pgx.RowsFromResultReader(c.px().TypeMap(), rr), pgFirstFetch)
+		return r.fill(pgx.RowsFromResultReader(c.px().TypeMap(), rr), first)
 	}()
 	if cerr := pipe.Close(); err == nil {
 		err = cerr
@@ -299,6 +312,7 @@ type pgRows struct {
 	ctx    context.Context
 	name   string
 	gen    int // the transaction's (pgCursors.gen)
+	fetch  int // rows a batch after the first
 	cols   []string
 	buf    [][]driver.Value
 	i      int
@@ -375,8 +389,8 @@ func (r *pgRows) Next(dest []driver.Value) error {
 		if err := r.c.flush(r.ctx); err != nil {
 			return err
 		}
-		rr := r.c.px().PgConn().ExecParams(r.ctx, fmt.Sprintf("FETCH FORWARD %d FROM %s", pgFetch, r.name), nil, nil, nil, pgBinary)
-		if err := r.fill(pgx.RowsFromResultReader(r.c.px().TypeMap(), rr), pgFetch); err != nil {
+		rr := r.c.px().PgConn().ExecParams(r.ctx, fmt.Sprintf("FETCH FORWARD %d FROM %s", r.fetch, r.name), nil, nil, nil, pgBinary)
+		if err := r.fill(pgx.RowsFromResultReader(r.c.px().TypeMap(), rr), r.fetch); err != nil {
 			return err
 		}
 	}
@@ -388,15 +402,20 @@ func (r *pgRows) Next(dest []driver.Value) error {
 
 // Writing with COPY.
 
-// pgCopyRows is the most rows collected before they are sent; a
-// variable so that tests can lower it.
-var pgCopyRows = 8192
+// pgCopyRows is the most rows collected before they are sent, and
+// pgCopyBytes the most bytes of their values (a chunk row is up to
+// 2*chunkBytes); variables so that tests can lower them.
+var (
+	pgCopyRows  = 8192
+	pgCopyBytes = 16 << 20
+)
 
 // pgBuffer holds rows of one table collected for COPY.
 type pgBuffer struct {
 	table string
 	cols  []string
 	rows  [][]any
+	bytes int // of the rows' []byte and string values
 }
 
 // collect adds a row to the table's buffer.
@@ -413,7 +432,15 @@ func (c *pgConn) collect(ctx context.Context, table string, cols []string, row [
 		c.pending = append(c.pending, b)
 	}
 	b.rows = append(b.rows, row)
-	if len(b.rows) >= pgCopyRows {
+	for _, v := range row {
+		switch v := v.(type) {
+		case []byte:
+			b.bytes += len(v)
+		case string:
+			b.bytes += len(v)
+		}
+	}
+	if len(b.rows) >= pgCopyRows || b.bytes >= pgCopyBytes {
 		return c.flush(ctx)
 	}
 	return nil

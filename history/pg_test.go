@@ -82,6 +82,9 @@ func TestRedactURL(t *testing.T) {
 		// Too broken to parse: everything up to the last '@' but the user.
 		{"postgres://alice:pa/ss@db.example:port/audit", "postgres://alice:xxxxx@db.example:port/audit"},
 		{"postgres://alice:pa ss@db.example:x/audit?password=s%zz", "postgres://alice:xxxxx@db.example:x/audit?password=xxxxx"},
+		// Parsed, but a password of digits read as a port, the rest as the path.
+		{"postgres://u:123/x@h/db", "postgres://u:xxxxx@h/db"},
+		{"postgres://u:12?pw@h/db", "postgres://u:xxxxx@h/db"},
 	} {
 		got := redactURL(c.in)
 		if got != c.want {
