@@ -71,6 +71,10 @@ func newProgress(stderr io.Writer, quiet bool) *progress {
 		progressbar.OptionSetElapsedTime(false),
 		progressbar.OptionSetRenderBlankState(false),
 		progressbar.OptionThrottle(0),
+		// No redraws of the library's own (a goroutine of its own, which
+		// Finish could not stop: a redraw after the erase left the line
+		// above the report): the spinner turns at each of loop's draws.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	p.stop, p.done = make(chan struct{}), make(chan struct{})
 	go p.loop()
