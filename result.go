@@ -57,8 +57,13 @@ type HostResult struct {
 	// did not list, with why and of what kind; sorted by path. The same
 	// directories are also in Unreadable, Errors or Notes, as before.
 	NotListed []Unlisted
-	// Entries holds every entry seen, sorted by path.
+	// Entries holds every entry seen, sorted by path, for a result made
+	// by hand or read from the history; a walk's result keeps its
+	// entries in Source instead. Read them with AllEntries, NumEntries
+	// and EntryFinder, which take either.
 	Entries []Entry
+	// Source holds a walk's entries (nil otherwise); Close releases it.
+	Source EntrySource
 	// Probes holds the active probe's outcome per directory (--probe).
 	Probes []ProbeResult
 	// Fetched holds small files downloaded to judge their content.
