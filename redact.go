@@ -29,6 +29,11 @@ func (r *Result) Redact(secrets ...string) int {
 	}
 	n := 0
 	redactValue(reflect.ValueOf(r).Elem(), use, &n, map[uintptr]bool{})
+	for _, h := range r.Hosts {
+		if h != nil && h.Source != nil {
+			n += h.Source.Rewrite(func(e *Entry) bool { return redactEntry(e, use) })
+		}
+	}
 	return n
 }
 
@@ -92,4 +97,39 @@ func redactValue(v reflect.Value, secrets []string, n *int, seen map[uintptr]boo
 			}
 		}
 	}
+}
+
+// redactEntry is redactValue for one Entry, without reflection: a walk's
+// entries are millions, read back from its temporary file (see
+// EntrySource.Rewrite). It reports whether a string changed.
+func redactEntry(e *Entry, secrets []string) bool {
+	changed := false
+	for _, p := range []*string{&e.Path, &e.Name, &e.Mode, &e.Owner, &e.Group, &e.Raw} {
+		if s, ok := redactString(*p, secrets); ok {
+			*p, changed = s, true
+		}
+	}
+	if x := e.Extra; x != nil {
+		for _, p := range []*string{&x.Perm, &x.Unique, &x.FactsRaw, &x.ListRaw, &x.Target} {
+			if s, ok := redactString(*p, secrets); ok {
+				*p, changed = s, true
+			}
+		}
+		var keys []string
+		for k, v := range x.Facts {
+			_, kch := redactString(k, secrets)
+			_, vch := redactString(v, secrets)
+			if kch || vch {
+				keys = append(keys, k)
+			}
+		}
+		for _, k := range keys {
+			v := x.Facts[k]
+			delete(x.Facts, k)
+			nk, _ := redactString(k, secrets)
+			x.Facts[nk], _ = redactString(v, secrets)
+			changed = true
+		}
+	}
+	return changed
 }

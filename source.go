@@ -27,6 +27,11 @@ type EntrySource interface {
 	Finder() func(path string) *Entry
 	// Err is the first error reading the entries back, if any.
 	Err() error
+	// Rewrite applies f to every entry, as All yields them from then on
+	// (Result.Redact uses it), and returns how many entries f changed
+	// (f reports whether it changed one). It must not be called while
+	// All or a Finder is in use.
+	Rewrite(f func(*Entry) bool) int
 	// Close releases the source (its temporary file).
 	Close() error
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math"
-	"slices"
 	"strings"
 	"sync"
 
@@ -321,50 +319,63 @@ func (h *cursorHeap) pop0() {
 	h.down(0)
 }
 
-// deltaRow is an entry a delta writes: its position in es and its dup.
+// deltaRow is an entry a delta writes: its position in the host's
+// entries in key order (keyed) and its dup.
 type deltaRow struct {
-	i   int
+	n   int
 	dup int64
 }
 
-// sortedOrder returns the order in which to read es to get key order;
-// nil when es is sorted already, as the walker leaves it.
-func sortedOrder(es []ftpaudit.Entry) ([]int32, error) {
-	cmp := func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }
-	if slices.IsSortedFunc(es, func(a, b ftpaudit.Entry) int { return cmp(&a, &b) }) {
-		return nil, nil
-	}
-	if len(es) > math.MaxInt32 {
-		return nil, errors.New("too many entries")
-	}
-	order := make([]int32, len(es))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortStableFunc(order, func(a, b int32) int { return cmp(&es[a], &es[b]) })
-	return order, nil
-}
+// keepDelta is how many of the entries a delta writes planDelta keeps
+// (the first ones): a delta of more is written by reading the host's
+// entries again (keyed), picking those at the positions planned, so
+// that a delta of millions of changes of a walk's entries (Source) does
+// not hold them all. A variable so that tests can lower it.
+var keepDelta = 1 << 14
 
-// inKeyOrder yields the positions in es in key order with each entry's
-// dup.
-func inKeyOrder(es []ftpaudit.Entry, order []int32) iter.Seq2[int, int64] {
-	return func(yield func(int, int64) bool) {
+// entriesError is an error reading a host's entries back for a save
+// (HostResult.EntriesErr), or entries that are not as AllEntries
+// promises: not the database's.
+type entriesError struct{ err error }
+
+func (e *entriesError) Error() string { return "read the entries back: " + e.err.Error() }
+func (e *entriesError) Unwrap() error { return e.err }
+
+// keyed yields the entries of h in key order, as AllEntries yields them
+// (by path; of entries with the same path, in the order they were
+// recorded), with each one's dup: its rank among the entries of its
+// path, from 0. When they cannot all be read back (EntriesErr), come out
+// of order, or are more or fewer than NumEntries, it stops, and sets
+// *err (an *entriesError) when it ends; *err is nil otherwise, also when
+// the caller stops early.
+func keyed(h *ftpaudit.HostResult, err *error) iter.Seq2[*ftpaudit.Entry, int64] {
+	return func(yield func(*ftpaudit.Entry, int64) bool) {
+		*err = nil
+		n := 0
 		dup := int64(0)
-		prev := -1
-		for k := range es {
-			i := k
-			if order != nil {
-				i = int(order[k])
+		var prev string
+		for e := range h.AllEntries() {
+			if n > 0 {
+				switch c := strings.Compare(e.Path, prev); {
+				case c == 0:
+					dup++
+				case c > 0:
+					dup = 0
+				default:
+					*err = &entriesError{fmt.Errorf("%q after %q: out of order", e.Path, prev)}
+					return
+				}
 			}
-			if prev >= 0 && es[prev].Path == es[i].Path {
-				dup++
-			} else {
-				dup = 0
-			}
-			prev = i
-			if !yield(i, dup) {
+			prev = e.Path
+			n++
+			if !yield(e, dup) {
 				return
 			}
+		}
+		if e := h.EntriesErr(); e != nil {
+			*err = &entriesError{e}
+		} else if want := h.NumEntries(); n != want {
+			*err = &entriesError{fmt.Errorf("%d entries of %d", n, want)}
 		}
 	}
 }
@@ -396,15 +407,27 @@ func keyCmpAt(k *keyedEntry, path string, dup int64) int {
 	return 0
 }
 
-// planDelta compares es (read in order) with the entries of host baseID
-// and returns what a delta must write: the entries added or changed and
-// the keys removed. ok is false when there are more than limit changes.
-// It reads the base by fingerprint (fingerprint.go): only the key and
-// fingerprint of each row, as stored, against each new entry's own.
-func (s *Store) planDelta(ctx context.Context, baseID int64, es []ftpaudit.Entry, order []int32, limit int) (write []deltaRow, removed []keyedEntry, ok bool, err error) {
+// deltaPlan is what a delta writes: the entries added or changed, and
+// the keys removed.
+type deltaPlan struct {
+	write []deltaRow
+	// kept holds the entries of write while there are at most keepDelta
+	// of them (nil once there are more): they are then written from
+	// here, not read again.
+	kept    []*ftpaudit.Entry
+	removed []keyedEntry
+}
+
+// planDelta compares the entries of h (keyed) with the entries of host
+// baseID and returns what a delta must write. ok is false when there are
+// more than limit changes. It reads the base by fingerprint
+// (fingerprint.go): only the key and fingerprint of each row, as stored,
+// against each new entry's own. An error reading h's entries is an
+// *entriesError.
+func (s *Store) planDelta(ctx context.Context, baseID int64, h *ftpaudit.HostResult, limit int) (plan deltaPlan, ok bool, err error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, nil, false, err
+		return deltaPlan{}, false, err
 	}
 	defer func() { _ = tx.Rollback() }()
 	// The base is read ahead on the other core, while the new entries
@@ -421,103 +444,149 @@ func (s *Store) planDelta(ctx context.Context, baseID int64, es []ftpaudit.Entry
 		return err
 	}
 	if err := step(); err != nil {
-		return nil, nil, false, err
+		return deltaPlan{}, false, err
 	}
 	gone := func() error {
-		removed = append(removed, keyedEntry{e: ftpaudit.Entry{Path: old.e.Path}, dup: old.dup, removed: true})
+		plan.removed = append(plan.removed, keyedEntry{e: ftpaudit.Entry{Path: old.e.Path}, dup: old.dup, removed: true})
 		return step()
+	}
+	add := func(e *ftpaudit.Entry, n int, dup int64) {
+		plan.write = append(plan.write, deltaRow{n, dup})
+		if len(plan.write) <= keepDelta {
+			plan.kept = append(plan.kept, e)
+		} else {
+			plan.kept = nil
+		}
 	}
 	p := newRowPacker(0, s.key)
 	n := 0
-	for i, dup := range inKeyOrder(es, order) {
+	var readErr error
+	for e, dup := range keyed(h, &readErr) {
 		if n&1023 == 0 {
 			if err := ctx.Err(); err != nil {
-				return nil, nil, false, err
+				return deltaPlan{}, false, err
 			}
 		}
 		n++
 		if saveHook != nil && n%saveHookEvery == 0 {
 			saveHook(n)
 		}
-		path := es[i].Path
+		path := e.Path
 		for more && keyCmpAt(&old, path, dup) < 0 {
 			if err := gone(); err != nil {
-				return nil, nil, false, err
+				return deltaPlan{}, false, err
 			}
 		}
 		if more && keyCmpAt(&old, path, dup) == 0 {
-			if p.pack(&es[i], dup); p.fp != old.fp {
-				write = append(write, deltaRow{i, dup})
+			if p.pack(e, dup); p.fp != old.fp {
+				add(e, n-1, dup)
 			}
 			if err := step(); err != nil {
-				return nil, nil, false, err
+				return deltaPlan{}, false, err
 			}
 		} else {
-			write = append(write, deltaRow{i, dup})
+			add(e, n-1, dup)
 		}
-		if len(write)+len(removed) > limit {
-			return nil, nil, false, nil
+		if len(plan.write)+len(plan.removed) > limit {
+			return deltaPlan{}, false, nil
 		}
+	}
+	if readErr != nil {
+		return deltaPlan{}, false, readErr
 	}
 	for more {
 		if err := gone(); err != nil {
-			return nil, nil, false, err
+			return deltaPlan{}, false, err
 		}
-		if len(write)+len(removed) > limit {
-			return nil, nil, false, nil
+		if len(plan.write)+len(plan.removed) > limit {
+			return deltaPlan{}, false, nil
 		}
 	}
-	return write, removed, true, nil
+	return plan, true, nil
 }
 
 // saveHostEntries writes the entries of host h, saved as hostID: as the
 // changes from its base when it has one, the chain is short enough and
-// the changes few enough, else whole.
+// the changes few enough, else whole. The entries are streamed
+// (AllEntries), in key order, never all held: a snapshot encodes them as
+// they come, and a delta keeps the positions of those it writes, and
+// reads them again to write them when there are more than keepDelta. An
+// error reading them back (EntriesErr) fails the save.
 func (s *Store) saveHostEntries(ctx context.Context, t *saveTx, hostID int64, h *ftpaudit.HostResult) error {
-	es := h.Entries
-	order, err := sortedOrder(es)
-	if err != nil {
-		return err
-	}
 	baseID, depth, chainRows, err := s.base(ctx, h.Target.URL, h.Target.Start)
 	if err != nil {
 		return s.dbErr("find the previous scan", err)
 	}
-	limit := int64(float64(len(es))*changeLimit) - chainRows
+	limit := int64(float64(h.NumEntries())*changeLimit) - chainRows
 	if baseID == 0 || depth+1 >= int64(snapshotEvery) || limit < 0 {
-		return s.saveEntries(ctx, t.chunk, hostID, es, order)
+		return s.saveEntries(ctx, t.chunk, hostID, h)
 	}
-	write, removed, ok, err := s.planDelta(ctx, baseID, es, order, int(limit))
+	plan, ok, err := s.planDelta(ctx, baseID, h, int(limit))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if _, read := errors.AsType[*entriesError](err); read {
+			return err
+		}
 		return s.dbErr(fmt.Sprintf("compare with host %d", baseID), err)
 	}
 	if !ok {
-		return s.saveEntries(ctx, t.chunk, hostID, es, order)
+		return s.saveEntries(ctx, t.chunk, hostID, h)
 	}
-	if err := t.delta.exec(ctx, hostID, baseID, depth+1, chainRows+int64(len(write)+len(removed))); err != nil {
+	if err := t.delta.exec(ctx, hostID, baseID, depth+1, chainRows+int64(len(plan.write)+len(plan.removed))); err != nil {
 		return s.dbErr("insert delta", err)
 	}
 	p := newRowPacker(hostID, s.key)
 	bg := context.Background()
-	for k, w := range write {
+	k := 0 // rows written
+	put := func(e *ftpaudit.Entry, dup int64) error {
 		if k&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		e := &es[w.i]
-		p.pack(e, w.dup)
+		p.pack(e, dup)
 		if _, err := t.entry.ex.ExecContext(bg, p.args); err != nil {
 			return s.dbErr(fmt.Sprintf("insert entry %q", e.Path), err)
 		}
-		if deltaHook != nil && (k+1)%saveHookEvery == 0 {
-			deltaHook(k + 1)
+		if k++; deltaHook != nil && k%saveHookEvery == 0 {
+			deltaHook(k)
+		}
+		return nil
+	}
+	if len(plan.kept) == len(plan.write) {
+		for i, w := range plan.write {
+			if err := put(plan.kept[i], w.dup); err != nil {
+				return err
+			}
+		}
+	} else {
+		// Read again, picking the entries at the positions planned.
+		var readErr error
+		n := 0
+		for e, dup := range keyed(h, &readErr) {
+			if w := plan.write[k]; w.n == n {
+				if w.dup != dup {
+					return &entriesError{fmt.Errorf("%q: not the same entries when read again", e.Path)}
+				}
+				if err := put(e, dup); err != nil {
+					return err
+				}
+				if k == len(plan.write) {
+					break
+				}
+			}
+			n++
+		}
+		if readErr != nil {
+			return readErr
+		}
+		if k < len(plan.write) {
+			return &entriesError{fmt.Errorf("%d entries of %d when read again", n, h.NumEntries())}
 		}
 	}
-	for _, r := range removed {
+	for _, r := range plan.removed {
 		if err := t.removed.exec(ctx, hostID, blobOf(r.e.Path), r.dup); err != nil {
 			return s.dbErr(fmt.Sprintf("insert removed entry %q", r.e.Path), err)
 		}

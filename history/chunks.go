@@ -153,13 +153,13 @@ func (c *encodedChunk) release() {
 	}
 }
 
-// encodeAhead packs, fingerprints and encodes es in key order (order as
-// sortedOrder returns it) into chunks, in a goroutine of its own, a few
-// chunks ahead of the receiver; an error (ctx's, checked every 1024
-// entries) comes as the last chunk. stop ends the goroutine and waits
-// for it. Each chunk received should be released once inserted, so that
-// its buffers are used again.
-func encodeAhead(ctx context.Context, key []byte, es []ftpaudit.Entry, order []int32) (<-chan *encodedChunk, func()) {
+// encodeAhead reads the entries of h in key order (keyed), and packs,
+// fingerprints and encodes them into chunks, in a goroutine of its own, a
+// few chunks ahead of the receiver; an error (ctx's, checked every 1024
+// entries, or reading the entries back) comes as the last chunk. stop
+// ends the goroutine and waits for it. Each chunk received should be
+// released once inserted, so that its buffers are used again.
+func encodeAhead(ctx context.Context, key []byte, h *ftpaudit.HostResult) (<-chan *encodedChunk, func()) {
 	const ahead = 2
 	ch := make(chan *encodedChunk, ahead)
 	free := make(chan *encodedChunk, ahead+2) // every chunk there is fits
@@ -194,7 +194,8 @@ func encodeAhead(ctx context.Context, key []byte, es []ftpaudit.Entry, order []i
 		}}
 		p := newChunkPacker(key)
 		k := 0
-		for i, dup := range inKeyOrder(es, order) {
+		var readErr error
+		for e, dup := range keyed(h, &readErr) {
 			if k&1023 == 0 {
 				if err := ctx.Err(); err != nil {
 					send(&encodedChunk{err: err})
@@ -202,10 +203,14 @@ func encodeAhead(ctx context.Context, key []byte, es []ftpaudit.Entry, order []i
 				}
 			}
 			k++
-			p.pack(&es[i], dup)
+			p.pack(e, dup)
 			if err := w.add(p, dup); err != nil {
 				return // stopped
 			}
+		}
+		if readErr != nil {
+			send(&encodedChunk{err: readErr})
+			return
 		}
 		_ = w.end()
 	}()

@@ -299,7 +299,7 @@ func checkChunkHost(t *testing.T, s *Store, h int64, want []ftpaudit.Entry) {
 	cur = slices.Delete(cur, 40, 60)
 	for _, after := range []int{1 << 30, 64} {
 		setBeside(t, after, 0.125, nil)
-		got := collect(t, s.EntryAttrsBeside(ctx, h, cur))
+		got := collect(t, s.EntryAttrsBeside(ctx, h, entrySeq(cur)))
 		for i := range got {
 			got[i] = leanOf(got[i])
 		}
@@ -323,7 +323,7 @@ func TestChunksEmptyHost(t *testing.T) {
 			t.Errorf("night %d, %d entries: %d chunks", night, len(es), c)
 		}
 		checkHost(t, s, h, es)
-		if got := collect(t, s.EntryAttrsBeside(ctx, h, es)); len(got) != len(es) {
+		if got := collect(t, s.EntryAttrsBeside(ctx, h, entrySeq(es))); len(got) != len(es) {
 			t.Errorf("night %d: beside itself, %d entries", night, len(got))
 		}
 	}
@@ -627,7 +627,7 @@ func TestChunksDamaged(t *testing.T) {
 		c.damage()
 		reads := map[string]func(func(ftpaudit.Entry, error) bool){"Entries": s.Entries(ctx, h), "EntryAttrs": s.EntryAttrs(ctx, h)}
 		if !c.dataOnly {
-			reads["EntryAttrsBeside"] = s.EntryAttrsBeside(ctx, h, next)
+			reads["EntryAttrsBeside"] = s.EntryAttrsBeside(ctx, h, entrySeq(next))
 		}
 		for what, seq := range reads {
 			if _, err := collect2(seq); err == nil || !errors.Is(err, errCodec) {

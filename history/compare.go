@@ -28,11 +28,15 @@ var (
 var besideHook func(wholes int, dense bool)
 
 // EntryAttrsBeside yields what EntryAttrs yields for host hostID, in the
-// same order, for a comparison with cur, the entries of a walk (sorted by
-// Path, as a walk leaves them; in any order, at some cost): an entry
-// saved exactly as cur's entry at the same path (every stored attribute
-// the same, byte for byte, as their fingerprints say) is not read back,
-// and cur's entry is yielded in its place, facts and raw lines included.
+// same order, for a comparison with cur, the entries of a walk in path
+// order, streamed (HostResult.AllEntries): an entry saved exactly as
+// cur's entry at the same path (every stored attribute the same, byte for
+// byte, as their fingerprints say) is not read back, and cur's entry is
+// yielded in its place, facts and raw lines included. cur is only
+// compared with, never trusted: when it is out of order, or stops early
+// (a Source that cannot be read back: the caller learns it from
+// HostResult.EntriesErr), what is yielded is the same, at the cost of
+// reading more entries whole.
 // Only the entries that differ are read whole, one at a time, so that
 // comparing a walk with a saved scan costs reading the saved scan's keys
 // and fingerprints, and decoding what changed (an entry of a snapshot in
@@ -41,18 +45,13 @@ var besideHook func(wholes int, dense bool)
 // whole, as EntryAttrs does. Memory does not grow with the number of
 // entries. An error is yielded once, last; a host that does not exist
 // yields ErrNotFound.
-func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur []ftpaudit.Entry) iter.Seq2[ftpaudit.Entry, error] {
+func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur iter.Seq[*ftpaudit.Entry]) iter.Seq2[ftpaudit.Entry, error] {
 	return func(yield func(ftpaudit.Entry, error) bool) {
 		fail := func(err error) {
 			if !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
 				err = s.dbErr(fmt.Sprintf("entries of host %d", hostID), err)
 			}
 			yield(ftpaudit.Entry{}, err)
-		}
-		order, err := sortedOrder(cur)
-		if err != nil {
-			fail(err)
-			return
 		}
 		tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 		if err != nil {
@@ -105,10 +104,14 @@ func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur []ftpaud
 		ahead, stopAhead := readAhead(readFingerprints(ctx, tx, hostID, s.key, true))
 		defer stopAhead() // before the rollback
 		p := newRowPacker(0, s.key)
-		nextCur, stopCur := iter.Pull2(inKeyOrder(cur, order))
+		nextCur, stopCur := iter.Pull2(withDups(cur))
 		defer stopCur()
-		ci, cdup, cok := 0, int64(0), false
-		advance := func() { ci, cdup, cok = nextCur() }
+		var (
+			ce   *ftpaudit.Entry
+			cdup int64
+			cok  bool
+		)
+		advance := func() { ce, cdup, cok = nextCur() }
 		advance()
 		rows, wholes, dense := 0, 0, false
 		if besideHook != nil {
@@ -124,12 +127,12 @@ func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur []ftpaud
 			}
 			k = kk
 			rows++
-			for cok && keyCmpAt(&k, cur[ci].Path, cdup) > 0 {
+			for cok && keyCmpAt(&k, ce.Path, cdup) > 0 {
 				advance()
 			}
-			if cok && keyCmpAt(&k, cur[ci].Path, cdup) == 0 {
-				if p.pack(&cur[ci], cdup); p.fp == k.fp {
-					if !yield(cur[ci], nil) {
+			if cok && keyCmpAt(&k, ce.Path, cdup) == 0 {
+				if p.pack(ce, cdup); p.fp == k.fp {
+					if !yield(*ce, nil) {
 						return
 					}
 					continue
@@ -159,6 +162,27 @@ func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur []ftpaud
 				}
 			}
 			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// withDups yields the entries of seq, in path order, each with its dup:
+// its rank among the entries of its path, from 0, as keyed gives it
+// (keyed also checks the order).
+func withDups(seq iter.Seq[*ftpaudit.Entry]) iter.Seq2[*ftpaudit.Entry, int64] {
+	return func(yield func(*ftpaudit.Entry, int64) bool) {
+		var prev *ftpaudit.Entry
+		dup := int64(0)
+		for e := range seq {
+			if prev != nil && prev.Path == e.Path {
+				dup++
+			} else {
+				dup = 0
+			}
+			prev = e
+			if !yield(e, dup) {
 				return
 			}
 		}

@@ -260,13 +260,13 @@ func (p *rowPacker) pack(e *ftpaudit.Entry, dup int64) {
 	p.args[parRow].Value = p.blobArg
 }
 
-// saveEntries saves a host's entries whole, as a snapshot: in chunks
-// (chunks.go), in key order (path, then the order given; order as
-// sortedOrder returns it), which appends to the table's B-tree. ins is
-// insertChunkSQL. The chunks are encoded on the other core (encodeAhead)
-// while this one inserts them.
-func (s *Store) saveEntries(ctx context.Context, ins *rawStmt, hostID int64, es []ftpaudit.Entry, order []int32) error {
-	chunks, stop := encodeAhead(ctx, s.key, es, order)
+// saveEntries saves the entries of host h whole, as a snapshot: in
+// chunks (chunks.go), in key order (keyed), which appends to the table's
+// B-tree. ins is insertChunkSQL. The chunks are encoded on the other
+// core (encodeAhead), as the entries are read, while this one inserts
+// them. An error reading the entries back is an *entriesError.
+func (s *Store) saveEntries(ctx context.Context, ins *rawStmt, hostID int64, h *ftpaudit.HostResult) error {
+	chunks, stop := encodeAhead(ctx, s.key, h)
 	defer stop()
 	// Chunks are inserted without ctx: watching ctx costs a goroutine
 	// handoff per statement. It is checked before each.

@@ -356,7 +356,7 @@ func testEntryAttrsBeside(t *testing.T) {
 	check := func(name string, host int64, cur []ftpaudit.Entry, maxWholes int, wantDense bool) {
 		t.Helper()
 		want := collect(t, s.EntryAttrs(ctx, host))
-		got := collect(t, s.EntryAttrsBeside(ctx, host, cur))
+		got := collect(t, s.EntryAttrsBeside(ctx, host, entrySeq(cur)))
 		for i := range got {
 			got[i] = leanOf(got[i])
 		}
@@ -395,7 +395,7 @@ func testEntryAttrsBeside(t *testing.T) {
 	}
 	defer s.Close()
 	check("version 5 rows", hosts[2], next, 0, false)
-	if _, err := collect2(s.EntryAttrsBeside(ctx, 999, next)); !errors.Is(err, ErrNotFound) {
+	if _, err := collect2(s.EntryAttrsBeside(ctx, 999, entrySeq(next))); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown host: %v", err)
 	}
 }

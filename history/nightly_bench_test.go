@@ -187,7 +187,7 @@ func nightly30(b *testing.B, n int) {
 	}()
 	t0 = time.Now()
 	changes := 0
-	err = rules.DiffEntries(s.EntryAttrsBeside(ctx, hosts[len(hosts)-2], r.Hosts[0].Entries), rules.SeqOf(r.Hosts[0].Entries), func(rules.Change) error {
+	err = rules.DiffEntries(s.EntryAttrsBeside(ctx, hosts[len(hosts)-2], r.Hosts[0].AllEntries()), rules.SeqOf(r.Hosts[0].Entries), func(rules.Change) error {
 		changes++
 		return nil
 	})

@@ -29,8 +29,11 @@ var (
 // directory its Path lies under. args is the command line to remember;
 // it must not hold secrets. A host whose target and start directory
 // were saved before is stored as the changes from that save (chain.go);
-// it reads back the same. Nothing is committed before the end: a save
-// that fails, is cancelled or killed leaves the history as it was.
+// it reads back the same. A host's entries are streamed from it
+// (HostResult.AllEntries: from its Source, never all in memory); when
+// they cannot all be read back (HostResult.EntriesErr), the save fails.
+// Nothing is committed before the end: a save that fails, is cancelled
+// or killed leaves the history as it was.
 // Save does not set r.SavedID.
 func (s *Store) Save(ctx context.Context, r *ftpaudit.Result, args string) (int64, error) {
 	sv, err := s.SaveWith(ctx, r, args, SaveOptions{})
@@ -242,7 +245,7 @@ func (s *Store) saveHost(ctx context.Context, t *saveTx, scanID int64, seq int, 
 		in.Banner, encodeList(in.Features), in.Login, in.MLSD, in.Paired, started, finished, h.Complete, encodeList(h.Incomplete), h.LoginError,
 		int64(st.Dirs), int64(st.Files), int64(st.Links), int64(st.Other), int64(st.Unreadable), int64(st.Errors), int64(st.Listed), int64(st.BadLines),
 		encodeStat(h.Stat), encodeProbes(h.Probes), encodeFetched(h.Fetched), encodeBaseline(h.Baseline),
-		int64(len(h.Entries)), findings)
+		int64(h.NumEntries()), findings)
 	if err != nil {
 		return 0, s.dbErr("insert", err)
 	}

@@ -209,7 +209,7 @@ func testSharedHistory(t *testing.T) {
 	sharedA2, sharedB2 := hostOf(ids["a"][2], 1), hostOf(ids["b"][2], 1)
 	for _, p := range [][2]int64{{sharedA2, sharedB2}, {sharedB2, sharedA2}} {
 		cur := collect(t, s.Entries(ctx, p[1]))
-		got := collect(t, s.EntryAttrsBeside(ctx, p[0], cur))
+		got := collect(t, s.EntryAttrsBeside(ctx, p[0], entrySeq(cur)))
 		for i := range got {
 			got[i] = leanOf(got[i])
 		}

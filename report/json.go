@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -214,10 +215,13 @@ func rfc3339(t time.Time) string {
 // memory: it goes out through a buffered writer piece by piece, the
 // first fields (jsonHead), then each host, each entry of the inventory,
 // each finding and each suppressed finding in turn. The entries come
-// target by target in the order of the View (r.Hosts), each target's in
-// the order of its HostResult.Entries (sorted by path, byte by byte),
-// each encoded by hand (appendEntry); everything else goes through
-// encoding/json one array element at a time.
+// target by target in the order of the View (r.Hosts), each target's
+// streamed in path order, byte by byte (HostResult.AllEntries: from its
+// Source, never all in memory), each encoded by hand (appendEntry);
+// everything else goes through encoding/json one array element at a
+// time. When a host's entries cannot all be read back (EntriesErr),
+// Report stops there and returns the error: what it wrote is not a
+// document.
 func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 	v := NewView(r)
 	d := newDocWriter(w)
@@ -240,10 +244,15 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 	d.open("entries")
 	for _, t := range v.Targets {
 		if h := t.Host; h != nil && j.Inventory {
-			for i := range h.Entries {
-				if d.entry(h.Target.URL, &h.Entries[i]) != nil {
+			for e := range h.AllEntries() {
+				if d.entry(h.Target.URL, e) != nil {
 					break
 				}
+			}
+			if err := h.EntriesErr(); err != nil && d.err == nil {
+				// Not a document that claims an inventory it did not
+				// write in full: nothing more is written.
+				d.err = entriesErr(h, err)
 			}
 		}
 	}
@@ -261,6 +270,12 @@ func (j *JSON) Report(w io.Writer, r *ftpaudit.Result) error {
 		d.close()
 	}
 	return d.end()
+}
+
+// entriesErr is the error of a report that could not read all the
+// entries of host h back.
+func entriesErr(h *ftpaudit.HostResult, err error) error {
+	return fmt.Errorf("read the entries of %s back: %w", h.Target.URL, err)
 }
 
 // hostJSON is the walked target t (t.Host is not nil) as a JSON host.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -296,6 +297,9 @@ func randResult(rng *rand.Rand) *ftpaudit.Result {
 		for range rng.IntN(40) {
 			h.Entries = append(h.Entries, randEntry(rng))
 		}
+		// Sorted by path, as Entries are (and as the document lists
+		// them: AllEntries sorts a hand-made Entries that is not).
+		slices.SortStableFunc(h.Entries, func(a, b ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
 		res.Hosts = append(res.Hosts, h)
 	}
 	res.Findings, res.Suppressed = nil, nil

@@ -113,7 +113,9 @@ func (j *JSONL) Report(w io.Writer, r *ftpaudit.Result) error {
 
 // writeEntryLines writes each target's entries as JSON lines: the JSON
 // document's entry (appendEntry, the one encoder of an entry), compacted,
-// under "entry".
+// under "entry"; streamed in path order (HostResult.AllEntries). When a
+// host's entries cannot all be read back (EntriesErr), it returns the
+// error, and writes no more lines.
 func writeEntryLines(w *bufio.Writer, v *View, when string) error {
 	var buf, out bytes.Buffer
 	prefix := `{"type":"entry","schema":` + strconv.Quote(Schema) + `,"time":` + strconv.Quote(when) + `,"entry":`
@@ -124,8 +126,8 @@ func writeEntryLines(w *bufio.Writer, v *View, when string) error {
 		if h == nil {
 			continue
 		}
-		for i := range h.Entries {
-			ebuf = appendEntry(ebuf[:0], h.Target.URL, &h.Entries[i], &ks)
+		for e := range h.AllEntries() {
+			ebuf = appendEntry(ebuf[:0], h.Target.URL, e, &ks)
 			buf.Reset()
 			buf.Write(ebuf)
 			out.Reset()
@@ -142,6 +144,9 @@ func writeEntryLines(w *bufio.Writer, v *View, when string) error {
 			if _, err := w.WriteString("}\n"); err != nil {
 				return err
 			}
+		}
+		if err := h.EntriesErr(); err != nil {
+			return entriesErr(h, err)
 		}
 	}
 	return nil

@@ -48,14 +48,33 @@ func (c *Change) PermissionOnly() bool {
 	return len(c.Fields) > 0
 }
 
-// SeqOf yields the entries of a slice sorted by Path (as HostResult.Entries
-// are) for DiffEntries.
+// SeqOf yields the entries of a slice sorted by Path (as a hand-made
+// HostResult.Entries is) for DiffEntries. For a host's entries, whether in
+// Entries or in a Source, use HostSeq.
 func SeqOf(es []ftpaudit.Entry) iter.Seq2[ftpaudit.Entry, error] {
 	return func(yield func(ftpaudit.Entry, error) bool) {
 		for i := range es {
 			if !yield(es[i], nil) {
 				return
 			}
+		}
+	}
+}
+
+// HostSeq yields the entries of h in path order (h.AllEntries, from
+// Entries or from a Source, one at a time) for DiffEntries; when they
+// could not all be read back, it ends with h.EntriesErr() as the error
+// (and a zero Entry), so that DiffEntries stops with it rather than
+// report every entry not read back as removed.
+func HostSeq(h *ftpaudit.HostResult) iter.Seq2[ftpaudit.Entry, error] {
+	return func(yield func(ftpaudit.Entry, error) bool) {
+		for e := range h.AllEntries() {
+			if !yield(*e, nil) {
+				return
+			}
+		}
+		if err := h.EntriesErr(); err != nil {
+			yield(ftpaudit.Entry{}, err)
 		}
 	}
 }

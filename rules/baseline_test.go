@@ -138,34 +138,48 @@ func TestBaselineJudge(t *testing.T) {
 		fileE("/pub/warez.rar", "-rw-r--r--", "ftp", 5),
 		dirE("/secret", "d--x--x--x", "root"),
 	), "/secret")
-	j := NewBaselineJudge(cur, Baseline{ScanID: 7, Started: time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC)}, pol)
-	if err := DiffEntries(SeqOf(old), j.Tap(SeqOf(cur.Entries)), func(c Change) error { j.Add(c); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	fs, rep := j.Finish()
-	var got []string
-	for _, f := range fs {
-		got = append(got, fmt.Sprintf("%s %s %s", f.Severity, f.Rule, f.Path))
-		if !strings.Contains(strings.Join(f.Evidence, "; "), "scan 7 of 2026-11-01T03:00:00Z") {
-			t.Errorf("%s %s: evidence does not name the baseline: %q", f.Rule, f.Path, f.Evidence)
-		}
-	}
-	want := []string{
-		"critical permission-changed /pub/open",
-		"high changed-since-baseline /pub/a.tar.gz",
-		"high new-since-baseline /pub/warez.rar",
-		"medium removed-since-baseline /pub/gone",
-		"medium removed-since-baseline /pub/gone/x",
-		"medium permission-changed /secret",
-		"low new-since-baseline /incoming/upload.zip",
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("findings\n got %q\nwant %q", got, want)
-	}
-	// /secret/s is below a directory this scan could not list: unknown,
-	// not removed.
-	if rep.Added != 2 || rep.Removed != 2 || rep.Changed != 3 || rep.NotCompared != 1 || !slices.Equal(rep.NotComparedDirs, []string{"/secret"}) {
-		t.Errorf("report %+v", rep)
+	// Fed as the CLI fed it (SeqOf of Entries), and with HostSeq from
+	// Entries and from a Source: the same findings and report.
+	for _, feed := range []struct {
+		name string
+		h    *ftpaudit.HostResult
+		seq  func(h *ftpaudit.HostResult) iter.Seq2[ftpaudit.Entry, error]
+	}{
+		{"SeqOf", cur, func(h *ftpaudit.HostResult) iter.Seq2[ftpaudit.Entry, error] { return SeqOf(h.Entries) }},
+		{"HostSeq of Entries", cur, HostSeq},
+		{"HostSeq of a Source", viaSource(cur), HostSeq},
+	} {
+		t.Run(feed.name, func(t *testing.T) {
+			j := NewBaselineJudge(feed.h, Baseline{ScanID: 7, Started: time.Date(2026, 11, 1, 3, 0, 0, 0, time.UTC)}, pol)
+			if err := DiffEntries(SeqOf(old), j.Tap(feed.seq(feed.h)), func(c Change) error { j.Add(c); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			fs, rep := j.Finish()
+			var got []string
+			for _, f := range fs {
+				got = append(got, fmt.Sprintf("%s %s %s", f.Severity, f.Rule, f.Path))
+				if !strings.Contains(strings.Join(f.Evidence, "; "), "scan 7 of 2026-11-01T03:00:00Z") {
+					t.Errorf("%s %s: evidence does not name the baseline: %q", f.Rule, f.Path, f.Evidence)
+				}
+			}
+			want := []string{
+				"critical permission-changed /pub/open",
+				"high changed-since-baseline /pub/a.tar.gz",
+				"high new-since-baseline /pub/warez.rar",
+				"medium removed-since-baseline /pub/gone",
+				"medium removed-since-baseline /pub/gone/x",
+				"medium permission-changed /secret",
+				"low new-since-baseline /incoming/upload.zip",
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("findings\n got %q\nwant %q", got, want)
+			}
+			// /secret/s is below a directory this scan could not list: unknown,
+			// not removed.
+			if rep.Added != 2 || rep.Removed != 2 || rep.Changed != 3 || rep.NotCompared != 1 || !slices.Equal(rep.NotComparedDirs, []string{"/secret"}) {
+				t.Errorf("report %+v", rep)
+			}
+		})
 	}
 }
 

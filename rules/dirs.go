@@ -94,7 +94,14 @@ func (j *judge) decideDirs() {
 // docs/findings.md, "How a directory's writability is decided", says the
 // same for operators.
 func (j *judge) decideDir(p string) *dirVerdict {
-	v := &dirVerdict{path: p, e: j.entry(p)}
+	v := &dirVerdict{path: p}
+	if e := j.entry(p); e != nil {
+		// A copy: kept for the host's every directory, the entry must
+		// not keep the rest of its listing's block in memory (a walk's
+		// entries are read back from its temporary file block by block).
+		ec := *e
+		v.e = &ec
+	}
 	reply, unreadable := j.unreadable[p]
 	v.reply, v.listable = reply, !unreadable
 	v.box = glob.MatchAtOrBelow(j.hp.dropBoxes, p)

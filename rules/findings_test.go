@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"testing"
@@ -20,20 +21,26 @@ var policyJudges = []struct {
 	run  func(t *testing.T, p *Policy) []ftpaudit.Finding
 }{
 	{"Judge", ftpaudit.RuleSuspiciousName, func(t *testing.T, p *Policy) []ftpaudit.Finding {
-		return only(Judge(policyArchive(), p), ftpaudit.RuleSuspiciousName)
+		return only(judgeBothWays(t, policyArchive(), p), ftpaudit.RuleSuspiciousName)
 	}},
 	{"ManifestFindings", ftpaudit.RuleNotInManifest, func(t *testing.T, p *Policy) []ftpaudit.Finding {
 		m := mustParseManifest(t, "/ls-lR", ".:\ndrwxr-xr-x 2 a b 4096 Jan 1 2020 ign\ndrwxr-xr-x 2 a b 4096 Jan 1 2020 pub\n")
-		return ManifestFindings(policyArchive(), []*ftpaudit.Manifest{m}, p)
+		return manifestBothWays(t, policyArchive(), []*ftpaudit.Manifest{m}, p)
 	}},
 	{"BaselineJudge", ftpaudit.RuleNewSinceBaseline, func(t *testing.T, p *Policy) []ftpaudit.Finding {
 		cur := policyArchive()
 		old := hostOf(dirE("/ign", "drwxr-xr-x", "root"), dirE("/pub", "drwxr-xr-x", "root")).Entries
-		j := NewBaselineJudge(cur, Baseline{ScanID: 1, Started: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, p)
-		if err := DiffEntries(SeqOf(old), j.Tap(SeqOf(cur.Entries)), func(c Change) error { j.Add(c); return nil }); err != nil {
-			t.Fatal(err)
+		run := func(cur *ftpaudit.HostResult, seq iter.Seq2[ftpaudit.Entry, error]) []ftpaudit.Finding {
+			j := NewBaselineJudge(cur, Baseline{ScanID: 1, Started: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, p)
+			if err := DiffEntries(SeqOf(old), j.Tap(seq), func(c Change) error { j.Add(c); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			fs, _ := j.Finish()
+			return fs
 		}
-		fs, _ := j.Finish()
+		fs := run(cur, SeqOf(cur.Entries))
+		src := viaSource(cur)
+		sameFindings(t, "BaselineJudge fed HostSeq from a Source", run(src, HostSeq(src)), fs)
 		return fs
 	}},
 }

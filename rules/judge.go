@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -15,6 +13,12 @@ import (
 // JudgeResult judges every host of r with p (nil: DefaultPolicy), the
 // rules and the manifest comparison, and sets r.Findings, sorted
 // (SortFindings).
+//
+// A host whose entries could not all be read back (h.EntriesErr, from a
+// Source that spilled to disk) is judged on the entries that could: its
+// findings may then be missing some, and the caller must check
+// h.EntriesErr after JudgeResult and fail the run rather than report the
+// host as judged in full.
 func JudgeResult(r *ftpaudit.Result, p *Policy) {
 	if p == nil {
 		p = DefaultPolicy()
@@ -33,6 +37,13 @@ func JudgeResult(r *ftpaudit.Result, p *Policy) {
 // with the policy applied (see the package doc for its order), sorted
 // (SortFindings). p may be nil for DefaultPolicy. It does not compare with
 // manifests (ManifestFindings) or a baseline (NewBaselineJudge).
+//
+// It reads the host's entries with h.AllEntries and h.EntryFinder, so a
+// walk's Source is read back several times and never held in memory as
+// a whole. When reading them back fails, each pass sees the entries up
+// to the failure and Judge returns what those show, without a finding
+// that says so: the caller checks h.EntriesErr() after Judge and must
+// not present the result as complete (the CLI fails the run).
 func Judge(h *ftpaudit.HostResult, p *Policy) []ftpaudit.Finding {
 	if h == nil {
 		return nil
@@ -55,12 +66,10 @@ type judge struct {
 	hp *hostPolicy
 	c  *collector
 
-	// entries is h.Entries sorted by path, when h.Entries is not (see at).
-	entries []*ftpaudit.Entry
-	// last is the answer of entry(lastPath), when lastOK.
-	lastPath   string
-	last       *ftpaudit.Entry
-	lastOK     bool
+	// find looks entries up by path (h.EntryFinder): it is for one
+	// goroutine, so every copy of the judge that eachEntry runs on
+	// another goroutine gets a finder of its own.
+	find       func(path string) *ftpaudit.Entry
 	unreadable map[string]string
 	probes     map[string][]*ftpaudit.ProbeResult
 
@@ -90,15 +99,7 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 		areas:      map[string]*dirVerdict{},
 		totals:     map[string]*areaTotals{},
 	}
-	if !sortedByPath(h.Entries) {
-		// HostResult.Entries is sorted by path when it comes from Walk;
-		// only a hand-made one needs a sorted view.
-		j.entries = make([]*ftpaudit.Entry, len(h.Entries))
-		for i := range h.Entries {
-			j.entries[i] = &h.Entries[i]
-		}
-		slices.SortStableFunc(j.entries, func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
-	}
+	j.find = h.EntryFinder()
 	for _, u := range h.Unreadable {
 		if _, ok := j.unreadable[u.Path]; !ok {
 			j.unreadable[u.Path] = u.Error
@@ -111,53 +112,22 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 	return j
 }
 
-// sortedByPath reports whether es is in non-decreasing path order: one
-// pass comparing paths in place (slices.IsSortedFunc would copy two
-// entries per comparison).
-func sortedByPath(es []ftpaudit.Entry) bool {
-	for i := 1; i < len(es); i++ {
-		if es[i].Path < es[i-1].Path {
-			return false
-		}
-	}
-	return true
-}
-
 // entry returns the entry at path p, or nil; of entries sharing a path,
-// the last one in h.Entries. It searches the entries in path order (at)
-// rather than keep a map of every path: a map of a million paths is
-// ~50 MB more heap. The last answer is kept, since entries ask about
-// their parent directory one after the other.
+// the last one in path order. It asks the host's finder (EntryFinder):
+// a search of the sorted entries, or of the Source's index, rather than a
+// map of every path (a map of a million paths is ~50 MB more heap); the
+// finder keeps its last answer, since entries ask about their parent
+// directory one after the other.
 func (j *judge) entry(p string) *ftpaudit.Entry {
-	if j.lastOK && j.lastPath == p {
-		return j.last
-	}
-	i := sort.Search(len(j.h.Entries), func(i int) bool { return j.at(i).Path > p })
-	var e *ftpaudit.Entry
-	if i > 0 && j.at(i-1).Path == p {
-		e = j.at(i - 1)
-	}
-	j.lastPath, j.last, j.lastOK = p, e, true
-	return e
+	return j.find(p)
 }
 
-// at is the i-th entry in path order.
-func (j *judge) at(i int) *ftpaudit.Entry {
-	if j.entries != nil {
-		return j.entries[i]
-	}
-	return &j.h.Entries[i]
-}
-
-// all yields every entry in path order.
+// all yields every entry in path order (h.AllEntries). Each call reads
+// the entries again (from a Source: decodes them again), so a step that
+// needs them reads them once, and keeps only what it learns per
+// directory, owner or area, never per entry.
 func (j *judge) all() iter.Seq[*ftpaudit.Entry] {
-	return func(yield func(*ftpaudit.Entry) bool) {
-		for i := range j.h.Entries {
-			if !yield(j.at(i)) {
-				return
-			}
-		}
-	}
+	return j.h.AllEntries()
 }
 
 // run judges the host: first what the later rules rely on (the anonymous
@@ -188,60 +158,145 @@ func (j *judge) run() {
 	j.unreadableDirs()
 }
 
-// shardMin is the fewest entries one goroutine of eachEntry judges, and
-// shardWorkers the most goroutines (0: GOMAXPROCS); tests change them.
+// shardMin is the fewest entries per goroutine for eachEntry to judge in
+// parallel (a host of fewer than 2*shardMin entries is judged by one
+// goroutine), shardWorkers the most goroutines (0: GOMAXPROCS), and
+// shardBatch the most entries handed to a goroutine at once (a batch is
+// never larger than shardMin either, so that a test setting shardMin to
+// 1 judges batches of one entry); tests change them.
 var (
 	shardMin     = 1 << 15
 	shardWorkers = 0
+	shardBatch   = 4096
 )
 
+// entryBatch is a run of consecutive entries judged by one goroutine of
+// eachEntry, and what came of it.
+type entryBatch struct {
+	es   []*ftpaudit.Entry
+	out  []ftpaudit.Finding
+	pan  any           // a panic while judging (or reading) it
+	done chan struct{} // closed once out or pan is set
+}
+
 // eachEntry applies rules to every entry, in path order. A host of many
-// entries is cut into runs of consecutive entries judged in parallel,
-// each by a copy of j with a collector of its own: the per-entry rules
-// read what the steps before them learned and write nothing but their
-// findings (and the copy's cache of entry lookups). The runs' findings
-// are then added in order, so the collector holds exactly what one
-// goroutine judging every entry would have added, in the same order. A
-// panic in a run is raised again here.
+// entries is judged in parallel: one goroutine reads the entries
+// (AllEntries) and hands out runs of consecutive entries (batches of
+// shardBatch) to workers, each a copy of j with a collector and an entry
+// finder of its own: the per-entry rules read what the steps before them
+// learned and write nothing but their findings (and the finder's cache of
+// its last lookup). The calling goroutine takes the batches back in the
+// order they were read and adds their findings, so the collector holds
+// exactly what one goroutine judging every entry would have added, in the
+// same order. At most 2*workers batches are read ahead of the one whose
+// findings are added next, so the entries in memory stay bounded, however
+// many the host has. A panic in a worker (or while reading the entries)
+// is raised again here, once every goroutine has stopped.
+//
+// When the entries cannot all be read back (h.EntriesErr), the rules
+// judge those read before the failure; see Judge.
 func (j *judge) eachEntry(rules func(j *judge, e *ftpaudit.Entry)) {
-	n := len(j.h.Entries)
+	n := j.h.NumEntries()
+	minPer := max(shardMin, 1)
 	w := shardWorkers
 	if w <= 0 {
 		w = runtime.GOMAXPROCS(0)
 	}
-	w = min(w, n/shardMin)
+	w = min(w, n/minPer)
 	if w < 2 {
 		for e := range j.all() {
 			rules(j, e)
 		}
 		return
 	}
-	outs := make([][]ftpaudit.Finding, w)
-	panics := make([]any, w)
+	size := max(min(shardBatch, minPer), 1)
+	work := make(chan *entryBatch)
+	// order holds the batches in the order read, for the collector: its
+	// capacity bounds the batches in flight.
+	order := make(chan *entryBatch, 2*w)
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for k := range w {
-		jk, ck := *j, *j.c
-		ck.out = nil
-		jk.c = &ck
-		lo, hi := k*n/w, (k+1)*n/w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { panics[k] = recover() }()
-			for i := lo; i < hi; i++ {
-				rules(&jk, jk.at(i))
+	wg.Add(1)
+	go func() { // the reader
+		defer wg.Done()
+		defer close(work)
+		defer close(order)
+		defer func() {
+			if p := recover(); p != nil {
+				b := &entryBatch{pan: p, done: make(chan struct{})}
+				close(b.done)
+				select {
+				case order <- b:
+				case <-stop:
+				}
 			}
-			outs[k] = ck.out
+		}()
+		send := func(es []*ftpaudit.Entry) bool {
+			b := &entryBatch{es: es, done: make(chan struct{})}
+			select {
+			case order <- b:
+			case <-stop:
+				return false
+			}
+			work <- b // the workers take every batch until work is closed
+			return true
+		}
+		es := make([]*ftpaudit.Entry, 0, size)
+		for e := range j.all() {
+			es = append(es, e)
+			if len(es) == size {
+				if !send(es) {
+					return
+				}
+				es = make([]*ftpaudit.Entry, 0, size)
+			}
+		}
+		if len(es) > 0 {
+			send(es)
+		}
+	}()
+	for range w {
+		jk, ck := *j, *j.c
+		jk.c = &ck
+		jk.find = j.h.EntryFinder()
+		wg.Add(1)
+		go func() { // a worker
+			defer wg.Done()
+			for b := range work {
+				func() {
+					defer close(b.done)
+					defer func() { b.pan, b.es = recover(), nil }()
+					select {
+					case <-stop:
+						return // the collector no longer wants it
+					default:
+					}
+					ck.out = nil
+					for _, e := range b.es {
+						rules(&jk, e)
+					}
+					b.out = ck.out
+				}()
+			}
 		}()
 	}
-	wg.Wait()
-	for _, p := range panics {
-		if p != nil {
-			panic(p)
+	var pan any
+	for b := range order {
+		if pan != nil {
+			continue // draining, so that the reader can stop
 		}
+		<-b.done
+		if b.pan != nil {
+			pan = b.pan
+			close(stop)
+			continue
+		}
+		j.c.out = append(j.c.out, b.out...)
+		b.out = nil
 	}
-	for _, o := range outs {
-		j.c.out = append(j.c.out, o...)
+	wg.Wait()
+	if pan != nil {
+		panic(pan)
 	}
 }
 

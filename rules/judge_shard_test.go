@@ -88,7 +88,7 @@ severity:
 	for seed := range uint64(4) {
 		h := randomArchive(rand.New(rand.NewPCG(seed, 5)), dirs)
 		shardMin, shardWorkers = len(h.Entries)+1, 1
-		want := Judge(h, p)
+		want := Judge(h, p) // serially, from Entries
 		if len(want) < 100 {
 			t.Fatalf("seed %d: only %d findings: the archive does not exercise the rules", seed, len(want))
 		}
@@ -102,16 +102,21 @@ severity:
 				t.Errorf("seed %d: no %s finding: the archive does not exercise that rule", seed, r)
 			}
 		}
-		for _, workers := range []int{2, 3, 7} {
-			shardMin, shardWorkers = 1, workers
-			got := Judge(h, p)
-			if !reflect.DeepEqual(got, want) {
-				for i := range min(len(got), len(want)) {
-					if !reflect.DeepEqual(got[i], want[i]) {
-						t.Fatalf("seed %d, %d runs: finding %d is\n%+v\nwant\n%+v", seed, workers, i, got[i], want[i])
+		for _, r := range representations {
+			hr := r.of(h)
+			for _, workers := range []int{1, 2, 3, 7} {
+				// Batches of one entry: every neighbour on another
+				// goroutine, as often as can be.
+				shardMin, shardWorkers = 1, workers
+				got := Judge(hr, p)
+				if !reflect.DeepEqual(got, want) {
+					for i := range min(len(got), len(want)) {
+						if !reflect.DeepEqual(got[i], want[i]) {
+							t.Fatalf("seed %d, from %s, %d workers: finding %d is\n%+v\nwant\n%+v", seed, r.name, workers, i, got[i], want[i])
+						}
 					}
+					t.Fatalf("seed %d, from %s, %d workers: %d findings, want %d", seed, r.name, workers, len(got), len(want))
 				}
-				t.Fatalf("seed %d, %d runs: %d findings, want %d", seed, workers, len(got), len(want))
 			}
 		}
 	}
@@ -126,21 +131,23 @@ func TestEachEntryShardedOrder(t *testing.T) {
 	for i := range 64 {
 		es = append(es, fileE(fmt.Sprintf("/pub/f%02d-keygen.exe", i), "-rw-rw-rw-", "root", 1))
 	}
-	h := hostOf(es...)
-	j := newJudge(h, DefaultPolicy())
-	shardMin, shardWorkers = 1, 8
-	j.eachEntry(func(j *judge, e *ftpaudit.Entry) {
-		j.add(e.Path, ftpaudit.RuleSuspiciousName, ftpaudit.SevHigh, []string{"x"}, "")
-	})
-	var got []string
-	for _, f := range j.c.out {
-		got = append(got, f.Path)
-	}
-	var want []string
-	for _, e := range es {
-		want = append(want, e.Path)
-	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("order:\n%q\nwant\n%q", got, want)
+	for _, r := range representations {
+		h := r.of(hostOf(es...))
+		j := newJudge(h, DefaultPolicy())
+		shardMin, shardWorkers = 1, 8
+		j.eachEntry(func(j *judge, e *ftpaudit.Entry) {
+			j.add(e.Path, ftpaudit.RuleSuspiciousName, ftpaudit.SevHigh, []string{"x"}, "")
+		})
+		var got []string
+		for _, f := range j.c.out {
+			got = append(got, f.Path)
+		}
+		var want []string
+		for _, e := range es {
+			want = append(want, e.Path)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("from %s, order:\n%q\nwant\n%q", r.name, got, want)
+		}
 	}
 }

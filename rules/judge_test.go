@@ -140,9 +140,11 @@ func checkInvariants(t *testing.T, fs []ftpaudit.Finding) {
 	}
 }
 
+// judgeT judges h, checking the findings' invariants, and that h's
+// entries in a Source give the same findings (judgeBothWays).
 func judgeT(t *testing.T, h *ftpaudit.HostResult, p *Policy, rules ...string) []ftpaudit.Finding {
 	t.Helper()
-	fs := Judge(h, p)
+	fs := judgeBothWays(t, h, p)
 	checkInvariants(t, fs)
 	if len(rules) > 0 {
 		fs = only(fs, rules...)

@@ -12,7 +12,7 @@ import (
 	"github.com/ftpaudit/ftpaudit/internal/manifest"
 )
 
-// ManifestFindings compares h.Entries with the manifests and returns the
+// ManifestFindings compares h's entries with the manifests and returns the
 // not-in-manifest and missing-from-archive findings, with the policy
 // applied as Judge applies it (see the package doc), sorted
 // (SortFindings). p may be nil for DefaultPolicy.
@@ -47,6 +47,13 @@ import (
 // manifest's directory (see ParseManifest) is re-based onto the
 // manifest's directory when the scan listed that directory but found no
 // directory at Root: its absolute paths were the server's, after all.
+//
+// The host's entries are read in one pass in path order (h.AllEntries)
+// and looked up by path (h.EntryFinder), never held all at once; the
+// manifests are. When the entries cannot all be read back (h.EntriesErr)
+// the comparison sees only those read before the failure, so it may
+// report listed paths as missing: the caller checks h.EntriesErr and
+// fails the run (see Judge).
 func ManifestFindings(h *ftpaudit.HostResult, ms []*ftpaudit.Manifest, p *Policy) []ftpaudit.Finding {
 	if h == nil || len(ms) == 0 {
 		return nil
@@ -81,7 +88,8 @@ type manifestCompare struct {
 	hp    *hostPolicy
 	start string
 
-	ents       []*ftpaudit.Entry // sorted by path
+	// find looks the scan's entries up by path (h.EntryFinder).
+	find       func(path string) *ftpaudit.Entry
 	unreadable map[string]bool
 	blocked    map[string]bool // directories whose content is not known in full
 	mpaths     map[string]bool // the manifests' own paths
@@ -111,13 +119,7 @@ func newManifestCompare(h *ftpaudit.HostResult, ms []*ftpaudit.Manifest, p *Poli
 	if c.start == "" {
 		c.start = "/"
 	}
-	c.ents = make([]*ftpaudit.Entry, len(h.Entries))
-	for i := range h.Entries {
-		c.ents[i] = &h.Entries[i]
-	}
-	if !slices.IsSortedFunc(c.ents, func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) }) {
-		slices.SortStableFunc(c.ents, func(a, b *ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
-	}
+	c.find = h.EntryFinder()
 	for _, u := range h.Unreadable {
 		c.unreadable[u.Path] = true
 		c.blocked[u.Path] = true
@@ -183,13 +185,10 @@ func (c *manifestCompare) addView(m *ftpaudit.Manifest) {
 	c.views = append(c.views, v)
 }
 
-// lookup returns the scan's entry at path p, or nil.
+// lookup returns the scan's entry at path p, or nil; of entries sharing
+// a path, the last one in path order.
 func (c *manifestCompare) lookup(p string) *ftpaudit.Entry {
-	i, ok := slices.BinarySearchFunc(c.ents, p, func(e *ftpaudit.Entry, p string) int { return strings.Compare(e.Path, p) })
-	if !ok {
-		return nil
-	}
-	return c.ents[i]
+	return c.find(p)
 }
 
 // dirSeen reports whether the scan found directory d (or started there,
@@ -252,7 +251,7 @@ func (c *manifestCompare) skipName(p string) bool {
 func (c *manifestCompare) notInManifest() {
 	var absent, mismatch []string
 	var applies []int
-	for _, e := range c.ents {
+	for e := range c.h.AllEntries() {
 		if !strings.HasPrefix(e.Path, "/") || strings.HasSuffix(e.Path, "/") {
 			continue
 		}

@@ -165,7 +165,7 @@ func TestManifestFindings(t *testing.T) {
 	h := mfRootHost()
 	h.Complete = false
 	h.Incomplete = []string{"listings failed"}
-	fs := ManifestFindings(h, mfRootManifests(t), mfPolicy(t, mfRootPolicy))
+	fs := manifestBothWays(t, h, mfRootManifests(t), mfPolicy(t, mfRootPolicy))
 	eqLines(t, "findings", mfSummary(fs), []string{
 		"high not-in-manifest /gnu/hello/evil.tar.gz",
 		"high not-in-manifest /gnu/hello/hello-2.12.1.tar.gz",
@@ -212,7 +212,7 @@ func TestManifestFindings(t *testing.T) {
 
 	// Complete scan: no word about incompleteness.
 	h = mfRootHost()
-	fs = ManifestFindings(h, mfRootManifests(t), mfPolicy(t, mfRootPolicy))
+	fs = manifestBothWays(t, h, mfRootManifests(t), mfPolicy(t, mfRootPolicy))
 	for _, f := range fs {
 		for _, ev := range f.Evidence {
 			if strings.Contains(ev, "incomplete") {
@@ -227,7 +227,7 @@ func TestManifestFindings(t *testing.T) {
 
 func TestManifestFindingsPolicy(t *testing.T) {
 	// Without a policy the drop box is not one and /tmp is compared.
-	fs := ManifestFindings(mfRootHost(), mfRootManifests(t), nil)
+	fs := manifestBothWays(t, mfRootHost(), mfRootManifests(t), nil)
 	got := mfSummary(fs)
 	for _, want := range []string{"high not-in-manifest /pub/incoming/upload.zip", "high not-in-manifest /tmp", "high not-in-manifest /tmp/junk", "medium missing-from-archive /tmp/a"} {
 		if !slices.Contains(got, want) {
@@ -235,7 +235,7 @@ func TestManifestFindingsPolicy(t *testing.T) {
 		}
 	}
 	// Severity overrides and rules turned off.
-	fs = ManifestFindings(mfRootHost(), mfRootManifests(t), mfPolicy(t, mfRootPolicy+"severity:\n  not-in-manifest: critical\n  missing-from-archive: off\n"))
+	fs = manifestBothWays(t, mfRootHost(), mfRootManifests(t), mfPolicy(t, mfRootPolicy+"severity:\n  not-in-manifest: critical\n  missing-from-archive: off\n"))
 	for _, f := range fs {
 		if f.Rule != ftpaudit.RuleNotInManifest || f.Severity != ftpaudit.SevCritical {
 			t.Errorf("%s %s %s", f.Severity, f.Rule, f.Path)
@@ -246,28 +246,28 @@ func TestManifestFindingsPolicy(t *testing.T) {
 	}
 	// Host entries in policy ignore globs per host.
 	p := mfPolicy(t, "hosts:\n  - match: \""+mfHost+"\"\n    ignore: [\"/gnu\", \"/pub\", \"/tmp\"]\n")
-	if fs := ManifestFindings(mfRootHost(), mfRootManifests(t), p); len(fs) != 0 {
+	if fs := manifestBothWays(t, mfRootHost(), mfRootManifests(t), p); len(fs) != 0 {
 		t.Errorf("all ignored: %q", mfSummary(fs))
 	}
 }
 
 func TestManifestFindingsNothingKnowable(t *testing.T) {
 	// Nothing at all: no findings, no panic.
-	if fs := ManifestFindings(nil, mfRootManifests(t), nil); fs != nil {
+	if fs := manifestBothWays(t, nil, mfRootManifests(t), nil); fs != nil {
 		t.Error(fs)
 	}
-	if fs := ManifestFindings(mfRootHost(), nil, nil); fs != nil {
+	if fs := manifestBothWays(t, mfRootHost(), nil, nil); fs != nil {
 		t.Error(fs)
 	}
 	// The scan started below the manifest: what it did not list cannot
 	// be missing.
 	h := mfHostResult(mfF("/pub/sub/data.bin", 10), mfF("/pub/sub/new", 1))
 	h.Target.Start = "/pub/sub"
-	fs := ManifestFindings(h, mfRootManifests(t), nil)
+	fs := manifestBothWays(t, h, mfRootManifests(t), nil)
 	eqLines(t, "start below", mfSummary(fs), []string{"high not-in-manifest /pub/sub/new"})
 	// A manifest that lists nothing says nothing.
 	empty := mustParseManifest(t, "/SHA256SUMS", "garbage\n")
-	if fs := ManifestFindings(mfHostResult(mfF("/a", 1)), []*ftpaudit.Manifest{empty}, nil); len(fs) != 0 {
+	if fs := manifestBothWays(t, mfHostResult(mfF("/a", 1)), []*ftpaudit.Manifest{empty}, nil); len(fs) != 0 {
 		t.Errorf("empty manifest: %q", mfSummary(fs))
 	}
 	// Failed, partial and undescended listings hide what is missing.
@@ -276,7 +276,7 @@ func TestManifestFindingsNothingKnowable(t *testing.T) {
 	h.Errors = []ftpaudit.PathError{{Path: "/d", Error: "unparsed listing line: bad: ?"}}
 	h.Notes = []ftpaudit.PathError{{Path: "/e", Error: "lists exactly like one of its ancestors (a loop); not descended"},
 		{Path: "/g", Error: "MLSD showed names that LIST -a did not"}}
-	fs = ManifestFindings(h, []*ftpaudit.Manifest{m}, nil)
+	fs = manifestBothWays(t, h, []*ftpaudit.Manifest{m}, nil)
 	eqLines(t, "blind", mfSummary(fs), []string{
 		"high not-in-manifest /d", "high not-in-manifest /e", "high not-in-manifest /e/f", "high not-in-manifest /g",
 		"medium missing-from-archive /g/w",
@@ -295,12 +295,12 @@ func TestManifestFindingsFlatSums(t *testing.T) {
 		mfD("/pub/iso/sub"), mfF("/pub/iso/sub/other", 1), // a flat list says nothing about subdirectories
 		mfF("/pub/outside", 1),
 	)
-	fs := ManifestFindings(host, []*ftpaudit.Manifest{m}, nil)
+	fs := manifestBothWays(t, host, []*ftpaudit.Manifest{m}, nil)
 	eqLines(t, "flat", mfSummary(fs), []string{"high not-in-manifest /pub/iso/c.iso", "high not-in-manifest /pub/iso/c.iso.sha256"})
 
 	// A recursive list covers subdirectories, files only.
 	m = mustParseManifest(t, "/pub/iso/SHA256SUMS", h+"  a.iso\n"+h+"  sub/x\n")
-	fs = ManifestFindings(host, []*ftpaudit.Manifest{m}, nil)
+	fs = manifestBothWays(t, host, []*ftpaudit.Manifest{m}, nil)
 	eqLines(t, "recursive", mfSummary(fs), []string{
 		"high not-in-manifest /pub/iso/b.iso", "high not-in-manifest /pub/iso/c.iso", "high not-in-manifest /pub/iso/c.iso.sha256",
 		"high not-in-manifest /pub/iso/sub/other", "medium missing-from-archive /pub/iso/sub/x",
@@ -313,14 +313,14 @@ func TestManifestFindingsRebase(t *testing.T) {
 	// read relative to /.
 	m := mustParseManifest(t, "/ls-lR", "/srv/ftp:\n"+f1+"ls-lR\n"+f1+"a\n"+f1+"gone\n")
 	host := mfHostResult(mfF("/ls-lR", 1), mfF("/a", 1), mfF("/new", 1))
-	fs := ManifestFindings(host, []*ftpaudit.Manifest{m}, nil)
+	fs := manifestBothWays(t, host, []*ftpaudit.Manifest{m}, nil)
 	eqLines(t, "rebased", mfSummary(fs), []string{"high not-in-manifest /new", "medium missing-from-archive /gone"})
 	mfHasEvidence(t, mfFind(t, fs, ftpaudit.RuleNotInManifest, "/new"), "the archive has no /srv/ftp, so its paths under /srv/ftp are taken as the server's")
 
 	// Archive paths: /pub exists, so the index covers /pub only.
 	m = mustParseManifest(t, "/ls-lR", "/pub:\n"+f1+"a\n")
 	host = mfHostResult(mfD("/pub"), mfF("/pub/a", 1), mfF("/pub/new", 1), mfF("/other", 1))
-	fs = ManifestFindings(host, []*ftpaudit.Manifest{m}, nil)
+	fs = manifestBothWays(t, host, []*ftpaudit.Manifest{m}, nil)
 	eqLines(t, "archive paths", mfSummary(fs), []string{"high not-in-manifest /pub/new"})
 }
 
@@ -329,7 +329,7 @@ func TestManifestFindingsDotNames(t *testing.T) {
 	host := mfHostResult(mfF("/a", 1), mfF("/.message", 1), mfD("/pub"), mfD("/pub/.x"), mfF("/pub/.x/y", 1), mfF("/pub/z", 1))
 	// Built without -a: no dot name could be listed.
 	m := mustParseManifest(t, "/ls-lR", f1+"a\n"+"drwxr-xr-x 2 a b 1 Jan 1 2020 pub\n")
-	fs := ManifestFindings(host, []*ftpaudit.Manifest{m}, nil)
+	fs := manifestBothWays(t, host, []*ftpaudit.Manifest{m}, nil)
 	eqLines(t, "without -a", mfSummary(fs), []string{
 		"high not-in-manifest /.message", "high not-in-manifest /pub/.x", "high not-in-manifest /pub/.x/y", "high not-in-manifest /pub/z",
 	})
@@ -340,7 +340,7 @@ func TestManifestFindingsDotNames(t *testing.T) {
 	}
 	// Built with -a: it would have listed them.
 	m = mustParseManifest(t, "/ls-lR", f1+".banner\n"+f1+"a\n"+"drwxr-xr-x 2 a b 1 Jan 1 2020 pub\n")
-	for _, f := range ManifestFindings(host, []*ftpaudit.Manifest{m}, nil) {
+	for _, f := range manifestBothWays(t, host, []*ftpaudit.Manifest{m}, nil) {
 		if slices.Contains(f.Evidence, manifestDotNote) {
 			t.Errorf("%s: dot note with an index that lists dot names", f.Path)
 		}
@@ -386,7 +386,7 @@ func TestManifestFindingsLarge(t *testing.T) {
 	}
 	h, m := mfLarge(t, dirs, per)
 	start := time.Now()
-	fs := ManifestFindings(h, []*ftpaudit.Manifest{m}, nil)
+	fs := manifestBothWays(t, h, []*ftpaudit.Manifest{m}, nil)
 	took := time.Since(start)
 	if len(fs) != dirs*per/2 {
 		t.Errorf("%d findings, want %d", len(fs), dirs*per/2)

@@ -123,7 +123,7 @@ func FuzzParseManifest(f *testing.F) {
 			_, n := ftppath.Split(e.Path)
 			h.Entries = append(h.Entries, ftpaudit.Entry{Path: e.Path, Name: n, Type: e.Type, Size: e.Size})
 		}
-		for _, f := range ManifestFindings(h, []*ftpaudit.Manifest{m}, nil) {
+		for _, f := range manifestBothWays(t, h, []*ftpaudit.Manifest{m}, nil) {
 			if f.Rule == ftpaudit.RuleMissingManifest {
 				t.Fatalf("missing %q though the archive has it", f.Path)
 			}

@@ -55,8 +55,10 @@ func NewRescan(h, before *ftpaudit.HostResult, baselineWhy string) *Rescan {
 	}
 	slices.Sort(r.blind)
 	r.blind = slices.Compact(r.blind)
-	for i := range h.Entries {
-		e := &h.Entries[i]
+	// One pass over the entries (AllEntries: from a Source, decoded in
+	// turn); only the directories are kept. When they cannot all be read
+	// back, Unproven proves nothing gone.
+	for e := range h.AllEntries() {
 		switch {
 		case e.Type == ftpaudit.TypeDir:
 			r.dirs[e.Path] = true
@@ -83,10 +85,17 @@ func (r *Rescan) isBlind(dir string) bool {
 }
 
 // Unproven says why the rescan cannot prove earlier finding f gone,
-// given that it did not report f; "" when it can (f is gone).
+// given that it did not report f; "" when it can (f is gone). Nothing is
+// proven gone when the rescan's entries could not all be read back
+// (h.EntriesErr).
 func (r *Rescan) Unproven(f ftpaudit.Finding) string {
 	if r.h.LoginError != "" {
 		return "the rescan could not log in"
+	}
+	if err := r.h.EntriesErr(); err != nil {
+		// The rescan's entries, and so its findings, stop short: a
+		// finding it did not report may just not have been read back.
+		return "the rescan's entries could not all be read back: " + err.Error()
 	}
 	switch f.Rule {
 	case ftpaudit.RuleNewSinceBaseline, ftpaudit.RuleChangedSinceBaseline, ftpaudit.RuleRemovedSinceBaseline, ftpaudit.RulePermissionChanged:

@@ -45,8 +45,10 @@ func TestRescanUnproven(t *testing.T) {
 		{"server-wide perm facts, none seen", "", f(ftpaudit.RuleServerPermFacts, "/"), "the rescan saw no MLSD perm facts (the server listed without MLSD, or --no-mlsd)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := NewRescan(h, before, tc.baselineWhy).Unproven(tc.f); got != tc.want {
-				t.Errorf("Unproven(%s %s) = %q, want %q", tc.f.Rule, tc.f.Path, got, tc.want)
+			for _, r := range representations {
+				if got := NewRescan(r.of(h), before, tc.baselineWhy).Unproven(tc.f); got != tc.want {
+					t.Errorf("from %s: Unproven(%s %s) = %q, want %q", r.name, tc.f.Rule, tc.f.Path, got, tc.want)
+				}
 			}
 		})
 	}

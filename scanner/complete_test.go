@@ -226,7 +226,7 @@ func TestWalkDuplicateNameStrongerReading(t *testing.T) {
 		if !slices.Equal(paths(r), []string{"/incoming", "/incoming/warez.rar"}) {
 			t.Errorf("order %s first: %q", order[0].Type, paths(r))
 		}
-		for _, e := range r.Entries {
+		for _, e := range r.EntryList() {
 			if e.Path == "/incoming" && (e.Type != ftpaudit.TypeDir || e.Mode != "drwxrwxrwx") {
 				t.Errorf("order %s first: /incoming kept as %s %s", order[0].Type, e.Type, e.Mode)
 			}
@@ -241,8 +241,8 @@ func TestWalkDuplicateNameStrongerReading(t *testing.T) {
 	for _, order := range [][]ftpaudit.Entry{{a, b}, {b, a}} {
 		m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": order, "/up": {}}}
 		r := walkMem(t, m, WalkOptions{})
-		if len(r.Entries) != 1 || r.Entries[0].Mode != "drwxrwx--t" || !sameLetters(r.Entries[0].Perm(), "elcm") {
-			t.Errorf("merged %+v %+v", r.Entries, r.Entries[0].Extra)
+		if r.NumEntries() != 1 || r.EntryList()[0].Mode != "drwxrwx--t" || !sameLetters(r.EntryList()[0].Perm(), "elcm") {
+			t.Errorf("merged %+v %+v", r.EntryList(), r.EntryList()[0].Extra)
 		}
 	}
 	if a.Extra.Perm != "el" || b.Extra.Perm != "cm" {

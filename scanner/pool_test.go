@@ -83,8 +83,8 @@ func TestPoolCapsAtTheServersLimit(t *testing.T) {
 			if !r.Complete {
 				t.Fatalf("incomplete: %v %+v (login error %q)", r.Incomplete, r.Errors, r.LoginError)
 			}
-			if len(r.Entries) != 24 {
-				t.Errorf("%d entries, want 24", len(r.Entries))
+			if r.NumEntries() != 24 {
+				t.Errorf("%d entries, want 24", r.NumEntries())
 			}
 			p := r.Pool
 			if p == nil || p.Cap != 2 || p.Refusals < 1 || p.Peak > 2 || !strings.Contains(p.Reply, name) {
@@ -166,8 +166,8 @@ func TestPoolSurvivesIdleDisconnects(t *testing.T) {
 	if !r.Complete {
 		t.Fatalf("incomplete: %v %+v", r.Incomplete, r.Errors)
 	}
-	if len(r.Entries) != 9 {
-		t.Errorf("%d entries, want 9", len(r.Entries))
+	if r.NumEntries() != 9 {
+		t.Errorf("%d entries, want 9", r.NumEntries())
 	}
 	if r.Pool.IdleReconnects < 1 {
 		t.Errorf("pool report %+v: no idle reconnect counted", r.Pool)

@@ -37,8 +37,7 @@ func probeCandidates(h *ftpaudit.HostResult, mode ProbeMode) []string {
 	for _, u := range h.Unreadable {
 		set[u.Path] = true
 	}
-	for i := range h.Entries {
-		e := &h.Entries[i]
+	for e := range h.AllEntries() {
 		if e.Type != ftpaudit.TypeDir {
 			continue
 		}
@@ -78,8 +77,7 @@ func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Con
 		return
 	}
 	var fetch, manifests []string
-	for i := range h.Entries {
-		e := &h.Entries[i]
+	for e := range h.AllEntries() {
 		if e.Type == ftpaudit.TypeFile && e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
 			fetch = append(fetch, e.Path)
 		}
@@ -151,8 +149,8 @@ func existingNames(h *ftpaudit.HostResult, dirs []string) map[string]map[string]
 	for _, d := range dirs {
 		m[d] = map[string]bool{}
 	}
-	for i := range h.Entries {
-		dir, name := ftppath.Split(h.Entries[i].Path)
+	for e := range h.AllEntries() {
+		dir, name := ftppath.Split(e.Path)
 		if set, ok := m[dir]; ok {
 			set[name] = true
 		}

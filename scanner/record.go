@@ -35,8 +35,8 @@ type prepared struct {
 	// identity of its entries ("" when they can).
 	clash string
 	// sorted: kept is in strictly increasing name order (as servers
-	// list); slash: a kept name holds a "/" (see keptList).
-	sorted, slash bool
+	// list).
+	sorted bool
 }
 
 // prepare reuses l.Entries' array for kept, so afterwards only the
@@ -88,9 +88,6 @@ func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 			}
 			names[e.Name] = len(p.kept)
 		}
-		if strings.IndexByte(e.Name, '/') >= 0 {
-			p.slash = true
-		}
 		start := len(paths)
 		paths = ftppath.Append(paths, j.path, e.Name)
 		e.Path = unsafe.String(&paths[start], len(paths)-start) // paths never grows: no write reaches it again
@@ -112,41 +109,73 @@ func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err 
 	if err == nil {
 		p = w.prepare(j, l)
 	}
+	seq, keep := w.file(ctx, j, l, err, &p, take)
+	if !keep {
+		return
+	}
+	// Kept outside the lock: the store encodes (and past its memory
+	// budget writes) a listing while other sessions file theirs; seq
+	// keeps the order in which they were filed.
+	if err := w.store.Add(seq, j.path, p.kept, p.sorted); err != nil {
+		w.mu.Lock()
+		w.storeFailed(j, len(p.kept), err)
+		w.mu.Unlock()
+	}
+}
+
+// file files one directory's outcome under the lock, and says whether
+// its kept entries go to the store (keep), with their order of filing.
+func (w *walker) file(ctx context.Context, j dirJob, l *ftpaudit.Listing, err error, p *prepared, take func(*dirJob) bool) (seq int, keep bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r := w.res
 	if err != nil {
 		w.recordFailure(ctx, j, err)
-		return
+		return 0, false
 	}
 	w.noteCut(j, l)
 	if why, ok := w.refusal(j, l); ok {
 		w.unreadable(j, why)
-		return
+		return 0, false
 	}
 	if p.clash != "" {
 		w.distrustUnique(j.path, p.clash)
 	}
 	if w.sameAsListed(j, p.fp) {
-		return
+		return 0, false
 	}
 	if j.undecided == "" {
 		r.Stats.Listed++
 	} else {
 		w.notListed(j.path, ftpaudit.UnlistedUndecided, j.undecided, causeUndecided, &r.Errors)
 	}
-	w.noteProblems(j, l, p)
-	w.applyBounds(j, &p)
+	w.noteProblems(j, l, *p)
+	w.applyBounds(j, p)
 	if j.depth == 0 {
 		w.setTreeDepth(p.kept)
 	}
 	dirs, files := w.descend(j, p.kept, take)
 	if len(p.kept) > 0 {
-		w.chunks = append(w.chunks, listedOf(j.path, &p))
+		seq, keep = w.nlists, true
+		w.nlists++
 		w.nent += len(p.kept)
 	}
 	w.cond.Broadcast()
 	w.opt.Progress.Listed(w.res.Target.URL, dirs, files)
+	return seq, keep
+}
+
+// storeFailed files a listing whose entries the store could not keep
+// (its spill file could not be written): the walk stops, and the host is
+// incomplete, since its entries are not all there to judge. Called with
+// w.mu held.
+func (w *walker) storeFailed(j dirJob, n int, err error) {
+	r := w.res
+	r.Errors = append(r.Errors, ftpaudit.PathError{Path: j.path, Error: fmt.Sprintf("%d entries of this directory could not be kept (%v), and the walk stopped", n, err)})
+	r.Incomplete = appendReason(r.Incomplete, "entries could not be kept: "+err.Error())
+	w.nent -= n
+	w.done = true
+	w.cond.Broadcast()
 }
 
 // Causes: the host's Incomplete reasons that directories not listed

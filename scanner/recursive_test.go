@@ -153,7 +153,7 @@ func bigMemTree() *memTree {
 
 func inventory(r *ftpaudit.HostResult) []string {
 	var out []string
-	for _, e := range r.Entries {
+	for _, e := range r.EntryList() {
 		out = append(out, e.Path+" "+string(e.Type))
 	}
 	return out
@@ -253,8 +253,8 @@ func TestWalkTreeSilentCapFallsBack(t *testing.T) {
 	m.dirs["/big/sub"] = []ftpaudit.Entry{f("last")}
 	tm := &treeMem{memTree: m, header: "proftpd", silentCap: 2000}
 	r := Walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, tm.connector(), WalkOptions{Connections: 1})
-	if !r.Complete || len(r.Entries) != 2003 {
-		t.Fatalf("complete %v, %d entries, want 2003", r.Complete, len(r.Entries))
+	if !r.Complete || r.NumEntries() != 2003 {
+		t.Fatalf("complete %v, %d entries, want 2003", r.Complete, r.NumEntries())
 	}
 	if r.Tree == nil || !slices.ContainsFunc(r.Tree.Subtrees, func(s ftpaudit.TreeSubtree) bool {
 		return s.Path == "/big" && s.Via == "per-directory" && strings.Contains(s.Reason, "known server cap")

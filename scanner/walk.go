@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/entrystore"
 	"github.com/ftpaudit/ftpaudit/internal/glob"
 )
 
@@ -61,6 +62,13 @@ type WalkOptions struct {
 	// the whole walk (0: DefaultMaxEntryBytes); reaching it is handled as
 	// MaxEntries is.
 	MaxEntryBytes int64
+	// SpillAfter is the memory, in estimated bytes of entries, that the
+	// walk's listings may hold before they are written to a temporary
+	// file in SpillDir (os.TempDir() when ""), compactly, and read back
+	// in path order by whatever needs them (0: DefaultSpillAfter; < 0:
+	// never). A file that cannot be written stops the walk, reported.
+	SpillAfter int64
+	SpillDir   string
 	// Exclude names directories (path globs) that are not descended: they
 	// are reported as entries of their parent, and noted, but not listed.
 	Exclude []*glob.Glob
@@ -80,13 +88,16 @@ type WalkOptions struct {
 // chosen by benchmark (see README).
 const DefaultConnections = 8
 
-// Default entry bounds: enough for any real archive, small enough to keep
-// memory bounded (about 250 bytes per entry, its listing line and path
-// included, for a LIST listing).
+// Default entry bounds: enough for any real archive (the largest
+// distribution mirrors hold about 10 million entries). Memory does not
+// grow with them past DefaultSpillAfter: the entries go to a temporary
+// file, about 80 bytes each for a LIST listing; the byte bound counts
+// the paths and listing lines kept, in memory or in that file.
 const (
 	DefaultMaxDirEntries = 2_000_000
-	DefaultMaxEntries    = 5_000_000
-	DefaultMaxEntryBytes = 512 << 20
+	DefaultMaxEntries    = 20_000_000
+	DefaultMaxEntryBytes = 4 << 30
+	DefaultSpillAfter    = 256 << 20
 )
 
 // DefaultMaxDepth is the default depth bound.
@@ -135,9 +146,11 @@ type walker struct {
 	// the queue was not listed for a bound, not for an error).
 	bounded bool
 	info    bool // res.Info has been filled
-	// chunks holds each listing's kept entries, in place: no per-entry
-	// copy while walking; finish builds the sorted Entries once (order.go).
-	chunks []keptList
+	// store keeps each listing's entries, in memory or past its budget
+	// in a temporary file (internal/entrystore); nlists counts the
+	// listings filed, nent their entries.
+	store  *entrystore.Store
+	nlists int
 	nent   int
 	nbytes int64 // paths and lines of the entries kept
 	tree   treeGate
@@ -179,6 +192,9 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 	if opt.MaxEntryBytes <= 0 {
 		opt.MaxEntryBytes = DefaultMaxEntryBytes
 	}
+	if opt.SpillAfter == 0 {
+		opt.SpillAfter = DefaultSpillAfter
+	}
 	if opt.LoginInterval <= 0 {
 		opt.LoginInterval = DefaultLoginInterval
 	}
@@ -195,6 +211,7 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 		seed:    maphash.MakeSeed(),
 		seen:    map[string]struct{}{t.Start: {}},
 		uniques: map[string]uniqueSeen{},
+		store:   entrystore.New(entrystore.Options{Dir: opt.SpillDir, SpillAfter: max(opt.SpillAfter, 0)}),
 	}
 	w.res.Pool = &ftpaudit.PoolReport{Asked: opt.Connections}
 	w.pool = poolState{limit: opt.Connections, hold: opt.CapHold}
@@ -263,7 +280,7 @@ func (w *walker) finish(ctx context.Context) {
 		r.Incomplete = append(r.Incomplete, "no session: "+r.LoginError)
 	}
 	w.poolNote()
-	r.Entries = w.sortedEntries()
+	r.Source = w.store.Seal()
 	sortPathErrors(r.Errors)
 	sortPathErrors(r.Unreadable)
 	sortPathErrors(r.Notes)

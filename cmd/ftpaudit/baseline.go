@@ -125,8 +125,11 @@ func compareHost(ctx context.Context, st *history.Store, h *ftpaudit.HostResult,
 		return nil, nil
 	}
 	// The saved side is read by fingerprint against the walk's own
-	// entries: only what differs is decoded.
-	found, rep, err := judgeBaseline(h, st.EntryAttrsBeside(ctx, base.ID, h.Entries), rules.SeqOf(h.Entries), b, pol)
+	// entries: only what differs is decoded. Both sides are streamed (the
+	// walk's from its Source, read twice): neither is held whole. An
+	// error reading the walk's entries back ends the comparison
+	// (HostSeq yields it).
+	found, rep, err := judgeBaseline(h, st.EntryAttrsBeside(ctx, base.ID, h.AllEntries()), rules.HostSeq(h), b, pol)
 	if err != nil {
 		return nil, err
 	}

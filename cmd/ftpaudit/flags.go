@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ type scanFlags struct {
 	maxEntries     int
 	maxEntryBytes  int64
 	maxDirEntries  int
+	spillAfter     int64
+	spillDir       string
+	spillEnvErr    error
 	retries        int
 	loginInterval  time.Duration
 	timeout        time.Duration
@@ -103,6 +107,10 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxEntries, "max-entries", scanner.DefaultMaxEntries, "most entries kept per host; reaching it stops the walk and makes the scan incomplete")
 	fs.Int64Var(&f.maxEntryBytes, "max-entry-bytes", scanner.DefaultMaxEntryBytes, "most bytes of paths and listing lines kept per host (deep trees of long names); reaching it stops the walk and makes the scan incomplete")
 	fs.IntVar(&f.maxDirEntries, "max-dir-entries", scanner.DefaultMaxDirEntries, "most entries kept from one directory; more makes the scan incomplete")
+	def, err := spillAfterDefault()
+	f.spillEnvErr = err
+	fs.Int64Var(&f.spillAfter, "spill-after", def, "bytes of entries a host's walk holds in memory before it writes them, compactly, to a temporary file in --spill-dir and reads them back for the report (0: every entry, -1: never; default: $FTPAUDIT_SPILL_AFTER when set)")
+	fs.StringVar(&f.spillDir, "spill-dir", "", "directory for that temporary file (default: $TMPDIR or /tmp); it is unlinked at once, so nothing is left behind")
 	fs.IntVar(&f.retries, "retries", 3, "attempts per directory when a connection drops or the server is busy")
 	fs.DurationVar(&f.loginInterval, "login-interval", scanner.DefaultLoginInterval, "least time between two logins to one host (sessions are opened one at a time, up to --connections)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "bound on the whole scan (0: none); hitting it makes the scan incomplete")
@@ -139,6 +147,10 @@ func (f *scanFlags) check() error {
 		return usageError{fmt.Errorf("--connections %d: want 1 to 64", f.connections)}
 	case f.maxEntries < 1 || f.maxDirEntries < 1 || f.maxEntryBytes < 1:
 		return usageError{errors.New("--max-entries, --max-dir-entries and --max-entry-bytes: want at least 1")}
+	case f.spillEnvErr != nil:
+		return usageError{f.spillEnvErr}
+	case f.spillAfter < -1:
+		return usageError{fmt.Errorf("--spill-after %d: want -1 (never), or at least 0", f.spillAfter)}
 	case f.maxDepth < 1:
 		return usageError{fmt.Errorf("--max-depth %d: want at least 1", f.maxDepth)}
 	case f.retries < 1:
@@ -237,7 +249,7 @@ var flagGroups = []flagGroup{
 		[]string{"format", "o", "fail-on", "verbose", "inventory", "no-color", "quiet", "metrics-file", "log-format", "log-level"}},
 	{"walk", "Walk", "how the tree is listed, its bounds and timeouts",
 		[]string{"connections", "login-interval", "retries", "connect-timeout", "idle-timeout", "timeout",
-			"max-depth", "max-entries", "max-entry-bytes", "max-dir-entries", "no-mlsd", "no-stat", "no-recursive-list"}},
+			"max-depth", "max-entries", "max-entry-bytes", "max-dir-entries", "spill-after", "spill-dir", "no-mlsd", "no-stat", "no-recursive-list"}},
 	{"probe", "Probe", "checks beyond the listing",
 		[]string{"probe", "manifest"}},
 	{"history", "History", "the history database",
@@ -502,4 +514,19 @@ func parseFailOn(s string) (ftpaudit.Severity, bool) {
 		return failNone, true
 	}
 	return ftpaudit.ParseSeverity(s)
+}
+
+// spillAfterDefault is --spill-after's default: $FTPAUDIT_SPILL_AFTER
+// when set (a job's environment, or the tests running every scan with
+// its entries spilled), else scanner.DefaultSpillAfter.
+func spillAfterDefault() (int64, error) {
+	v := os.Getenv("FTPAUDIT_SPILL_AFTER")
+	if v == "" {
+		return scanner.DefaultSpillAfter, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < -1 {
+		return scanner.DefaultSpillAfter, fmt.Errorf("FTPAUDIT_SPILL_AFTER=%q: want a number of bytes, 0 (spill every entry) or -1 (never)", v)
+	}
+	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,7 +17,15 @@ import (
 func TestEchoedPasswordRedacted(t *testing.T) {
 	const pw = "Hunter2-not-for-reports"
 	t.Setenv("FTPAUDIT_PASSWORD", pw)
-	srv, err := faultftp.Start(faultftp.Options{Tree: faultTree(), Users: map[string]string{"auditor": pw}, Script: faultftp.Script{
+	// A file named with the password as well: the name reaches the
+	// inventory, and, spilled (--spill-after 0), the walk's temporary
+	// file, whose entries Redact rewrites as they are read back.
+	tree := map[string][]faultftp.Entry{}
+	for d, es := range faultTreeEntries {
+		tree[d] = es
+	}
+	tree["/"] = append(slices.Clone(tree["/"]), faultftp.File("notes-"+pw+".txt", 3))
+	srv, err := faultftp.Start(faultftp.Options{Tree: faultftp.Map(tree), Users: map[string]string{"auditor": pw}, Script: faultftp.Script{
 		Reply: func(x *faultftp.Exchange) {
 			switch {
 			case x.Verb == "PASS":
@@ -32,10 +41,14 @@ func TestEchoedPasswordRedacted(t *testing.T) {
 	defer srv.Close()
 	url := strings.Replace(srv.URL("/"), "ftp://", "ftp://auditor@", 1)
 	db := filepath.Join(t.TempDir(), "history.db")
-	for _, format := range []string{"json", "jsonl", "csv", "summary", "table"} {
+	for i, format := range []string{"json", "jsonl", "csv", "summary", "table", "json", "jsonl"} {
 		out := filepath.Join(t.TempDir(), "report")
 		var stdout, stderr bytes.Buffer
-		args := []string{"scan", "--quiet", "--format", format, "--inventory", "-o", out, "--connections", "1", "--save", "--db", db, url}
+		spill := "-1"
+		if i%2 == 1 {
+			spill = "0"
+		}
+		args := []string{"scan", "--quiet", "--format", format, "--inventory", "-o", out, "--connections", "1", "--spill-after", spill, "--save", "--db", db, url}
 		code := run(t.Context(), args, nil, &stdout, &stderr)
 		b, err := os.ReadFile(out)
 		if err != nil {

@@ -151,6 +151,7 @@ func scanAndReport(ctx context.Context, targets []ftpaudit.Target, passwords map
 		return outcome{err: err}
 	}
 	res := runScanCore(ctx, targets, passwords, f, pol, stderr)
+	defer res.Close()
 	var afterErr error
 	if len(after) > 0 {
 		done := stageWhile(stderr, f.quiet, "saving to history")
@@ -200,6 +201,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	prog.Stage("judging")
 	rules.AcceptUnlisted(res, pol)
 	rules.JudgeResult(res, pol)
+	entriesRead(res)
 	for _, m := range f.suppress.Apply(res, time.Now()) {
 		log.Warn("suppression expired: " + m)
 	}
@@ -209,6 +211,18 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	prog.Finish()
 	logHosts(log, res)
 	return res
+}
+
+// entriesRead makes a host whose entries could not all be read back
+// from the walk's temporary file incomplete, with why: the rules have not
+// judged every entry.
+func entriesRead(res *ftpaudit.Result) {
+	for _, h := range res.Hosts {
+		if err := h.EntriesErr(); err != nil {
+			h.Incomplete = append(h.Incomplete, "entries not all read back from the walk's temporary file: "+err.Error())
+			h.Complete = false
+		}
+	}
 }
 
 // secrets are the passwords the scan logs in with (not the public
@@ -254,6 +268,8 @@ func (f *scanFlags) jobs(targets []ftpaudit.Target, passwords map[string]string,
 		MaxEntries:    f.maxEntries,
 		MaxEntryBytes: f.maxEntryBytes,
 		MaxDirEntries: f.maxDirEntries,
+		SpillAfter:    spillAfter(f.spillAfter),
+		SpillDir:      f.spillDir,
 		Retries:       f.retries,
 		LoginInterval: f.loginInterval,
 		Progress:      prog,
@@ -456,4 +472,13 @@ func anyAtOrAbove(fs []ftpaudit.Finding, sev ftpaudit.Severity) bool {
 		}
 	}
 	return false
+}
+
+// spillAfter is --spill-after as the walk takes it: 0 spills every
+// entry, -1 none.
+func spillAfter(n int64) int64 {
+	if n == 0 {
+		return 1
+	}
+	return n
 }

@@ -69,6 +69,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) out
 	scanCtx, cancel := f.withTimeout(ctx)
 	defer cancel()
 	res := runScanCore(scanCtx, targets, passwords, &f, pol, stderr)
+	defer res.Close()
 	o := outcome{interrupted: ctx.Err() != nil, incomplete: !res.Complete()}
 	// The history work gets a context of its own: a rescan that ran out
 	// of time (--timeout) is still compared and saved.

@@ -51,7 +51,7 @@ func walkFault(t *testing.T, tg ftpaudit.Target, opt DialOptions) (*ftpaudit.Hos
 
 func entryPaths(h *ftpaudit.HostResult) []string {
 	var p []string
-	for _, e := range h.Entries {
+	for _, e := range h.EntryList() {
 		p = append(p, e.Path)
 	}
 	return p
@@ -129,7 +129,7 @@ func TestMLSDAndLISTDisagree(t *testing.T) {
 		!hasNote(h.Notes, "/", `"upload"`, "MLSD says dir drwxr-xr-x", "taken as dir drwxrwxrwx") {
 		t.Errorf("disagreements not noted: %+v", h.Notes)
 	}
-	for _, e := range h.Entries {
+	for _, e := range h.EntryList() {
 		if e.Path == "/upload" && (e.Raw == "" || e.ListRaw() == "" || e.Perm() != "el") {
 			t.Errorf("a reading lost: %+v %+v", e, e.Extra)
 		}
@@ -349,7 +349,7 @@ func TestCWDThatDoesNotMove(t *testing.T) {
 	if h.Complete || !hasNote(h.Errors, "/odd dir", "PWD shows") {
 		t.Errorf("complete %v, errors %+v", h.Complete, h.Errors)
 	}
-	for _, e := range h.Entries {
+	for _, e := range h.EntryList() {
 		if strings.HasPrefix(e.Path, "/odd dir/") {
 			t.Errorf("entry that does not exist: %s", e.Path)
 		}

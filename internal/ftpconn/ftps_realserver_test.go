@@ -114,7 +114,7 @@ func TestFTPSRealServerWalk(t *testing.T) {
 				t.Errorf("STAT listing report on an FTPS host: %+v (STAT is off over TLS)", h.Stat)
 			}
 			got := map[string]int{}
-			for _, e := range h.Entries {
+			for _, e := range h.EntryList() {
 				got[e.Path]++
 				wt, ok := wantTypes[e.Path]
 				if !ok {
@@ -146,8 +146,8 @@ func TestFTPSRealServerWalk(t *testing.T) {
 			if !slices.Equal(gotUnreadable, wantUnreadable) {
 				t.Errorf("unreadable %q, want %q (%+v)", gotUnreadable, wantUnreadable, h.Unreadable)
 			}
-			if len(h.Entries) < 90 {
-				t.Errorf("only %d entries: is the archive there?", len(h.Entries))
+			if h.NumEntries() < 90 {
+				t.Errorf("only %d entries: is the archive there?", h.NumEntries())
 			}
 		})
 	}
@@ -245,8 +245,8 @@ func TestFTPSRealServerVerification(t *testing.T) {
 	res := scanner.Scan(ctx, []scanner.Job{{Target: tg, Connect: NewDialer(tg, ftpsDialOptions(&tls.Config{})).Connect,
 		Walk: scanner.WalkOptions{Connections: 1, Backoff: 10 * time.Millisecond, MaxConnectAttempts: 2}}}, scanner.Options{})
 	h := res.Hosts[0]
-	if h.Complete || len(h.Entries) != 0 {
-		t.Errorf("scan without the CA: complete %v, %d entries", h.Complete, len(h.Entries))
+	if h.Complete || h.NumEntries() != 0 {
+		t.Errorf("scan without the CA: complete %v, %d entries", h.Complete, h.NumEntries())
 	}
 	if !strings.Contains(h.LoginError, "x509") || !strings.Contains(h.LoginError, "certificate not trusted") ||
 		strings.Contains(h.LoginError, "connection lost") {

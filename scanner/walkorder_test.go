@@ -1,0 +1,62 @@
+package scanner
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftppath"
+)
+
+// awkwardNames are names whose byte order is not their order as text, or
+// that fall between a directory's path and the paths below it: bytes
+// below '/' (space, '!', '-', '.', NUL), UTF-8 and Latin-1 bytes, upper
+// case, prefixes of one another; and names holding '/' (which a hostile
+// server can list, and whose paths collide with those of other listings).
+var awkwardNames = []string{
+	"a", "a-b", "a.b", "a b", "a!", "a\x00", "a0", "aa", "a~", "A", "B", "b",
+	"é", "e", "z", "\x7f", "\xff", "\xe9t\xe9", "été", "日本", "a/b", "a/", "/a", "-", ".x", " ", "0",
+}
+
+// TestWalkEntriesOrder walks a tree of awkward names through the walker
+// and checks Entries against a stable sort by path of what was listed.
+func TestWalkEntriesOrder(t *testing.T) {
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{}}
+	var all []string
+	var add func(dir string, depth int)
+	add = func(dir string, depth int) {
+		for _, n := range awkwardNames {
+			if strings.Contains(n, "/") {
+				continue
+			}
+			p := string(ftppath.Append(nil, dir, n))
+			all = append(all, p)
+			if depth < 2 && (n == "a" || n == "a-b" || n == "é" || n == "a b" || n == " ") {
+				m.dirs[dir] = append(m.dirs[dir], d(n))
+				add(p, depth+1)
+			} else {
+				m.dirs[dir] = append(m.dirs[dir], f(n))
+			}
+		}
+		// Listed in the server's order: not sorted by bytes.
+		slices.Reverse(m.dirs[dir])
+	}
+	add("/", 0)
+	for _, conns := range []int{1, 4} {
+		r := Walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, m.connector(), WalkOptions{Connections: conns})
+		if !r.Complete {
+			t.Fatalf("incomplete: %q", r.Incomplete)
+		}
+		var got []string
+		for _, e := range r.EntryList() {
+			got = append(got, e.Path)
+		}
+		want := slices.Clone(all)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("connections %d: entries\n%q\nwant\n%q", conns, got, want)
+		}
+	}
+}
