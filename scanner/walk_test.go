@@ -3,6 +3,8 @@ package scanner
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -401,5 +403,39 @@ func TestWalkEntryBounds(t *testing.T) {
 		if e.Path == "/sub" && !strings.Contains(e.Error, "--max-entries 52") {
 			t.Errorf("error %+v", e)
 		}
+	}
+}
+
+// TestWalkSpill walks the same tree with its entries held in memory, all
+// spilled to a temporary file, and spilled to a directory that cannot
+// hold the file: the first two give the same entries in the same order;
+// the third stops the walk, says why, and is incomplete.
+func TestWalkSpill(t *testing.T) {
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{
+		"/":        {d("pub"), d("a.b"), f("a"), f("a-b")},
+		"/pub":     {d("sub"), f("z"), f("a b")},
+		"/pub/sub": {f("x"), f("y")},
+		"/a.b":     {f("c")},
+	}}
+	held := walkMem(t, m, WalkOptions{SpillAfter: -1, Connections: 2})
+	spilled := walkMem(t, m, WalkOptions{SpillAfter: 1, SpillDir: t.TempDir(), Connections: 2})
+	defer spilled.Close()
+	if !held.Complete || !spilled.Complete {
+		t.Fatalf("complete: held %v %q, spilled %v %q", held.Complete, held.Incomplete, spilled.Complete, spilled.Incomplete)
+	}
+	if got, want := spilled.EntryList(), held.EntryList(); !reflect.DeepEqual(got, want) || len(got) != 10 {
+		t.Errorf("spilled entries differ from held ones:\n%+v\n%+v", got, want)
+	}
+	if e := spilled.EntryFinder()("/pub/sub/y"); e == nil || e.Name != "y" {
+		t.Errorf("finder: %+v", e)
+	}
+
+	bad := walkMem(t, m, WalkOptions{SpillAfter: 1, SpillDir: filepath.Join(t.TempDir(), "missing"), Connections: 1})
+	defer bad.Close()
+	if bad.Complete || !strings.Contains(strings.Join(bad.Incomplete, ";"), "entries could not be kept") {
+		t.Errorf("unwritable spill directory: complete %v, incomplete %q", bad.Complete, bad.Incomplete)
+	}
+	if len(bad.Errors) == 0 || !strings.Contains(bad.Errors[0].Error, "could not be kept") {
+		t.Errorf("errors %+v", bad.Errors)
 	}
 }

@@ -37,6 +37,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"scan", "--connections", "0", "ftp://127.0.0.1/"}, "--connections 0"},
 		{[]string{"scan", "--login-interval", "0s", "ftp://127.0.0.1/"}, "--login-interval 0s"},
 		{[]string{"scan", "--max-entry-bytes", "0", "ftp://127.0.0.1/"}, "--max-entry-bytes"},
+		{[]string{"scan", "--spill-after", "-2", "ftp://127.0.0.1/"}, "--spill-after -2"},
+		{[]string{"scan", "--spill-dir", "/nonexistent/dir", "ftp://127.0.0.1/"}, "--spill-dir /nonexistent/dir: not a directory"},
 		{[]string{"scan", "--format", "xml", "ftp://127.0.0.1/"}, `--format "xml"`},
 		{[]string{"scan", "--bogus", "ftp://127.0.0.1/"}, "unknown flag --bogus"},
 		{[]string{"demo", "extra"}, "demo takes no arguments"},
@@ -54,6 +56,10 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if strings.Contains(func() string { _, _, e := runCLI(t, "scan", "ftp://bob:secret@127.0.0.1/"); return e }(), "secret") {
 		t.Error("a refused password is echoed back")
+	}
+	t.Setenv("FTPAUDIT_SPILL_AFTER", "lots")
+	if code, _, stderr := runCLI(t, "scan", "ftp://127.0.0.1/"); code != exitUsage || !strings.Contains(stderr, `FTPAUDIT_SPILL_AFTER="lots"`) {
+		t.Errorf("a bad FTPAUDIT_SPILL_AFTER: exit %d, stderr %q", code, stderr)
 	}
 }
 

@@ -151,6 +151,8 @@ func (f *scanFlags) check() error {
 		return usageError{f.spillEnvErr}
 	case f.spillAfter < -1:
 		return usageError{fmt.Errorf("--spill-after %d: want -1 (never), or at least 0", f.spillAfter)}
+	case f.spillDir != "" && !isDir(f.spillDir):
+		return usageError{fmt.Errorf("--spill-dir %s: not a directory", f.spillDir)}
 	case f.maxDepth < 1:
 		return usageError{fmt.Errorf("--max-depth %d: want at least 1", f.maxDepth)}
 	case f.retries < 1:
@@ -529,4 +531,9 @@ func spillAfterDefault() (int64, error) {
 		return scanner.DefaultSpillAfter, fmt.Errorf("FTPAUDIT_SPILL_AFTER=%q: want a number of bytes, 0 (spill every entry) or -1 (never)", v)
 	}
 	return n, nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }

@@ -2,8 +2,10 @@ package entrystore
 
 import (
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +85,22 @@ func (t *benchTree) listing(rng *rand.Rand, j int) []ftpaudit.Entry {
 	return es
 }
 
+// readBytes is the bytes this process has read (rchar of /proc/self/io;
+// 0 where there is none).
+func readBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 func heapInUse() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
@@ -93,7 +111,9 @@ func heapInUse() uint64 {
 // BenchmarkAddAll1M adds 1M entries in 20k listings, sequentially, seals
 // and reads them back with All, held in memory and spilled; it reports
 // the time per entry of Add and All, the spill file's bytes per entry,
-// and the heap in use after Seal (less the ballast).
+// the bytes All reads from the file per entry, and the heap in use after
+// Seal (less the ballast). "scattered" adds the listings in random order,
+// as a walk's sessions file them.
 //
 // A spilled All allocates every entry anew (about 350 bytes of it): with
 // the benchmark's few MB of live heap, the collector runs every few
@@ -107,19 +127,27 @@ func BenchmarkAddAll1M(b *testing.B) {
 		name    string
 		spill   int64
 		ballast int
-	}{{"held", 0, 0}, {"spilled", 1, 0}, {"spilled-ballast", 1, 256 << 20}} {
+		shuffle bool // listings added out of path order, as sessions file them
+	}{{"held", 0, 0, false}, {"spilled", 1, 0, false}, {"spilled-ballast", 1, 256 << 20, false}, {"spilled-scattered", 1, 256 << 20, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			ballast := make([]byte, bc.ballast)
 			defer runtime.KeepAlive(ballast)
 			var add, all time.Duration
-			var disk int64
+			var disk, read int64
 			var heap uint64
 			iters := 0
 			for b.Loop() {
 				rng := rand.New(rand.NewPCG(1, 1))
 				base := heapInUse()
 				s := New(Options{Dir: b.TempDir(), SpillAfter: bc.spill})
-				for j := range tree.nl {
+				order := make([]int, tree.nl)
+				for j := range order {
+					order[j] = j
+				}
+				if bc.shuffle {
+					rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+				}
+				for _, j := range order {
 					es := tree.listing(rng, j)
 					t0 := time.Now()
 					if err := s.Add(j, tree.dirs[j], es, true); err != nil {
@@ -133,6 +161,7 @@ func BenchmarkAddAll1M(b *testing.B) {
 					heap += h - base
 				}
 				t0 := time.Now()
+				r0 := readBytes()
 				var got int
 				var sum int64
 				for e := range src.All() {
@@ -140,6 +169,7 @@ func BenchmarkAddAll1M(b *testing.B) {
 					sum += e.Size
 				}
 				all += time.Since(t0)
+				read += readBytes() - r0
 				if got != n || src.Err() != nil {
 					b.Fatalf("All: %d entries of %d, %v", got, n, src.Err())
 				}
@@ -150,6 +180,7 @@ func BenchmarkAddAll1M(b *testing.B) {
 			b.ReportMetric(float64(add.Nanoseconds())/per, "add-ns/entry")
 			b.ReportMetric(float64(all.Nanoseconds())/per, "all-ns/entry")
 			b.ReportMetric(float64(disk)/per, "disk-B/entry")
+			b.ReportMetric(float64(read)/per, "read-B/entry")
 			b.ReportMetric(float64(heap)/float64(iters)/(1<<20), "heap-MB")
 		})
 	}

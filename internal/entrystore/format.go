@@ -367,6 +367,8 @@ type decoder struct {
 	// recorded about when it was.
 	wins []window
 	tick int
+	// ahead is how many bytes a window reads (see source.read).
+	ahead int64
 }
 
 // window is a part of the file as read, at off.
@@ -379,6 +381,7 @@ type window struct {
 const (
 	windowSize = 64 << 10
 	windows    = 8
+	minAhead   = 4 << 10
 )
 
 // readBuf returns a buffer of n bytes for reading a block.
