@@ -30,7 +30,7 @@ var allowedImports = map[string][]string{
 	"internal/ftpconn":    {"", "internal/ascii", "internal/ftppath", "internal/listing"},
 	"internal/ftprelay":   {},
 	"internal/entrystore": {"", "internal/ftppath"},
-	"internal/ftptest/*":  {},
+	"internal/ftptest/*":  {""},
 	"scanner":             {"", "internal/entrystore", "internal/ftppath", "internal/glob", "internal/listing", "internal/manifest"},
 	"rules":               {"", "internal/ascii", "internal/ftppath", "internal/glob", "internal/manifest"},
 	"report":              {""},

@@ -7,12 +7,11 @@ import (
 	"iter"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/entrysrc"
 )
 
 // A walk's entries come through HostResult.Source (an EntrySource),
@@ -50,82 +49,11 @@ func entrySeq(es []ftpaudit.Entry) iter.Seq[*ftpaudit.Entry] {
 	return (&ftpaudit.HostResult{Entries: es}).AllEntries()
 }
 
-// errSource is the error a fakeSource fails with.
+// errSource is the error a failing Source fails with.
 var errSource = errors.New("spill file: unexpected EOF")
 
-// fakeSource is an ftpaudit.EntrySource over a slice sorted by path: All
-// yields fresh copies. When failAfter >= 0, the failCall-th call of All
-// (every call when failCall is 0) stops after failAfter entries, and Err
-// is then errSource. lenDelta is added to what Len says.
-type fakeSource struct {
-	es        []ftpaudit.Entry
-	failAfter int
-	failCall  int
-	lenDelta  int
-
-	mu     sync.Mutex
-	calls  int
-	err    error
-	closed bool
-}
-
-func newFakeSource(es []ftpaudit.Entry) *fakeSource {
-	return &fakeSource{es: sorted(es), failAfter: -1}
-}
-
-func (s *fakeSource) Len() int { return len(s.es) + s.lenDelta }
-
-func (s *fakeSource) All() iter.Seq[*ftpaudit.Entry] {
-	return func(yield func(*ftpaudit.Entry) bool) {
-		s.mu.Lock()
-		s.calls++
-		fail := s.failAfter >= 0 && (s.failCall == 0 || s.failCall == s.calls)
-		s.mu.Unlock()
-		for i := range s.es {
-			if fail && i == s.failAfter {
-				s.mu.Lock()
-				s.err = errSource
-				s.mu.Unlock()
-				return
-			}
-			e := s.es[i]
-			if e.Extra != nil {
-				x := *e.Extra
-				e.Extra = &x
-			}
-			if !yield(&e) {
-				return
-			}
-		}
-	}
-}
-
-func (s *fakeSource) Finder() func(string) *ftpaudit.Entry {
-	return func(p string) *ftpaudit.Entry {
-		i := sort.Search(len(s.es), func(i int) bool { return s.es[i].Path > p })
-		if i > 0 && s.es[i-1].Path == p {
-			e := s.es[i-1]
-			return &e
-		}
-		return nil
-	}
-}
-
-func (s *fakeSource) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-func (s *fakeSource) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	return nil
-}
-
 // sourceResult is nightResult with the entries in a Source.
-func sourceResult(t testing.TB, src *fakeSource, night int) *ftpaudit.Result {
+func sourceResult(t testing.TB, src *entrysrc.Source, night int) *ftpaudit.Result {
 	r := nightResult(t, nil, night)
 	r.Hosts[0].Source = src
 	return r
@@ -233,7 +161,7 @@ func testSaveFromSource(t *testing.T) {
 			}
 			given = append(slices.Clone(es[k:]), es[:k]...)
 		}
-		src := newFakeSource(es)
+		src := entrysrc.New(es)
 		var ids [2]int64
 		for i, r := range []*ftpaudit.Result{nightResult(t, given, night), sourceResult(t, src, night)} {
 			s := []*Store{byEntries, bySource}[i]
@@ -251,8 +179,8 @@ func testSaveFromSource(t *testing.T) {
 		if delta != (c.want == "delta") {
 			t.Errorf("night %d: delta %v, want a %s", night, delta, c.want)
 		}
-		if src.Err() != nil || src.calls > 2 {
-			t.Errorf("night %d: source read %d times, err %v", night, src.calls, src.Err())
+		if src.Err() != nil || src.Calls() > 2 {
+			t.Errorf("night %d: source read %d times, err %v", night, src.Calls(), src.Err())
 		}
 		if a, b := dumpEntries(t, byEntries), dumpEntries(t, bySource); a != b {
 			t.Fatalf("night %d: saved from a Source, not as from Entries:\n%s", night, firstDiff(a, b))
@@ -307,17 +235,15 @@ func testSaveSourceFails(t *testing.T) {
 			t.Errorf("%s: rows %v after, %v before: committed", name, after, before)
 		}
 	}
-	failing := func(es []ftpaudit.Entry, after, call int) *fakeSource {
-		src := newFakeSource(es)
-		src.failAfter, src.failCall = after, call
-		return src
+	failing := func(es []ftpaudit.Entry, after, call int) *entrysrc.Source {
+		return entrysrc.New(es).FailOnCall(call, after, errSource)
 	}
 	const readBack = "read the entries back: " + "spill file"
 
 	es := g.night(0)
 	fails("first save", sourceResult(t, failing(es, 1500, 0), 0), errSource, readBack)
 	fails("first save, failing at once", sourceResult(t, failing(es, 0, 0), 0), errSource, readBack)
-	if _, err := s.Save(ctx, sourceResult(t, newFakeSource(es), 0), ""); err != nil {
+	if _, err := s.Save(ctx, sourceResult(t, entrysrc.New(es), 0), ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -330,18 +256,18 @@ func testSaveSourceFails(t *testing.T) {
 	many := g.night(900)
 	fails("snapshot after the plan", sourceResult(t, failing(many, 2500, 2), 1), errSource, readBack)
 
-	short := newFakeSource(next)
-	short.lenDelta = 1
+	short := entrysrc.New(next)
+	short.LenDelta = 1
 	fails("fewer than Len", sourceResult(t, short, 1), nil, fmt.Sprintf("%d entries of %d", len(next), len(next)+1))
-	long := newFakeSource(next)
-	long.lenDelta = -1
+	long := entrysrc.New(next)
+	long.LenDelta = -1
 	fails("more than Len", sourceResult(t, long, 1), nil, fmt.Sprintf("%d entries of %d", len(next), len(next)-1))
-	disorder := newFakeSource(next)
-	disorder.es[10], disorder.es[11] = disorder.es[11], disorder.es[10]
+	disorder := entrysrc.New(next)
+	disorder.Entries[10], disorder.Entries[11] = disorder.Entries[11], disorder.Entries[10]
 	fails("out of order", sourceResult(t, disorder, 1), nil, "out of order")
 
 	// The next save, as if none of those had been tried.
-	id, err := s.Save(ctx, sourceResult(t, newFakeSource(next), 1), "")
+	id, err := s.Save(ctx, sourceResult(t, entrysrc.New(next), 1), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,11 +294,10 @@ func TestEntryAttrsBesideSource(t *testing.T) {
 	next := g.night(10)
 	reversed := sorted(next)
 	slices.Reverse(reversed)
-	cut := newFakeSource(next)
-	cut.failAfter = 500
+	cut := entrysrc.New(next).FailAfter(500, errSource)
 	for name, cur := range map[string]iter.Seq[*ftpaudit.Entry]{
 		"entries":   entrySeq(next),
-		"source":    newFakeSource(next).All(),
+		"source":    entrysrc.New(next).All(),
 		"cut short": cut.All(),
 		"reversed": func(yield func(*ftpaudit.Entry) bool) {
 			for i := range reversed {
@@ -398,7 +323,7 @@ func BenchmarkSave1MSource(b *testing.B) {
 	ctx := context.Background()
 	r := synthResult(1_000_000, false)
 	h := r.Hosts[0]
-	h.Source, h.Entries = newFakeSource(h.Entries), nil
+	h.Source, h.Entries = entrysrc.New(h.Entries), nil
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -417,15 +342,4 @@ func BenchmarkSave1MSource(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(h.NumEntries()), "entries")
-}
-
-// Rewrite applies f to the entries kept (All yields copies of them).
-func (s *fakeSource) Rewrite(f func(*ftpaudit.Entry) bool) int {
-	n := 0
-	for i := range s.es {
-		if f(&s.es[i]) {
-			n++
-		}
-	}
-	return n
 }

@@ -383,12 +383,23 @@ func TestJSONInventoryStreams(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		return after.TotalAlloc - before.TotalAlloc, &w
 	}
-	small, _ := allocated(1000)
-	big, w := allocated(50000)
+	// The least of three runs each: TotalAlloc counts the whole
+	// process's allocations, the runtime's own included.
+	least := func(n int) (uint64, *countWriter) {
+		a, w := allocated(n)
+		for range 2 {
+			if b, _ := allocated(n); b < a {
+				a = b
+			}
+		}
+		return a, w
+	}
+	small, _ := least(1000)
+	big, w := least(50000)
 	if w.writes < w.n/(64<<10) || w.largest > 64<<10 {
 		t.Errorf("%d bytes in %d writes, the largest %d: not streamed through a 64 KiB buffer", w.n, w.writes, w.largest)
 	}
-	if perEntry := float64(big-small) / 49000; perEntry > 8 {
+	if perEntry := (float64(big) - float64(small)) / 49000; perEntry > 8 {
 		t.Errorf("the report allocates %.0f bytes per entry of the inventory (%d for 1,000 entries, %d for 50,000)", perEntry, small, big)
 	}
 }

@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"iter"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/entrysrc"
 )
 
 // A walk's entries come through HostResult.Source (an EntrySource),
@@ -21,67 +19,8 @@ import (
 // entries in HostResult.Entries, and the inventory formats fail when
 // they cannot all be read back.
 
-// errSource is the error a fakeSource fails with.
+// errSource is the error a failing Source fails with.
 var errSource = errors.New("spill file: unexpected EOF")
-
-// fakeSource is an ftpaudit.EntrySource over a slice sorted by path: All
-// yields fresh copies. When failAfter >= 0, All stops after failAfter
-// entries, and Err is then errSource.
-type fakeSource struct {
-	es        []ftpaudit.Entry
-	failAfter int
-
-	mu  sync.Mutex
-	err error
-}
-
-func newFakeSource(es []ftpaudit.Entry) *fakeSource {
-	es = slices.Clone(es)
-	slices.SortStableFunc(es, func(a, b ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
-	return &fakeSource{es: es, failAfter: -1}
-}
-
-func (s *fakeSource) Len() int { return len(s.es) }
-
-func (s *fakeSource) All() iter.Seq[*ftpaudit.Entry] {
-	return func(yield func(*ftpaudit.Entry) bool) {
-		for i := range s.es {
-			if i == s.failAfter {
-				s.mu.Lock()
-				s.err = errSource
-				s.mu.Unlock()
-				return
-			}
-			e := s.es[i]
-			if e.Extra != nil {
-				x := *e.Extra
-				e.Extra = &x
-			}
-			if !yield(&e) {
-				return
-			}
-		}
-	}
-}
-
-func (s *fakeSource) Finder() func(string) *ftpaudit.Entry {
-	return func(p string) *ftpaudit.Entry {
-		i := sort.Search(len(s.es), func(i int) bool { return s.es[i].Path > p })
-		if i > 0 && s.es[i-1].Path == p {
-			e := s.es[i-1]
-			return &e
-		}
-		return nil
-	}
-}
-
-func (s *fakeSource) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-func (s *fakeSource) Close() error { return nil }
 
 // withSources is r with each host's entries in a Source (failing after
 // failAfter entries when >= 0) instead of Entries; r is left as it is.
@@ -94,8 +33,10 @@ func withSources(r *ftpaudit.Result, failAfter int) *ftpaudit.Result {
 			continue
 		}
 		c := *h
-		src := newFakeSource(h.Entries)
-		src.failAfter = failAfter
+		src := entrysrc.New(h.Entries)
+		if failAfter >= 0 {
+			src.FailAfter(failAfter, errSource)
+		}
 		c.Source, c.Entries = src, nil
 		out.Hosts = append(out.Hosts, &c)
 	}
@@ -196,15 +137,4 @@ func TestInventorySourceFails(t *testing.T) {
 			t.Errorf("%T without the inventory: %v", j, err)
 		}
 	}
-}
-
-// Rewrite applies f to the entries kept (All yields copies of them).
-func (s *fakeSource) Rewrite(f func(*ftpaudit.Entry) bool) int {
-	n := 0
-	for i := range s.es {
-		if f(&s.es[i]) {
-			n++
-		}
-	}
-	return n
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -14,112 +13,14 @@ import (
 	"time"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/ftptest/entrysrc"
 )
-
-// fakeSource is an ftpaudit.EntrySource over a hand-made []Entry, as a
-// walk's spilling store would hold it: All and Finder hand out fresh
-// copies (a store decodes every entry anew), so that a judge that kept a
-// pointer into Entries, or compared entries by pointer, would be caught.
-// With failAt >= 0, All stops after that many entries and Err then says
-// why, as a store whose temporary file could not be read back; Finder
-// finds none of the entries past it either.
-type fakeSource struct {
-	es     []ftpaudit.Entry // in path order, stably
-	failAt int
-	fail   error
-
-	mu     sync.Mutex
-	err    error
-	closed bool
-}
-
-func newFakeSource(es []ftpaudit.Entry) *fakeSource {
-	s := &fakeSource{es: slices.Clone(es), failAt: -1}
-	slices.SortStableFunc(s.es, func(a, b ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
-	return s
-}
-
-// fresh is a deep copy of e.
-func fresh(e ftpaudit.Entry) *ftpaudit.Entry {
-	if e.Extra != nil {
-		x := *e.Extra
-		x.Facts = maps.Clone(x.Facts)
-		e.Extra = &x
-	}
-	return &e
-}
-
-func (s *fakeSource) Len() int { return len(s.es) }
-
-func (s *fakeSource) All() iter.Seq[*ftpaudit.Entry] {
-	return func(yield func(*ftpaudit.Entry) bool) {
-		for i := range s.es {
-			if s.failAt >= 0 && i >= s.failAt {
-				s.mu.Lock()
-				if s.err == nil {
-					s.err = s.fail
-				}
-				s.mu.Unlock()
-				return
-			}
-			if !yield(fresh(s.es[i])) {
-				return
-			}
-		}
-	}
-}
-
-func (s *fakeSource) Finder() func(path string) *ftpaudit.Entry {
-	n := len(s.es)
-	if s.failAt >= 0 {
-		n = min(n, s.failAt)
-	}
-	es := s.es[:n]
-	// Like a store's finder, it keeps its last answer: unsynchronized,
-	// so that the race detector catches a finder shared by goroutines.
-	var (
-		lastPath string
-		last     *ftpaudit.Entry
-		lastOK   bool
-	)
-	return func(p string) *ftpaudit.Entry {
-		if lastOK && lastPath == p {
-			return last
-		}
-		i, _ := slices.BinarySearchFunc(es, p, func(e ftpaudit.Entry, p string) int {
-			if e.Path <= p {
-				return -1
-			}
-			return 1
-		})
-		// i is the first entry past p: the one before it is the last at p.
-		var e *ftpaudit.Entry
-		if i > 0 && es[i-1].Path == p {
-			e = fresh(es[i-1])
-		}
-		lastPath, last, lastOK = p, e, true
-		return e
-	}
-}
-
-func (s *fakeSource) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-func (s *fakeSource) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	return nil
-}
 
 // viaSource is h with its entries in a Source (as a walk's result has
 // them) instead of Entries.
 func viaSource(h *ftpaudit.HostResult) *ftpaudit.HostResult {
 	c := *h
-	c.Source = newFakeSource(h.Entries)
+	c.Source = entrysrc.New(h.Entries)
 	c.Entries = nil
 	return &c
 }
@@ -128,8 +29,7 @@ func viaSource(h *ftpaudit.HostResult) *ftpaudit.HostResult {
 // after the first n entries.
 func viaFailingSource(h *ftpaudit.HostResult, n int, err error) *ftpaudit.HostResult {
 	c := viaSource(h)
-	s := c.Source.(*fakeSource)
-	s.failAt, s.fail = n, err
+	c.Source.(*entrysrc.Source).FailAfter(n, err)
 	return c
 }
 
@@ -403,11 +303,11 @@ func TestEachEntryBoundedBatches(t *testing.T) {
 	const workers, size = 3, 4
 	shardMin, shardWorkers, shardBatch = size, workers, size
 	h := viaSource(randomArchive(rand.New(rand.NewPCG(6, 5)), 60))
-	src := h.Source.(*fakeSource)
+	src := h.Source.(*entrysrc.Source)
 	var mu sync.Mutex
 	read := 0
 	h.Source = countingSource{src, func() { mu.Lock(); read++; mu.Unlock() }}
-	first := src.es[0].Path
+	first := src.Entries[0].Path
 	release := make(chan struct{})
 	j := newJudge(h, DefaultPolicy())
 	done := make(chan struct{})
@@ -454,28 +354,17 @@ func TestEachEntryBoundedBatches(t *testing.T) {
 
 // countingSource calls read for every entry its All yields.
 type countingSource struct {
-	*fakeSource
+	*entrysrc.Source
 	read func()
 }
 
 func (s countingSource) All() iter.Seq[*ftpaudit.Entry] {
 	return func(yield func(*ftpaudit.Entry) bool) {
-		for e := range s.fakeSource.All() {
+		for e := range s.Source.All() {
 			s.read()
 			if !yield(e) {
 				return
 			}
 		}
 	}
-}
-
-// Rewrite applies f to the entries kept (All yields copies of them).
-func (s *fakeSource) Rewrite(f func(*ftpaudit.Entry) bool) int {
-	n := 0
-	for i := range s.es {
-		if f(&s.es[i]) {
-			n++
-		}
-	}
-	return n
 }
