@@ -318,3 +318,48 @@ func ListLimit(ctx context.Context) int {
 	n, _ := ctx.Value(listLimitKey{}).(int)
 	return n
 }
+
+// Clone returns a copy of e that shares no memory with it: its strings
+// are copied into one allocation (Extra and its Facts copied too), so
+// that a copy kept for long (a directory waiting to be listed) does not
+// keep the listing it came from in memory.
+func (e *Entry) Clone() Entry {
+	c := *e
+	n := len(e.Path) + len(e.Name) + len(e.Mode) + len(e.Owner) + len(e.Group) + len(e.Raw)
+	if x := e.Extra; x != nil {
+		n += len(x.Perm) + len(x.Unique) + len(x.FactsRaw) + len(x.ListRaw) + len(x.Target)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	put := func(s *string) {
+		if *s == "" {
+			return
+		}
+		off := b.Len()
+		b.WriteString(*s)
+		*s = b.String()[off:]
+	}
+	put(&c.Path)
+	put(&c.Name)
+	put(&c.Mode)
+	put(&c.Owner)
+	put(&c.Group)
+	put(&c.Raw)
+	if e.Extra != nil {
+		x := *e.Extra
+		put(&x.Perm)
+		put(&x.Unique)
+		put(&x.FactsRaw)
+		put(&x.ListRaw)
+		put(&x.Target)
+		if x.Facts != nil {
+			m := make(map[string]string, len(x.Facts))
+			for k, v := range x.Facts {
+				m[strings.Clone(k)] = strings.Clone(v)
+			}
+			x.Facts = m
+		}
+		c.Extra = &x
+	}
+	return c
+}

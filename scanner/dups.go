@@ -13,10 +13,12 @@ import (
 )
 
 // resolveDup merges e, a second reading of the name of *kept, into
-// *kept (whose Path stays), and returns the error that reports it.
+// *kept (whose Path stays), and returns the error that reports it (with a
+// copy of the path: the listing's paths, once the store has spilled its
+// entries, are not kept in memory for it).
 func resolveDup(kept, e *ftpaudit.Entry) ftpaudit.PathError {
 	if sameReading(kept, e) {
-		return ftpaudit.PathError{Path: kept.Path, Error: "name listed twice in one directory; kept once"}
+		return ftpaudit.PathError{Path: strings.Clone(kept.Path), Error: "name listed twice in one directory; kept once"}
 	}
 	a, b := *kept, *e
 	base, other := &a, &b
@@ -42,7 +44,7 @@ func resolveDup(kept, e *ftpaudit.Entry) ftpaudit.PathError {
 	if m.Perm() != "" {
 		what += " and perm=" + m.Perm()
 	}
-	return ftpaudit.PathError{Path: kept.Path, Error: "name listed twice in one directory with different readings (" +
+	return ftpaudit.PathError{Path: strings.Clone(kept.Path), Error: "name listed twice in one directory with different readings (" +
 		reading(&a) + " | " + reading(&b) + "): " + what + ", the stronger reading"}
 }
 

@@ -225,7 +225,7 @@ func (w *walker) proveSelf(ctx context.Context, s ftpaudit.Session, j dirJob, l 
 			// server described the directory itself.
 			return true, w.fileChain(ctx, chain, bottom{refused: "the server listed the directory itself, by its whole path, instead of its contents"})
 		}
-		ec := *e
+		ec := e.Clone()
 		ec.Path = ftppath.Join(cur.j.path, e.Name)
 		child := dirJob{path: ec.Path, depth: cur.j.depth + 1, entry: &ec}
 		if why := w.cannotList(child); why != "" {

@@ -192,6 +192,10 @@ const (
 // with w.mu held.
 func (w *walker) notListed(path string, kind ftpaudit.UnlistedKind, reason, cause string, list *[]ftpaudit.PathError) {
 	r := w.res
+	// A copy: path may be a part of a listing's paths, which the store
+	// does not keep in memory once it has spilled them (a bottomless
+	// tree files ten directories of every listing at the depth bound).
+	path = strings.Clone(path)
 	if !kind.Costs() {
 		cause = ""
 	}
@@ -414,9 +418,12 @@ func (w *walker) subdir(j dirJob, e *ftpaudit.Entry) (dirJob, bool) {
 		w.notListed(e.Path, ftpaudit.UnlistedBound, depthReason(w.opt.MaxDepth), causeDepth, &r.Errors)
 		return dirJob{}, false
 	}
-	w.seen[e.Path] = struct{}{}
-	ec := *e
-	return dirJob{path: e.Path, depth: j.depth + 1, entry: &ec}, true
+	// A copy of its own: a job may wait long in the queue (an endless
+	// tree queues many), and must not keep its parent's listing, paths
+	// and text in memory, once the store has spilled them.
+	ec := e.Clone()
+	w.seen[ec.Path] = struct{}{}
+	return dirJob{path: ec.Path, depth: j.depth + 1, entry: &ec}, true
 }
 
 // unsendable says why a directory name cannot be sent to the server, or

@@ -494,12 +494,14 @@ func (d *decoder) body(body []byte, dir string, n int) ([]ftpaudit.Entry, error)
 			}
 		}
 		e.Type = ftpaudit.EntryType(typ)
-		sb.entry()
 
 		k, sl := meta.uvarint(), meta.uvarint()
-		if k > uint64(len(prevRaw)) {
+		if k > uint64(len(prevRaw)) || sl > uint64(len(text.b)) {
 			return nil, errCorrupt
 		}
+		// Room for the line, and for the path and a name no longer than
+		// the line (literals beyond that grow the piece).
+		sb.entry(2*int(k+sl) + len(dir) + 1)
 		start := sb.len()
 		sb.writeString(prevRaw[:k])
 		sb.write(text.bytes(sl))
@@ -655,16 +657,19 @@ type textBuf struct {
 }
 
 // textPiece is the size of a piece; a new one starts before an entry
-// when less than textRoom is left in the current one.
+// when less than the entry needs, and at least textRoom, is left in the
+// current one.
 const textPiece, textRoom = 1024, 256
 
-// entry starts an entry: in a new piece when the current one is nearly
-// full. (An entry larger than what is left grows the piece: the strings
-// made before stay valid, in the piece they were made in.)
-func (t *textBuf) entry() {
-	if t.sb.Cap()-t.sb.Len() < textRoom {
+// entry starts an entry that needs about need bytes: in a new piece when
+// the current one has not the room (a piece of textPiece, or need when
+// larger). (An entry larger than that grows the piece: the strings made
+// before stay valid, in the piece they were made in.)
+func (t *textBuf) entry(need int) {
+	need = max(min(need, t.left), textRoom)
+	if t.sb.Cap()-t.sb.Len() < need {
 		t.sb = strings.Builder{}
-		t.sb.Grow(max(min(textPiece, t.left), 0))
+		t.sb.Grow(max(min(textPiece, t.left), need))
 	}
 }
 
