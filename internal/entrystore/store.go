@@ -85,9 +85,9 @@ type Options struct {
 	Dir string
 	// SpillAfter is the estimated size in bytes of the entries held in
 	// memory past which listings are spilled to the file: 0 (or less)
-	// never spills, 1 spills every listing. Once it is passed, the
-	// listings held are spilled too, and so is every listing added
-	// after.
+	// never spills, 1 spills every listing. Once it is passed, every
+	// listing added after is spilled; those held stay held (so that a
+	// walk a little past the budget decodes only what went past it).
 	SpillAfter int64
 }
 
@@ -113,9 +113,9 @@ type Store struct {
 	side     map[string]int // path -> highest seq of a listing with it outside its Split dir
 	src      *source        // once sealed
 
-	// For tests: keepHeld leaves the listings held when spilling starts;
-	// respilled counts the listings spilled after being held.
-	keepHeld  bool
+	// For tests: respill spills the listings held too when spilling
+	// starts; respilled counts the listings spilled after being held.
+	respill   bool
 	respilled int
 }
 
@@ -213,7 +213,8 @@ func (s *Store) Add(seq int, dir string, es []ftpaudit.Entry, sorted bool) error
 		s.mu.Unlock()
 		return nil
 	}
-	// Past the budget: spill what is held (once), then this listing.
+	// Past the budget: spill this listing (and, with respill, what is
+	// held, once).
 	type heldListing struct {
 		at  int
 		dir string
@@ -222,7 +223,7 @@ func (s *Store) Add(seq int, dir string, es []ftpaudit.Entry, sorted bool) error
 	var toSpill []heldListing
 	if !s.spilling {
 		s.spilling = true
-		if s.keepHeld {
+		if !s.respill {
 			s.held = nil
 		}
 		for _, at := range s.held {

@@ -229,7 +229,7 @@ func reference(ins []input) []ftpaudit.Entry {
 func build(t testing.TB, rng *rand.Rand, ins []input, opt Options, keepHeld bool) (*Store, *source) {
 	t.Helper()
 	s := New(opt)
-	s.keepHeld = keepHeld
+	s.respill = !keepHeld
 	order := rng.Perm(len(ins))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ins))
@@ -397,7 +397,7 @@ func TestMiddleSpill(t *testing.T) {
 	ref := reference(ins)
 	for _, keepHeld := range []bool{false, true} {
 		s := New(Options{Dir: t.TempDir(), SpillAfter: estimateAll(ins[0].es) + estimateAll(ins[1].es) + 1})
-		s.keepHeld = keepHeld
+		s.respill = !keepHeld
 		for _, in := range ins {
 			if err := s.Add(in.seq, in.dir, slices.Clone(in.es), in.sorted); err != nil {
 				t.Fatal(err)
