@@ -38,15 +38,10 @@ type areaTotals struct {
 	unknown            int // files of unknown size
 }
 
-// decideDirs decides every directory that has an entry or was probed, and
-// takes as writable areas those writable on strong evidence.
-func (j *judge) decideDirs() {
-	var paths []string
-	for e := range j.all() {
-		if e.Type == ftpaudit.TypeDir {
-			paths = append(paths, e.Path)
-		}
-	}
+// decideDirs decides every directory that has an entry (paths, from the
+// survey) or was probed, and takes as writable areas those writable on
+// strong evidence.
+func (j *judge) decideDirs(paths []string) {
 	for d := range j.probes {
 		if j.entry(d) == nil {
 			paths = append(paths, d)

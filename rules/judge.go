@@ -77,7 +77,10 @@ type judge struct {
 	learnedGrp  map[string]string // group id → evidence
 	weakOwners  bool
 	weakNote    string
-	permFiles   int    // files with MLSD perm facts
+	ownTotal    int // entries with an owner (checkOwnership)
+	ownAnon     int // of them, shown as owned by the anonymous account
+	permFiles   int // files with MLSD perm facts
+	permCount   [len(fileWriteLetters)]int
 	permPattern string // of fileWriteLetters, those granted on (nearly) every such file
 
 	dirs   map[string]*dirVerdict
@@ -136,10 +139,7 @@ func (j *judge) all() iter.Seq[*ftpaudit.Entry] {
 // what the scan fetched and probed.
 func (j *judge) run() {
 	j.anonymousLogin()
-	j.learnAnonymous()
-	j.checkOwnership()
-	j.checkFilePerms()
-	j.decideDirs()
+	j.decideDirs(j.survey())
 	j.computeTotals()
 	j.dirFindings()
 	j.eachEntry(func(j *judge, e *ftpaudit.Entry) {
@@ -156,6 +156,31 @@ func (j *judge) run() {
 	j.probeFindings()
 	j.passwdHashes()
 	j.unreadableDirs()
+}
+
+// survey reads every entry once for what the later steps rely on: the
+// owners and groups learned from uploads (learnAnonymous), how many
+// entries show the anonymous account as owner (checkOwnership), the
+// server-wide pattern of file perm facts (checkFilePerms), and the paths
+// of the directories (copies: a path of an entry read back from a
+// Source would keep its block's text in memory), which it returns.
+// (Each of the first three reads only the entry and its parent, never
+// what another one learns, so one pass does for all.)
+func (j *judge) survey() (dirs []string) {
+	learn := j.hp.learn || j.hp.learnGIDs
+	for e := range j.all() {
+		if learn {
+			j.learnAnonymous(e)
+		}
+		j.checkOwnership(e)
+		j.checkFilePerms(e)
+		if e.Type == ftpaudit.TypeDir {
+			dirs = append(dirs, strings.Clone(e.Path))
+		}
+	}
+	j.settleOwnership()
+	j.settlePerms()
+	return dirs
 }
 
 // shardMin is the fewest entries per goroutine for eachEntry to judge in

@@ -144,45 +144,43 @@ func (j *judge) anonGroup(e *ftpaudit.Entry) (how string, ok, learned bool) {
 // grants create or mkdir on (MLSD perm c or m), or where the probe's
 // upload was accepted; and the groups of such entries likewise as its
 // group. Entries are taken in path order, so the evidence names the
-// first such directory.
-func (j *judge) learnAnonymous() {
-	if !j.hp.learn && !j.hp.learnGIDs {
+// first such directory. It is given every entry in turn (survey), when
+// the policy learns owners or groups.
+func (j *judge) learnAnonymous(e *ftpaudit.Entry) {
+	if e.Type != ftpaudit.TypeFile && e.Type != ftpaudit.TypeDir {
 		return
 	}
-	shares := func(a, b []string) bool {
-		return slices.ContainsFunc(a, func(id string) bool { return slices.Contains(b, id) })
+	parent, _ := ftppath.Split(e.Path)
+	if !j.uploadSource(parent) {
+		return
 	}
-	for e := range j.all() {
-		if e.Type != ftpaudit.TypeFile && e.Type != ftpaudit.TypeDir {
-			continue
-		}
-		parent, _ := ftppath.Split(e.Path)
-		if !j.uploadSource(parent) {
-			continue
-		}
-		pe := j.entry(parent)
-		var buf, pbuf [4]string
-		if ids := ownerIDs(e, &buf); j.hp.learn && len(ids) > 0 && !slices.ContainsFunc(ids, isRootUser) {
-			_, known := j.anonOwner(e, false)
-			if !known && (pe == nil || !shares(ownerIDs(pe, &pbuf), ids)) {
-				for _, id := range ids {
-					if _, ok := j.learned[id]; !ok {
-						j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
-					}
-				}
-			}
-		}
-		if ids := groupIDs(e, &buf); j.hp.learnGIDs && len(ids) > 0 && !slices.ContainsFunc(ids, isRootGroup) {
-			known := slices.ContainsFunc(ids, func(id string) bool { return j.hp.names[id] || j.hp.gids[id] })
-			if !known && (pe == nil || !shares(groupIDs(pe, &pbuf), ids)) {
-				for _, id := range ids {
-					if _, ok := j.learnedGrp[id]; !ok {
-						j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
-					}
+	pe := j.entry(parent)
+	var buf, pbuf [4]string
+	if ids := ownerIDs(e, &buf); j.hp.learn && len(ids) > 0 && !slices.ContainsFunc(ids, isRootUser) {
+		_, known := j.anonOwner(e, false)
+		if !known && (pe == nil || !sharesID(ownerIDs(pe, &pbuf), ids)) {
+			for _, id := range ids {
+				if _, ok := j.learned[id]; !ok {
+					j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
 				}
 			}
 		}
 	}
+	if ids := groupIDs(e, &buf); j.hp.learnGIDs && len(ids) > 0 && !slices.ContainsFunc(ids, isRootGroup) {
+		known := slices.ContainsFunc(ids, func(id string) bool { return j.hp.names[id] || j.hp.gids[id] })
+		if !known && (pe == nil || !sharesID(groupIDs(pe, &pbuf), ids)) {
+			for _, id := range ids {
+				if _, ok := j.learnedGrp[id]; !ok {
+					j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
+				}
+			}
+		}
+	}
+}
+
+// sharesID reports whether a and b have an id in common.
+func sharesID(a, b []string) bool {
+	return slices.ContainsFunc(a, func(id string) bool { return slices.Contains(b, id) })
 }
 
 // uploadSource reports whether anonymous users can put entries in dir on
@@ -200,20 +198,24 @@ func (j *judge) uploadSource(dir string) bool {
 	return modeHas(e.Mode, 8, 'w') || strings.ContainsAny(e.Perm(), "cm")
 }
 
-// checkOwnership detects servers that show every owner as the anonymous
-// account.
-func (j *judge) checkOwnership() {
-	total, anon := 0, 0
-	for e := range j.all() {
-		var buf [4]string
-		if len(ownerIDs(e, &buf)) == 0 {
-			continue
-		}
-		total++
-		if _, ok := j.anonOwner(e, false); ok {
-			anon++
-		}
+// checkOwnership counts the entries with an owner, and those shown as
+// owned by the anonymous account, to detect servers that show every owner
+// that way (settleOwnership).
+func (j *judge) checkOwnership(e *ftpaudit.Entry) {
+	var buf [4]string
+	if len(ownerIDs(e, &buf)) == 0 {
+		return
 	}
+	j.ownTotal++
+	if _, ok := j.anonOwner(e, false); ok {
+		j.ownAnon++
+	}
+}
+
+// settleOwnership decides, once every entry was counted
+// (checkOwnership), whether ownership is weak evidence on the host.
+func (j *judge) settleOwnership() {
+	total, anon := j.ownTotal, j.ownAnon
 	if total > 0 && anon*10 >= total*9 {
 		j.weakOwners = true
 		j.weakNote = fmt.Sprintf("%d of the %d entries with an owner (%d%%) are shown as owned by the anonymous account: this server probably shows every owner that way (vsftpd hide_ids, proftpd DirFakeUser), so ownership is weak evidence here",
@@ -225,9 +227,10 @@ func (j *judge) checkOwnership() {
 // file: write, append, delete, rename.
 const fileWriteLetters = "wadf"
 
-// checkFilePerms learns the server-wide pattern of the MLSD perm facts of
-// files: the letters of fileWriteLetters that the server grants on at
-// least 90% of the files it gave perm facts for (j.permPattern). proftpd
+// checkFilePerms counts, for the server-wide pattern of the MLSD perm
+// facts of files (settlePerms takes it), the letters of fileWriteLetters
+// a file's perm facts grant. The pattern is the letters the server grants
+// on at least 90% of the files it gave perm facts for (j.permPattern). proftpd
 // derives perm from its command rules for the logged-in user, not from
 // the file (an anonymous upload rule gives perm=adfr to every root-owned
 // 0644 file), so those letters say something about the server, reported
@@ -235,21 +238,23 @@ const fileWriteLetters = "wadf"
 // count for the file only where they grant letters outside the pattern
 // (fileWritable); otherwise its mode and owner decide, so that a file is
 // judged the same whether it was listed with MLSD or with LIST only.
-func (j *judge) checkFilePerms() {
-	var count [len(fileWriteLetters)]int
-	for e := range j.all() {
-		if e.Type != ftpaudit.TypeFile || e.Perm() == "" {
-			continue
-		}
-		j.permFiles++
-		for k := 0; k < len(fileWriteLetters); k++ {
-			if strings.IndexByte(e.Perm(), fileWriteLetters[k]) >= 0 {
-				count[k]++
-			}
+func (j *judge) checkFilePerms(e *ftpaudit.Entry) {
+	if e.Type != ftpaudit.TypeFile || e.Perm() == "" {
+		return
+	}
+	j.permFiles++
+	for k := 0; k < len(fileWriteLetters); k++ {
+		if strings.IndexByte(e.Perm(), fileWriteLetters[k]) >= 0 {
+			j.permCount[k]++
 		}
 	}
+}
+
+// settlePerms takes the pattern, once every file was counted
+// (checkFilePerms).
+func (j *judge) settlePerms() {
 	for k := 0; k < len(fileWriteLetters); k++ {
-		if count[k] > 0 && count[k]*10 >= j.permFiles*9 {
+		if j.permCount[k] > 0 && j.permCount[k]*10 >= j.permFiles*9 {
 			j.permPattern += string(fileWriteLetters[k])
 		}
 	}
