@@ -453,7 +453,10 @@ func (s *Store) planDelta(ctx context.Context, baseID int64, h *ftpaudit.HostRes
 	add := func(e *ftpaudit.Entry, n int, dup int64) {
 		plan.write = append(plan.write, deltaRow{n, dup})
 		if len(plan.write) <= keepDelta {
-			plan.kept = append(plan.kept, e)
+			// A copy: an entry read back from a Source keeps its
+			// block in memory, and these are thousands.
+			ec := e.Clone()
+			plan.kept = append(plan.kept, &ec)
 		} else {
 			plan.kept = nil
 		}

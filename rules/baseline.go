@@ -512,7 +512,7 @@ func anonWritableAttrs(e *ftpaudit.Entry) bool {
 // add records a finding about the entry e (nil when unknown); see
 // collector for what the policy does with it.
 func (j *BaselineJudge) add(path, rule string, sev ftpaudit.Severity, ev []string, e *ftpaudit.Entry) {
-	f := ftpaudit.Finding{Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: -1}
+	f := ftpaudit.Finding{Path: strings.Clone(path), Rule: rule, Severity: sev, Evidence: ev, Size: -1} // (see judge.finding)
 	if e != nil {
 		f.Size, f.Modified = e.Size, e.Modified
 	}

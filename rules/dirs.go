@@ -91,10 +91,11 @@ func (j *judge) decideDirs(paths []string) {
 func (j *judge) decideDir(p string) *dirVerdict {
 	v := &dirVerdict{path: p}
 	if e := j.entry(p); e != nil {
-		// A copy: kept for the host's every directory, the entry must
-		// not keep the rest of its listing's block in memory (a walk's
-		// entries are read back from its temporary file block by block).
-		ec := *e
+		// A copy sharing nothing: kept for the host's every directory,
+		// the entry must not keep its block's text and arrays in memory
+		// (a walk's entries are read back from its temporary file block
+		// by block).
+		ec := e.Clone()
 		v.e = &ec
 	}
 	reply, unreadable := j.unreadable[p]

@@ -328,7 +328,9 @@ func (j *judge) eachEntry(rules func(j *judge, e *ftpaudit.Entry)) {
 // finding makes a finding about path, with the size and time of the entry
 // at path when there is one.
 func (j *judge) finding(path, rule string, sev ftpaudit.Severity, evidence []string) ftpaudit.Finding {
-	f := ftpaudit.Finding{Path: path, Rule: rule, Severity: sev, Evidence: evidence, Size: -1}
+	// (A copy of path: it is often an entry's, read back from a Source,
+	// and an uploader can make findings by the thousand.)
+	f := ftpaudit.Finding{Path: strings.Clone(path), Rule: rule, Severity: sev, Evidence: evidence, Size: -1}
 	if e := j.entry(path); e != nil {
 		f.Size, f.Modified = e.Size, e.Modified
 	}

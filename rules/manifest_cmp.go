@@ -239,7 +239,7 @@ func (c *manifestCompare) dirInfo(d string) *manifestDirInfo {
 		di.covering = append(slices.Clip(di.covering), vs...)
 	}
 	di.unreadable = di.unreadable || c.unreadable[d]
-	c.dirs[d] = di
+	c.dirs[strings.Clone(d)] = di // (a copy: d may be a part of an entry read back)
 	return di
 }
 

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/ftppath"
@@ -61,7 +62,7 @@ func NewRescan(h, before *ftpaudit.HostResult, baselineWhy string) *Rescan {
 	for e := range h.AllEntries() {
 		switch {
 		case e.Type == ftpaudit.TypeDir:
-			r.dirs[e.Path] = true
+			r.dirs[strings.Clone(e.Path)] = true // (a copy: see judge.survey)
 		case e.Type == ftpaudit.TypeFile && e.Perm() != "":
 			r.permFiles++
 		}

@@ -42,7 +42,7 @@ func probeCandidates(h *ftpaudit.HostResult, mode ProbeMode) []string {
 			continue
 		}
 		if mode == ProbeAll || looksWritable(e) {
-			set[e.Path] = true
+			set[strings.Clone(e.Path)] = true
 		}
 	}
 	out := make([]string, 0, len(set))
@@ -79,10 +79,10 @@ func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Con
 	var fetch, manifests []string
 	for e := range h.AllEntries() {
 		if e.Type == ftpaudit.TypeFile && e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
-			fetch = append(fetch, e.Path)
+			fetch = append(fetch, strings.Clone(e.Path))
 		}
 		if _, ok := manifest.KindOf(e.Name); ok && e.Type == ftpaudit.TypeFile && manifestArg == "auto" {
-			manifests = append(manifests, e.Path)
+			manifests = append(manifests, strings.Clone(e.Path))
 		}
 	}
 	if manifestArg != "" && manifestArg != "auto" {
@@ -91,6 +91,15 @@ func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Con
 	var dirs []string
 	if mode != ProbeOff {
 		dirs = probeCandidates(h, mode)
+	}
+	if err := h.EntriesErr(); err != nil {
+		// The candidates come from a partial reading: probing them, or
+		// saying no index was found, would claim what was not seen.
+		h.Errors = append(h.Errors, ftpaudit.PathError{Path: h.Target.Start, Error: "probe, downloads and --manifest skipped: the walk's entries could not all be read back: " + err.Error()})
+		h.Stats.Errors = len(h.Errors)
+		h.Incomplete = append(h.Incomplete, "entries not all read back from the walk's temporary file") // (as the CLI says it)
+		h.Complete = false
+		return
 	}
 	if manifestArg == "auto" && len(manifests) == 0 {
 		h.Notes = append(h.Notes, ftpaudit.PathError{Path: h.Target.Start, Error: "--manifest auto: no published index (ls-lR, SHA256SUMS, MD5SUMS, ...) found"})
@@ -152,7 +161,7 @@ func existingNames(h *ftpaudit.HostResult, dirs []string) map[string]map[string]
 	for e := range h.AllEntries() {
 		dir, name := ftppath.Split(e.Path)
 		if set, ok := m[dir]; ok {
-			set[name] = true
+			set[strings.Clone(name)] = true
 		}
 	}
 	return m

@@ -24,7 +24,12 @@ func TestEchoedPasswordRedacted(t *testing.T) {
 	for d, es := range faultTreeEntries {
 		tree[d] = es
 	}
-	tree["/"] = append(slices.Clone(tree["/"]), faultftp.File("notes-"+pw+".txt", 3))
+	// And a directory named with it, beside a name that sorts between
+	// the password and its replacement ('H' < 'I' < '['): redacted, its
+	// entries move in path order, which every reader (the history's
+	// save, the inventory) relies on.
+	tree["/"] = append(slices.Clone(tree["/"]), faultftp.File("notes-"+pw+".txt", 3), faultftp.Dir("a-"+pw), faultftp.File("a-I", 1))
+	tree["/a-"+pw] = []faultftp.Entry{faultftp.File("inside", 1)}
 	srv, err := faultftp.Start(faultftp.Options{Tree: faultftp.Map(tree), Users: map[string]string{"auditor": pw}, Script: faultftp.Script{
 		Reply: func(x *faultftp.Exchange) {
 			switch {
@@ -50,6 +55,9 @@ func TestEchoedPasswordRedacted(t *testing.T) {
 		}
 		args := []string{"scan", "--quiet", "--format", format, "--inventory", "-o", out, "--connections", "1", "--spill-after", spill, "--save", "--db", db, url}
 		code := run(t.Context(), args, nil, &stdout, &stderr)
+		if code == exitInternal || code == exitUsage {
+			t.Errorf("%s, --spill-after %s: exit %d: %s", format, spill, code, stderr.String())
+		}
 		b, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatalf("%s: exit %d, %v; stderr %s", format, code, err, stderr.String())

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -201,13 +202,13 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	prog.Stage("judging")
 	rules.AcceptUnlisted(res, pol)
 	rules.JudgeResult(res, pol)
-	entriesRead(res)
 	for _, m := range f.suppress.Apply(res, time.Now()) {
 		log.Warn("suppression expired: " + m)
 	}
 	if n := res.Redact(f.secrets(passwords)...); n > 0 {
 		log.Warn("a server sent back a password the scan logged in with; it is replaced by "+ftpaudit.Redacted+" in every output and in the history", "strings", n)
 	}
+	entriesRead(res)
 	prog.Finish()
 	logHosts(log, res)
 	return res
@@ -218,10 +219,17 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 // judged every entry.
 func entriesRead(res *ftpaudit.Result) {
 	for _, h := range res.Hosts {
-		if err := h.EntriesErr(); err != nil {
-			h.Incomplete = append(h.Incomplete, "entries not all read back from the walk's temporary file: "+err.Error())
-			h.Complete = false
+		err := h.EntriesErr()
+		if err == nil {
+			continue
 		}
+		const why = "entries not all read back from the walk's temporary file"
+		if !slices.Contains(h.Incomplete, why) {
+			h.Incomplete = append(h.Incomplete, why)
+			h.Errors = append(h.Errors, ftpaudit.PathError{Path: h.Target.Start, Error: why + ": " + err.Error()})
+			h.Stats.Errors = len(h.Errors)
+		}
+		h.Complete = false
 	}
 }
 

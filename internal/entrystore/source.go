@@ -30,6 +30,9 @@ type source struct {
 	closed bool
 	// rewrite is applied to every spilled entry read back (Rewrite).
 	rewrite func(*ftpaudit.Entry) bool
+	// mat, once a rewrite has moved an entry in path order, is every
+	// entry, in memory, sorted again: All and Finder serve it.
+	mat []ftpaudit.Entry
 }
 
 var _ ftpaudit.EntrySource = (*source)(nil)
@@ -84,16 +87,17 @@ func (s *source) load(d *decoder, l *listing, b int) ([]ftpaudit.Entry, error) {
 		return es, nil
 	}
 	if s.f == nil {
-		return nil, fmt.Errorf("entrystore: no spill file for the listing of %q", l.dir)
+		return nil, fmt.Errorf("entrystore: no spill file for a listing spilled")
 	}
 	br := l.block(b)
 	buf, err := s.read(d, br)
 	if err != nil {
-		return nil, fmt.Errorf("entrystore: reading the listing of %q back: %w", l.dir, err)
+		// (No path in the error: it is not redacted, see Rewrite.)
+		return nil, fmt.Errorf("entrystore: reading a listing back (%d bytes at %d): %w", br.size, br.off, err)
 	}
 	es, err := d.block(buf, l.dir, br.n)
 	if err != nil {
-		return nil, fmt.Errorf("%w (listing of %q, %d bytes at %d)", err, l.dir, br.size, br.off)
+		return nil, fmt.Errorf("%w (a listing's block, %d bytes at %d)", err, br.size, br.off)
 	}
 	s.mu.Lock()
 	rw := s.rewrite
@@ -108,17 +112,58 @@ func (s *source) load(d *decoder, l *listing, b int) ([]ftpaudit.Entry, error) {
 
 // Rewrite applies f to every entry: at once to those held in memory, in
 // place, and to each spilled one as it is read back from then on (after
-// earlier rewrites). It counts the entries f changes in one pass over
-// all of them.
+// earlier rewrites), counting the spilled entries f changes in one pass
+// over them. It returns how many entries f changed (of the spilled ones,
+// those counted before a read error, which Err then reports).
+//
+// f may change an entry's Path (a password in a file name becomes
+// [REDACTED]), and so its place in path order. When it has, the source
+// is read back once more, in full, and kept in memory, sorted again: a
+// rare case (a server that echoes the scan's password in a name), and
+// the path order every reader relies on must hold.
 func (s *source) Rewrite(f func(*ftpaudit.Entry) bool) int {
-	n := 0
-	for e := range s.All() {
+	n, moved := 0, false
+	apply := func(e *ftpaudit.Entry) {
+		old := e.Path
 		if f(e) {
 			n++
+			moved = moved || e.Path != old
+		}
+	}
+	if s.mat != nil {
+		for i := range s.mat {
+			apply(&s.mat[i])
+		}
+		if moved {
+			sortByPath(s.mat)
+		}
+		return n
+	}
+	for i := range s.ls {
+		es := s.ls[i].held()
+		for k := range es {
+			apply(&es[k])
+		}
+	}
+	d := decoder{locs: s.locs}
+spilled:
+	for i := range s.ls {
+		l := &s.ls[i]
+		if l.held() != nil {
+			continue
+		}
+		for b := range l.nblocks() {
+			es, err := s.load(&d, l, b)
+			if err != nil {
+				s.setErr(err)
+				break spilled
+			}
+			for k := range es {
+				apply(&es[k])
+			}
 		}
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if prev := s.rewrite; prev != nil {
 		s.rewrite = func(e *ftpaudit.Entry) bool {
 			a := prev(e)
@@ -126,6 +171,15 @@ func (s *source) Rewrite(f func(*ftpaudit.Entry) bool) int {
 		}
 	} else {
 		s.rewrite = f
+	}
+	s.mu.Unlock()
+	if moved {
+		mat := make([]ftpaudit.Entry, 0, s.n)
+		for e := range s.All() {
+			mat = append(mat, *e)
+		}
+		sortByPath(mat)
+		s.mat = mat
 	}
 	return n
 }
@@ -248,6 +302,15 @@ func (h cursorHeap) down() {
 // holds about as many listings as the tree is deep. A read error stops
 // it and is kept for Err.
 func (s *source) All() iter.Seq[*ftpaudit.Entry] {
+	if mat := s.mat; mat != nil {
+		return func(yield func(*ftpaudit.Entry) bool) {
+			for i := range mat {
+				if !yield(&mat[i]) {
+					return
+				}
+			}
+		}
+	}
 	return func(yield func(*ftpaudit.Entry) bool) {
 		d := decoder{locs: s.locs, wins: make([]window, windows), ahead: windowSize}
 		var h cursorHeap
@@ -331,6 +394,15 @@ func (c *cursor) runEnd(h cursorHeap, nextKey string, more bool) int {
 // entries sharing a path, the last one All yields), for one goroutine. A
 // read error gives nil and is kept for Err.
 func (s *source) Finder() func(path string) *ftpaudit.Entry {
+	if mat := s.mat; mat != nil {
+		return func(p string) *ftpaudit.Entry {
+			i := sort.Search(len(mat), func(i int) bool { return mat[i].Path > p })
+			if i > 0 && mat[i-1].Path == p {
+				return &mat[i-1]
+			}
+			return nil
+		}
+	}
 	f := &finder{s: s, d: decoder{locs: s.locs}}
 	for i := range f.cache {
 		f.cache[i].l = -1
