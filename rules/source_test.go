@@ -320,9 +320,11 @@ func TestEachEntryBoundedBatches(t *testing.T) {
 			j.add(e.Path, ftpaudit.RuleHiddenName, ftpaudit.SevLow, []string{"x"}, "")
 		})
 	}()
-	// Wait for the reader to stop reading.
+	// Wait for the reader to start, then to stop reading (a loaded
+	// machine may start it late: a reader that read nothing proves
+	// nothing).
 	last, still := -1, 0
-	for still < 10 {
+	for deadline := time.Now().Add(20 * time.Second); (still < 10 || last <= 0) && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 		mu.Lock()
 		n := read
@@ -335,6 +337,9 @@ func TestEachEntryBoundedBatches(t *testing.T) {
 	}
 	// The batch due first, those queued behind it, and the one the
 	// reader has filled and waits to queue.
+	if last <= 0 {
+		t.Fatalf("the reader never read an entry")
+	}
 	if limit := (2*workers + 2) * size; last > limit {
 		t.Errorf("the reader read %d entries ahead of the first batch, want at most %d (of %d)", last, limit, src.Len())
 	}

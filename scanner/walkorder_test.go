@@ -20,8 +20,10 @@ var awkwardNames = []string{
 	"é", "e", "z", "\x7f", "\xff", "\xe9t\xe9", "été", "日本", "a/b", "a/", "/a", "-", ".x", " ", "0",
 }
 
-// TestWalkEntriesOrder walks a tree of awkward names through the walker
-// and checks Entries against a stable sort by path of what was listed.
+// TestWalkEntriesOrder walks a tree of awkward names (those without '/',
+// which a directory tree in memory cannot hold) through the walker, its
+// entries held and spilled, and checks them against a sort by path of
+// what was listed.
 func TestWalkEntriesOrder(t *testing.T) {
 	m := &memTree{dirs: map[string][]ftpaudit.Entry{}}
 	var all []string
@@ -44,8 +46,10 @@ func TestWalkEntriesOrder(t *testing.T) {
 		slices.Reverse(m.dirs[dir])
 	}
 	add("/", 0)
-	for _, conns := range []int{1, 4} {
-		r := Walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, m.connector(), WalkOptions{Connections: conns})
+	for _, opt := range []WalkOptions{{Connections: 1}, {Connections: 4}, {Connections: 4, SpillAfter: 1, SpillDir: t.TempDir()}, {Connections: 1, SpillAfter: 10000, SpillDir: t.TempDir()}} {
+		conns := opt.Connections
+		r := Walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, m.connector(), opt)
+		defer r.Close()
 		if !r.Complete {
 			t.Fatalf("incomplete: %q", r.Incomplete)
 		}
@@ -56,7 +60,7 @@ func TestWalkEntriesOrder(t *testing.T) {
 		want := slices.Clone(all)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			t.Fatalf("connections %d: entries\n%q\nwant\n%q", conns, got, want)
+			t.Fatalf("connections %d, spill after %d: entries\n%q\nwant\n%q", conns, opt.SpillAfter, got, want)
 		}
 	}
 }
