@@ -319,27 +319,4 @@ func TestEntryAttrsBesideSource(t *testing.T) {
 // (fresh copies at each read, as a walk's spilled entries are decoded).
 //
 //	go test ./history -run XXX -bench Save1MSource -benchtime 1x
-func BenchmarkSave1MSource(b *testing.B) {
-	ctx := context.Background()
-	r := synthResult(1_000_000, false)
-	h := r.Hosts[0]
-	h.Source, h.Entries = entrysrc.New(h.Entries), nil
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		s, err := Open(ctx, fmt.Sprintf("%s/h%d.db", b.TempDir(), i))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		if _, err := s.Save(ctx, r, "scan ftp://mirror.example.org/pub"); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		if err := s.Close(); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(h.NumEntries()), "entries")
-}
+func BenchmarkSave1MSource(b *testing.B) { benchSave1M(b, true) }
