@@ -426,5 +426,5 @@ func ruleSeverity(id string) ftpaudit.Severity {
 
 // add records a finding (see collector for what the policy does with it).
 func (c *manifestCompare) add(path, rule string, sev ftpaudit.Severity, ev []string, size int64, mod time.Time) {
-	c.c.add(ftpaudit.Finding{Path: path, Rule: rule, Severity: sev, Evidence: ev, Size: size, Modified: mod})
+	c.c.add(ftpaudit.Finding{Path: strings.Clone(path), Rule: rule, Severity: sev, Evidence: ev, Size: size, Modified: mod}) // (see judge.finding)
 }

@@ -95,7 +95,7 @@ func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Con
 	if err := h.EntriesErr(); err != nil {
 		// The candidates come from a partial reading: probing them, or
 		// saying no index was found, would claim what was not seen.
-		h.Errors = append(h.Errors, ftpaudit.PathError{Path: h.Target.Start, Error: "probe, downloads and --manifest skipped: the walk's entries could not all be read back: " + err.Error()})
+		h.Errors = append(h.Errors, ftpaudit.PathError{Path: h.Target.Start, Error: "checks after the walk (probe, downloads, manifests) skipped: the walk's entries could not all be read back: " + err.Error()})
 		h.Stats.Errors = len(h.Errors)
 		h.Incomplete = append(h.Incomplete, "entries not all read back from the walk's temporary file") // (as the CLI says it)
 		h.Complete = false
@@ -142,6 +142,14 @@ func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Con
 		fetchManifest(ctx, p, h, m)
 	}
 	names := existingNames(h, dirs)
+	if err := h.EntriesErr(); err != nil {
+		// (A first read error here: the names that canaries must not
+		// collide with are not all known.)
+		for _, d := range dirs {
+			h.Probes = append(h.Probes, ftpaudit.ProbeResult{Dir: d, Skipped: "the walk's entries could not all be read back: " + err.Error()})
+		}
+		return
+	}
 	for _, d := range dirs {
 		if ctx.Err() != nil {
 			h.Probes = append(h.Probes, ftpaudit.ProbeResult{Dir: d, Skipped: "interrupted"})

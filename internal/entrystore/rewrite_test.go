@@ -1,6 +1,7 @@
 package entrystore
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -92,6 +93,7 @@ func TestRewriteMovesEntries(t *testing.T) {
 	}); n != 1 {
 		t.Errorf("second Rewrite changed %d", n)
 	}
+	find = src.Finder() // (a finder is not used across a Rewrite)
 	if e := find("/[R]dir/f"); e == nil || e.Name != "F" {
 		t.Errorf("second rewrite not seen: %+v", e)
 	}
@@ -124,4 +126,72 @@ func paths(es []ftpaudit.Entry) []string {
 		out = append(out, e.Path)
 	}
 	return out
+}
+
+// TestRewriteEqualPaths: after a rewrite that moves an entry, entries
+// that share a path (a directory listed twice) keep the order of their
+// listings' filing, and the finder answers the last of them.
+func TestRewriteEqualPaths(t *testing.T) {
+	e := func(name string, size int64) ftpaudit.Entry {
+		return ftpaudit.Entry{Path: "/x/" + name, Name: name, Raw: name, Size: size, Type: ftpaudit.TypeFile}
+	}
+	for _, spill := range []int64{0, 1} {
+		s := New(Options{Dir: t.TempDir(), SpillAfter: spill})
+		if err := s.Add(0, "/x", []ftpaudit.Entry{e("PASS1234", 1), e("Q", 10)}, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(1, "/x", []ftpaudit.Entry{e("Q", 20)}, true); err != nil {
+			t.Fatal(err)
+		}
+		src := s.Seal().(*source)
+		if n := src.Rewrite(func(e *ftpaudit.Entry) bool {
+			if !strings.Contains(e.Path, "PASS1234") {
+				return false
+			}
+			e.Path, e.Name = strings.ReplaceAll(e.Path, "PASS1234", "[R]"), "[R]"
+			return true
+		}); n != 1 {
+			t.Errorf("spill %d: Rewrite changed %d", spill, n)
+		}
+		var got []string
+		for e := range src.All() {
+			got = append(got, fmt.Sprintf("%s#%d", e.Path, e.Size))
+		}
+		if want := "/x/Q#10 /x/Q#20 /x/[R]#1"; strings.Join(got, " ") != want {
+			t.Errorf("spill %d: All gives %q, want %q", spill, got, want)
+		}
+		if e := src.Finder()("/x/Q"); e == nil || e.Size != 20 {
+			t.Errorf("spill %d: finder gives %+v, want the later listing's", spill, e)
+		}
+		src.Close()
+	}
+}
+
+// TestRewriteInPlace: a file's new path that keeps its listing in order
+// is served as it is, without reading every entry into memory.
+func TestRewriteInPlace(t *testing.T) {
+	src, all := rewriteTree(t)
+	n := src.Rewrite(func(e *ftpaudit.Entry) bool {
+		if e.Name != "g-SECRET" {
+			return false
+		}
+		e.Path, e.Name = "/SECRETdir/g-SECRET2", "g-SECRET2"
+		return true
+	})
+	if n != 1 || src.mat != nil {
+		t.Fatalf("Rewrite changed %d, materialised %v", n, src.mat != nil)
+	}
+	var got []string
+	for e := range src.All() {
+		got = append(got, e.Path)
+	}
+	want := paths(all)
+	want[slices.Index(want, "/SECRETdir/g-SECRET")] = "/SECRETdir/g-SECRET2"
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("All gives %q, want %q", got, want)
+	}
+	if e := src.Finder()("/SECRETdir/g-SECRET2"); e == nil {
+		t.Error("the new path is not found")
+	}
 }

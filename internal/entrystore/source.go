@@ -5,6 +5,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -117,32 +118,64 @@ func (s *source) load(d *decoder, l *listing, b int) ([]ftpaudit.Entry, error) {
 // those counted before a read error, which Err then reports).
 //
 // f may change an entry's Path (a password in a file name becomes
-// [REDACTED]), and so its place in path order. When it has, the source
-// is read back once more, in full, and kept in memory, sorted again: a
-// rare case (a server that echoes the scan's password in a name), and
-// the path order every reader relies on must hold.
+// [REDACTED]). A file's new path that keeps its listing (and its block)
+// in order changes nothing else. One that may not (a directory's, whose
+// listing is found by its old path; one at a block's edge; one outside
+// its listing's directory; one out of order among its neighbours) makes
+// the source read back once more, in full, and keep every entry in
+// memory, sorted again (of equal paths, in the order of the listings'
+// filing): a rare case (a server that echoes the scan's password in a
+// name), and the path order every reader relies on must hold.
 func (s *source) Rewrite(f func(*ftpaudit.Entry) bool) int {
-	n, moved := 0, false
-	apply := func(e *ftpaudit.Entry) {
-		old := e.Path
-		if f(e) {
-			n++
-			moved = moved || e.Path != old
-		}
-	}
+	n := 0
 	if s.mat != nil {
-		for i := range s.mat {
-			apply(&s.mat[i])
+		// A new slice: entries a reader kept stay what they were.
+		mat := slices.Clone(s.mat)
+		moved := false
+		for i := range mat {
+			old := mat[i].Path
+			if f(&mat[i]) {
+				n++
+				moved = moved || mat[i].Path != old
+			}
 		}
 		if moved {
-			sortByPath(s.mat)
+			sortByPath(mat)
 		}
+		s.mat = mat
 		return n
 	}
-	for i := range s.ls {
-		es := s.ls[i].held()
+	moved := false
+	// run applies f to es, the entries of l held or of one of its
+	// blocks (edges: the listing has several blocks, whose first and
+	// last entries bound the others').
+	run := func(l *listing, es []ftpaudit.Entry, edges bool) {
+		changed := false
 		for k := range es {
-			apply(&es[k])
+			e := &es[k]
+			old := e.Path
+			if !f(e) {
+				continue
+			}
+			n++
+			if e.Path == old {
+				continue
+			}
+			changed = true
+			if dir, _ := ftppath.Split(old); e.Type == ftpaudit.TypeDir || dir != l.dir || l.x != nil && l.x.keyed ||
+				edges && (k == 0 || k == len(es)-1) {
+				moved = true
+			}
+		}
+		for k := 1; changed && k < len(es); k++ {
+			if es[k-1].Path >= es[k].Path {
+				moved = true
+			}
+		}
+	}
+	for i := range s.ls {
+		if es := s.ls[i].held(); es != nil {
+			run(&s.ls[i], es, false)
 		}
 	}
 	d := decoder{locs: s.locs}
@@ -158,9 +191,7 @@ spilled:
 				s.setErr(err)
 				break spilled
 			}
-			for k := range es {
-				apply(&es[k])
-			}
+			run(l, es, l.nblocks() > 1)
 		}
 	}
 	s.mu.Lock()
@@ -174,14 +205,40 @@ spilled:
 	}
 	s.mu.Unlock()
 	if moved {
-		mat := make([]ftpaudit.Entry, 0, s.n)
-		for e := range s.All() {
-			mat = append(mat, *e)
-		}
-		sortByPath(mat)
-		s.mat = mat
+		s.mat = s.materialize(&d)
 	}
 	return n
+}
+
+// materialize returns every entry (rewritten), sorted by path; of equal
+// paths, in the order of their listings' filing (seq) and within one
+// listing in its order, as All gives them. It stops at a read error
+// (which Err then reports).
+func (s *source) materialize(d *decoder) []ftpaudit.Entry {
+	bySeq := make([]int, len(s.ls))
+	for i := range bySeq {
+		bySeq[i] = i
+	}
+	slices.SortStableFunc(bySeq, func(a, b int) int { return s.ls[a].seq - s.ls[b].seq })
+	mat := make([]ftpaudit.Entry, 0, s.n)
+	for _, i := range bySeq {
+		l := &s.ls[i]
+		if es := l.held(); es != nil {
+			mat = append(mat, es...)
+			continue
+		}
+		for b := range l.nblocks() {
+			es, err := s.load(d, l, b)
+			if err != nil {
+				s.setErr(err)
+				sortByPath(mat)
+				return mat
+			}
+			mat = append(mat, es...)
+		}
+	}
+	sortByPath(mat)
+	return mat
 }
 
 // read reads a block, from d's windows when it has them (and the block

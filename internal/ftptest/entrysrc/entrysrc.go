@@ -150,7 +150,8 @@ func (s *Source) Err() error {
 }
 
 // Rewrite applies f to the entries held (All yields copies of them from
-// then on) and returns how many f reports it changed.
+// then on), sorts them by path again (stably) as a real source keeps
+// them in path order, and returns how many f reports it changed.
 func (s *Source) Rewrite(f func(*ftpaudit.Entry) bool) int {
 	n := 0
 	for i := range s.Entries {
@@ -158,6 +159,7 @@ func (s *Source) Rewrite(f func(*ftpaudit.Entry) bool) int {
 			n++
 		}
 	}
+	slices.SortStableFunc(s.Entries, func(a, b ftpaudit.Entry) int { return strings.Compare(a.Path, b.Path) })
 	return n
 }
 
