@@ -116,16 +116,7 @@ func openPostgresShown(ctx context.Context, raw, shown string) (*Store, error) {
 		}
 	}
 	db := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg)})
-	s := &Store{db: db, path: shown, pg: true}
-	if err := s.init(ctx); err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	if err := s.loadKey(ctx); err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	return s, nil
+	return (&Store{db: db, path: shown, pg: true}).ready(ctx)
 }
 
 // redactedError hides passwords in an error's message; Unwrap gives the

@@ -93,13 +93,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open history database %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	return (&Store{db: db, path: path}).ready(ctx)
+}
+
+// ready brings a store just opened to the current schema and loads its
+// key; on failure it closes the database.
+func (s *Store) ready(ctx context.Context) (*Store, error) {
 	if err := s.init(ctx); err != nil {
-		_ = db.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	if err := s.loadKey(ctx); err != nil {
-		_ = db.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	return s, nil

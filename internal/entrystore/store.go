@@ -106,17 +106,11 @@ type Store struct {
 	fname    string // the file's name, when it could not be removed
 	size     int64  // bytes written to f
 	ls       []listing
-	held     []int // positions in ls of the listings held in memory
 	heldEst  int64
 	spilling bool
 	n        int
 	side     map[string]int // path -> highest seq of a listing with it outside its Split dir
 	src      *source        // once sealed
-
-	// For tests: respill spills the listings held too when spilling
-	// starts; respilled counts the listings spilled after being held.
-	respill   bool
-	respilled int
 }
 
 // listing is one listing in the index.
@@ -207,47 +201,18 @@ func (s *Store) Add(seq int, dir string, es []ftpaudit.Entry, sorted bool) error
 		}
 		l.x.es = es
 		s.ls = append(s.ls, l)
-		s.held = append(s.held, len(s.ls)-1)
 		s.heldEst += p.est
 		s.keep(&l, &p)
 		s.mu.Unlock()
 		return nil
 	}
-	// Past the budget: spill this listing (and, with respill, what is
-	// held, once).
-	type heldListing struct {
-		at  int
-		dir string
-		es  []ftpaudit.Entry
-	}
-	var toSpill []heldListing
-	if !s.spilling {
-		s.spilling = true
-		if !s.respill {
-			s.held = nil
-		}
-		for _, at := range s.held {
-			toSpill = append(toSpill, heldListing{at, s.ls[at].dir, s.ls[at].x.es})
-		}
-		s.held = nil
-	}
+	// Past the budget: this listing, and every later one, is spilled;
+	// those held stay held.
+	s.spilling = true
 	s.mu.Unlock()
 
 	enc := s.encs.Get().(*encoder)
 	defer s.putEncoder(enc)
-	for _, h := range toSpill {
-		blocks, err := s.spill(enc, h.dir, h.es)
-		if err != nil {
-			return err
-		}
-		s.mu.Lock()
-		hl := &s.ls[h.at]
-		hl.x.es = nil
-		hl.setBlocks(blocks)
-		s.heldEst -= estimateAll(h.es)
-		s.respilled++
-		s.mu.Unlock()
-	}
 	blocks, err := s.spill(enc, dir, es)
 	if err != nil {
 		return err
@@ -390,7 +355,7 @@ func (s *Store) Seal() ftpaudit.EntrySource {
 		return s.src
 	}
 	ls := s.ls
-	s.ls, s.held = nil, nil
+	s.ls = nil
 	slices.SortFunc(ls, func(a, b listing) int {
 		if c := strings.Compare(a.dir, b.dir); c != 0 {
 			return c
@@ -512,14 +477,6 @@ func estimate(e *ftpaudit.Entry) int64 {
 	n := entrySize + int64(len(e.Path)+len(e.Raw))
 	if x := e.Extra; x != nil {
 		n += extraSize + int64(len(x.ListRaw)+len(x.Target)+64*len(x.Facts))
-	}
-	return n
-}
-
-func estimateAll(es []ftpaudit.Entry) int64 {
-	var n int64
-	for i := range es {
-		n += estimate(&es[i])
 	}
 	return n
 }

@@ -226,10 +226,9 @@ func reference(ins []input) []ftpaudit.Entry {
 
 // build adds the listings (a copy of each), several at once in a random
 // order, and seals the store.
-func build(t testing.TB, rng *rand.Rand, ins []input, opt Options, keepHeld bool) (*Store, *source) {
+func build(t testing.TB, rng *rand.Rand, ins []input, opt Options) (*Store, *source) {
 	t.Helper()
 	s := New(opt)
-	s.respill = !keepHeld
 	order := rng.Perm(len(ins))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(ins))
@@ -340,10 +339,9 @@ func TestRandomTrees(t *testing.T) {
 		ins := randListings(rng, iter%8 == 3)
 		ref := reference(ins)
 		total := estimateInputs(ins)
-		for k, spill := range []int64{0, 1, total / 2, total / 2} {
-			keepHeld := k == 3 // (some listings held, the others spilled)
-			t.Run(fmt.Sprintf("%d/spill=%d/keep=%v", iter, spill, keepHeld), func(t *testing.T) {
-				s, src := build(t, rng, ins, Options{Dir: t.TempDir(), SpillAfter: spill}, keepHeld)
+		for _, spill := range []int64{0, 1, total / 2} { // (total/2: some listings held, the others spilled)
+			t.Run(fmt.Sprintf("%d/spill=%d", iter, spill), func(t *testing.T) {
+				s, src := build(t, rng, ins, Options{Dir: t.TempDir(), SpillAfter: spill})
 				if src.Len() != len(ref) || s.Len() != len(ref) {
 					t.Fatalf("Len %d, %d, want %d", src.Len(), s.Len(), len(ref))
 				}
@@ -385,9 +383,8 @@ func TestRandomTrees(t *testing.T) {
 }
 
 // TestMiddleSpill checks a middle budget: the first listings are held,
-// then spilled with the others once the budget is passed (or, with
-// keepHeld, kept held, so that the source merges held and spilled
-// listings).
+// and stay held once the budget is passed, the later ones spilled, and
+// the source merges both.
 func TestMiddleSpill(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var ins []input
@@ -395,36 +392,28 @@ func TestMiddleSpill(t *testing.T) {
 		ins = randListings(rng, false)
 	}
 	ref := reference(ins)
-	for _, keepHeld := range []bool{false, true} {
-		s := New(Options{Dir: t.TempDir(), SpillAfter: estimateAll(ins[0].es) + estimateAll(ins[1].es) + 1})
-		s.respill = !keepHeld
-		for _, in := range ins {
-			if err := s.Add(in.seq, in.dir, slices.Clone(in.es), in.sorted); err != nil {
-				t.Fatal(err)
-			}
-		}
-		src := s.Seal().(*source)
-		held := 0
-		for i := range src.ls {
-			if src.ls[i].held() != nil {
-				held++
-			}
-		}
-		switch {
-		case s.Spilled() == 0:
-			t.Fatalf("keepHeld %v: nothing spilled", keepHeld)
-		case !keepHeld && (held != 0 || s.respilled == 0):
-			t.Fatalf("%d listings still held, %d spilled after being held", held, s.respilled)
-		case keepHeld && held == 0:
-			t.Fatalf("keepHeld: no listing held")
-		}
-		if err := checkAll(src, ref); err != nil {
+	s := New(Options{Dir: t.TempDir(), SpillAfter: estimateAll(ins[0].es) + estimateAll(ins[1].es) + 1})
+	for _, in := range ins {
+		if err := s.Add(in.seq, in.dir, slices.Clone(in.es), in.sorted); err != nil {
 			t.Fatal(err)
 		}
-		if err := checkFinder(src, ref, absentPaths(rng, ref, ins)); err != nil {
-			t.Fatal(err)
+	}
+	src := s.Seal().(*source)
+	defer src.Close()
+	held := 0
+	for i := range src.ls {
+		if src.ls[i].held() != nil {
+			held++
 		}
-		src.Close()
+	}
+	if s.Spilled() == 0 || held == 0 {
+		t.Fatalf("%d listings held, %d bytes spilled: want both", held, s.Spilled())
+	}
+	if err := checkAll(src, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkFinder(src, ref, absentPaths(rng, ref, ins)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -599,4 +588,13 @@ func TestManyZones(t *testing.T) {
 	if i != len(ref) || src.Err() != nil {
 		t.Fatalf("%d entries, %v", i, src.Err())
 	}
+}
+
+// estimateAll is the estimate of a listing's entries.
+func estimateAll(es []ftpaudit.Entry) int64 {
+	var n int64
+	for i := range es {
+		n += estimate(&es[i])
+	}
+	return n
 }
