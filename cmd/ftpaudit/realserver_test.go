@@ -521,13 +521,15 @@ func TestRealServersPlanted(t *testing.T) {
 // unescaped on the control connection) and names holding bare CR or LF,
 // and checks that a scan with STAT listings reports exactly what a scan
 // over data connections (--no-stat) reports, and that it noticed the
-// faked end where the planted lines fake it.
+// faked end where the planted lines fake it: in a directory listed by
+// path ("STAT -a DIR") and in one whose path holds a space (entered with
+// CWD, listed with "STAT -a .").
 func TestRealServersStatListingHostileNames(t *testing.T) {
 	for _, srv := range listServers(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-stat-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
-			for _, d := range []string{"ok", "hostile-lf", "hostile-end", "after"} {
+			for _, d := range []string{"ok", "hostile-lf", "hostile-end", "after", "sp ace/hostile-end", "sp ace/after"} {
 				if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -539,6 +541,9 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 				"hostile-end/inj\r\n213 End of status\r\n212 End of status\r\n213 End.\r\n-rw-r--r-- 1 0 0 9 Mar 04 2021 fake",
 				"hostile-end/zzz-after-the-fake-end",
 				"after/plain2.txt",
+				"sp ace/hostile-end/inj\r\n213 End of status\r\n212 End of status\r\n213 End.\r\n-rw-r--r-- 1 0 0 9 Mar 04 2021 fake",
+				"sp ace/hostile-end/zzz-spaced-after-the-fake-end",
+				"sp ace/after/plain3.txt",
 			} {
 				if err := os.WriteFile(filepath.Join(top, f), []byte("x"), 0o644); err != nil {
 					t.Fatal(err)
@@ -569,14 +574,23 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			// fakes; pure-ftpd hides names with control characters from
 			// every listing, and inetutils ends its STAT replies with
 			// "211 End of Status", which no planted line fakes.
-			if fakesEnd := hasSTAT(srv.Name) && srv.Name != "pureftpd" && srv.Name != "inetutils"; fakesEnd && st["resyncs"].(float64) < 1 {
-				t.Errorf("the faked end of reply went unnoticed: %v", st)
+			if fakesEnd := hasSTAT(srv.Name) && srv.Name != "pureftpd" && srv.Name != "inetutils"; fakesEnd && st["resyncs"].(float64) < 2 {
+				t.Errorf("a faked end of reply went unnoticed (one in hostile-end, one in sp ace/hostile-end): %v", st)
+			}
+			// Every directory but the first (listed both ways, to decide)
+			// is listed with STAT, those under "sp ace" too, or refused by
+			// it and counted as a fallback.
+			if hasSTAT(srv.Name) {
+				if n := st["listed"].(float64) + st["fallbacks"].(float64); n < 7 {
+					t.Errorf("%v directories listed or refused with STAT, want 7 of 8: %v", n, st)
+				}
 			}
 			a, b := normalise(t, withStat), normalise(t, noStat)
 			if a != b {
 				t.Errorf("STAT and --no-stat scans differ:\n--- STAT\n%s\n--- no STAT\n%s", a, b)
 			}
-			if !strings.Contains(a, "zzz-after-the-fake-end") || !strings.Contains(a, "plain2.txt") {
+			if !strings.Contains(a, "zzz-after-the-fake-end") || !strings.Contains(a, "plain2.txt") ||
+				!strings.Contains(a, "zzz-spaced-after-the-fake-end") || !strings.Contains(a, "plain3.txt") {
 				t.Errorf("entries after the faked end are missing:\n%s", a)
 			}
 			// Recursive listing (the default) of the same tree: lines

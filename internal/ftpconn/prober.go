@@ -108,6 +108,9 @@ func (s *ftpSession) Fetch(ctx context.Context, name string, max int64) ([]byte,
 		s.mu.Unlock()
 	}()
 	s.replies.reset()
+	if err := s.clearRest(); err != nil {
+		return nil, s.classify(ctx, "retr "+name, err)
+	}
 	r, err := s.conn.Retr(s.arg(name))
 	if err != nil {
 		return nil, s.classify(ctx, "retr "+name, err)
@@ -138,7 +141,10 @@ func (s *ftpSession) simple(ctx context.Context, op string, f func() error) (str
 	stop := context.AfterFunc(ctx, s.abort)
 	defer stop()
 	s.replies.reset()
-	err := f()
+	err := s.clearRest()
+	if err == nil {
+		err = f()
+	}
 	s.mu.Lock()
 	s.data = nil
 	s.mu.Unlock()

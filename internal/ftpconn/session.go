@@ -56,6 +56,9 @@ type ftpSession struct {
 	stat   *statState
 	ctl    *bufio.Reader
 	ctlBuf []byte // ctlLine's reused line buffer
+	// restPending says a STAT sentinel's restart offset may still be
+	// set (see clearRest).
+	restPending bool
 
 	// scratch is the array of the last listing's last chunk, filled
 	// first by the next listing (see listBuf).
@@ -161,11 +164,14 @@ func (s *ftpSession) listLIST(ctx context.Context, dir string) (*ftpaudit.Listin
 // listPlain lists dir in form f: over the control connection (STAT) where
 // the host allows it, else over a data connection.
 func (s *ftpSession) listPlain(ctx context.Context, dir string, f listForm) (*ftpaudit.Listing, error) {
-	if s.stat != nil && f == formDashAPath && ftppath.Plain(dir) {
-		use, test := s.stat.begin()
+	// A path that is not plain is entered with CWD first (not a name
+	// holding 0xFF, which enter may have to send doubled).
+	plain := ftppath.Plain(dir)
+	if s.stat != nil && f == formDashAPath && (plain || !strings.Contains(dir, "\xff")) {
+		use, test := s.stat.begin(plain)
 		switch {
 		case use:
-			l, n, err := s.listSTAT(dir)
+			l, n, err := s.listSTAT(dir, !plain)
 			if err != nil {
 				s.abort() // the control connection may be out of step
 				return nil, s.classify(ctx, "stat "+dir, err)

@@ -44,14 +44,27 @@ import (
 //     a cut listing is always checked: no directory can lose entries to
 //     the cut. (A listing only as large as the largest checked one is
 //     checked too: it may be the same cut.)
-//   - Every STAT is sent pipelined with "REST <nonce>" and "REST 0". A name
+//   - Every STAT is sent pipelined with "REST <nonce>". A name
 //     may contain CR LF and so fake the end of the STAT reply (vsftpd and
 //     proftpd send names unescaped); whatever follows a fake end arrives
 //     before the REST reply, which must echo the random nonce that no
 //     uploader can know. Anything between is proof of such a name: the
 //     reader resynchronises on the nonce, discards the STAT reply and the
-//     directory is listed over a data connection. "REST 0" clears the
-//     restart offset again.
+//     directory is listed over a data connection. The restart offset the
+//     nonce leaves is cleared with "REST 0" before the session next does
+//     anything else (clearRest): only a transfer would use it, and a walk
+//     that lists by STAT sends nothing else.
+//   - A path that is not plain (see ftppath.Plain: spaces, glob
+//     characters, non-ASCII bytes), which STAT's argument cannot carry
+//     verbatim, is entered instead: "CWD dir", "PWD" and "STAT -a ." go
+//     in the same write, before the sentinels. The STAT reply counts only
+//     when CWD succeeded and PWD names dir exactly (as enter checks);
+//     otherwise the directory is listed over a data connection, which
+//     enters it again and reports why it cannot. Replies to CWD may carry
+//     a directory's message file, which an uploader can write; whatever
+//     it fakes stands between the sentinel and the end the reader found,
+//     or shows as lines that are not a listing, and is refused like a
+//     name that fakes the end.
 //   - A STAT reply is accepted only when every line parses, no line holds
 //     a bare CR or LF, the reply carries nothing but listing lines, and it
 //     lists the directory's own "." entry. Anything else (an unreadable
@@ -60,7 +73,7 @@ import (
 //     note) falls back to LIST over a data connection, whose answers the
 //     walker already knows how to read.
 //
-// Only plain (ASCII, unsplittable) paths on unencrypted sessions use it.
+// Only unencrypted sessions use it.
 
 // statState is a host's verdict on STAT listings, shared by its sessions.
 type statState struct {
@@ -130,13 +143,17 @@ func (st *statState) report() ftpaudit.StatReport {
 }
 
 // begin decides how this session lists the next directory: with STAT
-// (use), both ways to check (test), or not at all.
-func (st *statState) begin() (use, test bool) {
+// (use), both ways to check (test), or not at all. A directory that
+// cannot be tested (one entered with CWD) is only ever used.
+func (st *statState) begin(testable bool) (use, test bool) {
 	if st == nil {
 		return false, false
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if !testable {
+		return st.verdict == statOn, false
+	}
 	switch st.verdict {
 	case statOn:
 		return true, false
@@ -200,8 +217,10 @@ func nonce() string {
 // the three replies from the raw control connection. jlaffaye's reader is
 // idle between commands and holds no buffered bytes, so the replies are
 // read here and jlaffaye never sees them; on return nothing of them is
-// left unread, or the error is errStatDesync.
-func (s *ftpSession) statExchange(dir string) (*statResult, error) {
+// left unread, or the error is errStatDesync. With enter, dir is entered
+// with CWD (checked with PWD) and listed as "STAT -a .", all in the same
+// write (see the top of this file).
+func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 	if s.ctl == nil {
 		s.ctl = bufio.NewReaderSize(s.control, 16<<10)
 	}
@@ -212,12 +231,30 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 		defer func() { dc.rate = nil }()
 	}
 	n := nonce()
-	cmd := "STAT -a " + pathArg(dir) + "\r\nREST " + n + "\r\nREST 0\r\n"
+	cmd := "STAT -a " + pathArg(dir) + "\r\nREST " + n + "\r\n"
+	if enter {
+		cmd = "CWD " + pathArg(dir) + "\r\nPWD\r\nSTAT -a .\r\nREST " + n + "\r\n"
+	}
+	s.restPending = true
 	if _, err := s.control.Write([]byte(cmd)); err != nil {
 		return nil, err
 	}
 	r := &statResult{lines: newListBuf(s.takeScratch())}
 	limit := s.opt.MaxListingBytes
+	entered := ""
+	if enter {
+		why, lost, err := s.enterReplies(dir, &r.bytes, limit)
+		if err != nil {
+			return nil, err
+		}
+		if lost {
+			if err := s.skipToSentinel(r, n, why); err != nil {
+				return nil, err
+			}
+			return r, nil
+		}
+		entered = why
+	}
 	first, err := s.ctlLine(&r.bytes, limit)
 	if err != nil {
 		return nil, err
@@ -269,14 +306,11 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 			// STAT and REST both refused, each with a one-line reply
 			// (Twisted: 502 for both): a server without STAT, in step.
 			// The STAT reply was one line the server wrote, so no name
-			// can have faked anything. REST 0 is refused as well.
-			last, err := s.ctlLine(&r.bytes, limit)
-			if err != nil {
-				return nil, err
+			// can have faked anything, and no offset is left to clear.
+			if s.ctl.Buffered() > 0 {
+				return nil, fmt.Errorf("%w: %d unexpected bytes after the sentinel", errStatDesync, s.ctl.Buffered())
 			}
-			if !isCode(string(last)) || last[3] != ' ' || last[0] < '4' || s.ctl.Buffered() > 0 {
-				return nil, fmt.Errorf("%w: REST 0 answered %q", errStatDesync, trunc(last))
-			}
+			s.restPending = false
 			return r, nil
 		}
 		if first && isCode(string(line)) && line[3] == ' ' && (line[0] >= '4' || bytes.HasPrefix(line, []byte("350 "))) {
@@ -288,20 +322,113 @@ func (s *ftpSession) statExchange(dir string) (*statResult, error) {
 		}
 		r.resync = true
 	}
-	last, err := s.ctlLine(&r.bytes, limit)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.HasPrefix(last, []byte("350 ")) {
-		return nil, fmt.Errorf("%w: REST 0 answered %q", errStatDesync, trunc(last))
-	}
 	if s.ctl.Buffered() > 0 {
-		return nil, fmt.Errorf("%w: %d unexpected bytes after the sentinels", errStatDesync, s.ctl.Buffered())
+		return nil, fmt.Errorf("%w: %d unexpected bytes after the sentinel", errStatDesync, s.ctl.Buffered())
 	}
 	if r.resync {
 		r.refused = "the reply went on after its end (a name holding CR LF)"
+	} else if entered != "" {
+		r.refused = entered
 	}
 	return r, nil
+}
+
+// skipToSentinel reads past whatever comes before the nonce's reply,
+// refusing r for why: the replies before the sentinel were not
+// understood, but the nonce, which only the server can echo, puts the
+// connection back in step.
+func (s *ftpSession) skipToSentinel(r *statResult, n, why string) error {
+	r.refused, r.resync = why, true
+	for {
+		line, err := s.ctlLine(&r.bytes, s.opt.MaxListingBytes)
+		if err != nil {
+			return err
+		}
+		if bytes.HasPrefix(line, []byte("350 ")) && hasToken(line, n) {
+			break
+		}
+	}
+	if s.ctl.Buffered() > 0 {
+		return fmt.Errorf("%w: %d unexpected bytes after the sentinel", errStatDesync, s.ctl.Buffered())
+	}
+	return nil
+}
+
+// clearRest sends "REST 0" when a STAT's sentinel left a restart offset
+// set, before the session sends anything else: a transfer would start at
+// the nonce. Anything but 350 leaves the offset in doubt, and the session
+// out of use (ErrConnLost).
+func (s *ftpSession) clearRest() error {
+	if !s.restPending {
+		return nil
+	}
+	code, line, err := s.rawCommand("REST 0")
+	if err != nil {
+		return err
+	}
+	if code != 350 {
+		return fmt.Errorf("%w: REST 0 answered %q", ftpaudit.ErrConnLost, trunc([]byte(line)))
+	}
+	s.restPending = false
+	return nil
+}
+
+// enterReplies reads the replies to a pipelined "CWD dir" and "PWD" and
+// says why the STAT reply after them is not dir's listing: "" when CWD
+// succeeded and PWD names dir, as enter requires. lost means a reply did
+// not start with a code (a message file's line that faked the end of
+// CWD's reply, on a server that does not prefix them): the caller skips
+// to the sentinel.
+func (s *ftpSession) enterReplies(dir string, total *int64, limit int64) (why string, lost bool, err error) {
+	code, _, err := s.ctlReply(total, limit)
+	if err != nil || code == "" {
+		return "CWD's reply is not in step", code == "", err
+	}
+	if code != "250" {
+		why = "CWD answered " + code // enter takes nothing else either
+	}
+	code, line, err := s.ctlReply(total, limit)
+	if err != nil || code == "" {
+		return "PWD's reply is not in step", code == "", err
+	}
+	switch {
+	case why != "":
+	case code != "257" || line == "":
+		why = "PWD answered " + code + " (not 257, or over more than one line)"
+	default:
+		i, j := strings.IndexByte(line, '"'), strings.LastIndexByte(line, '"')
+		if i < 0 || j <= i {
+			why = "PWD's reply names no directory"
+		} else if pwd := strings.ReplaceAll(line[i+1:j], `""`, `"`); !samePlace(pwd, dir) {
+			why = fmt.Sprintf("CWD %q went to %q", dir, pwd)
+		}
+	}
+	return why, false, nil
+}
+
+// ctlReply reads one reply off the control connection and returns its
+// code and, for a one-line reply, its text after the code (empty for a
+// multi-line reply). code is empty when the first line does not start
+// with one.
+func (s *ftpSession) ctlReply(total *int64, limit int64) (code, line string, err error) {
+	first, err := s.ctlLine(total, limit)
+	if err != nil || !isCode(string(first)) {
+		return "", "", err
+	}
+	code = string(first[:3])
+	if first[3] != '-' {
+		return code, string(first[4:]), nil
+	}
+	end := []byte(code + " ")
+	for {
+		l, err := s.ctlLine(total, limit)
+		if err != nil {
+			return "", "", err
+		}
+		if bytes.HasPrefix(l, end) {
+			return code, "", nil
+		}
+	}
 }
 
 // ctlLine reads one CRLF-terminated line (without CRLF) from the control
@@ -382,8 +509,8 @@ func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, statSize, st
 // listSTAT lists dir with STAT where the host allows it, and returns the
 // listing with its size, unchecked. It returns nil and no error when the
 // directory must be listed over a data connection.
-func (s *ftpSession) listSTAT(dir string) (*ftpaudit.Listing, statSize, error) {
-	r, err := s.statExchange(dir)
+func (s *ftpSession) listSTAT(dir string, enter bool) (*ftpaudit.Listing, statSize, error) {
+	r, err := s.statExchange(dir, enter)
 	if err != nil {
 		if errors.Is(err, errStatDesync) {
 			s.stat.disable(err.Error())
@@ -474,7 +601,7 @@ func digestRaw(es []ftpaudit.Entry) rawDigest {
 // same directory's LIST -a listing, to decide whether the host's STAT
 // listings can stand in for LIST.
 func (s *ftpSession) checkSTAT(dir string, data *ftpaudit.Listing) error {
-	r, err := s.statExchange(dir)
+	r, err := s.statExchange(dir, false)
 	if err != nil {
 		s.stat.settle(false, true, "STAT check failed: "+err.Error())
 		return err

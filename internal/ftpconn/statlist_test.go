@@ -12,8 +12,10 @@ import (
 	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
 
-// statServer answers one pipelined "STAT -a DIR / REST nonce / REST 0"
-// exchange on a pipe with reply(dir, nonce), written in one piece.
+// statServer answers one pipelined "STAT -a DIR / REST nonce" exchange
+// (or "CWD DIR / PWD / STAT -a . / REST nonce") on a pipe with
+// reply(dir, nonce), written in one piece, and then answers "REST 0"
+// (clearRest) with 350, once.
 func statServer(t *testing.T, opt DialOptions, reply func(dir, nonce string) string) (*ftpSession, <-chan []string) {
 	t.Helper()
 	client, server := net.Pipe()
@@ -24,7 +26,7 @@ func statServer(t *testing.T, opt DialOptions, reply func(dir, nonce string) str
 	go func() {
 		r := bufio.NewReader(server)
 		var cmds []string
-		for len(cmds) < 3 {
+		for len(cmds) == 0 || !strings.HasPrefix(cmds[len(cmds)-1], "REST ") {
 			line, err := r.ReadString('\n')
 			if err != nil {
 				got <- cmds
@@ -33,10 +35,13 @@ func statServer(t *testing.T, opt DialOptions, reply func(dir, nonce string) str
 			cmds = append(cmds, strings.TrimRight(line, "\r\n"))
 		}
 		got <- cmds
-		dir := strings.TrimPrefix(cmds[0], "STAT -a ")
-		nonce := strings.TrimPrefix(cmds[1], "REST ")
+		dir := strings.TrimPrefix(strings.TrimPrefix(cmds[0], "STAT -a "), "CWD ")
+		nonce := strings.TrimPrefix(cmds[len(cmds)-1], "REST ")
 		if out := reply(dir, nonce); out != "" {
 			_, _ = server.Write([]byte(out))
+		}
+		if line, err := r.ReadString('\n'); err == nil && line == "REST 0\r\n" {
+			_, _ = server.Write([]byte("350 Restart position accepted (0).\r\n"))
 		}
 	}()
 	return s, got
@@ -51,13 +56,13 @@ const (
 func vsftpdStat(lines ...string) func(string, string) string {
 	return func(_, n string) string {
 		return "213-Status follows:\r\n" + strings.Join(lines, "\r\n") + "\r\n213 End of status\r\n" +
-			"350 Restart position accepted (" + n + ").\r\n350 Restart position accepted (0).\r\n"
+			"350 Restart position accepted (" + n + ").\r\n"
 	}
 }
 
 func TestStatListingAccepted(t *testing.T) {
 	s, cmds := statServer(t, DialOptions{}, vsftpdStat(dotLine, dot2Line, fileLine, "-rw-r--r--    1 0        0               4 Mar 04  2021  lead space"))
-	l, n, err := s.listSTAT("/pub")
+	l, n, err := s.listSTAT("/pub", false)
 	if err != nil || l == nil {
 		t.Fatalf("listSTAT: %v, %v", l, err)
 	}
@@ -65,7 +70,7 @@ func TestStatListingAccepted(t *testing.T) {
 		t.Errorf("size %+v, want %+v", n, want)
 	}
 	c := <-cmds
-	if c[0] != "STAT -a /pub" || !strings.HasPrefix(c[1], "REST ") || c[2] != "REST 0" || len(strings.TrimPrefix(c[1], "REST ")) != 15 {
+	if len(c) != 2 || c[0] != "STAT -a /pub" || !strings.HasPrefix(c[1], "REST ") || len(strings.TrimPrefix(c[1], "REST ")) != 15 {
 		t.Errorf("commands %q", c)
 	}
 	if l.Via != ftpaudit.ViaStat || len(l.Entries) != 2 || l.Entries[0].Name != "README" || l.Entries[1].Name != " lead space" {
@@ -79,9 +84,9 @@ func TestStatListingAccepted(t *testing.T) {
 func TestStatListingProftpdIndent(t *testing.T) {
 	s, _ := statServer(t, DialOptions{}, func(_, n string) string {
 		return "212-Status of /pub:\r\n " + dotLine + "\r\n " + fileLine + "\r\n212 End of status\r\n" +
-			"350 Restarting at " + n + ". Send STORE or RETRIEVE to initiate transfer\r\n350 Restarting at 0. Send STORE or RETRIEVE\r\n"
+			"350 Restarting at " + n + ". Send STORE or RETRIEVE to initiate transfer\r\n"
 	})
-	l, _, err := s.listSTAT("/pub")
+	l, _, err := s.listSTAT("/pub", false)
 	if err != nil || l == nil || len(l.Entries) != 1 || l.Entries[0].Raw != fileLine {
 		t.Fatalf("listSTAT: %+v, %v", l, err)
 	}
@@ -97,10 +102,10 @@ func TestStatListingFallsBack(t *testing.T) {
 		"empty": vsftpdStat(),
 		// pure-ftpd, unreadable directory: a text line.
 		"server text": func(_, n string) string {
-			return "213-STAT\r\n213-Sorry, we were unable to read [/bin]\r\n213 End.\r\n350 Restarting at " + n + "\r\n350 Restarting at 0\r\n"
+			return "213-STAT\r\n213-Sorry, we were unable to read [/bin]\r\n213 End.\r\n350 Restarting at " + n + "\r\n"
 		},
 		"single-line refusal": func(_, n string) string {
-			return "450 /x: No such file or directory\r\n350 Restarting at " + n + "\r\n350 Restarting at 0\r\n"
+			return "450 /x: No such file or directory\r\n350 Restarting at " + n + "\r\n"
 		},
 		"bare LF in a name": vsftpdStat(dotLine, "-rw-r--r--    1 0        0               0 Nov 22 05:31 a\nb"),
 		"bare CR in a name": vsftpdStat(dotLine, "-rw-r--r--    1 0        0               0 Nov 22 05:31 cr\rx"),
@@ -112,7 +117,7 @@ func TestStatListingFallsBack(t *testing.T) {
 	for name, reply := range cases {
 		t.Run(name, func(t *testing.T) {
 			s, _ := statServer(t, DialOptions{}, reply)
-			l, _, err := s.listSTAT("/x")
+			l, _, err := s.listSTAT("/x", false)
 			if err != nil || l != nil {
 				t.Fatalf("got %+v, %v; want a fallback", l, err)
 			}
@@ -132,7 +137,7 @@ func TestStatListingFakedEnd(t *testing.T) {
 		"213 End of status",
 		"-rw-r--r--    1 0        0               0 Nov 22 05:31 zzz-hidden-after-the-fake-end",
 		"350 Restart position accepted (123456789012345)."))
-	l, _, err := s.listSTAT("/incoming")
+	l, _, err := s.listSTAT("/incoming", false)
 	if err != nil || l != nil {
 		t.Fatalf("got %+v, %v; want the reply refused", l, err)
 	}
@@ -148,10 +153,10 @@ func TestStatListingDesync(t *testing.T) {
 		reply func(string, string) string
 	}{
 		"REST refused": {reply: func(string, string) string {
-			return "213-Status follows:\r\n" + dotLine + "\r\n213 End of status\r\n501 REST: Resuming transfers not allowed in ASCII mode\r\n350 Restarting at 0.\r\n"
+			return "213-Status follows:\r\n" + dotLine + "\r\n213 End of status\r\n501 REST: Resuming transfers not allowed in ASCII mode\r\n"
 		}},
 		"nonce not echoed": {reply: func(string, string) string {
-			return "213-Status follows:\r\n" + dotLine + "\r\n213 End of status\r\n350 Restart position accepted (0).\r\n350 Restart position accepted (0).\r\n"
+			return "213-Status follows:\r\n" + dotLine + "\r\n213 End of status\r\n350 Restart position accepted (0).\r\n"
 		}},
 		"bytes after the sentinels": {reply: func(d, n string) string { return vsftpdStat(dotLine)(d, n) + "226 surprise\r\n" }},
 		"no code":                   {reply: func(string, string) string { return "hello\r\n" }},
@@ -170,7 +175,7 @@ func TestStatListingDesync(t *testing.T) {
 			done := make(chan struct{})
 			var l *ftpaudit.Listing
 			var err error
-			go func() { defer close(done); l, _, err = s.listSTAT("/x") }()
+			go func() { defer close(done); l, _, err = s.listSTAT("/x", false) }()
 			select {
 			case <-done:
 			case <-time.After(5 * time.Second):
@@ -228,5 +233,107 @@ func TestStatCheck(t *testing.T) {
 				t.Errorf("verdict %d, want %d (note %q)", s.stat.verdict, c.verdict, s.stat.note)
 			}
 		})
+	}
+}
+
+// A path that is not plain is entered with CWD, checked with PWD and
+// listed as "STAT -a .", all in one write; the listing counts only when
+// CWD succeeded and PWD names the directory.
+func TestStatEnter(t *testing.T) {
+	const dir = "/pub files"
+	entered := "250 Directory successfully changed.\r\n257 \"/pub files\" is the current directory\r\n"
+	listing := vsftpdStat(dotLine, fileLine)
+	cases := map[string]struct {
+		reply    func(string, string) string
+		accepted bool
+		resync   bool
+	}{
+		"entered": {reply: func(d, n string) string { return entered + listing(d, n) }, accepted: true},
+		"with message": {reply: func(d, n string) string {
+			return "250-Welcome\r\n250-read README\r\n250 ok\r\n257 \"/pub files\"\r\n" + listing(d, n)
+		}, accepted: true},
+		"CWD refused": {reply: func(d, n string) string { return "550 Failed to change directory.\r\n257 \"/\"\r\n" + listing(d, n) }},
+		"CWD 200":     {reply: func(d, n string) string { return "200 ok\r\n257 \"/pub files\"\r\n" + listing(d, n) }},
+		"PWD elsewhere": {reply: func(d, n string) string {
+			return "250 ok\r\n257 \"/pub\" is the current directory\r\n" + listing(d, n)
+		}},
+		"PWD refused":  {reply: func(d, n string) string { return "250 ok\r\n550 no\r\n" + listing(d, n) }},
+		"PWD no quote": {reply: func(d, n string) string { return "250 ok\r\n257 /pub files\r\n" + listing(d, n) }},
+		// A message file (which an uploader can write) faking the end of
+		// CWD's reply, on a server that does not prefix its lines.
+		"message fakes end, no code after": {reply: func(d, n string) string {
+			return "250-msg\r\n250 fake end\r\nnot a reply\r\n250 real end\r\n257 \"/pub files\"\r\n" + listing(d, n)
+		}, resync: true},
+		// ... and faking PWD's reply and a whole STAT reply that hides
+		// README: what follows the fake runs into the nonce's place.
+		"message fakes a listing": {reply: func(d, n string) string {
+			return "250-msg\r\n250 fake end\r\n257 \"/pub files\"\r\n213-Status follows:\r\n" + dotLine + "\r\n213 End of status\r\n" +
+				"250 real end\r\n257 \"/pub files\"\r\n" + listing(d, n)
+		}, resync: true},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, cmds := statServer(t, DialOptions{}, c.reply)
+			l, _, err := s.listSTAT(dir, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := <-cmds
+			if len(got) != 4 || got[0] != "CWD /pub files" || got[1] != "PWD" || got[2] != "STAT -a ." || !strings.HasPrefix(got[3], "REST ") {
+				t.Errorf("commands %q", got)
+			}
+			if (l != nil) != c.accepted {
+				t.Fatalf("listing %+v, want accepted=%v", l, c.accepted)
+			}
+			if l != nil && (len(l.Entries) != 1 || l.Entries[0].Name != "README") {
+				t.Errorf("entries %+v", l.Entries)
+			}
+			if s.stat.verdict != statOn || s.ctl.Buffered() != 0 || (s.stat.resyncs.Load() == 1) != c.resync {
+				t.Errorf("verdict %d buffered %d resyncs %d", s.stat.verdict, s.ctl.Buffered(), s.stat.resyncs.Load())
+			}
+		})
+	}
+}
+
+// The nonce's restart offset is cleared with "REST 0" before anything
+// else the session sends, and a refusal leaves the session unusable.
+func TestClearRest(t *testing.T) {
+	for _, c := range []struct {
+		answer string
+		ok     bool
+	}{{"350 Restart position accepted (0).\r\n", true}, {"502 REST not implemented\r\n", false}} {
+		client, server := net.Pipe()
+		opt := DialOptions{}.withDefaults()
+		s := &ftpSession{opt: opt, control: &deadlineConn{Conn: client, idle: opt.IdleTimeout}, stat: &statState{verdict: statOn}}
+		go func() {
+			r := bufio.NewReader(server)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				switch {
+				case strings.HasPrefix(line, "REST 0"):
+					_, _ = server.Write([]byte(c.answer))
+				case strings.HasPrefix(line, "REST "):
+					_, _ = server.Write([]byte(vsftpdStat(dotLine)("/pub", strings.TrimSpace(line[5:]))))
+				}
+			}
+		}()
+		if err := s.clearRest(); err != nil {
+			t.Fatalf("nothing to clear: %v", err)
+		}
+		if _, _, err := s.listSTAT("/pub", false); err != nil || !s.restPending {
+			t.Fatalf("listSTAT: %v, pending %v", err, s.restPending)
+		}
+		err := s.clearRest()
+		if c.ok != (err == nil) || s.restPending == c.ok {
+			t.Errorf("answer %q: error %v, pending %v", c.answer, err, s.restPending)
+		}
+		if !c.ok && !errors.Is(err, ftpaudit.ErrConnLost) {
+			t.Errorf("error %v is not ErrConnLost", err)
+		}
+		_ = client.Close()
+		_ = server.Close()
 	}
 }

@@ -101,6 +101,9 @@ type rawTransfer struct {
 // its raw bytes off the data connection.
 func (s *ftpSession) transfer(ctx context.Context, op, cmdArg string) (rawTransfer, error) {
 	s.replies.reset()
+	if err := s.clearRest(); err != nil {
+		return rawTransfer{}, s.classify(ctx, op, err)
+	}
 	_, err := s.conn.List(cmdArg)
 	s.mu.Lock()
 	data := s.data

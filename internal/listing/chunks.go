@@ -101,7 +101,12 @@ func parseChunks(text []string, mlsd bool, now time.Time, limit int, sum *Summar
 	if p.cands == 0 {
 		return nil, nil, false
 	}
-	p.first = p.sample(text)
+	// With no more lines than firstRoom, the sample's answer is always
+	// p.cands: parsing them twice would buy nothing.
+	p.first = p.cands
+	if p.cands > firstRoom {
+		p.first = p.sample(text)
+	}
 	p.grow()
 chunks:
 	for _, s := range text {

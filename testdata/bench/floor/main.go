@@ -14,13 +14,14 @@
 //	-mode list  "LIST -a DIR" over a passive data connection per directory
 //	            (ftpaudit with --no-stat --no-recursive-list).
 //
-// With -rest, each STAT is pipelined with "REST <nonce>" and "REST 0" and
-// their replies read, as ftpaudit sends them (its guard against names
-// that fake the end of a STAT reply). With -cwd, a directory whose path is
-// not plain (anything but ASCII letters, digits and "._+,=@%-", as
-// ftpaudit's ftppath.Plain) is listed as ftpaudit lists it: "CWD PATH",
-// "PWD", then "LIST -a" over a data connection, and in -mode tree it is
-// never listed recursively (nor, then, is anything below it). -rest -cwd
+// With -rest, each STAT is pipelined with "REST <nonce>" and its reply
+// read, as ftpaudit sends it (its guard against names that fake the end
+// of a STAT reply). With -cwd, a directory whose path is not plain
+// (anything but ASCII letters, digits and "._+,=@%-", as ftpaudit's
+// ftppath.Plain) is listed as ftpaudit lists it: "CWD PATH", "PWD" and
+// "STAT -a ." pipelined (with -mode list: "CWD PATH", "PWD", then
+// "LIST -a" over a data connection), and in -mode tree it is never
+// listed recursively (nor, then, is anything below it). -rest -cwd
 // together are ftpaudit's own protocol on vsftpd, less its checks (the
 // first directory listed both ways, STAT listings larger than any proven
 // one listed again, the recursive form tried until refused); -cwd in
@@ -66,8 +67,8 @@ func main() {
 	conns := flag.Int("conns", 8, "control connections")
 	mode := flag.String("mode", "stat", "stat, tree or list (see the package doc)")
 	start := flag.String("start", "/", "start directory")
-	rest := flag.Bool("rest", false, "pipeline REST <nonce> and REST 0 after each STAT, as ftpaudit does")
-	cwd := flag.Bool("cwd", false, "list a directory whose path is not plain with CWD, PWD and LIST -a, as ftpaudit does")
+	rest := flag.Bool("rest", false, "pipeline REST <nonce> after each STAT, as ftpaudit does")
+	cwd := flag.Bool("cwd", false, "list a directory whose path is not plain with CWD, PWD and STAT -a . (LIST -a with -mode list), as ftpaudit does")
 	flag.Parse()
 	switch *mode {
 	case "stat", "tree", "list":
@@ -203,7 +204,7 @@ func (w *walk) worker() error {
 		case w.cwd && !plain(j.path):
 			names, err = w.listCWD(c, j.path)
 		default:
-			names, err = w.stat(c, j.path)
+			names, err = w.stat(c, j.path, false)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", j.path, err)
@@ -277,17 +278,29 @@ func (c *conn) reply() (int, error) {
 }
 
 // stat lists dir with STAT -a over the control connection and returns its
-// subdirectories.
-func (w *walk) stat(c *conn, dir string) ([]string, error) {
+// subdirectories. With enter, dir is entered with CWD and PWD pipelined
+// before "STAT -a .".
+func (w *walk) stat(c *conn, dir string, enter bool) ([]string, error) {
 	cmd := "STAT -a " + dir + "\r\n"
+	if enter {
+		cmd = "CWD " + dir + "\r\nPWD\r\nSTAT -a .\r\n"
+	}
 	if w.rest {
-		cmd += "REST 123456789012345\r\nREST 0\r\n"
+		cmd += "REST 123456789012345\r\n"
 	}
 	if _, err := c.bw.WriteString(cmd); err != nil {
 		return nil, err
 	}
 	if err := c.bw.Flush(); err != nil {
 		return nil, err
+	}
+	if enter {
+		if code, err := c.reply(); err != nil || code != 250 {
+			return nil, fmt.Errorf("CWD: %d %v", code, err)
+		}
+		if code, err := c.reply(); err != nil || code != 257 {
+			return nil, fmt.Errorf("PWD: %d %v", code, err)
+		}
 	}
 	first, err := c.r.ReadSlice('\n')
 	if err != nil {
@@ -324,10 +337,8 @@ func (w *walk) stat(c *conn, dir string) ([]string, error) {
 		}
 	}
 	if w.rest {
-		for range 2 {
-			if _, err := c.reply(); err != nil {
-				return nil, err
-			}
+		if _, err := c.reply(); err != nil {
+			return nil, err
 		}
 	}
 	w.entries.Add(ents)
@@ -461,8 +472,11 @@ func plain(p string) bool {
 }
 
 // listCWD lists dir as ftpaudit lists a path that is not plain: CWD, PWD,
-// then LIST -a over a data connection.
+// then STAT -a . pipelined (-mode list: LIST -a over a data connection).
 func (w *walk) listCWD(c *conn, dir string) ([]string, error) {
+	if w.mode != "list" {
+		return w.stat(c, dir, true)
+	}
 	if code, err := c.cmd("CWD " + dir); err != nil || code != 250 {
 		return nil, fmt.Errorf("CWD: %d %v", code, err)
 	}
