@@ -38,10 +38,15 @@ type areaTotals struct {
 	unknown            int // files of unknown size
 }
 
-// decideDirs decides every directory that has an entry (paths, from the
+// decideDirs decides every directory that has an entry (dirs, from the
 // survey) or was probed, and takes as writable areas those writable on
 // strong evidence.
-func (j *judge) decideDirs(paths []string) {
+func (j *judge) decideDirs(seen *seenDirs) {
+	dirs := seen.es
+	paths := make([]string, len(dirs), len(dirs)+len(j.probes))
+	for i, e := range dirs {
+		paths[i] = e.Path
+	}
 	for d := range j.probes {
 		if j.entry(d) == nil {
 			paths = append(paths, d)
@@ -49,8 +54,22 @@ func (j *judge) decideDirs(paths []string) {
 	}
 	slices.Sort(paths)
 	paths = slices.Compact(paths)
+	// Once every entry was read back, dirs has the entry the finder gives
+	// at each of its paths (see seenDirs); otherwise the finder decides.
+	read := j.h.EntriesErr() == nil
+	k := 0
 	for _, p := range paths {
-		v := j.decideDir(p)
+		for k < len(dirs) && dirs[k].Path < p {
+			k++
+		}
+		var e *ftpaudit.Entry
+		if read && k < len(dirs) && dirs[k].Path == p {
+			e = dirs[k]
+		} else if f := j.entry(p); f != nil {
+			c := f.Clone()
+			e = &c
+		}
+		v := j.decideDir(p, e)
 		j.dirs[p] = v
 		if v.writable && !v.weakOnly {
 			j.areas[p] = v
@@ -88,16 +107,13 @@ func (j *judge) decideDirs(paths []string) {
 //
 // docs/findings.md, "How a directory's writability is decided", says the
 // same for operators.
-func (j *judge) decideDir(p string) *dirVerdict {
-	v := &dirVerdict{path: p}
-	if e := j.entry(p); e != nil {
-		// A copy sharing nothing: kept for the host's every directory,
-		// the entry must not keep its block's text and arrays in memory
-		// (a walk's entries are read back from its temporary file block
-		// by block).
-		ec := e.Clone()
-		v.e = &ec
-	}
+//
+// e is the entry at p (j.entry), nil when there is none, as a copy
+// sharing nothing (Entry.Clone): kept for the host's every directory,
+// the entry must not keep its block's text and arrays in memory (a
+// walk's entries are read back from its temporary file block by block).
+func (j *judge) decideDir(p string, e *ftpaudit.Entry) *dirVerdict {
+	v := &dirVerdict{path: p, e: e}
 	reply, unreadable := j.unreadable[p]
 	v.reply, v.listable = reply, !unreadable
 	v.box = glob.MatchAtOrBelow(j.hp.dropBoxes, p)
@@ -393,6 +409,27 @@ func (j *judge) inWritableArea(e *ftpaudit.Entry) {
 	j.add(e.Path, ftpaudit.RuleInWritableArea, ftpaudit.SevMedium, ev, "")
 }
 
+// boxMemo keeps dropBoxAt's last answer.
+type boxMemo struct {
+	dir string
+	g   *glob.Glob
+	set bool
+}
+
+// dropBoxAt returns the first of the policy's drop boxes that matches
+// dir or a directory above it (glob.MatchAtOrBelow), nil when none does.
+// Entries come in path order, so the files of one directory ask about it
+// one after the other: it keeps its last answer (j.box).
+func (j *judge) dropBoxAt(dir string) *glob.Glob {
+	if len(j.hp.dropBoxes) == 0 {
+		return nil
+	}
+	if m := &j.box; !m.set || m.dir != dir {
+		*m = boxMemo{dir: dir, g: glob.MatchAtOrBelow(j.hp.dropBoxes, dir), set: true}
+	}
+	return j.box.g
+}
+
 // uploadPlace says why p is a place where uploads land: inside a writable
 // area, a declared drop box or a hidden directory ("" if none).
 func (j *judge) uploadPlace(p string) string {
@@ -400,7 +437,7 @@ func (j *judge) uploadPlace(p string) string {
 		return "inside writable area " + ftpaudit.EvidenceName(a)
 	}
 	parent, _ := ftppath.Split(p)
-	if g := glob.MatchAtOrBelow(j.hp.dropBoxes, parent); g != nil && p != "/" {
+	if g := j.dropBoxAt(parent); g != nil && p != "/" {
 		return fmt.Sprintf("inside drop box %s (policy %s)", ftpaudit.EvidenceName(parent), ftpaudit.EvidenceName(g.Pattern))
 	}
 	if h := hiddenAncestor(p); h != "" {
@@ -416,12 +453,17 @@ func (j *judge) readableUploadListed(e *ftpaudit.Entry) {
 	if e.Type != ftpaudit.TypeFile {
 		return
 	}
-	parent, _ := ftppath.Split(e.Path)
 	var box string
-	if g := glob.MatchAtOrBelow(j.hp.dropBoxes, parent); g != nil {
-		box = fmt.Sprintf("in drop box %s (policy %s)", ftpaudit.EvidenceName(parent), ftpaudit.EvidenceName(g.Pattern))
-	} else if a := j.areaAbove(e.Path); a != "" && !j.areas[a].listable {
-		box = fmt.Sprintf("in drop box %s (writable, not listable)", ftpaudit.EvidenceName(a))
+	if len(j.hp.dropBoxes) > 0 {
+		parent, _ := ftppath.Split(e.Path)
+		if g := j.dropBoxAt(parent); g != nil {
+			box = fmt.Sprintf("in drop box %s (policy %s)", ftpaudit.EvidenceName(parent), ftpaudit.EvidenceName(g.Pattern))
+		}
+	}
+	if box == "" {
+		if a := j.areaAbove(e.Path); a != "" && !j.areas[a].listable {
+			box = fmt.Sprintf("in drop box %s (writable, not listable)", ftpaudit.EvidenceName(a))
+		}
 	}
 	if box == "" {
 		return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -66,12 +67,14 @@ type judge struct {
 	hp *hostPolicy
 	c  *collector
 
-	// find looks entries up by path (h.EntryFinder): it is for one
-	// goroutine, so every copy of the judge that eachEntry runs on
-	// another goroutine gets a finder of its own.
+	// find looks entries up by path (h.EntryFinder; nil until entry
+	// first needs it): it is for one goroutine, so every copy of the
+	// judge that eachEntry runs on another goroutine gets a finder of
+	// its own.
 	find       func(path string) *ftpaudit.Entry
 	unreadable map[string]string
 	probes     map[string][]*ftpaudit.ProbeResult
+	uploaded   bool // a probe's STOR or MKD was accepted (in any directory)
 
 	learned     map[string]string // owner id → evidence
 	learnedGrp  map[string]string // group id → evidence
@@ -86,6 +89,12 @@ type judge struct {
 	dirs   map[string]*dirVerdict
 	areas  map[string]*dirVerdict // strongly writable directories
 	totals map[string]*areaTotals
+
+	// Memos of the last answer to a question that consecutive entries
+	// ask alike (anonOwner, anonGroup, dropBoxAt): values, so that every
+	// copy of the judge (eachEntry) has its own.
+	owners, groups idMemo
+	box            boxMemo
 }
 
 func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
@@ -102,7 +111,6 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 		areas:      map[string]*dirVerdict{},
 		totals:     map[string]*areaTotals{},
 	}
-	j.find = h.EntryFinder()
 	for _, u := range h.Unreadable {
 		if _, ok := j.unreadable[u.Path]; !ok {
 			j.unreadable[u.Path] = u.Error
@@ -111,6 +119,7 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 	for i := range h.Probes {
 		pr := &h.Probes[i]
 		j.probes[pr.Dir] = append(j.probes[pr.Dir], pr)
+		j.uploaded = j.uploaded || pr.File.Accepted || pr.Mkdir.Accepted
 	}
 	return j
 }
@@ -122,6 +131,12 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 // finder keeps its last answer, since entries ask about their parent
 // directory one after the other.
 func (j *judge) entry(p string) *ftpaudit.Entry {
+	if j.find == nil {
+		// Made when first needed: a copy of the judge on another
+		// goroutine may never need one, and making one can cost a pass
+		// over the entries (a check that Entries is sorted).
+		j.find = j.h.EntryFinder()
+	}
 	return j.find(p)
 }
 
@@ -161,26 +176,67 @@ func (j *judge) run() {
 // survey reads every entry once for what the later steps rely on: the
 // owners and groups learned from uploads (learnAnonymous), how many
 // entries show the anonymous account as owner (checkOwnership), the
-// server-wide pattern of file perm facts (checkFilePerms), and the paths
-// of the directories (copies: a path of an entry read back from a
-// Source would keep its block's text in memory), which it returns.
+// server-wide pattern of file perm facts (checkFilePerms), and the
+// directories' entries (seenDirs: copies, since an entry read back from
+// a Source would keep its block's text in memory), which it returns.
 // (Each of the first three reads only the entry and its parent, never
 // what another one learns, so one pass does for all.)
-func (j *judge) survey() (dirs []string) {
+func (j *judge) survey() *seenDirs {
 	learn := j.hp.learn || j.hp.learnGIDs
+	dirs := &seenDirs{}
 	for e := range j.all() {
 		if learn {
-			j.learnAnonymous(e)
+			j.learnAnonymous(e, dirs)
 		}
 		j.checkOwnership(e)
 		j.checkFilePerms(e)
-		if e.Type == ftpaudit.TypeDir {
-			dirs = append(dirs, strings.Clone(e.Path))
-		}
+		dirs.see(e)
 	}
 	j.settleOwnership()
 	j.settlePerms()
 	return dirs
+}
+
+// seenDirs holds, for every path of a directory entry read so far, in
+// path order, a copy (sharing nothing: see decideDir) of the last entry
+// read at that path, whatever its type. Entries are read in path order,
+// in which every entry at a path comes before the entries below it: so
+// when an entry is read, seenDirs already holds the entry the finder
+// (j.entry) gives at each directory above it, and once every entry was
+// read, the finder's entry at each of its paths.
+type seenDirs struct {
+	es []*ftpaudit.Entry
+	// grants is set once an entry read is a directory that grants
+	// anonymous users uploads by its mode or perm facts (grantsUpload).
+	grants bool
+}
+
+// see takes e, the next entry read.
+func (d *seenDirs) see(e *ftpaudit.Entry) {
+	n := len(d.es)
+	switch {
+	case n > 0 && d.es[n-1].Path == e.Path: // a path's entries are read one after the other
+		c := e.Clone()
+		d.es[n-1] = &c
+	case e.Type == ftpaudit.TypeDir:
+		c := e.Clone()
+		d.es = append(d.es, &c)
+	}
+	d.grants = d.grants || grantsUpload(e)
+}
+
+// at returns the last entry read at path p when p is a directory's
+// path, nil otherwise.
+func (d *seenDirs) at(p string) *ftpaudit.Entry {
+	es := d.es
+	n := len(es)
+	if n > 0 && es[n-1].Path == p {
+		return es[n-1]
+	}
+	if i := sort.Search(n, func(i int) bool { return es[i].Path >= p }); i < n && es[i].Path == p {
+		return es[i]
+	}
+	return nil
 }
 
 // shardMin is the fewest entries per goroutine for eachEntry to judge in
@@ -283,7 +339,7 @@ func (j *judge) eachEntry(rules func(j *judge, e *ftpaudit.Entry)) {
 	for range w {
 		jk, ck := *j, *j.c
 		jk.c = &ck
-		jk.find = j.h.EntryFinder()
+		jk.find = nil // its own, once it needs one (entry)
 		wg.Add(1)
 		go func() { // a worker
 			defer wg.Done()

@@ -116,6 +116,14 @@ func hiddenTraits(name string) []string {
 	if name == "" || name == "." || name == ".." {
 		return nil
 	}
+	if plainName(name) && windowsDevice(name) == "" {
+		return nil
+	}
+	return nameTraits(name)
+}
+
+// nameTraits is hiddenTraits without its shortcut for plain names.
+func nameTraits(name string) []string {
 	var out []string
 	if !utf8.ValidString(name) {
 		out = append(out, fmt.Sprintf("name %s is not valid UTF-8: clients show it differently, and some cannot open it", quoted(name)))
@@ -161,6 +169,23 @@ func hiddenTraits(name string) []string {
 	return out
 }
 
+// plainName reports whether name, not empty, has none of the traits of
+// hiddenTraits but perhaps the Windows device name: it is printable ASCII
+// (valid UTF-8, no control or invisible character), does not start or end
+// with a space (the only white space in printable ASCII), and has a byte
+// other than a dot or a space. Most names are: they skip the decoding.
+func plainName(name string) bool {
+	if name[0] == ' ' || name[len(name)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i]-0x20 >= 0x7f-0x20 { // below 0x20 wraps around
+			return false
+		}
+	}
+	return name[0] != '.' || strings.Trim(name, ". ") != ""
+}
+
 // quoted puts a name in double quotes for evidence, so that its bounds
 // show; unlike ftpaudit.EvidenceName it always does. It does not escape.
 func quoted(name string) string { return `"` + name + `"` }
@@ -177,7 +202,8 @@ func isInvisible(r rune) bool {
 }
 
 // windowsDevice returns the Windows device name that name is (CON, LPT1,
-// "con.txt" too: the extension does not matter to Windows), or "".
+// "con.txt" too: the extension does not matter to Windows), upper-cased
+// (ASCII letters only), or "".
 func windowsDevice(name string) string {
 	base := name
 	if i := strings.IndexByte(base, '.'); i >= 0 {
@@ -185,22 +211,22 @@ func windowsDevice(name string) string {
 	}
 	base = strings.TrimRight(base, " ")
 	if len(base) > len("CONOUT$") {
-		return "" // longer than every device name (Map never shortens)
+		return "" // longer than every device name
 	}
-	up := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' {
-			return r - 'a' + 'A'
+	for _, dev := range [...]string{"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} {
+		if ascii.EqualFold(base, dev) {
+			return dev
 		}
-		return r
-	}, base)
-	switch up {
-	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
-		return up
 	}
-	if len(up) >= 4 && (strings.HasPrefix(up, "COM") || strings.HasPrefix(up, "LPT")) {
-		switch up[3:] {
-		case "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
-			return up
+	if len(base) >= 4 {
+		for _, dev := range [...]string{"COM", "LPT"} {
+			if !ascii.EqualFold(base[:3], dev) {
+				continue
+			}
+			switch base[3:] {
+			case "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+				return dev + base[3:]
+			}
 		}
 	}
 	return ""
@@ -212,13 +238,18 @@ func hiddenAncestor(p string) string {
 	if p == "/" || p == "" {
 		return ""
 	}
-	parts := strings.Split(p[1:], "/")
-	for i := 0; i < len(parts)-1; i++ {
-		if len(hiddenTraits(parts[i])) > 0 {
-			return "/" + strings.Join(parts[:i+1], "/")
+	// The elements of p[1:] but the last, each ending at a "/".
+	for end := 1; ; end++ {
+		i := strings.IndexByte(p[end:], '/')
+		if i < 0 {
+			return ""
+		}
+		start := end
+		end += i
+		if len(hiddenTraits(p[start:end])) > 0 {
+			return "/" + p[1:end]
 		}
 	}
-	return ""
 }
 
 // namePattern is a suspicious-name pattern: built in, or the policy's.
@@ -279,7 +310,9 @@ type patternIndex struct {
 	pats   []namePattern
 	exact  map[string][]int
 	suffix map[string][]int // key: the literal's part from its last '.' ("" when none)
-	other  []int
+	// exactKeys and suffixKeys screen the lookups of exact and suffix.
+	exactKeys, suffixKeys keyScreen
+	other                 []int
 	// need[k] is a run of bytes that every name matching pats[other[k]]
 	// contains ("": none known), so that most names skip the matcher.
 	need []string
@@ -293,9 +326,11 @@ func newPatternIndex(pats []namePattern) *patternIndex {
 		switch {
 		case exact:
 			x.exact[lit] = append(x.exact[lit], i)
+			x.exactKeys.add(lit)
 		case suffix:
 			k := lastDotPart(lit)
 			x.suffix[k] = append(x.suffix[k], i)
+			x.suffixKeys.add(k)
 		default:
 			x.other = append(x.other, i)
 			x.need = append(x.need, literalRun(ascii.Lower(np.glob.Pattern)))
@@ -336,11 +371,15 @@ func lastDotPart(s string) string {
 // match lower (a lower-cased name).
 func (x *patternIndex) matches(lower string, out []int) []int {
 	n := len(out)
-	out = append(out, x.exact[lower]...)
+	if x.exactKeys.may(lower) {
+		out = append(out, x.exact[lower]...)
+	}
 	for _, k := range [2]string{lastDotPart(lower), ""} {
-		for _, i := range x.suffix[k] {
-			if x.pats[i].glob.MatchLower(lower) {
-				out = append(out, i)
+		if x.suffixKeys.may(k) {
+			for _, i := range x.suffix[k] {
+				if x.pats[i].glob.MatchLower(lower) {
+					out = append(out, i)
+				}
 			}
 		}
 		if k == "" {
@@ -360,6 +399,43 @@ func (x *patternIndex) matches(lower string, out []int) []int {
 }
 
 var builtinNameIndex = newPatternIndex(builtinNamePatterns)
+
+// keyScreen tells, without hashing it, most strings that are not one of
+// a set of keys from those that may be: a key has its length, its first
+// and last bytes and the byte before the last. Names are looked up in a
+// few small maps on every entry, and nearly all of them are in none.
+type keyScreen struct {
+	empty bool // "" is a key
+	// For each byte, a bit per length (1<<min(len, 63)) of the keys that
+	// have it there.
+	first, last, beforeLast [256]uint64
+}
+
+// lenBit is the bit of keyScreen for length n.
+func lenBit(n int) uint64 { return 1 << min(n, 63) }
+
+// add adds k to the keys.
+func (s *keyScreen) add(k string) {
+	if k == "" {
+		s.empty = true
+		return
+	}
+	b := lenBit(len(k))
+	s.first[k[0]] |= b
+	s.last[k[len(k)-1]] |= b
+	if len(k) > 1 {
+		s.beforeLast[k[len(k)-2]] |= b
+	}
+}
+
+// may reports whether k can be one of the keys: false proves it is none.
+func (s *keyScreen) may(k string) bool {
+	if k == "" {
+		return s.empty
+	}
+	b := lenBit(len(k))
+	return s.first[k[0]]&b != 0 && s.last[k[len(k)-1]]&b != 0 && (len(k) == 1 || s.beforeLast[k[len(k)-2]]&b != 0)
+}
 
 // markerWords are whole words (split at anything but letters and digits)
 // that mark warez and cracks. Words that legitimate archives use
@@ -384,6 +460,15 @@ var markerWords = map[string]string{
 	"activated": "pre-activated software: piracy",
 	"kmspico":   "licence activator: software piracy",
 }
+
+// markerKeys screens the lookups of markerWords.
+var markerKeys = func() *keyScreen {
+	s := &keyScreen{}
+	for w := range markerWords {
+		s.add(w)
+	}
+	return s
+}()
 
 // crackToolWords turn an executable into a crack tool ("patch.exe").
 var crackToolWords = []string{"patch", "loader", "crack", "keygen", "activator", "kmspico"}
@@ -442,9 +527,11 @@ func (j *judge) suspiciousName(e *ftpaudit.Entry) {
 	words := appendNameWords(wbuf[:0], lower)
 	var seen []string
 	for i, w := range words {
-		if r, ok := markerWords[w]; ok && !slices.Contains(seen, w) {
-			seen = append(seen, w)
-			ev = append(ev, fmt.Sprintf("name contains the word %q: %s", w, r))
+		if markerKeys.may(w) {
+			if r, ok := markerWords[w]; ok && !slices.Contains(seen, w) {
+				seen = append(seen, w)
+				ev = append(ev, fmt.Sprintf("name contains the word %q: %s", w, r))
+			}
 		}
 		if w == "serial" && i+1 < len(words) && (words[i+1] == "key" || words[i+1] == "keys" || words[i+1] == "number" || words[i+1] == "numbers") {
 			ev = append(ev, fmt.Sprintf("name contains %q: serial numbers, software piracy", w+" "+words[i+1]))

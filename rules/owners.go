@@ -55,35 +55,84 @@ func normID(s string) string {
 	return "0"
 }
 
+// idKey is what an entry's owner (or group) ids are made of: its owner
+// (group) column and three MLSD facts, exactly as given (ownerKey,
+// groupKey).
+type idKey [4]string
+
+// ownerKey is e's owner column and its MLSD UNIX.ownername, UNIX.owner
+// and UNIX.uid facts.
+func ownerKey(e *ftpaudit.Entry) idKey {
+	k := idKey{e.Owner}
+	if e.Extra != nil { // (without, every fact is "")
+		k[1], k[2], k[3] = e.Fact("unix.ownername"), e.Fact("unix.owner"), e.Fact("unix.uid")
+	}
+	return k
+}
+
+// groupKey is ownerKey for the group: the group column and the MLSD
+// UNIX.groupname, UNIX.group and UNIX.gid facts.
+func groupKey(e *ftpaudit.Entry) idKey {
+	k := idKey{e.Group}
+	if e.Extra != nil {
+		k[1], k[2], k[3] = e.Fact("unix.groupname"), e.Fact("unix.group"), e.Fact("unix.gid")
+	}
+	return k
+}
+
+// ids gathers k's strings into buf, each normalised (normID) and once,
+// in k's order, and returns them (buf's).
+func (k *idKey) ids(buf *[4]string) []string {
+	out := buf[:0]
+	for _, s := range k {
+		if s = normID(s); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // ownerIDs returns the owner as the listing gave it: the owner column or
 // fact, and the MLSD UNIX.owner / UNIX.uid facts, without duplicates.
 // The result is buf's (held by the caller, so that nothing is allocated
 // per entry).
 func ownerIDs(e *ftpaudit.Entry, buf *[4]string) []string {
-	return ids(buf, e.Owner, e, "unix.ownername", "unix.owner", "unix.uid")
+	k := ownerKey(e)
+	return k.ids(buf)
 }
 
 // groupIDs is ownerIDs for the group: the group column or fact and the
 // MLSD UNIX.group / UNIX.gid facts.
 func groupIDs(e *ftpaudit.Entry, buf *[4]string) []string {
-	return ids(buf, e.Group, e, "unix.groupname", "unix.group", "unix.gid")
+	k := groupKey(e)
+	return k.ids(buf)
 }
 
-// ids gathers first and the facts named by keys into buf, each id
-// normalised (normID) and once.
-func ids(buf *[4]string, first string, e *ftpaudit.Entry, keys ...string) []string {
-	out := buf[:0]
-	add := func(s string) {
-		s = normID(s)
-		if s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
-		}
+// idMemo keeps what anonOwner (or anonGroup) last worked out, for one
+// key (ownerKey, groupKey): entries come in path order, and those of one
+// directory mostly have one owner and group, so they ask the same
+// question in a row. An answer depends on the key, the policy and what
+// the judge learned (learnAnonymous, which clears the memo when it
+// learns), and on nothing else. It is the judge's: every copy of the
+// judge that eachEntry runs on another goroutine has its own.
+type idMemo struct {
+	key  idKey
+	set  bool      // key, ids and n are those of an entry
+	ids  [4]string // key.ids
+	n    int
+	done [2]bool // how[k], ok[k] are worked out (anonOwner: k is learned)
+	how  [2]string
+	ok   [2]bool
+	lrn  bool // anonGroup's learned
+}
+
+// of returns m for key k, emptied first when it held another key.
+func (m *idMemo) of(k idKey) *idMemo {
+	if !m.set || m.key != k {
+		*m = idMemo{key: k, set: true}
+		m.n = len(k.ids(&m.ids))
 	}
-	add(first)
-	for _, k := range keys {
-		add(e.Fact(k))
-	}
-	return out
+	return m
 }
 
 // isRootUser and isRootGroup report the ids that are never the anonymous
@@ -97,8 +146,25 @@ func isRootGroup(id string) bool { return id == "root" || id == "0" || id == "wh
 // but gives UNIX.owner=0 is showing a root-owned file). how is the
 // evidence.
 func (j *judge) anonOwner(e *ftpaudit.Entry, learned bool) (how string, ok bool) {
-	var buf [4]string
-	ids := ownerIDs(e, &buf)
+	return j.anonOwnerOf(j.owners.of(ownerKey(e)), learned)
+}
+
+// anonOwnerOf is anonOwner for the entry whose owner m holds (j.owners),
+// from m when it has the answer.
+func (j *judge) anonOwnerOf(m *idMemo, learned bool) (how string, ok bool) {
+	k := 0
+	if learned {
+		k = 1
+	}
+	if !m.done[k] {
+		m.how[k], m.ok[k] = j.ownerIsAnon(m.ids[:m.n], learned)
+		m.done[k] = true
+	}
+	return m.how[k], m.ok[k]
+}
+
+// ownerIsAnon is anonOwner for an entry's owner ids (ownerIDs).
+func (j *judge) ownerIsAnon(ids []string, learned bool) (how string, ok bool) {
 	if slices.ContainsFunc(ids, isRootUser) {
 		return "", false
 	}
@@ -120,8 +186,16 @@ func (j *judge) anonOwner(e *ftpaudit.Entry, learned bool) (how string, ok bool)
 // anonGroup reports whether e's group is the anonymous account's: a
 // configured name or gid, or a learned one, and never root, 0 or wheel.
 func (j *judge) anonGroup(e *ftpaudit.Entry) (how string, ok, learned bool) {
-	var buf [4]string
-	ids := groupIDs(e, &buf)
+	m := j.groups.of(groupKey(e))
+	if !m.done[0] {
+		m.how[0], m.ok[0], m.lrn = j.groupIsAnon(m.ids[:m.n])
+		m.done[0] = true
+	}
+	return m.how[0], m.ok[0], m.lrn
+}
+
+// groupIsAnon is anonGroup for an entry's group ids (groupIDs).
+func (j *judge) groupIsAnon(ids []string) (how string, ok, learned bool) {
 	if slices.ContainsFunc(ids, isRootGroup) {
 		return "", false, false
 	}
@@ -145,13 +219,26 @@ func (j *judge) anonGroup(e *ftpaudit.Entry) (how string, ok, learned bool) {
 // upload was accepted; and the groups of such entries likewise as its
 // group. Entries are taken in path order, so the evidence names the
 // first such directory. It is given every entry in turn (survey), when
-// the policy learns owners or groups.
-func (j *judge) learnAnonymous(e *ftpaudit.Entry) {
+// the policy learns owners or groups, with the directories' entries read
+// before it (dirs).
+func (j *judge) learnAnonymous(e *ftpaudit.Entry, dirs *seenDirs) {
 	if e.Type != ftpaudit.TypeFile && e.Type != ftpaudit.TypeDir {
 		return
 	}
+	// below: the parent ftppath.Split gives is a proper prefix of
+	// e.Path ("/" for "/x"), so every entry at it was read before e.
+	below := len(e.Path) > 1 && e.Path[0] == '/'
+	if below && !dirs.grants && !j.uploaded {
+		return // no entry read so far makes an upload source (uploadSource)
+	}
 	parent, _ := ftppath.Split(e.Path)
-	if !j.uploadSource(parent) {
+	var de *ftpaudit.Entry // the entry at parent, when it is a directory's
+	if below {
+		de = dirs.at(parent) // the finder's, if a directory's
+	} else {
+		de = j.entry(parent)
+	}
+	if !j.uploadSource(parent, de) {
 		return
 	}
 	pe := j.entry(parent)
@@ -161,6 +248,7 @@ func (j *judge) learnAnonymous(e *ftpaudit.Entry) {
 		if !known && (pe == nil || !sharesID(ownerIDs(pe, &pbuf), ids)) {
 			for _, id := range ids {
 				if _, ok := j.learned[id]; !ok {
+					j.owners = idMemo{} // its answers may change
 					j.learned[id] = fmt.Sprintf("owner %s owns uploads in %s: taken as the anonymous account", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
 				}
 			}
@@ -171,6 +259,7 @@ func (j *judge) learnAnonymous(e *ftpaudit.Entry) {
 		if !known && (pe == nil || !sharesID(groupIDs(pe, &pbuf), ids)) {
 			for _, id := range ids {
 				if _, ok := j.learnedGrp[id]; !ok {
+					j.groups = idMemo{} // its answers may change
 					j.learnedGrp[id] = fmt.Sprintf("group %s owns uploads in %s: taken as the anonymous account's group", ftpaudit.EvidenceName(id), ftpaudit.EvidenceName(parent))
 				}
 			}
@@ -184,14 +273,20 @@ func sharesID(a, b []string) bool {
 }
 
 // uploadSource reports whether anonymous users can put entries in dir on
-// evidence other than ownership.
-func (j *judge) uploadSource(dir string) bool {
+// evidence other than ownership. e is the entry at dir (j.entry), if any;
+// nil will do where it is not a directory's.
+func (j *judge) uploadSource(dir string, e *ftpaudit.Entry) bool {
 	for _, pr := range j.probes[dir] {
 		if pr.File.Accepted || pr.Mkdir.Accepted {
 			return true
 		}
 	}
-	e := j.entry(dir)
+	return grantsUpload(e)
+}
+
+// grantsUpload reports whether e is a directory whose mode lets others
+// write or whose MLSD perm facts grant create or mkdir (c or m).
+func grantsUpload(e *ftpaudit.Entry) bool {
 	if e == nil || e.Type != ftpaudit.TypeDir {
 		return false
 	}
@@ -202,12 +297,12 @@ func (j *judge) uploadSource(dir string) bool {
 // owned by the anonymous account, to detect servers that show every owner
 // that way (settleOwnership).
 func (j *judge) checkOwnership(e *ftpaudit.Entry) {
-	var buf [4]string
-	if len(ownerIDs(e, &buf)) == 0 {
+	m := j.owners.of(ownerKey(e))
+	if m.n == 0 {
 		return
 	}
 	j.ownTotal++
-	if _, ok := j.anonOwner(e, false); ok {
+	if _, ok := j.anonOwnerOf(m, false); ok {
 		j.ownAnon++
 	}
 }
