@@ -76,14 +76,43 @@ func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Con
 	if h.LoginError != "" {
 		return
 	}
-	var fetch, manifests []string
+	var c afterCands
 	for e := range h.AllEntries() {
-		if e.Type == ftpaudit.TypeFile && e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
-			fetch = append(fetch, strings.Clone(e.Path))
-		}
-		if _, ok := manifest.KindOf(e.Name); ok && e.Type == ftpaudit.TypeFile && manifestArg == "auto" {
-			manifests = append(manifests, strings.Clone(e.Path))
-		}
+		c.note(e)
+	}
+	afterWalk(ctx, h, connect, mode, manifestArg, &c)
+}
+
+// afterCands are the entries AfterWalk downloads, or may (etc/passwd,
+// published indexes: see note), in path order. The walk notes them as it
+// files its listings (walker.noteAfter), so that the scan does not read
+// every entry back for them; AfterWalk alone reads them from the host.
+type afterCands struct {
+	fetch, manifests []string
+}
+
+// note takes e if it is a candidate, as a copy.
+func (c *afterCands) note(e *ftpaudit.Entry) {
+	if e.Type != ftpaudit.TypeFile {
+		return
+	}
+	if e.Name == "passwd" && strings.HasSuffix(e.Path, "/etc/passwd") && e.Size <= maxFetch {
+		c.fetch = append(c.fetch, strings.Clone(e.Path))
+	}
+	if _, ok := manifest.KindOf(e.Name); ok {
+		c.manifests = append(c.manifests, strings.Clone(e.Path))
+	}
+}
+
+// afterWalk is AfterWalk with its candidates found.
+func afterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Connector, mode ProbeMode, manifestArg string, c *afterCands) {
+	if h.LoginError != "" {
+		return
+	}
+	fetch := c.fetch
+	var manifests []string
+	if manifestArg == "auto" {
+		manifests = c.manifests
 	}
 	if manifestArg != "" && manifestArg != "auto" {
 		manifests = append(manifests, manifestArg)

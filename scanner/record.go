@@ -120,7 +120,26 @@ func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err 
 		w.mu.Lock()
 		w.storeFailed(j, len(p.kept), err)
 		w.mu.Unlock()
+		return
 	}
+	w.noteAfter(p.kept)
+}
+
+// noteAfter notes, among entries just filed, the candidates of AfterWalk
+// (afterCands), so that AfterWalk need not read the walk's every entry
+// back.
+func (w *walker) noteAfter(es []ftpaudit.Entry) {
+	var c afterCands
+	for i := range es {
+		c.note(&es[i])
+	}
+	if c.fetch == nil && c.manifests == nil {
+		return
+	}
+	w.mu.Lock()
+	w.after.fetch = append(w.after.fetch, c.fetch...)
+	w.after.manifests = append(w.after.manifests, c.manifests...)
+	w.mu.Unlock()
 }
 
 // file files one directory's outcome under the lock, and says whether

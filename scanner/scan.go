@@ -109,7 +109,7 @@ func scanHost(ctx context.Context, j Job, opt Options) (h *ftpaudit.HostResult) 
 	if opt.Budget != nil {
 		connect = budgeted(connect, opt.Budget)
 	}
-	h = Walk(ctx, j.Target, connect, j.Walk)
+	h, cands := walk(ctx, j.Target, connect, j.Walk)
 	if j.StatReport != nil {
 		h.Stat = j.StatReport()
 	}
@@ -119,6 +119,6 @@ func scanHost(ctx context.Context, j Job, opt Options) (h *ftpaudit.HostResult) 
 			h.Complete = false
 		}
 	}
-	AfterWalk(ctx, h, connect, opt.Probe, opt.Manifest)
+	afterWalk(ctx, h, connect, opt.Probe, opt.Manifest, cands)
 	return h
 }

@@ -97,7 +97,7 @@ const (
 	DefaultMaxDirEntries = 2_000_000
 	DefaultMaxEntries    = 20_000_000
 	DefaultMaxEntryBytes = 4 << 30
-	DefaultSpillAfter    = 256 << 20
+	DefaultSpillAfter    = 384 << 20
 )
 
 // DefaultMaxDepth is the default depth bound.
@@ -130,6 +130,7 @@ type walker struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond
+	after   afterCands // noted as listings are filed (noteAfter)
 	queue   []dirJob
 	pending int // queued + being listed
 	alive   int // sessions currently open
@@ -163,6 +164,13 @@ type walker struct {
 // sessions from connect, and returns what it saw. Cancellation of ctx
 // stops the walk; what was found so far is returned with Complete false.
 func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, opt WalkOptions) *ftpaudit.HostResult {
+	h, _ := walk(ctx, t, connect, opt)
+	return h
+}
+
+// walk is Walk, and returns what AfterWalk needs of the entries as well,
+// noted as they were filed.
+func walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, opt WalkOptions) (*ftpaudit.HostResult, *afterCands) {
 	if opt.Connections <= 0 {
 		opt.Connections = DefaultConnections
 	}
@@ -248,7 +256,9 @@ func Walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 	}
 	wg.Wait()
 	w.finish(ctx)
-	return w.res
+	slices.Sort(w.after.fetch)
+	slices.Sort(w.after.manifests)
+	return w.res, &w.after
 }
 
 func (w *walker) finish(ctx context.Context) {

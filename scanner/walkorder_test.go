@@ -64,3 +64,39 @@ func TestWalkEntriesOrder(t *testing.T) {
 		}
 	}
 }
+
+// The walk notes AfterWalk's candidates (etc/passwd, published indexes)
+// as it files its listings: the same, in the same order, as a reading of
+// every entry finds, spilled or not, over one connection or several.
+func TestWalkNotesAfterCands(t *testing.T) {
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{}}
+	for _, dir := range []string{"/", "/a b", "/a-b", "/a", "/a/etc", "/é", "/a b/etc"} {
+		if dir != "/" {
+			parent, name := ftppath.Split(dir)
+			m.dirs[parent] = append(m.dirs[parent], d(name))
+		}
+		for _, n := range []string{"SHA256SUMS", "ls-lR.gz", "passwd", "README", "MD5SUMS.asc"} {
+			m.dirs[dir] = append(m.dirs[dir], f(n))
+		}
+		m.dirs[dir] = append(m.dirs[dir], d("ls-lR")) // a directory: no candidate
+		m.dirs[string(ftppath.Append(nil, dir, "ls-lR"))] = nil
+		slices.Reverse(m.dirs[dir])
+	}
+	for _, opt := range []WalkOptions{{Connections: 1}, {Connections: 4}, {Connections: 4, SpillAfter: 1, SpillDir: t.TempDir()}} {
+		r, got := walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, m.connector(), opt)
+		defer r.Close()
+		if !r.Complete {
+			t.Fatalf("incomplete: %q", r.Incomplete)
+		}
+		var want afterCands
+		for e := range r.AllEntries() {
+			want.note(e)
+		}
+		if len(want.fetch) != 2 || len(want.manifests) != 14 {
+			t.Fatalf("the tree has %d passwd files and %d indexes, want 2 and 14: %q %q", len(want.fetch), len(want.manifests), want.fetch, want.manifests)
+		}
+		if !slices.Equal(got.fetch, want.fetch) || !slices.Equal(got.manifests, want.manifests) {
+			t.Errorf("connections %d, spill after %d: noted\n%q %q\nwant\n%q %q", opt.Connections, opt.SpillAfter, got.fetch, got.manifests, want.fetch, want.manifests)
+		}
+	}
+}
