@@ -434,7 +434,8 @@ func (s *ftpSession) ctlReply(total *int64, limit int64) (code, line string, err
 // ctlLine reads one CRLF-terminated line (without CRLF) from the control
 // connection, counting bytes against limit.
 //
-// The line is valid until the next call (its buffer is reused).
+// The line is valid until the next call (its buffer, or the reader's,
+// is reused).
 func (s *ftpSession) ctlLine(total *int64, limit int64) ([]byte, error) {
 	line := s.ctlBuf[:0]
 	defer func() { s.ctlBuf = line[:0] }()
@@ -443,6 +444,10 @@ func (s *ftpSession) ctlLine(total *int64, limit int64) ([]byte, error) {
 		*total += int64(len(frag))
 		if *total > limit {
 			return nil, fmt.Errorf("%w: STAT reply larger than %d bytes", errStatDesync, limit)
+		}
+		if len(line) == 0 && err == nil && len(frag) >= 2 && frag[len(frag)-2] == '\r' {
+			// A whole line in the reader's buffer (nearly all): no copy.
+			return frag[:len(frag)-2], nil
 		}
 		line = append(line, frag...)
 		if err == bufio.ErrBufferFull {
