@@ -97,7 +97,7 @@ const (
 	DefaultMaxDirEntries = 2_000_000
 	DefaultMaxEntries    = 20_000_000
 	DefaultMaxEntryBytes = 4 << 30
-	DefaultSpillAfter    = 384 << 20
+	DefaultSpillAfter    = 256 << 20
 )
 
 // DefaultMaxDepth is the default depth bound.

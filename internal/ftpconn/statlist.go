@@ -366,7 +366,9 @@ func (s *ftpSession) clearRest() error {
 	if err != nil {
 		return err
 	}
-	if code != 350 {
+	if code != 350 || s.ctl.Buffered() > 0 {
+		// (Bytes after the reply would reach no reader: jlaffaye's
+		// reads the connection, not this buffer.)
 		return fmt.Errorf("%w: REST 0 answered %q", ftpaudit.ErrConnLost, trunc([]byte(line)))
 	}
 	s.restPending = false

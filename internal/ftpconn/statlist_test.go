@@ -301,7 +301,11 @@ func TestClearRest(t *testing.T) {
 	for _, c := range []struct {
 		answer string
 		ok     bool
-	}{{"350 Restart position accepted (0).\r\n", true}, {"502 REST not implemented\r\n", false}} {
+	}{
+		{"350 Restart position accepted (0).\r\n", true},
+		{"502 REST not implemented\r\n", false},
+		{"350 Restart position accepted (0).\r\n226 surprise\r\n", false},
+	} {
 		client, server := net.Pipe()
 		opt := DialOptions{}.withDefaults()
 		s := &ftpSession{opt: opt, control: &deadlineConn{Conn: client, idle: opt.IdleTimeout}, stat: &statState{verdict: statOn}}
