@@ -30,9 +30,9 @@
 #                flags joined by commas; "-" is the plain floor, the one
 #                ratios are taken against (default: "- -rest,-cwd" on
 #                vsftpd, "- -cwd" on proftpd: the second the floor with
-#                ftpaudit's own guards, the REST sentinels after each STAT,
+#                ftpaudit's own guards, the REST sentinel after each STAT,
 #                and paths that are not plain listed with CWD, PWD and
-#                LIST -a over a data connection, never recursively)
+#                STAT -a . in one write, never recursively)
 #   HYPERFINE    1: afterwards, also time every command with
 #                `hyperfine -N -w WARMUP -r RUNS` (not interleaved) (0)
 #   QUIET_WAIT   before each round, wait up to this many seconds for the
