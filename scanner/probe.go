@@ -85,7 +85,7 @@ func AfterWalk(ctx context.Context, h *ftpaudit.HostResult, connect ftpaudit.Con
 
 // afterCands are the entries AfterWalk downloads, or may (etc/passwd,
 // published indexes: see note), in path order. The walk notes them as it
-// files its listings (walker.noteAfter), so that the scan does not read
+// files its listings (prepare, record), so that the scan does not read
 // every entry back for them; AfterWalk alone reads them from the host.
 type afterCands struct {
 	fetch, manifests []string

@@ -28,6 +28,8 @@ type prepared struct {
 	// like the others, reported in one line.
 	dupMore int
 	size    int64 // entryBytes of kept, summed
+	// after: AfterWalk's candidates among kept (see afterCands).
+	after afterCands
 	// fp fingerprints the listing, for a directory with an MLSD unique
 	// fact (to check a second directory with the same fact against it).
 	fp uint64
@@ -96,6 +98,7 @@ func (w *walker) prepare(j dirJob, l *ftpaudit.Listing) prepared {
 	p.sorted = names == nil
 	for i := range p.kept {
 		p.size += entryBytes(&p.kept[i])
+		p.after.note(&p.kept[i])
 	}
 	return p
 }
@@ -122,24 +125,14 @@ func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err 
 		w.mu.Unlock()
 		return
 	}
-	w.noteAfter(p.kept)
-}
-
-// noteAfter notes, among entries just filed, the candidates of AfterWalk
-// (afterCands), so that AfterWalk need not read the walk's every entry
-// back.
-func (w *walker) noteAfter(es []ftpaudit.Entry) {
-	var c afterCands
-	for i := range es {
-		c.note(&es[i])
+	// AfterWalk's candidates, noted only once the entries are filed:
+	// AfterWalk then need not read every entry back.
+	if c := p.after; c.fetch != nil || c.manifests != nil {
+		w.mu.Lock()
+		w.after.fetch = append(w.after.fetch, c.fetch...)
+		w.after.manifests = append(w.after.manifests, c.manifests...)
+		w.mu.Unlock()
 	}
-	if c.fetch == nil && c.manifests == nil {
-		return
-	}
-	w.mu.Lock()
-	w.after.fetch = append(w.after.fetch, c.fetch...)
-	w.after.manifests = append(w.after.manifests, c.manifests...)
-	w.mu.Unlock()
 }
 
 // file files one directory's outcome under the lock, and says whether

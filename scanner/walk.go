@@ -130,7 +130,7 @@ type walker struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	after   afterCands // noted as listings are filed (noteAfter)
+	after   afterCands // noted as listings are filed (record)
 	queue   []dirJob
 	pending int // queued + being listed
 	alive   int // sessions currently open

@@ -34,6 +34,11 @@ func (e *placeError) Error() string {
 // another directory. Errors from CWD itself are returned unclassified;
 // a check that fails is a *placeError.
 func (s *ftpSession) enter(dir string) error {
+	// A strict server may refuse anything but a transfer while a
+	// restart offset is set.
+	if err := s.clearRest(); err != nil {
+		return err
+	}
 	doubled := false
 	if err := s.conn.ChangeDir(pathArg(dir)); err != nil {
 		var te *textproto.Error

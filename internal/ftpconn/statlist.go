@@ -235,6 +235,7 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 	if enter {
 		cmd = "CWD " + pathArg(dir) + "\r\nPWD\r\nSTAT -a .\r\nREST " + n + "\r\n"
 	}
+	pending := s.restPending // an offset an earlier sentinel left
 	s.restPending = true
 	if _, err := s.control.Write([]byte(cmd)); err != nil {
 		return nil, err
@@ -243,11 +244,14 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 	limit := s.opt.MaxListingBytes
 	entered := ""
 	if enter {
-		why, lost, err := s.enterReplies(dir, &r.bytes, limit)
+		why, lost, err := s.enterReplies(dir, n, &r.bytes, limit)
 		if err != nil {
 			return nil, err
 		}
-		if lost {
+		if lost == nonceRead {
+			return s.pastSentinel(r, why)
+		}
+		if lost == notInStep {
 			if err := s.skipToSentinel(r, n, why); err != nil {
 				return nil, err
 			}
@@ -258,6 +262,10 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 	first, err := s.ctlLine(&r.bytes, limit)
 	if err != nil {
 		return nil, err
+	}
+	if enter && isNonce(first, n) {
+		// A message file faked the replies up to here.
+		return s.pastSentinel(r, "the nonce came before the STAT reply")
 	}
 	if !isCode(string(first)) {
 		return nil, fmt.Errorf("%w: reply to STAT does not start with a code: %q", errStatDesync, trunc(first))
@@ -274,6 +282,11 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 			if bytes.HasPrefix(line, end) {
 				r.final = string(line)
 				break
+			}
+			if enter && isNonce(line, n) {
+				// A reply whose first line a message file faked, with a
+				// code whose end never comes.
+				return s.pastSentinel(r, "the nonce came inside the STAT reply")
 			}
 			if bytes.HasPrefix(line, []byte(r.code+"-")) {
 				r.refused = "server text in the reply: " + string(trunc(line))
@@ -299,18 +312,19 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if bytes.HasPrefix(line, []byte("350 ")) && hasToken(line, n) {
+		if isNonce(line, n) {
 			break
 		}
 		if first && statNo && isCode(string(line)) && line[3] == ' ' && line[0] >= '4' {
 			// STAT and REST both refused, each with a one-line reply
 			// (Twisted: 502 for both): a server without STAT, in step.
 			// The STAT reply was one line the server wrote, so no name
-			// can have faked anything, and no offset is left to clear.
+			// can have faked anything, and this exchange set no offset
+			// (an earlier one's may still be set).
 			if s.ctl.Buffered() > 0 {
 				return nil, fmt.Errorf("%w: %d unexpected bytes after the sentinel", errStatDesync, s.ctl.Buffered())
 			}
-			s.restPending = false
+			s.restPending = pending
 			return r, nil
 		}
 		if first && isCode(string(line)) && line[3] == ' ' && (line[0] >= '4' || bytes.HasPrefix(line, []byte("350 "))) {
@@ -338,20 +352,33 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 // understood, but the nonce, which only the server can echo, puts the
 // connection back in step.
 func (s *ftpSession) skipToSentinel(r *statResult, n, why string) error {
-	r.refused, r.resync = why, true
 	for {
 		line, err := s.ctlLine(&r.bytes, s.opt.MaxListingBytes)
 		if err != nil {
 			return err
 		}
-		if bytes.HasPrefix(line, []byte("350 ")) && hasToken(line, n) {
+		if isNonce(line, n) {
 			break
 		}
 	}
+	_, err := s.pastSentinel(r, why)
+	return err
+}
+
+// pastSentinel ends an exchange whose nonce reply was just read, refusing
+// r for why: the server sends nothing after it, so the connection is in
+// step unless bytes are left.
+func (s *ftpSession) pastSentinel(r *statResult, why string) (*statResult, error) {
+	r.refused, r.resync = why, true
 	if s.ctl.Buffered() > 0 {
-		return fmt.Errorf("%w: %d unexpected bytes after the sentinel", errStatDesync, s.ctl.Buffered())
+		return nil, fmt.Errorf("%w: %d unexpected bytes after the sentinel", errStatDesync, s.ctl.Buffered())
 	}
-	return nil
+	return r, nil
+}
+
+// isNonce reports whether line is the reply to "REST n".
+func isNonce(line []byte, n string) bool {
+	return bytes.HasPrefix(line, []byte("350 ")) && hasToken(line, n)
 }
 
 // clearRest sends "REST 0" when a STAT's sentinel left a restart offset
@@ -368,30 +395,46 @@ func (s *ftpSession) clearRest() error {
 	}
 	if code != 350 || s.ctl.Buffered() > 0 {
 		// (Bytes after the reply would reach no reader: jlaffaye's
-		// reads the connection, not this buffer.)
-		return fmt.Errorf("%w: REST 0 answered %q", ftpaudit.ErrConnLost, trunc([]byte(line)))
+		// reads the connection, not this buffer.) The offset is in
+		// doubt: the session is closed, so that nothing after runs on
+		// it, and STAT, which leaves offsets to clear, is off for the
+		// host.
+		note := fmt.Sprintf("REST 0 answered %q", trunc([]byte(line)))
+		s.abort()
+		if s.stat != nil {
+			s.stat.disable(note)
+		}
+		return fmt.Errorf("%w: %s", ftpaudit.ErrConnLost, note)
 	}
 	s.restPending = false
 	return nil
 }
 
+// How the replies before a STAT reply went out of step (enterReplies).
+const (
+	inStep    = iota
+	notInStep // a reply did not start with a code: skip to the nonce
+	nonceRead // the nonce's reply came early: nothing is left to read
+)
+
 // enterReplies reads the replies to a pipelined "CWD dir" and "PWD" and
 // says why the STAT reply after them is not dir's listing: "" when CWD
-// succeeded and PWD names dir, as enter requires. lost means a reply did
-// not start with a code (a message file's line that faked the end of
-// CWD's reply, on a server that does not prefix them): the caller skips
-// to the sentinel.
-func (s *ftpSession) enterReplies(dir string, total *int64, limit int64) (why string, lost bool, err error) {
-	code, _, err := s.ctlReply(total, limit)
-	if err != nil || code == "" {
-		return "CWD's reply is not in step", code == "", err
+// succeeded and PWD names dir, as enter requires. lost says how they
+// went out of step, when a message file (which an uploader can write)
+// faked the end of CWD's reply: with a line that is no reply, on a server
+// that does not prefix them, or so that the nonce's reply (n) is read
+// where another was expected.
+func (s *ftpSession) enterReplies(dir, n string, total *int64, limit int64) (why string, lost int, err error) {
+	code, _, lost, err := s.ctlReply(n, total, limit)
+	if err != nil || lost != inStep {
+		return "CWD's reply is not in step", lost, err
 	}
 	if code != "250" {
 		why = "CWD answered " + code // enter takes nothing else either
 	}
-	code, line, err := s.ctlReply(total, limit)
-	if err != nil || code == "" {
-		return "PWD's reply is not in step", code == "", err
+	code, line, lost, err := s.ctlReply(n, total, limit)
+	if err != nil || lost != inStep {
+		return "PWD's reply is not in step", lost, err
 	}
 	switch {
 	case why != "":
@@ -405,30 +448,37 @@ func (s *ftpSession) enterReplies(dir string, total *int64, limit int64) (why st
 			why = fmt.Sprintf("CWD %q went to %q", dir, pwd)
 		}
 	}
-	return why, false, nil
+	return why, inStep, nil
 }
 
 // ctlReply reads one reply off the control connection and returns its
 // code and, for a one-line reply, its text after the code (empty for a
-// multi-line reply). code is empty when the first line does not start
-// with one.
-func (s *ftpSession) ctlReply(total *int64, limit int64) (code, line string, err error) {
+// multi-line reply). lost is notInStep when the first line does not
+// start with a code, nonceRead when a line read is the reply to "REST n".
+func (s *ftpSession) ctlReply(n string, total *int64, limit int64) (code, line string, lost int, err error) {
 	first, err := s.ctlLine(total, limit)
-	if err != nil || !isCode(string(first)) {
-		return "", "", err
+	switch {
+	case err != nil:
+		return "", "", inStep, err
+	case isNonce(first, n):
+		return "", "", nonceRead, nil
+	case !isCode(string(first)):
+		return "", "", notInStep, nil
 	}
 	code = string(first[:3])
 	if first[3] != '-' {
-		return code, string(first[4:]), nil
+		return code, string(first[4:]), inStep, nil
 	}
 	end := []byte(code + " ")
 	for {
 		l, err := s.ctlLine(total, limit)
-		if err != nil {
-			return "", "", err
-		}
-		if bytes.HasPrefix(l, end) {
-			return code, "", nil
+		switch {
+		case err != nil:
+			return "", "", inStep, err
+		case isNonce(l, n):
+			return "", "", nonceRead, nil
+		case bytes.HasPrefix(l, end):
+			return code, "", inStep, nil
 		}
 	}
 }

@@ -264,6 +264,16 @@ func TestStatEnter(t *testing.T) {
 		"message fakes end, no code after": {reply: func(d, n string) string {
 			return "250-msg\r\n250 fake end\r\nnot a reply\r\n250 real end\r\n257 \"/pub files\"\r\n" + listing(d, n)
 		}, resync: true},
+		// ... with a STAT reply of another code, whose end never comes:
+		// the reader meets the nonce inside it.
+		"message fakes a reply of another code": {reply: func(d, n string) string {
+			return "250-msg\r\n250 fake end\r\n257 \"/pub files\"\r\n212-Status follows:\r\n" + dotLine + "\r\n" +
+				"250 real end\r\n257 \"/pub files\"\r\n" + listing(d, n)
+		}, resync: true},
+		// ... or a PWD reply whose end never comes.
+		"PWD reply runs into the nonce": {reply: func(d, n string) string {
+			return "250 ok\r\n257-never ends\r\n" + listing(d, n)
+		}, resync: true},
 		// ... and faking PWD's reply and a whole STAT reply that hides
 		// README: what follows the fake runs into the nonce's place.
 		"message fakes a listing": {reply: func(d, n string) string {
@@ -334,10 +344,46 @@ func TestClearRest(t *testing.T) {
 		if c.ok != (err == nil) || s.restPending == c.ok {
 			t.Errorf("answer %q: error %v, pending %v", c.answer, err, s.restPending)
 		}
-		if !c.ok && !errors.Is(err, ftpaudit.ErrConnLost) {
-			t.Errorf("error %v is not ErrConnLost", err)
+		if !c.ok && (!errors.Is(err, ftpaudit.ErrConnLost) || !s.closed || s.stat.verdict != statOff) {
+			t.Errorf("error %v (want ErrConnLost), session closed %v, STAT verdict %d (want off)", err, s.closed, s.stat.verdict)
 		}
 		_ = client.Close()
 		_ = server.Close()
+	}
+}
+
+// An exchange that sets no offset (STAT and REST both refused) leaves an
+// earlier exchange's offset to be cleared.
+func TestStatRefusedKeepsPendingOffset(t *testing.T) {
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	opt := DialOptions{}.withDefaults()
+	s := &ftpSession{opt: opt, control: &deadlineConn{Conn: client, idle: opt.IdleTimeout}, stat: &statState{verdict: statOn}}
+	go func() {
+		r := bufio.NewReader(server)
+		for i := 0; ; {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if !strings.HasPrefix(line, "REST ") {
+				continue
+			}
+			if i++; i == 1 {
+				_, _ = server.Write([]byte(vsftpdStat(dotLine)("/a", strings.TrimSpace(line[5:]))))
+			} else {
+				_, _ = server.Write([]byte("502 STAT not implemented\r\n502 REST not implemented\r\n"))
+			}
+		}
+	}()
+	if l, _, err := s.listSTAT("/a", false); err != nil || l == nil {
+		t.Fatalf("first STAT: %v, %v", l, err)
+	}
+	if l, _, err := s.listSTAT("/b", false); err != nil || l != nil {
+		t.Fatalf("refused STAT: %v, %v", l, err)
+	}
+	if !s.restPending {
+		t.Error("the first exchange's offset is taken as cleared")
 	}
 }
