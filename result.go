@@ -285,6 +285,11 @@ type StatReport struct {
 	Listed    int64 `json:"listed"`
 	Fallbacks int64 `json:"fallbacks"`
 	Resyncs   int64 `json:"resyncs"`
+	// Batched counts the directories of Listed whose STAT went in a
+	// batch of several behind one sentinel; BatchesRefused the batches
+	// refused whole (each of their directories listed again on its own).
+	Batched        int64 `json:"batched"`
+	BatchesRefused int64 `json:"batches_refused"`
 }
 
 // PoolReport says how a host's connections went.

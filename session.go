@@ -83,6 +83,15 @@ type TreeLister interface {
 	ListTree(ctx context.Context, dir string) (*TreeListing, error)
 }
 
+// A Prefetcher can list several directories the caller is about to list
+// in one exchange with the server, where that can be done safely; List
+// then returns each of them from what was read. Prefetch lists nothing it
+// cannot (List lists those as usual), and returns an error only when the
+// session was lost (ErrConnLost), the directories not listed.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, dirs []string) error
+}
+
 // ErrTreeUnsupported is returned by ListTree for a directory or session it
 // cannot list recursively (a path that cannot go on a LIST command line, an
 // MLSD-only session, a server without LIST -a).

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -371,5 +372,79 @@ func (s countingSource) All() iter.Seq[*ftpaudit.Entry] {
 				return
 			}
 		}
+	}
+}
+
+// TestReadAhead: the survey's read-ahead yields exactly what AllEntries
+// yields, in order, in batches of any size; a caller that stops early
+// stops the reader before it returns (nothing is read after); a panic
+// while reading is raised again in the caller.
+func TestReadAhead(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("readAhead reads on the caller's goroutine on one core")
+	}
+	defer func(m, b int) { shardMin, shardBatch = m, b }(shardMin, shardBatch)
+	h := randomArchive(rand.New(rand.NewPCG(9, 5)), 40)
+	for _, r := range representations {
+		hr := r.of(h)
+		var want []string
+		for e := range hr.AllEntries() {
+			want = append(want, e.Path+"\x00"+e.Raw)
+		}
+		for _, size := range []int{1, 3, 4096} {
+			shardMin, shardBatch = size, size
+			j := newJudge(hr, DefaultPolicy())
+			var got []string
+			for e := range j.readAhead() {
+				got = append(got, e.Path+"\x00"+e.Raw)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s, batches of %d: %d entries differ from AllEntries' %d", r.name, size, len(got), len(want))
+			}
+		}
+	}
+
+	shardMin, shardBatch = 2, 2
+	hs := viaSource(h)
+	src := hs.Source.(*entrysrc.Source)
+	var mu sync.Mutex
+	read := 0
+	hs.Source = countingSource{src, func() { mu.Lock(); read++; mu.Unlock() }}
+	j := newJudge(hs, DefaultPolicy())
+	n := 0
+	for range j.readAhead() {
+		if n++; n == 5 {
+			break
+		}
+	}
+	mu.Lock()
+	stopped := read
+	mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	after := read
+	mu.Unlock()
+	// Read at most: the three batches the caller took, two queued, one
+	// the reader holds.
+	if after != stopped || stopped > 3*2+2*2+2 || stopped >= len(src.Entries) {
+		t.Errorf("after a stop at 5 entries the reader read %d, then %d (of %d)", stopped, after, len(src.Entries))
+	}
+
+	hs.Source = countingSource{src, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if read++; read == 9 {
+			panic("read failed")
+		}
+	}}
+	read = 0
+	got := func() (p any) {
+		defer func() { p = recover() }()
+		for range newJudge(hs, DefaultPolicy()).readAhead() {
+		}
+		return nil
+	}()
+	if got != "read failed" {
+		t.Errorf("recovered %v, want the reader's panic", got)
 	}
 }

@@ -121,3 +121,19 @@ func (s *budgetProber) ListTree(ctx context.Context, dir string) (*ftpaudit.Tree
 	}
 	return nil, ftpaudit.ErrTreeUnsupported
 }
+
+// Prefetch passes prefetching through when the session has it.
+func (s *budgetSession) Prefetch(ctx context.Context, dirs []string) error {
+	if pf, ok := s.Session.(ftpaudit.Prefetcher); ok {
+		return pf.Prefetch(ctx, dirs)
+	}
+	return nil
+}
+
+// Prefetch passes prefetching through when the session has it.
+func (s *budgetProber) Prefetch(ctx context.Context, dirs []string) error {
+	if pf, ok := s.Prober.(ftpaudit.Prefetcher); ok {
+		return pf.Prefetch(ctx, dirs)
+	}
+	return nil
+}

@@ -134,7 +134,9 @@ type walker struct {
 	queue   []dirJob
 	pending int // queued + being listed
 	alive   int // sessions currently open
-	seen    map[string]struct{}
+	// noPrefetch: a session was lost while prefetching; no more.
+	noPrefetch bool
+	seen       map[string]struct{}
 	// uniques maps an MLSD unique fact to the first directory listed
 	// with it; uniqueBad, once set, says why unique facts are not
 	// trusted on the host; same holds the directories not descended as
@@ -309,27 +311,89 @@ func sortPathErrors(p []ftpaudit.PathError) {
 	})
 }
 
-// next blocks until a job is available or the walk is over.
-func (w *walker) next(ctx context.Context) (dirJob, bool) {
+// next blocks until a job is available or the walk is over, and takes
+// it, with up to ahead-1 more when the queue holds enough for every
+// session to take as many (see prefetchJobs).
+func (w *walker) next(ctx context.Context, ahead int) ([]dirJob, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for len(w.queue) == 0 && w.pending > 0 && !w.done && ctx.Err() == nil {
 		w.cond.Wait()
 	}
 	if len(w.queue) == 0 || w.done || ctx.Err() != nil {
-		return dirJob{}, false
+		return nil, false
 	}
-	j := w.queue[len(w.queue)-1] // LIFO: depth first keeps the queue small
-	w.queue = w.queue[:len(w.queue)-1]
-	return j, true
+	n := max(min(ahead, len(w.queue)/max(w.opt.Connections, 1)), 1)
+	js := make([]dirJob, n)
+	for i := range js {
+		js[i] = w.queue[len(w.queue)-1] // LIFO: depth first keeps the queue small
+		w.queue = w.queue[:len(w.queue)-1]
+	}
+	return js, true
 }
 
-// requeue puts a job back after a lost connection.
-func (w *walker) requeue(j dirJob) {
+// requeue puts jobs back: after a lost connection, or taken ahead and
+// not listed.
+func (w *walker) requeue(js ...dirJob) {
+	if len(js) == 0 {
+		return
+	}
 	w.mu.Lock()
-	w.queue = append(w.queue, j)
+	for i := len(js) - 1; i >= 0; i-- { // the first taken on top again
+		w.queue = append(w.queue, js[i])
+	}
 	w.cond.Broadcast()
 	w.mu.Unlock()
+}
+
+// prefetchJobs is how many directories a worker takes at once where its
+// session can list them in one exchange (ftpaudit.Prefetcher): four
+// STATs behind one sentinel saves most of what the sentinel and the
+// round trips cost the server (docs/benchmarks.md).
+const prefetchJobs = 4
+
+// ahead is how many jobs a worker on s takes at once.
+func (w *walker) ahead(s ftpaudit.Session) int {
+	if _, ok := s.(ftpaudit.Prefetcher); !ok {
+		return 1
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.noPrefetch {
+		return 1
+	}
+	return prefetchJobs
+}
+
+// prefetch has s list, in one exchange, the directories of js that it
+// would list on their own (not the start, not those a recursive listing
+// is to cover or that are to be listed on their own). An error means the
+// session was lost: prefetching is then given up for the host (a server
+// that drops the connection on pipelined STATs would otherwise cost a
+// session per batch), and the jobs are to be listed again, each on its
+// own.
+func (w *walker) prefetch(ctx context.Context, s ftpaudit.Session, js []dirJob) error {
+	pf, ok := s.(ftpaudit.Prefetcher)
+	if !ok {
+		return nil
+	}
+	_, trees := s.(ftpaudit.TreeLister)
+	var dirs []string
+	for _, j := range js {
+		if j.depth > 0 && j.undecided == "" && !(trees && w.wantTree(j)) { // as listJob decides
+			dirs = append(dirs, j.path)
+		}
+	}
+	if len(dirs) < 2 {
+		return nil
+	}
+	err := pf.Prefetch(ctx, dirs)
+	if err != nil {
+		w.mu.Lock()
+		w.noPrefetch = true
+		w.mu.Unlock()
+	}
+	return err
 }
 
 // jobDone marks one job finished.
@@ -356,6 +420,10 @@ func (w *walker) worker(ctx context.Context) {
 		}
 	}()
 	failures := 0
+	// ahead holds the jobs taken with the last one, listed next, in
+	// turn, on this session; any left when the worker stops go back.
+	var ahead []dirJob
+	defer func() { w.requeue(ahead...) }()
 	for {
 		if s == nil {
 			// Sessions are opened before there is work for them (the
@@ -374,9 +442,27 @@ func (w *walker) worker(ctx context.Context) {
 			}
 			lastUse = time.Now()
 		}
-		j, ok := w.next(ctx)
-		if !ok {
-			return
+		var j dirJob
+		if len(ahead) > 0 {
+			j, ahead = ahead[0], ahead[1:]
+		} else {
+			js, ok := w.next(ctx, w.ahead(s))
+			if !ok {
+				return
+			}
+			if err := w.prefetch(ctx, s, js); err != nil {
+				// The session is lost: the jobs go back, not counted
+				// as attempts (nothing was listed), and are listed on
+				// their own on the next session.
+				_ = s.Close()
+				s = nil
+				w.mu.Lock()
+				w.alive--
+				w.mu.Unlock()
+				w.requeue(js...)
+				continue
+			}
+			j, ahead = js[0], js[1:]
 		}
 		idle := time.Since(lastUse)
 		l, done, err := w.listJob(ctx, s, &j)
@@ -394,6 +480,9 @@ func (w *walker) worker(ctx context.Context) {
 		if err != nil && errors.Is(err, ftpaudit.ErrConnLost) && ctx.Err() == nil {
 			_ = s.Close()
 			s = nil
+			// What this session prefetched went with it.
+			w.requeue(ahead...)
+			ahead = nil
 			if w.retryLost(&j, idle) {
 				w.requeue(j)
 				continue

@@ -120,6 +120,15 @@ func (d *dialectState) pick(dir string) (f listForm, check bool) {
 	return f.cwdTwin(), false
 }
 
+// wouldSTAT reports, without changing anything, whether a session is to
+// list dir with the path form "LIST -a DIR" (which STAT stands in for)
+// and no check: what pick would answer now.
+func (d *dialectState) wouldSTAT(dir string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.form == formDashAPath && (!d.settled || d.check == checkDone || dir == "/")
+}
+
 // current is the form in use.
 func (d *dialectState) current() listForm {
 	d.mu.Lock()

@@ -19,9 +19,12 @@ import (
 // at most listChunkMax bytes, no doubling, and cuts them only at a line
 // end: a full chunk holds whole lines and is never written again, so it
 // becomes, as it is, one of the strings the entries point into (parsed
-// chunk by chunk, which is the same as parsing the whole text). Only the
-// last, partly filled chunk is copied, to a string of its exact size, and
-// its array is kept for the session's next listing.
+// chunk by chunk, which is the same as parsing the whole text). The last,
+// partly filled chunk is not copied either: its filled part becomes the
+// last string, and what is left of its array after it (never written
+// yet) is kept for the session's next listing, which fills it from there
+// on. So a session's small listings share chunks, one after the other,
+// and no byte a string points into is ever written again.
 //
 // A listing's listBuf (listing set) reads lines, not bytes: runs of
 // empty lines ("\n" or "\r\n") are kept as one "\n" (see squeeze): every parser skips them, and a recursive listing's sections
@@ -97,7 +100,8 @@ func (b *listBuf) room(need int) {
 		b.skip = true
 		return
 	}
-	size := min(2*cap(b.cur), listChunkMax)
+	// (cur may be what an earlier listing left of its chunk: small.)
+	size := max(min(2*cap(b.cur), listChunkMax), listChunkMin)
 	for size < 2*len(tail) || size < need+len(tail) {
 		size *= 2 // one line longer than a chunk
 	}
@@ -212,23 +216,30 @@ func (b *listBuf) takeLong() []ftpaudit.BadLine {
 }
 
 // finish returns the text as strings that each end in '\n', the last
-// one aside, and cur's array for the next newListBuf (nil when it grew
-// past listChunkMax for one very long line). The listBuf is empty
-// afterwards.
+// one aside, and what is left of cur's array after them, never written,
+// for the next newListBuf (nil when little is left, or when the array
+// grew past listChunkMax for one very long line). The strings point into
+// the arrays as they are; the listBuf is empty afterwards.
 func (b *listBuf) finish() (text []string, scratch []byte) {
-	text, scratch = b.full, b.cur
+	text = b.full
 	if len(b.cur) > 0 {
-		text = append(text, string(b.cur))
+		text = append(text, unsafe.String(&b.cur[0], len(b.cur)))
 	}
-	if cap(scratch) > listChunkMax {
+	scratch = b.cur[len(b.cur):]
+	if cap(scratch) < listScratchMin || cap(b.cur) > listChunkMax {
 		scratch = nil
 	}
 	*b = listBuf{}
-	return text, scratch[:0]
+	return text, scratch
 }
 
-// take returns a copy of the whole text (nil when empty) and empties the listBuf like
-// finish.
+// listScratchMin is the least room left in a chunk worth handing to the
+// next listing.
+const listScratchMin = 1 << 10
+
+// take returns a copy of the whole text (nil when empty) and empties the
+// listBuf like finish; since no string points into cur, all of its
+// array is handed on.
 func (b *listBuf) take() (text []byte, scratch []byte) {
 	if b.n > 0 {
 		text = make([]byte, 0, b.n)

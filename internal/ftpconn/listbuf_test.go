@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unsafe"
 
 	"github.com/ftpaudit/ftpaudit/internal/listing"
 )
@@ -196,4 +197,87 @@ func BenchmarkHugeListing(b *testing.B) {
 	}
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n)/float64(loops), "alloc-bytes/entry")
+}
+
+// TestListBufSharedChunk fills one array with listing after listing, as a
+// session does (finish hands on the rest of the chunk), in every way a
+// listing is written: lines of a STAT reply, a data connection's bytes,
+// runs of empty lines squeezed, a line too long to keep, and take. The
+// strings every finished listing returned must hold what that listing
+// was given, to the end: a later listing that wrote over any of them
+// would change the entries of a directory already filed.
+func TestListBufSharedChunk(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 17))
+	type kept struct {
+		text []string
+		want string
+	}
+	var all []kept
+	var scratch []byte
+	shared := 0
+	for i := range 400 {
+		b := newListBuf(scratch)
+		b.listing = true
+		var want strings.Builder
+		switch i % 4 {
+		case 0: // STAT reply lines
+			for k := range rng.IntN(40) {
+				line := fmt.Sprintf("-rw-r--r-- 1 0 0 %d Nov 30 03:00 f%d-%d", k, i, k)
+				b.writeLine([]byte(line))
+				want.WriteString(line + "\n")
+			}
+		case 1: // a data connection, with empty lines squeezed
+			var in strings.Builder
+			for k := range rng.IntN(60) {
+				fmt.Fprintf(&in, "drwxr-xr-x 2 0 0 4096 Nov 30 03:00 d%d-%d\r\n", i, k)
+				if k%3 == 0 {
+					in.WriteString("\r\n\r\n\n")
+				}
+			}
+			if _, err := b.readFrom(strings.NewReader(in.String()), 1<<30); err != nil {
+				t.Fatal(err)
+			}
+			text, sc := b.finish()
+			scratch = sc
+			all = append(all, kept{text, strings.Join(text, "")}) // checked for change, below
+			continue
+		case 2: // a line too long to keep, between short ones
+			in := "-rw-r--r-- 1 0 0 1 Nov 30 03:00 a\r\n" + strings.Repeat("x", maxListLine+10) + "\r\n-rw-r--r-- 1 0 0 1 Nov 30 03:00 b\r\n"
+			if _, err := b.readFrom(strings.NewReader(in), 1<<30); err != nil {
+				t.Fatal(err)
+			}
+			text, sc := b.finish()
+			scratch = sc
+			all = append(all, kept{text, strings.Join(text, "")})
+			continue
+		case 3: // a download, copied out: the chunk is handed on whole
+			got, sc := b.take()
+			_ = got
+			scratch = sc
+			continue
+		}
+		text, sc := b.finish()
+		if got := strings.Join(text, ""); got != want.String() {
+			t.Fatalf("listing %d: got %q, want %q", i, got, want.String())
+		}
+		if sc != nil && len(text) > 0 {
+			// The rest of the chunk starts right after the text.
+			last := text[len(text)-1]
+			end := uintptr(unsafe.Pointer(unsafe.StringData(last))) + uintptr(len(last))
+			if uintptr(unsafe.Pointer(unsafe.SliceData(sc))) != end {
+				t.Fatalf("listing %d: the rest of the chunk does not start after the text", i)
+			}
+			shared++
+		}
+		scratch = sc
+		all = append(all, kept{text, want.String()})
+	}
+	if shared < 50 {
+		t.Fatalf("only %d listings handed on the rest of their chunk: the test does not test sharing", shared)
+	}
+	for i, k := range all {
+		if got := strings.Join(k.text, ""); got != k.want {
+			t.Fatalf("kept listing %d changed after later listings: got %q, want %q", i, got, k.want)
+		}
+	}
 }

@@ -63,6 +63,8 @@ type ftpSession struct {
 	// scratch is the array of the last listing's last chunk, filled
 	// first by the next listing (see listBuf).
 	scratch []byte
+	// pre holds what Prefetch listed, until List asks for it.
+	pre map[string]preListing
 }
 
 // takeScratch hands the session's listing array to a new listBuf.

@@ -90,6 +90,8 @@ type statState struct {
 	checked   atomic.Int64 // STAT listings checked against a data connection after the first
 	fallbacks atomic.Int64 // STAT replies refused, listed over a data connection
 	resyncs   atomic.Int64 // STAT replies with content after a faked end
+	batched   atomic.Int64 // directories listed from a batch (Prefetch)
+	refusedB  atomic.Int64 // batches refused whole
 }
 
 // statSize is the size of a STAT listing: its listing lines (the "." and
@@ -135,7 +137,8 @@ func (st *statState) report() ftpaudit.StatReport {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	r := ftpaudit.StatReport{Used: st.verdict == statOn, Note: st.note,
-		Listed: st.listed.Load(), Fallbacks: st.fallbacks.Load(), Resyncs: st.resyncs.Load()}
+		Listed: st.listed.Load(), Fallbacks: st.fallbacks.Load(), Resyncs: st.resyncs.Load(),
+		Batched: st.batched.Load(), BatchesRefused: st.refusedB.Load()}
 	if !r.Used && r.Note == "" {
 		r.Note = "never checked"
 	}
@@ -182,6 +185,13 @@ func (st *statState) settle(on bool, decided bool, note string) {
 	}
 }
 
+// on reports whether STAT is in use for the host.
+func (st *statState) on() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.verdict == statOn
+}
+
 // disable turns STAT off for the host after a protocol surprise.
 func (st *statState) disable(note string) {
 	st.mu.Lock()
@@ -221,15 +231,8 @@ func nonce() string {
 // with CWD (checked with PWD) and listed as "STAT -a .", all in the same
 // write (see the top of this file).
 func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
-	if s.ctl == nil {
-		s.ctl = bufio.NewReaderSize(s.control, 16<<10)
-	}
-	if dc, ok := s.control.(*deadlineConn); ok {
-		// A listing over the control connection: it must keep the
-		// rate of a data transfer (the reply bounds do not see it).
-		dc.rate = &rateMeter{min: s.opt.MinDataRate, window: s.opt.RateWindow}
-		defer func() { dc.rate = nil }()
-	}
+	s.beginStat()
+	defer s.endStat()
 	n := nonce()
 	cmd := "STAT -a " + pathArg(dir) + "\r\nREST " + n + "\r\n"
 	if enter {
@@ -273,31 +276,14 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 	r.code = string(first[:3])
 	statNo := false // STAT refused with a one-line reply
 	if first[3] == '-' {
-		end := []byte(r.code + " ")
-		for {
-			line, err := s.ctlLine(&r.bytes, limit)
-			if err != nil {
-				return nil, err
-			}
-			if bytes.HasPrefix(line, end) {
-				r.final = string(line)
-				break
-			}
-			if enter && isNonce(line, n) {
-				// A reply whose first line a message file faked, with a
-				// code whose end never comes.
-				return s.pastSentinel(r, "the nonce came inside the STAT reply")
-			}
-			if bytes.HasPrefix(line, []byte(r.code+"-")) {
-				r.refused = "server text in the reply: " + string(trunc(line))
-			}
-			if bytes.ContainsAny(line, "\r\n") {
-				r.refused = "a line holds a bare CR or LF"
-			}
-			if len(line) > 0 && line[0] == ' ' {
-				line = line[1:] // proftpd indents every line
-			}
-			r.lines.writeLine(line)
+		sawNonce, err := s.readReply(r, n, enter, true)
+		if err != nil {
+			return nil, err
+		}
+		if sawNonce {
+			// A reply whose first line a message file faked, with a
+			// code whose end never comes.
+			return s.pastSentinel(r, "the nonce came inside the STAT reply")
 		}
 	} else {
 		r.final = string(first)
@@ -345,6 +331,77 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 		r.refused = entered
 	}
 	return r, nil
+}
+
+// readReply reads the rest of r's multi-line reply (its first line read,
+// its code in r.code) up to its end, a line starting with the code and a
+// space, filing every line before it (take; in the text when keep is
+// set). Where watch is set, it stops at the nonce's reply if that comes
+// first, and says so.
+func (s *ftpSession) readReply(r *statResult, n string, watch, keep bool) (sawNonce bool, err error) {
+	end, cont := []byte(r.code+" "), []byte(r.code+"-")
+	for {
+		line, err := s.ctlLine(&r.bytes, s.opt.MaxListingBytes)
+		if err != nil {
+			return false, err
+		}
+		if bytes.HasPrefix(line, end) {
+			r.final = string(line)
+			return false, nil
+		}
+		if watch && isNonce(line, n) {
+			return true, nil
+		}
+		r.take(line, cont, keep)
+	}
+}
+
+// take files one line of a multi-line STAT reply (cont is its code and
+// "-"), kept in the listing's text when keep is set: server text in the
+// reply or a line holding a bare CR or LF refuses the reply.
+func (r *statResult) take(line, cont []byte, keep bool) {
+	if bytes.HasPrefix(line, cont) {
+		r.refused = "server text in the reply: " + string(trunc(line))
+	}
+	if bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line, '\n') >= 0 {
+		r.refused = "a line holds a bare CR or LF"
+	}
+	if !keep {
+		return
+	}
+	if len(line) > 0 && line[0] == ' ' {
+		line = line[1:] // proftpd indents every line
+	}
+	r.lines.writeLine(line)
+}
+
+// beginStat readies the control connection for an exchange whose
+// replies the session reads itself (ctlLine), up to endStat.
+func (s *ftpSession) beginStat() {
+	if s.ctl == nil {
+		s.ctl = bufio.NewReaderSize(s.control, 16<<10)
+	}
+	if dc, ok := s.control.(*deadlineConn); ok {
+		// A listing over the control connection: it must keep the
+		// rate of a data transfer (the reply bounds do not see it).
+		dc.rate = &rateMeter{min: s.opt.MinDataRate, window: s.opt.RateWindow}
+	}
+}
+
+// endStat ends what beginStat began.
+func (s *ftpSession) endStat() {
+	if dc, ok := s.control.(*deadlineConn); ok {
+		dc.rate = nil
+	}
+}
+
+// inStep checks, right after the nonce's reply, that the server sent
+// nothing more: the connection is then in step.
+func (s *ftpSession) inStep() error {
+	if s.ctl.Buffered() > 0 {
+		return fmt.Errorf("%w: %d unexpected bytes after the sentinel", errStatDesync, s.ctl.Buffered())
+	}
+	return nil
 }
 
 // skipToSentinel reads past whatever comes before the nonce's reply,
@@ -516,11 +573,21 @@ func (s *ftpSession) ctlLine(total *int64, limit int64) ([]byte, error) {
 	}
 }
 
+// hasToken reports whether tok is one of line's runs of digits, whole.
 func hasToken(line []byte, tok string) bool {
-	for _, f := range strings.FieldsFunc(string(line), func(r rune) bool { return r < '0' || r > '9' }) {
-		if f == tok {
+	for i := 0; i < len(line); {
+		if line[i] < '0' || line[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(line) && line[j] >= '0' && line[j] <= '9' {
+			j++
+		}
+		if string(line[i:j]) == tok {
 			return true
 		}
+		i = j
 	}
 	return false
 }
@@ -538,6 +605,11 @@ func trunc(b []byte) []byte {
 func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, statSize, string) {
 	text, scratch := r.lines.finish()
 	defer s.putScratch(scratch)
+	return s.statText(r, text)
+}
+
+// statText is statListing for r's text, taken from r.lines.
+func (s *ftpSession) statText(r *statResult, text []string) (*ftpaudit.Listing, statSize, string) {
 	if r.refused != "" {
 		return nil, statSize{}, r.refused
 	}
@@ -567,6 +639,15 @@ func (s *ftpSession) statListing(r *statResult) (*ftpaudit.Listing, statSize, st
 // listing with its size, unchecked. It returns nil and no error when the
 // directory must be listed over a data connection.
 func (s *ftpSession) listSTAT(dir string, enter bool) (*ftpaudit.Listing, statSize, error) {
+	if p, ok := s.takePre(dir); ok && !enter {
+		// Listed by Prefetch.
+		if p.l == nil {
+			s.stat.fallbacks.Add(1)
+		} else {
+			s.stat.batched.Add(1)
+		}
+		return p.l, p.n, nil
+	}
 	r, err := s.statExchange(dir, enter)
 	if err != nil {
 		if errors.Is(err, errStatDesync) {

@@ -18,10 +18,22 @@ import (
 // (clearRest) with 350, once.
 func statServer(t *testing.T, opt DialOptions, reply func(dir, nonce string) string) (*ftpSession, <-chan []string) {
 	t.Helper()
+	return exchangeServer(t, opt, func(cmds []string, nonce string) string {
+		return reply(strings.TrimPrefix(strings.TrimPrefix(cmds[0], "STAT -a "), "CWD "), nonce)
+	})
+}
+
+// exchangeServer reads commands on a pipe up to a "REST nonce" line,
+// answers them with reply(commands before it, nonce), written in one
+// piece, and then answers "REST 0" (clearRest) with 350, once. The
+// session's STAT verdict is on, and its dialect lists with the path form.
+func exchangeServer(t *testing.T, opt DialOptions, reply func(cmds []string, nonce string) string) (*ftpSession, <-chan []string) {
+	t.Helper()
 	client, server := net.Pipe()
 	t.Cleanup(func() { _ = client.Close(); _ = server.Close() })
 	opt = opt.withDefaults()
-	s := &ftpSession{opt: opt, control: &deadlineConn{Conn: client, idle: opt.IdleTimeout}, stat: &statState{verdict: statOn}}
+	s := &ftpSession{opt: opt, control: &deadlineConn{Conn: client, idle: opt.IdleTimeout},
+		stat: &statState{verdict: statOn}, dialect: &dialectState{form: formDashAPath, settled: true, check: checkDone}}
 	got := make(chan []string, 1)
 	go func() {
 		r := bufio.NewReader(server)
@@ -35,9 +47,7 @@ func statServer(t *testing.T, opt DialOptions, reply func(dir, nonce string) str
 			cmds = append(cmds, strings.TrimRight(line, "\r\n"))
 		}
 		got <- cmds
-		dir := strings.TrimPrefix(strings.TrimPrefix(cmds[0], "STAT -a "), "CWD ")
-		nonce := strings.TrimPrefix(cmds[len(cmds)-1], "REST ")
-		if out := reply(dir, nonce); out != "" {
+		if out := reply(cmds[:len(cmds)-1], strings.TrimPrefix(cmds[len(cmds)-1], "REST ")); out != "" {
 			_, _ = server.Write([]byte(out))
 		}
 		if line, err := r.ReadString('\n'); err == nil && line == "REST 0\r\n" {

@@ -47,6 +47,16 @@ var sumsHexLen = map[string]int{
 	"SHA512SUMS": 128, "SHA512SUMS.txt": 128, "sha512sum.txt": 128,
 }
 
+// minNameLen and maxNameLen bound the lengths of the names KindOf
+// takes: "ls-lR" and those of sumsHexLen.
+var minNameLen, maxNameLen = func() (lo, hi int) {
+	lo, hi = len("ls-lR"), len("ls-lR.txt")
+	for n := range sumsHexLen {
+		lo, hi = min(lo, len(n)), max(hi, len(n))
+	}
+	return lo, hi
+}()
+
 // bsdAlgoHexLen maps the algorithm tags of BSD style lines ("SHA256 (name)
 // = hex", coreutils --tag, and OpenSSL's "SHA2-256(name)= hex") to the
 // length of their hex digests.
@@ -65,6 +75,9 @@ var bsdAlgoHexLen = map[string]int{
 func KindOf(name string) (ftpaudit.ManifestKind, bool) {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
+	}
+	if len(name) < minNameLen || len(name) > maxNameLen {
+		return "", false // most names: no map lookup
 	}
 	switch name {
 	case "ls-lR", "ls-lR.gz", "ls-lR.txt":

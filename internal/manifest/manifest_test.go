@@ -107,6 +107,12 @@ func TestManifestKindOf(t *testing.T) {
 			t.Errorf("ManifestKindOf(%q) = %q, %v; want %q", tc.name, kind, ok, tc.kind)
 		}
 	}
+	// Every name of the table, however long (KindOf screens by length).
+	for name := range sumsHexLen {
+		if kind, ok := KindOf("/pub/" + name); kind != ftpaudit.ManifestSums || !ok {
+			t.Errorf("ManifestKindOf(%q) = %q, %v; want %q", name, kind, ok, ftpaudit.ManifestSums)
+		}
+	}
 }
 
 // ---- ls-lR ----

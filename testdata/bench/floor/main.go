@@ -16,7 +16,12 @@
 //
 // With -rest, each STAT is pipelined with "REST <nonce>" and its reply
 // read, as ftpaudit sends it (its guard against names that fake the end
-// of a STAT reply). With -cwd, a directory whose path is not plain
+// of a STAT reply). With -batch K (-mode stat), a connection takes up to
+// K queued directories at once, when the queue holds K for every
+// connection, and sends the STATs of those whose path is plain in one
+// write (with -rest: one REST after them), as ftpaudit's walker does on
+// sessions that list by STAT (its Prefetch); the others are listed one by
+// one. With -cwd, a directory whose path is not plain
 // (anything but ASCII letters, digits and "._+,=@%-", as ftpaudit's
 // ftppath.Plain) is listed as ftpaudit lists it: "CWD PATH", "PWD" and
 // "STAT -a ." pipelined (with -mode list: "CWD PATH", "PWD", then
@@ -68,6 +73,7 @@ func main() {
 	mode := flag.String("mode", "stat", "stat, tree or list (see the package doc)")
 	start := flag.String("start", "/", "start directory")
 	rest := flag.Bool("rest", false, "pipeline REST <nonce> after each STAT, as ftpaudit does")
+	batch := flag.Int("batch", 1, "with -mode stat: pipeline the STATs of up to this many queued directories in one write")
 	cwd := flag.Bool("cwd", false, "list a directory whose path is not plain with CWD, PWD and STAT -a . (LIST -a with -mode list), as ftpaudit does")
 	flag.Parse()
 	switch *mode {
@@ -76,7 +82,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "floor: -mode %q: want stat, tree or list\n", *mode)
 		os.Exit(2)
 	}
-	w := &walk{addr: *addr, mode: *mode, rest: *rest, cwd: *cwd, conns: *conns}
+	w := &walk{addr: *addr, mode: *mode, rest: *rest, cwd: *cwd, conns: *conns, batch: max(*batch, 1)}
 	t0 := time.Now()
 	if err := w.run(*start); err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
@@ -99,6 +105,7 @@ type walk struct {
 	rest  bool
 	cwd   bool
 	conns int
+	batch int
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -135,17 +142,30 @@ func (w *walk) run(start string) error {
 }
 
 func (w *walk) next() (job, bool) {
+	js := w.nextN(1)
+	if len(js) == 0 {
+		return job{}, false
+	}
+	return js[0], true
+}
+
+// nextN blocks until a job is available and takes up to k.
+func (w *walk) nextN(k int) []job {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for len(w.queue) == 0 && w.pending > 0 && w.err == nil {
 		w.cond.Wait()
 	}
 	if len(w.queue) == 0 || w.err != nil {
-		return job{}, false
+		return nil
 	}
-	j := w.queue[len(w.queue)-1]
-	w.queue = w.queue[:len(w.queue)-1]
-	return j, true
+	k = max(min(k, len(w.queue)/w.conns), 1) // as ftpaudit's walker takes them
+	js := make([]job, k)
+	for i := range js {
+		js[i] = w.queue[len(w.queue)-1]
+		w.queue = w.queue[:len(w.queue)-1]
+	}
+	return js
 }
 
 // done files a listed directory's subdirectories (names) and the job.
@@ -188,6 +208,9 @@ func (w *walk) worker() error {
 		return err
 	}
 	defer c.c.Close()
+	if w.batch > 1 && w.mode == "stat" {
+		return w.batchWorker(c)
+	}
 	for {
 		j, ok := w.next()
 		if !ok {
@@ -277,6 +300,58 @@ func (c *conn) reply() (int, error) {
 	}
 }
 
+// batchWorker lists up to w.batch directories at a time, their STATs
+// (and REST sentinels) sent in one write and the replies read in order.
+func (w *walk) batchWorker(c *conn) error {
+	for {
+		js := w.nextN(w.batch)
+		if len(js) == 0 {
+			_, _ = c.bw.WriteString("QUIT\r\n")
+			_ = c.bw.Flush()
+			return nil
+		}
+		var batch []job
+		for _, j := range js {
+			if w.cwd && !plain(j.path) {
+				names, err := w.listCWD(c, j.path)
+				if err != nil {
+					return fmt.Errorf("%s: %w", j.path, err)
+				}
+				w.listings.Add(1)
+				w.done(j, names)
+				continue
+			}
+			batch = append(batch, j)
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		js = batch
+		for _, j := range js {
+			if _, err := c.bw.WriteString("STAT -a " + j.path + "\r\n"); err != nil {
+				return err
+			}
+		}
+		if w.rest {
+			// One sentinel after the batch, as ftpaudit sends it.
+			if _, err := c.bw.WriteString("REST 123456789012345\r\n"); err != nil {
+				return err
+			}
+		}
+		if err := c.bw.Flush(); err != nil {
+			return err
+		}
+		for i, j := range js {
+			names, err := w.statReply(c, w.rest && i == len(js)-1)
+			if err != nil {
+				return fmt.Errorf("%s: %w", j.path, err)
+			}
+			w.listings.Add(1)
+			w.done(j, names)
+		}
+	}
+}
+
 // stat lists dir with STAT -a over the control connection and returns its
 // subdirectories. With enter, dir is entered with CWD and PWD pipelined
 // before "STAT -a .".
@@ -302,6 +377,12 @@ func (w *walk) stat(c *conn, dir string, enter bool) ([]string, error) {
 			return nil, fmt.Errorf("PWD: %d %v", code, err)
 		}
 	}
+	return w.statReply(c, w.rest)
+}
+
+// statReply reads a STAT reply (and the sentinel's, with rest) and
+// returns the directory's subdirectories.
+func (w *walk) statReply(c *conn, rest bool) ([]string, error) {
 	first, err := c.r.ReadSlice('\n')
 	if err != nil {
 		return nil, err
@@ -336,7 +417,7 @@ func (w *walk) stat(c *conn, dir string, enter bool) ([]string, error) {
 			names = append(names, name)
 		}
 	}
-	if w.rest {
+	if rest {
 		if _, err := c.reply(); err != nil {
 			return nil, err
 		}
