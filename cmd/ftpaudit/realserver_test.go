@@ -530,7 +530,8 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-stat-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
 			for _, d := range []string{"ok", "hostile-lf", "hostile-end", "after", "sp ace/hostile-end", "sp ace/after",
-				"batch/a-hostile-end", "batch/b-ok", "batch/c-ok", "batch/d-ok", "batch/e", "batch/f", "batch/g", "batch/h"} {
+				"batch/a-hostile-end", "batch/b-ok", "batch/c-ok", "batch/d-ok", "batch/e", "batch/f", "batch/g", "batch/h",
+				"batch/i", "batch/j", "batch/k", "batch/l", "batch/m", "batch/n", "batch/o", "batch/p"} {
 				if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -600,8 +601,8 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			}
 			// Directories listed in batches (several STATs behind one
 			// nonce), on the servers whose sessions batch (no MLSD): of
-			// the eight directories under batch/, taken four at a time
-			// from the end, the first four go in a batch (the last four
+			// the sixteen directories under batch/, taken eight at a time
+			// from the end, the first eight go in a batch (the last eight
 			// do not: the path form is still being checked on one of
 			// them), the first of them faking the end of its reply where
 			// the server's end line can be faked. That batch is refused whole and each directory
@@ -616,7 +617,7 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 					t.Errorf("no stat_listing")
 				case fakesEnd && (bst["batches_refused"].(float64) < 1 || bst["resyncs"].(float64) < 1):
 					t.Errorf("the batch with a faked end was not refused, or its directory not listed again: %v", bst)
-				case !fakesEnd && bst["batched"].(float64) < 3:
+				case !fakesEnd && bst["batched"].(float64) < 7:
 					t.Errorf("the batch was not used: %v", bst)
 				}
 			}

@@ -29,13 +29,13 @@
 #   FLOORS       floor variants, separated by spaces, each a set of floor
 #                flags joined by commas; "-" is the plain floor, the one
 #                ratios are taken against (default: "- -rest,-cwd
-#                -rest,-cwd,-batch,4" on
+#                -rest,-cwd,-batch,8" on
 #                vsftpd, "- -cwd" on proftpd: the second the floor with
 #                ftpaudit's own guards, the REST sentinel after each STAT,
 #                and paths that are not plain listed with CWD, PWD and
 #                STAT -a . in one write, never recursively; on vsftpd a
-#                third, those guards with ftpaudit's batches of up to four
-#                STATs behind one sentinel: "-rest,-cwd,-batch,4")
+#                third, those guards with ftpaudit's batches of up to eight
+#                STATs behind one sentinel: "-rest,-cwd,-batch,8")
 #   HYPERFINE    1: afterwards, also time every command with
 #                `hyperfine -N -w WARMUP -r RUNS` (not interleaved) (0)
 #   QUIET_WAIT   before each round, wait up to this many seconds for the
@@ -81,7 +81,7 @@ command -v python3 >/dev/null || need+=(python3)
 install_needed "${need[@]}"
 
 case $SERVER in
-vsftpd) MODE=stat; FLOORS=${FLOORS:-"- -rest,-cwd -rest,-cwd,-batch,4"} ;;
+vsftpd) MODE=stat; FLOORS=${FLOORS:-"- -rest,-cwd -rest,-cwd,-batch,8"} ;;
 proftpd) MODE=tree; FLOORS=${FLOORS:-"- -cwd"} ;;
 *) die "SERVER=$SERVER: want vsftpd or proftpd" ;;
 esac
