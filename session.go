@@ -90,6 +90,8 @@ type TreeLister interface {
 // session was lost (ErrConnLost), the directories not listed.
 type Prefetcher interface {
 	Prefetch(ctx context.Context, dirs []string) error
+	// Prefetches reports whether Prefetch can list anything now.
+	Prefetches() bool
 }
 
 // ErrTreeUnsupported is returned by ListTree for a directory or session it

@@ -137,3 +137,15 @@ func (s *budgetProber) Prefetch(ctx context.Context, dirs []string) error {
 	}
 	return nil
 }
+
+// Prefetches passes the session's answer through.
+func (s *budgetSession) Prefetches() bool {
+	pf, ok := s.Session.(ftpaudit.Prefetcher)
+	return ok && pf.Prefetches()
+}
+
+// Prefetches passes the session's answer through.
+func (s *budgetProber) Prefetches() bool {
+	pf, ok := s.Prober.(ftpaudit.Prefetcher)
+	return ok && pf.Prefetches()
+}

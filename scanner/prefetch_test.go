@@ -24,6 +24,8 @@ type preLog struct {
 	failAt  map[int]bool
 }
 
+func (s *preSession) Prefetches() bool { return true }
+
 func (s *preSession) Prefetch(ctx context.Context, dirs []string) error {
 	s.p.mu.Lock()
 	s.p.batches = append(s.p.batches, slices.Clone(dirs))

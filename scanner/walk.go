@@ -355,7 +355,7 @@ const prefetchJobs = 8
 
 // ahead is how many jobs a worker on s takes at once.
 func (w *walker) ahead(s ftpaudit.Session) int {
-	if _, ok := s.(ftpaudit.Prefetcher); !ok {
+	if pf, ok := s.(ftpaudit.Prefetcher); !ok || !pf.Prefetches() {
 		return 1
 	}
 	w.mu.Lock()
@@ -389,12 +389,19 @@ func (w *walker) prefetch(ctx context.Context, s ftpaudit.Session, js []dirJob) 
 		return nil
 	}
 	err := pf.Prefetch(ctx, dirs)
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		w.mu.Lock()
 		w.noPrefetch = true
 		w.mu.Unlock()
 	}
 	return err
+}
+
+// stopped reports whether the walk was stopped (w.done).
+func (w *walker) stopped() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.done
 }
 
 // jobDone marks one job finished.
@@ -445,6 +452,9 @@ func (w *walker) worker(ctx context.Context) {
 		}
 		var j dirJob
 		if len(ahead) > 0 {
+			if ctx.Err() != nil || w.stopped() {
+				return // the jobs taken ahead go back (deferred), never listed
+			}
 			j, ahead = ahead[0], ahead[1:]
 		} else {
 			js, ok := w.next(ctx, w.ahead(s))

@@ -530,8 +530,9 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			top := filepath.Join(srv.Dir, fmt.Sprintf("zz-stat-%d", time.Now().UnixNano()))
 			t.Cleanup(func() { _ = os.RemoveAll(top) })
 			for _, d := range []string{"ok", "hostile-lf", "hostile-end", "after", "sp ace/hostile-end", "sp ace/after",
-				"batch/a-hostile-end", "batch/b-ok", "batch/c-ok", "batch/d-ok", "batch/e", "batch/f", "batch/g", "batch/h",
-				"batch/i", "batch/j", "batch/k", "batch/l", "batch/m", "batch/n", "batch/o", "batch/p"} {
+				"batch/a-fake-end", "batch/b-ok-00000", "batch/c-ok-00000", "batch/d-ok-00000", "batch/e-ok-00000", "batch/f-ok-00000",
+				"batch/g-ok-00000", "batch/h-ok-00000", "batch/i-ok-00000", "batch/j-ok-00000", "batch/k-ok-00000", "batch/l-ok-00000",
+				"batch/m-ok-00000", "batch/n-ok-00000", "batch/o-ok-00000", "batch/p-ok-00000"} {
 				if err := os.MkdirAll(filepath.Join(top, d), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -546,9 +547,9 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 				"sp ace/hostile-end/inj\r\n213 End of status\r\n212 End of status\r\n213 End.\r\n-rw-r--r-- 1 0 0 9 Mar 04 2021 fake",
 				"sp ace/hostile-end/zzz-spaced-after-the-fake-end",
 				"sp ace/after/plain3.txt",
-				"batch/a-hostile-end/inj\r\n213 End of status\r\n212 End of status\r\n213 End.\r\n-rw-r--r-- 1 0 0 9 Mar 04 2021 fake",
-				"batch/a-hostile-end/zzz-batched-after-the-fake-end",
-				"batch/b-ok/b.txt", "batch/c-ok/c.txt", "batch/d-ok/d.txt",
+				"batch/a-fake-end/inj\r\n213 End of status\r\n212 End of status\r\n213 End.\r\n-rw-r--r-- 1 0 0 9 Mar 04 2021 fake",
+				"batch/a-fake-end/zzz-batched-after-the-fake-end",
+				"batch/b-ok-00000/b.txt", "batch/c-ok-00000/c.txt", "batch/d-ok-00000/d.txt",
 			} {
 				if err := os.WriteFile(filepath.Join(top, f), []byte("x"), 0o644); err != nil {
 					t.Fatal(err)
@@ -604,8 +605,10 @@ func TestRealServersStatListingHostileNames(t *testing.T) {
 			// the sixteen directories under batch/, taken eight at a time
 			// from the end, the first eight go in a batch (the last eight
 			// do not: the path form is still being checked on one of
-			// them), the first of them faking the end of its reply where
-			// the server's end line can be faked. That batch is refused whole and each directory
+			// them, and their STATs, answered on their own, prove the
+			// length of the lines a batch may carry: all the names are
+			// as long), the first of them faking the end of its reply
+			// where the server's end line can be faked. That batch is refused whole and each directory
 			// listed again on its own; either way the result is the
 			// --no-stat scan's.
 			bWith, _, _ := rawScan(t, "scan", "--inventory", "--format", "json", "--quiet", "--connections", "1", "--no-recursive-list", url+"/batch")

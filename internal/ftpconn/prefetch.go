@@ -30,6 +30,16 @@ package ftpconn
 // batch was read exactly as the server sent it; each reply's content is
 // then judged as a single STAT reply's is (statListing).
 //
+// The argument counts on the server answering every STAT of the batch,
+// as RFC 959 has every command answered: a STAT it dropped without a
+// word would leave the server's replies one short, which one faked end
+// and one faked start could make up for. The one server known to drop a
+// command silently, proftpd, does so by length (a line longer than its
+// CommandBufferSize, 4,103 bytes by default, is ignored); so a batch
+// takes only STAT lines no longer than the longest the server answered
+// on its own, with its nonce after it (statState.batchable). A deeper
+// directory is listed on its own first, and raises the bound.
+//
 // Anything else (an error reply, another code, a faked end, a server that
 // does not echo the nonce) refuses the whole batch, with the stream read
 // up to the nonce (in step), and every directory of it is listed again
@@ -71,7 +81,7 @@ type preListing struct {
 // directories unlisted: the caller lists them on another session.
 func (s *ftpSession) Prefetch(ctx context.Context, dirs []string) error {
 	s.pre = nil // what an earlier batch left that List never asked for
-	if s.stat == nil || s.mlsd || !s.stat.on() {
+	if !s.Prefetches() {
 		return nil
 	}
 	var batch []string
@@ -82,7 +92,7 @@ func (s *ftpSession) Prefetch(ctx context.Context, dirs []string) error {
 		}
 		// (A plain path holds no space, CR, LF, NUL or byte above
 		// ASCII: it goes on the command line as it is.)
-		if seen[d] || !ftppath.Plain(d) || !s.dialect.wouldSTAT(d) {
+		if seen[d] || !ftppath.Plain(d) || !s.dialect.wouldSTAT(d) || !s.stat.batchable(len(statLine(d))) {
 			continue
 		}
 		seen[d] = true
@@ -109,6 +119,12 @@ func (s *ftpSession) Prefetch(ctx context.Context, dirs []string) error {
 	return nil
 }
 
+// Prefetches reports whether Prefetch can list anything on this session:
+// STAT is in use, by path (not a session that lists with MLSD).
+func (s *ftpSession) Prefetches() bool {
+	return s.stat != nil && !s.mlsd && s.stat.on()
+}
+
 // takePre returns what Prefetch read for dir, and forgets it.
 func (s *ftpSession) takePre(dir string) (preListing, bool) {
 	p, ok := s.pre[dir]
@@ -128,7 +144,7 @@ func (s *ftpSession) statBatch(dirs []string) (map[string]preListing, error) {
 	n := nonce()
 	var cmd strings.Builder
 	for _, d := range dirs {
-		cmd.WriteString("STAT -a " + pathArg(d) + "\r\n")
+		cmd.WriteString(statLine(d))
 	}
 	cmd.WriteString("REST " + n + "\r\n")
 	s.restPending = true

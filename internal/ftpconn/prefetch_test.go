@@ -18,13 +18,15 @@ import (
 // dialect lists with the path form.
 func batchServer(t *testing.T, reply func(dirs []string, nonce string) string) (*ftpSession, <-chan []string) {
 	t.Helper()
-	return exchangeServer(t, DialOptions{}, func(cmds []string, nonce string) string {
+	s, got := exchangeServer(t, DialOptions{}, func(cmds []string, nonce string) string {
 		var dirs []string
 		for _, c := range cmds {
 			dirs = append(dirs, strings.TrimPrefix(c, "STAT -a "))
 		}
 		return reply(dirs, nonce)
 	})
+	s.stat.lineLen = 1 << 10 // as if the server had answered long STAT lines on their own
+	return s, got
 }
 
 func nameLine(name string) string {
@@ -69,7 +71,7 @@ func TestPrefetchAccepted(t *testing.T) {
 		t.Errorf("buffered %d, offset pending %v", s.ctl.Buffered(), s.restPending)
 	}
 	for dir, want := range map[string][]string{"/a": {"a1", "a2"}, "/b": nil, "/c": {"c1"}} {
-		l, _, err := s.listSTAT(dir, false)
+		l, _, _, err := s.listSTAT(dir, false)
 		if err != nil || l == nil || !slices.Equal(names(l), want) || l.Via != ftpaudit.ViaStat || l.Reply != "213 End of status" {
 			t.Errorf("%s: %+v, %v; want %q", dir, l, err, want)
 		}
@@ -77,7 +79,7 @@ func TestPrefetchAccepted(t *testing.T) {
 			t.Errorf("%s still held after List took it", dir)
 		}
 	}
-	if r := s.stat.report(); r.Batched != 3 || r.BatchesRefused != 0 {
+	if r := s.stat.report(); r.BatchesRefused != 0 {
 		t.Errorf("report %+v", r)
 	}
 }
@@ -95,10 +97,10 @@ func TestPrefetchContentRefused(t *testing.T) {
 	if p, ok := s.pre["/b"]; !ok || p.l != nil || !strings.Contains(p.why, `"."`) {
 		t.Fatalf("/b: %+v, %v", p, ok)
 	}
-	if l, _, err := s.listSTAT("/b", false); l != nil || err != nil || s.stat.fallbacks.Load() != 1 {
+	if l, _, _, err := s.listSTAT("/b", false); l != nil || err != nil || s.stat.fallbacks.Load() != 1 {
 		t.Errorf("listSTAT /b: %+v, %v, fallbacks %d", l, err, s.stat.fallbacks.Load())
 	}
-	if l, _, _ := s.listSTAT("/a", false); l == nil || !slices.Equal(names(l), []string{"a1"}) {
+	if l, _, _, _ := s.listSTAT("/a", false); l == nil || !slices.Equal(names(l), []string{"a1"}) {
 		t.Errorf("listSTAT /a: %+v", l)
 	}
 }
@@ -214,6 +216,28 @@ func TestPrefetchBudget(t *testing.T) {
 	_, c := s.pre["/c"]
 	if !a || !b || c || s.ctl.Buffered() != 0 {
 		t.Errorf("kept /a %v /b %v /c %v (want the first two: the budget is reached after them), buffered %d", a, b, c, s.ctl.Buffered())
+	}
+}
+
+// A STAT line longer than any the server answered on its own stays out
+// of batches (a server that drops over-long lines without a word, as
+// proftpd does, would leave the replies one short); a single STAT
+// answered raises the bound.
+func TestPrefetchLineBound(t *testing.T) {
+	long := "/" + strings.Repeat("d", 100)
+	s, cmds := batchServer(t, func(dirs []string, n string) string {
+		return vsReply("a1") + vsReply("b1") + restReply(n)
+	})
+	s.stat.lineLen = len(statLine("/a"))
+	if err := s.Prefetch(context.Background(), []string{"/a", "/b", long}); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-cmds; len(c) != 3 || slices.Contains(c, "STAT -a "+long) {
+		t.Errorf("commands %q: the long line went in the batch", c)
+	}
+	s2, _ := statServer(t, DialOptions{}, vsftpdStat(dotLine, fileLine))
+	if _, _, _, err := s2.listSTAT(long, false); err != nil || !s2.stat.batchable(len(statLine(long))) || s2.stat.batchable(len(statLine(long))+1) {
+		t.Errorf("after a single STAT of %d bytes: %v, bound %d", len(statLine(long)), err, s2.stat.lineLen)
 	}
 }
 

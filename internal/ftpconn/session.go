@@ -173,13 +173,13 @@ func (s *ftpSession) listPlain(ctx context.Context, dir string, f listForm) (*ft
 		use, test := s.stat.begin(plain)
 		switch {
 		case use:
-			l, n, err := s.listSTAT(dir, !plain)
+			l, n, batched, err := s.listSTAT(dir, !plain)
 			if err != nil {
 				s.abort() // the control connection may be out of step
 				return nil, s.classify(ctx, "stat "+dir, err)
 			}
 			if l != nil {
-				return s.useSTAT(ctx, dir, l, n)
+				return s.useSTAT(ctx, dir, l, n, batched)
 			}
 		case test:
 			l, err := s.listData(ctx, dir, f)

@@ -90,8 +90,11 @@ type statState struct {
 	checked   atomic.Int64 // STAT listings checked against a data connection after the first
 	fallbacks atomic.Int64 // STAT replies refused, listed over a data connection
 	resyncs   atomic.Int64 // STAT replies with content after a faked end
-	batched   atomic.Int64 // directories listed from a batch (Prefetch)
+	batched   atomic.Int64 // directories of listed whose STAT went in a batch (Prefetch)
 	refusedB  atomic.Int64 // batches refused whole
+	// lineLen is the length of the longest "STAT -a DIR" line the server
+	// answered on its own (see Prefetch).
+	lineLen int
 }
 
 // statSize is the size of a STAT listing: its listing lines (the "." and
@@ -185,6 +188,31 @@ func (st *statState) settle(on bool, decided bool, note string) {
 	}
 }
 
+// count counts a directory listed with STAT, its STAT sent in a batch or
+// not.
+func (st *statState) count(batched bool) {
+	st.listed.Add(1)
+	if batched {
+		st.batched.Add(1)
+	}
+}
+
+// answered records that the server answered, with its nonce after it, a
+// single STAT whose command line was n bytes long.
+func (st *statState) answered(n int) {
+	st.mu.Lock()
+	st.lineLen = max(st.lineLen, n)
+	st.mu.Unlock()
+}
+
+// batchable reports whether a STAT command line n bytes long may go in a
+// batch: the server answered one at least as long on its own.
+func (st *statState) batchable(n int) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.verdict == statOn && n <= st.lineLen
+}
+
 // on reports whether STAT is in use for the host.
 func (st *statState) on() bool {
 	st.mu.Lock()
@@ -234,7 +262,7 @@ func (s *ftpSession) statExchange(dir string, enter bool) (*statResult, error) {
 	s.beginStat()
 	defer s.endStat()
 	n := nonce()
-	cmd := "STAT -a " + pathArg(dir) + "\r\nREST " + n + "\r\n"
+	cmd := statLine(dir) + "REST " + n + "\r\n"
 	if enter {
 		cmd = "CWD " + pathArg(dir) + "\r\nPWD\r\nSTAT -a .\r\nREST " + n + "\r\n"
 	}
@@ -374,6 +402,10 @@ func (r *statResult) take(line, cont []byte, keep bool) {
 	}
 	r.lines.writeLine(line)
 }
+
+// statLine is the command that lists dir by path over the control
+// connection.
+func statLine(dir string) string { return "STAT -a " + pathArg(dir) + "\r\n" }
 
 // beginStat readies the control connection for an exchange whose
 // replies the session reads itself (ctlLine), up to endStat.
@@ -638,32 +670,34 @@ func (s *ftpSession) statText(r *statResult, text []string) (*ftpaudit.Listing, 
 // listSTAT lists dir with STAT where the host allows it, and returns the
 // listing with its size, unchecked. It returns nil and no error when the
 // directory must be listed over a data connection.
-func (s *ftpSession) listSTAT(dir string, enter bool) (*ftpaudit.Listing, statSize, error) {
+func (s *ftpSession) listSTAT(dir string, enter bool) (l *ftpaudit.Listing, n statSize, batched bool, err error) {
 	if p, ok := s.takePre(dir); ok && !enter {
 		// Listed by Prefetch.
 		if p.l == nil {
 			s.stat.fallbacks.Add(1)
-		} else {
-			s.stat.batched.Add(1)
 		}
-		return p.l, p.n, nil
+		return p.l, p.n, p.l != nil, nil
 	}
 	r, err := s.statExchange(dir, enter)
 	if err != nil {
 		if errors.Is(err, errStatDesync) {
 			s.stat.disable(err.Error())
 		}
-		return nil, statSize{}, err
+		return nil, statSize{}, false, err
+	}
+	if !enter {
+		// The server answered a STAT line this long (see Prefetch).
+		s.stat.answered(len(statLine(dir)))
 	}
 	if r.resync {
 		s.stat.resyncs.Add(1)
 	}
-	l, n, _ := s.statListing(r)
+	l, n, _ = s.statListing(r)
 	if l == nil {
 		s.stat.fallbacks.Add(1)
-		return nil, statSize{}, nil
+		return nil, statSize{}, false, nil
 	}
-	return l, n, nil
+	return l, n, false, nil
 }
 
 // useSTAT returns l, dir's STAT listing of size n, where it is smaller
@@ -673,9 +707,9 @@ func (s *ftpSession) listSTAT(dir string, enter bool) (*ftpaudit.Listing, statSi
 // host. The STAT listing is reduced to a keyed digest of its lines before
 // the data listing is fetched, so that a huge directory is never held
 // twice.
-func (s *ftpSession) useSTAT(ctx context.Context, dir string, l *ftpaudit.Listing, n statSize) (*ftpaudit.Listing, error) {
+func (s *ftpSession) useSTAT(ctx context.Context, dir string, l *ftpaudit.Listing, n statSize, batched bool) (*ftpaudit.Listing, error) {
 	if s.stat.covers(n) {
-		s.stat.listed.Add(1)
+		s.stat.count(batched)
 		return l, nil
 	}
 	want := digestRaw(l.Entries)
@@ -707,7 +741,7 @@ func (s *ftpSession) useSTAT(ctx context.Context, dir string, l *ftpaudit.Listin
 		return d, nil
 	}
 	s.stat.prove(n)
-	s.stat.listed.Add(1)
+	s.stat.count(batched)
 	return d, nil
 }
 

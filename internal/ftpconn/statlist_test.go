@@ -72,7 +72,7 @@ func vsftpdStat(lines ...string) func(string, string) string {
 
 func TestStatListingAccepted(t *testing.T) {
 	s, cmds := statServer(t, DialOptions{}, vsftpdStat(dotLine, dot2Line, fileLine, "-rw-r--r--    1 0        0               4 Mar 04  2021  lead space"))
-	l, n, err := s.listSTAT("/pub", false)
+	l, n, _, err := s.listSTAT("/pub", false)
 	if err != nil || l == nil {
 		t.Fatalf("listSTAT: %v, %v", l, err)
 	}
@@ -96,7 +96,7 @@ func TestStatListingProftpdIndent(t *testing.T) {
 		return "212-Status of /pub:\r\n " + dotLine + "\r\n " + fileLine + "\r\n212 End of status\r\n" +
 			"350 Restarting at " + n + ". Send STORE or RETRIEVE to initiate transfer\r\n"
 	})
-	l, _, err := s.listSTAT("/pub", false)
+	l, _, _, err := s.listSTAT("/pub", false)
 	if err != nil || l == nil || len(l.Entries) != 1 || l.Entries[0].Raw != fileLine {
 		t.Fatalf("listSTAT: %+v, %v", l, err)
 	}
@@ -127,7 +127,7 @@ func TestStatListingFallsBack(t *testing.T) {
 	for name, reply := range cases {
 		t.Run(name, func(t *testing.T) {
 			s, _ := statServer(t, DialOptions{}, reply)
-			l, _, err := s.listSTAT("/x", false)
+			l, _, _, err := s.listSTAT("/x", false)
 			if err != nil || l != nil {
 				t.Fatalf("got %+v, %v; want a fallback", l, err)
 			}
@@ -147,7 +147,7 @@ func TestStatListingFakedEnd(t *testing.T) {
 		"213 End of status",
 		"-rw-r--r--    1 0        0               0 Nov 22 05:31 zzz-hidden-after-the-fake-end",
 		"350 Restart position accepted (123456789012345)."))
-	l, _, err := s.listSTAT("/incoming", false)
+	l, _, _, err := s.listSTAT("/incoming", false)
 	if err != nil || l != nil {
 		t.Fatalf("got %+v, %v; want the reply refused", l, err)
 	}
@@ -185,7 +185,7 @@ func TestStatListingDesync(t *testing.T) {
 			done := make(chan struct{})
 			var l *ftpaudit.Listing
 			var err error
-			go func() { defer close(done); l, _, err = s.listSTAT("/x", false) }()
+			go func() { defer close(done); l, _, _, err = s.listSTAT("/x", false) }()
 			select {
 			case <-done:
 			case <-time.After(5 * time.Second):
@@ -294,7 +294,7 @@ func TestStatEnter(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			s, cmds := statServer(t, DialOptions{}, c.reply)
-			l, _, err := s.listSTAT(dir, true)
+			l, _, _, err := s.listSTAT(dir, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -347,7 +347,7 @@ func TestClearRest(t *testing.T) {
 		if err := s.clearRest(); err != nil {
 			t.Fatalf("nothing to clear: %v", err)
 		}
-		if _, _, err := s.listSTAT("/pub", false); err != nil || !s.restPending {
+		if _, _, _, err := s.listSTAT("/pub", false); err != nil || !s.restPending {
 			t.Fatalf("listSTAT: %v, pending %v", err, s.restPending)
 		}
 		err := s.clearRest()
@@ -387,10 +387,10 @@ func TestStatRefusedKeepsPendingOffset(t *testing.T) {
 			}
 		}
 	}()
-	if l, _, err := s.listSTAT("/a", false); err != nil || l == nil {
+	if l, _, _, err := s.listSTAT("/a", false); err != nil || l == nil {
 		t.Fatalf("first STAT: %v, %v", l, err)
 	}
-	if l, _, err := s.listSTAT("/b", false); err != nil || l != nil {
+	if l, _, _, err := s.listSTAT("/b", false); err != nil || l != nil {
 		t.Fatalf("refused STAT: %v, %v", l, err)
 	}
 	if !s.restPending {

@@ -73,6 +73,7 @@ func main() {
 	mode := flag.String("mode", "stat", "stat, tree or list (see the package doc)")
 	start := flag.String("start", "/", "start directory")
 	rest := flag.Bool("rest", false, "pipeline REST <nonce> after each STAT, as ftpaudit does")
+	each := flag.Bool("each", false, "with -batch and -rest: a REST <nonce> after every STAT of a batch, not one after the batch")
 	batch := flag.Int("batch", 1, "with -mode stat: pipeline the STATs of up to this many queued directories in one write")
 	cwd := flag.Bool("cwd", false, "list a directory whose path is not plain with CWD, PWD and STAT -a . (LIST -a with -mode list), as ftpaudit does")
 	flag.Parse()
@@ -82,7 +83,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "floor: -mode %q: want stat, tree or list\n", *mode)
 		os.Exit(2)
 	}
-	w := &walk{addr: *addr, mode: *mode, rest: *rest, cwd: *cwd, conns: *conns, batch: max(*batch, 1)}
+	w := &walk{addr: *addr, mode: *mode, rest: *rest, cwd: *cwd, conns: *conns, batch: max(*batch, 1), each: *each}
 	t0 := time.Now()
 	if err := w.run(*start); err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
@@ -106,6 +107,7 @@ type walk struct {
 	cwd   bool
 	conns int
 	batch int
+	each  bool
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -328,11 +330,15 @@ func (w *walk) batchWorker(c *conn) error {
 		}
 		js = batch
 		for _, j := range js {
-			if _, err := c.bw.WriteString("STAT -a " + j.path + "\r\n"); err != nil {
+			cmd := "STAT -a " + j.path + "\r\n"
+			if w.rest && w.each {
+				cmd += "REST 123456789012345\r\n"
+			}
+			if _, err := c.bw.WriteString(cmd); err != nil {
 				return err
 			}
 		}
-		if w.rest {
+		if w.rest && !w.each {
 			// One sentinel after the batch, as ftpaudit sends it.
 			if _, err := c.bw.WriteString("REST 123456789012345\r\n"); err != nil {
 				return err
@@ -342,7 +348,7 @@ func (w *walk) batchWorker(c *conn) error {
 			return err
 		}
 		for i, j := range js {
-			names, err := w.statReply(c, w.rest && i == len(js)-1)
+			names, err := w.statReply(c, w.rest && (w.each || i == len(js)-1))
 			if err != nil {
 				return fmt.Errorf("%s: %w", j.path, err)
 			}
