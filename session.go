@@ -83,6 +83,13 @@ type TreeLister interface {
 	ListTree(ctx context.Context, dir string) (*TreeListing, error)
 }
 
+// A ListOnlyLister lists a directory with LIST alone where List would
+// also list it with MLSD: as a recursive listing sees it (see the walker's
+// listLikeTree).
+type ListOnlyLister interface {
+	ListOnly(ctx context.Context, dir string) (*Listing, error)
+}
+
 // A Prefetcher can list several directories the caller is about to list
 // in one exchange with the server, where that can be done safely; List
 // then returns each of them from what was read. Prefetch lists nothing it

@@ -149,3 +149,21 @@ func (s *budgetProber) Prefetches() bool {
 	pf, ok := s.Prober.(ftpaudit.Prefetcher)
 	return ok && pf.Prefetches()
 }
+
+// ListOnly passes listing with LIST alone through when the session has
+// it, else lists as List does.
+func (s *budgetSession) ListOnly(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	if lo, ok := s.Session.(ftpaudit.ListOnlyLister); ok {
+		return lo.ListOnly(ctx, dir)
+	}
+	return s.Session.List(ctx, dir)
+}
+
+// ListOnly passes listing with LIST alone through when the session has
+// it, else lists as List does.
+func (s *budgetProber) ListOnly(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	if lo, ok := s.Prober.(ftpaudit.ListOnlyLister); ok {
+		return lo.ListOnly(ctx, dir)
+	}
+	return s.Prober.List(ctx, dir)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -284,5 +285,73 @@ func TestWalkTreeNothingSent(t *testing.T) {
 	}, WalkOptions{Connections: 2})
 	if got := inventory(r); !r.Complete || !slices.Equal(got, want) {
 		t.Errorf("complete %v, inventory %q, want %q", r.Complete, got, want)
+	}
+}
+
+// onlySession is a treeMemSession that can list with LIST alone
+// (ftpaudit.ListOnlyLister), and counts the directories it so listed.
+type onlySession struct {
+	*treeMemSession
+	mu   *sync.Mutex
+	only map[string]int
+}
+
+func (s onlySession) ListOnly(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	s.mu.Lock()
+	s.only[dir]++
+	s.mu.Unlock()
+	return s.List(ctx, dir)
+}
+
+// TestWalkListLikeTree: a directory in the recursively listed part of
+// the tree that is listed on its own because its path is not plain is
+// listed with LIST alone, as the recursive listing would have shown it;
+// a plain one, the start, and every directory of a host without
+// recursive listing, with List.
+func TestWalkListLikeTree(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		tm       treeMem
+		wantOnly []string
+	}{
+		{"recursive listing used", treeMem{header: "proftpd"}, []string{"/x y", "/x y/in"}},
+		{"server ignores R", treeMem{header: "proftpd", ignoreR: true}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tree := func() *memTree {
+				m := bigMemTree()
+				m.dirs["/"] = append([]ftpaudit.Entry{d("x y")}, m.dirs["/"]...) // listed last, once the host's verdict is in
+				m.dirs["/x y"] = []ftpaudit.Entry{d("in"), f("f")}
+				m.dirs["/x y/in"] = []ftpaudit.Entry{f("g")}
+				return m
+			}
+			tm := c.tm
+			tm.memTree = tree()
+			var mu sync.Mutex
+			only := map[string]int{}
+			inner := tm.connector()
+			connect := func(ctx context.Context) (ftpaudit.Session, ftpaudit.ServerInfo, error) {
+				s, info, err := inner(ctx)
+				if err != nil {
+					return nil, info, err
+				}
+				return onlySession{treeMemSession: s.(*treeMemSession), mu: &mu, only: only}, info, nil
+			}
+			r := Walk(context.Background(), ftpaudit.Target{URL: "ftp://mem", Start: "/"}, connect, WalkOptions{Connections: 1, Backoff: time.Millisecond})
+			if !r.Complete {
+				t.Fatalf("incomplete: %v", r.Incomplete)
+			}
+			var got []string
+			for dir := range only {
+				got = append(got, dir)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.wantOnly) {
+				t.Errorf("listed with LIST alone: %q, want %q (tree %+v)", got, c.wantOnly, r.Tree)
+			}
+			if got := inventory(r); !slices.Equal(got, inventory(walkMem(t, tree(), WalkOptions{Connections: 1, NoTree: true}))) || len(got) < 20 {
+				t.Errorf("inventory %q", got)
+			}
+		})
 	}
 }

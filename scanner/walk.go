@@ -568,7 +568,11 @@ func (w *walker) listJob(ctx context.Context, s ftpaudit.Session, j *dirJob) (l 
 		}
 	}
 	if err == nil {
-		l, err = s.List(ctx, j.path)
+		if lo, ok := s.(ftpaudit.ListOnlyLister); ok && w.listLikeTree(*j) {
+			l, err = lo.ListOnly(ctx, j.path)
+		} else {
+			l, err = s.List(ctx, j.path)
+		}
 	}
 	return l, false, err
 }

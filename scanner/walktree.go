@@ -45,6 +45,24 @@ func (w *walker) wantTree(j dirJob) bool {
 	return w.tree.state != treeNo
 }
 
+// listLikeTree reports whether j, in the part of the tree that is listed
+// recursively but not itself listed so because its path is not plain (a
+// space, a glob character: see ftppath.Plain), is listed with LIST alone
+// (ftpaudit.ListOnlyLister), as a recursive listing would have shown it,
+// not with MLSD beside it: every directory from treeDepth down is then
+// seen through LIST alone, however it was listed, unless a recursive
+// listing that covered it was not trusted (noTree: then it gets every
+// listing the server has). Only once recursive listing is known to work
+// on the host: before, a directory gets every listing.
+func (w *walker) listLikeTree(j dirJob) bool {
+	if w.opt.NoTree || j.noTree || j.depth == 0 || ftppath.Plain(j.path) {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return j.depth >= w.treeDepth && w.tree.state == treeYes
+}
+
 // setTreeDepth picks the depth of the recursive listings from the start
 // directory's listing.
 func (w *walker) setTreeDepth(kept []ftpaudit.Entry) {

@@ -405,6 +405,24 @@ func (p *pairSession) List(ctx context.Context, dir string) (*ftpaudit.Listing, 
 	return l, nil
 }
 
+// ListOnly lists dir on the LIST connection alone, as a recursive
+// listing would show it, where that listing is one a recursive listing's
+// section would be trusted for: a STAT reply accepted whole (the
+// directory's own "." in it, every line parsed, nothing after a faked
+// end). Anything else (a refusal, an unreadable directory's empty
+// listing, an unparsed line, a data listing) gets every listing the
+// server has (List), as a directory without a trusted section does.
+func (p *pairSession) ListOnly(ctx context.Context, dir string) (*ftpaudit.Listing, error) {
+	l, err := p.list.List(ctx, dir)
+	if err == nil && l.Via == ftpaudit.ViaStat && len(l.Bad) == 0 && !l.Truncated {
+		return l, nil
+	}
+	if err != nil && (errors.Is(err, ftpaudit.ErrConnLost) || ctx.Err() != nil) {
+		return nil, err
+	}
+	return p.List(ctx, dir)
+}
+
 // samePASVNote reports whether a and b are both PASV notes (which differ
 // by port only on the two connections of a pairSession).
 func samePASVNote(a, b string) bool {
