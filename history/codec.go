@@ -86,6 +86,8 @@ func decodeFacts(b []byte) (map[string]string, error) {
 type decoder struct {
 	b   []byte
 	err error
+	// version is the value's format version (hostdata.go's values).
+	version byte
 }
 
 func (d *decoder) uvarint() uint64 {

@@ -33,8 +33,14 @@ import (
 //     nil, then the bytes, or the strings as above;
 //   - a list of structs: uvarint count, then each struct's fields.
 //
+// Format version 2 changes the stat value only: Batched and
+// BatchesRefused follow Resyncs. A stat value in version 1 (written
+// before STATs were batched) reads back with both 0, which is what such
+// a scan did; the other values are still written in version 1.
+//
 // The values:
-//   - stat: Used, Note, Listed, Fallbacks, Resyncs;
+//   - stat: Used, Note, Listed, Fallbacks, Resyncs (and, in version 2,
+//     Batched, BatchesRefused);
 //   - probes: the list of ProbeResult: Dir, File (a ProbeStep), Mkdir (a
 //     ProbeStep), Readable, Skipped; a ProbeStep is Tried, Accepted,
 //     Reply, Removed, RemoveReply, Path;
@@ -47,12 +53,12 @@ import (
 // written by a newer ftpaudit; it is refused with ErrNewerSchema, never
 // guessed at.
 
-// hostDataVersion is the format version written, and the highest read.
-const hostDataVersion = 1
+// hostDataVersion is the highest format version written and read.
+const hostDataVersion = 2
 
-// hostData starts a value: its format version byte.
-func hostData() []byte {
-	return append(make([]byte, 0, 64), hostDataVersion)
+// hostData starts a value in format version v: its version byte.
+func hostData(v byte) []byte {
+	return append(make([]byte, 0, 64), v)
 }
 
 // openHostData checks a value's format version and returns a decoder of
@@ -67,7 +73,7 @@ func openHostData(b []byte) (*decoder, error) {
 		return nil, fmt.Errorf("%w: value in format version %d, this ftpaudit reads versions up to %d",
 			ErrNewerSchema, b[0], hostDataVersion)
 	}
-	return &decoder{b: b[1:]}, nil
+	return &decoder{b: b[1:], version: b[0]}, nil
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -117,12 +123,14 @@ func encodeStat(r *ftpaudit.StatReport) []byte {
 	if r == nil {
 		return nil
 	}
-	b := hostData()
+	b := hostData(2)
 	b = appendBool(b, r.Used)
 	b = appendStr(b, r.Note)
 	b = appendInt(b, r.Listed)
 	b = appendInt(b, r.Fallbacks)
-	return appendInt(b, r.Resyncs)
+	b = appendInt(b, r.Resyncs)
+	b = appendInt(b, r.Batched)
+	return appendInt(b, r.BatchesRefused)
 }
 
 // decodeStat reverses encodeStat.
@@ -140,6 +148,10 @@ func decodeStat(b []byte) (*ftpaudit.StatReport, error) {
 	r.Listed = d.int64()
 	r.Fallbacks = d.int64()
 	r.Resyncs = d.int64()
+	if d.version >= 2 {
+		r.Batched = d.int64()
+		r.BatchesRefused = d.int64()
+	}
 	if err := d.done(); err != nil {
 		return nil, err
 	}
@@ -151,7 +163,7 @@ func encodeProbes(l []ftpaudit.ProbeResult) []byte {
 	if len(l) == 0 {
 		return nil
 	}
-	b := hostData()
+	b := hostData(1)
 	b = binary.AppendUvarint(b, uint64(len(l)))
 	for i := range l {
 		p := &l[i]
@@ -215,7 +227,7 @@ func encodeFetched(l []ftpaudit.FetchedFile) []byte {
 	if len(l) == 0 {
 		return nil
 	}
-	b := hostData()
+	b := hostData(1)
 	b = binary.AppendUvarint(b, uint64(len(l)))
 	for i := range l {
 		f := &l[i]
@@ -255,7 +267,7 @@ func encodeBaseline(r *ftpaudit.BaselineReport) []byte {
 	if r == nil {
 		return nil
 	}
-	b := hostData()
+	b := hostData(1)
 	b = appendInt(b, r.ScanID)
 	b = appendTime(b, r.Started)
 	b = appendInt(b, int64(r.Added))

@@ -47,6 +47,14 @@ var hostDataGolden = map[string]string{
 		"00", // Note: ""
 }
 
+// Golden bytes of the stat value in format version 2, of goldenHostData's
+// report with Batched 4 and BatchesRefused 5. Never edit it.
+const statGoldenV2 = "02" + // format version
+	"00" + // Used: false
+	"21" + "5354415420616e64204c495354202d6120646966666572206f6e202f7075622fff" + // Note
+	"02" + "04" + "06" + // Listed 1, Fallbacks 2, Resyncs 3
+	"08" + "0a" // Batched 4, BatchesRefused 5
+
 // encodeHostData encodes the four values of h, by name.
 func encodeHostData(h *ftpaudit.HostResult) map[string][]byte {
 	return map[string][]byte{
@@ -85,7 +93,7 @@ func TestHostDataGolden(t *testing.T) {
 	want := goldenHostData()
 	golden := map[string][]byte{}
 	for name, got := range encodeHostData(want) {
-		if h := hex.EncodeToString(got); h != hostDataGolden[name] {
+		if h := hex.EncodeToString(got); name != "stat" && h != hostDataGolden[name] {
 			t.Errorf("%s encodes as\n%s\nwant\n%s", name, h, hostDataGolden[name])
 		}
 		b, err := hex.DecodeString(hostDataGolden[name])
@@ -98,7 +106,18 @@ func TestHostDataGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkHostFields(t, got, want)
+	checkHostFields(t, got, want) // a version 1 stat value: Batched and BatchesRefused 0
+
+	// The stat value in format version 2, written now.
+	v2 := *want.Stat
+	v2.Batched, v2.BatchesRefused = 4, 5
+	if h := hex.EncodeToString(encodeStat(&v2)); h != statGoldenV2 {
+		t.Errorf("stat encodes as\n%s\nwant\n%s", h, statGoldenV2)
+	}
+	b, _ := hex.DecodeString(statGoldenV2)
+	if r, err := decodeStat(b); err != nil || *r != v2 {
+		t.Errorf("stat in version 2 decodes as %+v, %v; want %+v", r, err, v2)
+	}
 }
 
 func TestHostDataRoundTrip(t *testing.T) {
@@ -108,7 +127,7 @@ func TestHostDataRoundTrip(t *testing.T) {
 		{}, // all NULL
 		{Stat: &ftpaudit.StatReport{}, Baseline: &ftpaudit.BaselineReport{}},
 		{
-			Stat:   &ftpaudit.StatReport{Used: true, Note: hostile, Listed: math.MaxInt64, Fallbacks: math.MinInt64, Resyncs: -1},
+			Stat:   &ftpaudit.StatReport{Used: true, Note: hostile, Listed: math.MaxInt64, Fallbacks: math.MinInt64, Resyncs: -1, Batched: math.MaxInt64, BatchesRefused: -2},
 			Probes: []ftpaudit.ProbeResult{{}, {Dir: hostile, File: step, Mkdir: step, Readable: true, Skipped: hostile}},
 			Fetched: []ftpaudit.FetchedFile{{}, {Path: hostile, Data: []byte{}}, {Data: []byte(hostile), Err: hostile},
 				{Data: make([]byte, 300)}},
@@ -147,7 +166,7 @@ func TestHostDataFields(t *testing.T) {
 		v    any
 		want string
 	}{
-		{ftpaudit.StatReport{}, "Used bool; Note string; Listed int64; Fallbacks int64; Resyncs int64"},
+		{ftpaudit.StatReport{}, "Used bool; Note string; Listed int64; Fallbacks int64; Resyncs int64; Batched int64; BatchesRefused int64"},
 		{ftpaudit.ProbeResult{}, "Dir string; File ProbeStep; Mkdir ProbeStep; Readable bool; Skipped string"},
 		{ftpaudit.ProbeStep{}, "Tried bool; Accepted bool; Reply string; Removed bool; RemoveReply string; Path string"},
 		{ftpaudit.FetchedFile{}, "Path string; Data []uint8; Err string"},
