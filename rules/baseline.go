@@ -92,7 +92,7 @@ func DiffEntries(old, cur iter.Seq2[ftpaudit.Entry, error], emit func(Change) er
 	// The baseline side is read ahead in its own goroutine: reading
 	// entries out of the store costs more than comparing them, and the
 	// two sides then decode on two cores.
-	old, stopAhead := readAhead(old)
+	old, stopAhead := readAhead(old, 512)
 	defer stopAhead()
 	nextOld, stopOld := iter.Pull2(old)
 	defer stopOld()
@@ -164,29 +164,22 @@ func DiffEntries(old, cur iter.Seq2[ftpaudit.Entry, error], emit func(Change) er
 	return nil
 }
 
-// readAhead runs seq in a goroutine, handing entries over in batches,
-// whose buffers go back to it once yielded. stop ends the goroutine early
-// (it is also safe after the end).
-func readAhead(seq iter.Seq2[ftpaudit.Entry, error]) (iter.Seq2[ftpaudit.Entry, error], func()) {
+// readAhead runs seq in a goroutine, handing its values over in batches
+// of size (up to four batches ahead), whose buffers go back to it once
+// yielded. A panic in seq is raised again in the caller. stop ends the
+// goroutine early and waits for it (it is also safe after the end).
+func readAhead[T any](seq iter.Seq2[T, error], size int) (iter.Seq2[T, error], func()) {
 	type batch struct {
-		es  []ftpaudit.Entry
+		vs  []T
 		err error
+		pan any
 	}
-	const size, ahead = 512, 4
+	const ahead = 4
 	ch := make(chan batch, ahead)
-	free := make(chan []ftpaudit.Entry, ahead+2) // every buffer there is fits
+	free := make(chan []T, ahead+2) // every buffer there is fits
 	done := make(chan struct{})
 	go func() {
 		defer close(ch)
-		buffer := func() []ftpaudit.Entry {
-			select {
-			case b := <-free:
-				return b[:0]
-			default:
-				return make([]ftpaudit.Entry, 0, size)
-			}
-		}
-		b := buffer()
 		send := func(bt batch) bool {
 			select {
 			case ch <- bt:
@@ -195,24 +188,38 @@ func readAhead(seq iter.Seq2[ftpaudit.Entry, error]) (iter.Seq2[ftpaudit.Entry, 
 				return false
 			}
 		}
-		for e, err := range seq {
+		defer func() {
+			if p := recover(); p != nil {
+				send(batch{pan: p})
+			}
+		}()
+		buffer := func() []T {
+			select {
+			case b := <-free:
+				return b[:0]
+			default:
+				return make([]T, 0, size)
+			}
+		}
+		b := buffer()
+		for v, err := range seq {
 			if err != nil {
-				if len(b) > 0 && !send(batch{es: b}) {
+				if len(b) > 0 && !send(batch{vs: b}) {
 					return
 				}
 				send(batch{err: err})
 				return
 			}
-			b = append(b, e)
+			b = append(b, v)
 			if len(b) == size {
-				if !send(batch{es: b}) {
+				if !send(batch{vs: b}) {
 					return
 				}
 				b = buffer()
 			}
 		}
 		if len(b) > 0 {
-			send(batch{es: b})
+			send(batch{vs: b})
 		}
 	}()
 	var once bool
@@ -224,22 +231,26 @@ func readAhead(seq iter.Seq2[ftpaudit.Entry, error]) (iter.Seq2[ftpaudit.Entry, 
 			}
 		}
 	}
-	return func(yield func(ftpaudit.Entry, error) bool) {
+	return func(yield func(T, error) bool) {
+		var zero T
 		for bt := range ch {
+			if bt.pan != nil {
+				panic(bt.pan)
+			}
 			if bt.err != nil {
-				yield(ftpaudit.Entry{}, bt.err)
+				yield(zero, bt.err)
 				return
 			}
-			for i := range bt.es {
-				if !yield(bt.es[i], nil) {
+			for i := range bt.vs {
+				if !yield(bt.vs[i], nil) {
 					return
 				}
 			}
 			// Yielded as copies: the buffer is free again, cleared so
-			// that it holds no strings for the collector.
-			clear(bt.es)
+			// that it holds nothing for the collector.
+			clear(bt.vs)
 			select {
-			case free <- bt.es:
+			case free <- bt.vs:
 			default:
 			}
 		}

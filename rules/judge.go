@@ -322,7 +322,19 @@ func (j *judge) eachEntry(rules func(j *judge, e *ftpaudit.Entry)) {
 			work <- b // the workers take every batch until work is closed
 			return true
 		}
-		sendBatches(j.all(), size, send)
+		es := make([]*ftpaudit.Entry, 0, size)
+		for e := range j.all() {
+			es = append(es, e)
+			if len(es) == size {
+				if !send(es) {
+					return
+				}
+				es = make([]*ftpaudit.Entry, 0, size)
+			}
+		}
+		if len(es) > 0 {
+			send(es)
+		}
 	}()
 	for range w {
 		jk, ck := *j, *j.c
@@ -370,78 +382,31 @@ func (j *judge) eachEntry(rules func(j *judge, e *ftpaudit.Entry)) {
 }
 
 // readAhead is j.all(), read by a goroutine of its own in batches (as
-// eachEntry's reader does) up to two batches ahead of the caller, for a
-// pass that must take the entries in order on one goroutine (survey):
-// reading them back (the merge of listings, the decoding of spilled
-// ones) then runs beside the pass's own work, on a second core. A host
-// too small for eachEntry to split, or a process on one core, is read
-// on the caller's goroutine. A panic while reading is raised again in
-// the caller; a caller that stops early, or panics, stops the reader.
+// eachEntry's reader does), for a pass that must take the entries in
+// order on one goroutine (survey): reading them back (the merge of
+// listings, the decoding of spilled ones) then runs beside the pass's
+// own work, on a second core. A host too small for eachEntry to split,
+// or a process on one core, is read on the caller's goroutine. A panic
+// while reading is raised again in the caller; a caller that stops
+// early, or panics, stops the reader.
 func (j *judge) readAhead() iter.Seq[*ftpaudit.Entry] {
 	if j.h.NumEntries() < 2*max(shardMin, 1) || runtime.GOMAXPROCS(0) < 2 {
 		return j.all()
 	}
-	size := max(min(shardBatch, shardMin), 1)
 	return func(yield func(*ftpaudit.Entry) bool) {
-		type batch struct {
-			es  []*ftpaudit.Entry
-			pan any
-		}
-		ch := make(chan batch, 2)
-		stop, done := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(done)
-			defer close(ch)
-			defer func() {
-				if p := recover(); p != nil {
-					select {
-					case ch <- batch{pan: p}:
-					case <-stop:
-					}
-				}
-			}()
-			send := func(es []*ftpaudit.Entry) bool {
-				select {
-				case ch <- batch{es: es}:
-					return true
-				case <-stop:
-					return false
-				}
-			}
-			sendBatches(j.all(), size, send)
-		}()
-		defer func() {
-			close(stop)
-			<-done
-		}()
-		for b := range ch {
-			if b.pan != nil {
-				panic(b.pan)
-			}
-			for _, e := range b.es {
-				if !yield(e) {
+		seq, stop := readAhead(func(y func(*ftpaudit.Entry, error) bool) {
+			for e := range j.all() {
+				if !y(e, nil) {
 					return
 				}
 			}
-		}
-	}
-}
-
-// sendBatches hands the entries of seq to send in runs of size (the
-// last may be shorter), each in a slice of its own, until send says stop.
-func sendBatches(seq iter.Seq[*ftpaudit.Entry], size int, send func([]*ftpaudit.Entry) bool) {
-	es := make([]*ftpaudit.Entry, 0, size)
-	for e := range seq {
-		es = append(es, e)
-		if len(es) == size {
-			if !send(es) {
+		}, max(min(shardBatch, shardMin), 1))
+		defer stop()
+		for e := range seq { // never an error: j.all() has none to give
+			if !yield(e) {
 				return
 			}
-			es = make([]*ftpaudit.Entry, 0, size)
 		}
-	}
-	if len(es) > 0 {
-		send(es)
 	}
 }
 

@@ -313,8 +313,8 @@ func sortPathErrors(p []ftpaudit.PathError) {
 
 // next blocks until a job is available or the walk is over, and takes
 // it, with up to ahead-1 more when the queue holds enough for every
-// session to take as many (see prefetchJobs).
-func (w *walker) next(ctx context.Context, ahead int) ([]dirJob, bool) {
+// session to take as many (see prefetchJobs), into buf's array.
+func (w *walker) next(ctx context.Context, ahead int, buf []dirJob) ([]dirJob, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for len(w.queue) == 0 && w.pending > 0 && !w.done && ctx.Err() == nil {
@@ -324,7 +324,7 @@ func (w *walker) next(ctx context.Context, ahead int) ([]dirJob, bool) {
 		return nil, false
 	}
 	n := max(min(ahead, len(w.queue)/max(w.opt.Connections, 1)), 1)
-	js := make([]dirJob, n)
+	js := slices.Grow(buf[:0], n)[:n]
 	for i := range js {
 		js[i] = w.queue[len(w.queue)-1] // LIFO: depth first keeps the queue small
 		w.queue = w.queue[:len(w.queue)-1]
@@ -430,7 +430,7 @@ func (w *walker) worker(ctx context.Context) {
 	failures := 0
 	// ahead holds the jobs taken with the last one, listed next, in
 	// turn, on this session; any left when the worker stops go back.
-	var ahead []dirJob
+	var ahead, taken []dirJob // taken: next's array, reused once ahead is empty
 	defer func() { w.requeue(ahead...) }()
 	for {
 		if s == nil {
@@ -457,10 +457,11 @@ func (w *walker) worker(ctx context.Context) {
 			}
 			j, ahead = ahead[0], ahead[1:]
 		} else {
-			js, ok := w.next(ctx, w.ahead(s))
+			js, ok := w.next(ctx, w.ahead(s), taken)
 			if !ok {
 				return
 			}
+			taken = js
 			if err := w.prefetch(ctx, s, js); err != nil {
 				// The session is lost: the jobs go back, not counted
 				// as attempts (nothing was listed), and are listed on
