@@ -7,7 +7,10 @@
 # synthetic archive (mktree.sh) served on 127.0.0.1:2131, in one session,
 # round robin (floor, ftpaudit, floor, ftpaudit, ...), so that the shared
 # machine's drift falls on all alike. Prints a table of medians and the
-# ratio ftpaudit / floor. See docs/benchmarks.md.
+# ratio ftpaudit / floor, for the whole scan and for its walk alone (the
+# host's scan duration in ftpaudit's --metrics-file: login to the last
+# listing, without the judging and the report after it). See
+# docs/benchmarks.md.
 #
 #   bash testdata/bench/floorbench.sh                                  # vsftpd, 105,000 entries
 #   SERVER=proftpd bash testdata/bench/floorbench.sh
@@ -152,14 +155,17 @@ for v in $FLOORS; do
 done
 for b in "${BINS[@]}"; do
 	NAMES+=("$b")
-	CMDS+=("$b scan --connections $CONNS --format json -o $OUT/scan.json --quiet ftp://$HOST:$PORT/")
+	CMDS+=("$b scan --connections $CONNS --format json -o $OUT/scan.json --metrics-file $OUT/scan.prom --quiet ftp://$HOST:$PORT/")
 	KINDS+=(ftpaudit)
 done
 
-# run I TAG -> "WALL_S CPU_S MAXRSS_KB ENTRIES" or FAIL
+# run I TAG -> "WALL_S CPU_S MAXRSS_KB ENTRIES WALK_S" or FAIL. WALK_S is
+# the walk alone: for ftpaudit, the host's scan duration in its metrics
+# (login to the last listing: without the judging and the report after
+# it); for a floor, which does nothing else, its wall time.
 run() {
-	local i=$1 tag=$2 rc=0 n
-	rm -f "$OUT/scan.json"
+	local i=$1 tag=$2 rc=0 n walk
+	rm -f "$OUT/scan.json" "$OUT/scan.prom"
 	# shellcheck disable=SC2086
 	/usr/bin/time -f '%e %U %S %M' -o "$OUT/time" timeout "$RUN_TIMEOUT" ${CMDS[$i]} \
 		>"$OUT/$tag.out" 2>"$OUT/$tag.err" || rc=$?
@@ -168,13 +174,16 @@ run() {
 	floor)
 		[ "$rc" = 0 ] || { log "$tag exited $rc: $(tail -n 3 "$OUT/$tag.err")"; echo FAIL; return; }
 		n=$(sed -n 's/.*: \([0-9]*\) entries,.*/\1/p' "$OUT/$tag.err")
+		walk=$wall
 		;;
 	ftpaudit)
 		n=$(jq -e '.hosts[0] | select(.complete) | .stats | (.dirs // 0) + (.files // 0) + (.links // 0)' "$OUT/scan.json" 2>/dev/null) ||
 			{ log "$tag exited $rc, no complete report: $(tail -n 3 "$OUT/$tag.err")"; echo FAIL; return; }
+		walk=$(awk '$1 ~ /^ftpaudit_scan_duration_seconds[{]/ { printf "%.2f", $2 }' "$OUT/scan.prom" 2>/dev/null)
+		[ -n "$walk" ] || { log "$tag: no ftpaudit_scan_duration_seconds in its metrics"; echo FAIL; return; }
 		;;
 	esac
-	awk -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v n="$n" 'BEGIN { printf "%s %.2f %s %s\n", w, u + s, r, n }'
+	awk -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v n="$n" -v k="$walk" 'BEGIN { printf "%s %.2f %s %s %s\n", w, u + s, r, n, k }'
 }
 
 {
@@ -201,7 +210,7 @@ for k in $(seq "$RUNS"); do
 		if [ "$r" = FAIL ]; then bad=1; else echo "$r" >>"$OUT/cmd$i.dat"; fi
 		line="$line [$i] $r |"
 	done
-	log "$line (wall s, CPU s, peak RSS KB, entries; [i]: the table's row i+1)"
+	log "$line (wall s, CPU s, peak RSS KB, entries, walk s; [i]: the table's row i+1)"
 done
 
 # The first floor variant is the floor the ratios are taken against.
@@ -209,8 +218,8 @@ col() { cut -d' ' -f"$2" "$OUT/cmd$1.dat" | median; }
 base=$(col 0 1)
 {
 	echo
-	echo "| command | median wall s | min wall s | / floor (medians) | median CPU s | peak RSS MB | entries |"
-	echo "|---|---:|---:|---:|---:|---:|---|"
+	echo "| command | median wall s | min wall s | / floor (medians) | median walk s | walk / floor | median CPU s | peak RSS MB | entries |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 	for i in "${!CMDS[@]}"; do
 		wall=$(col "$i" 1)
 		min=$(cut -d' ' -f1 "$OUT/cmd$i.dat" | sort -g | head -n 1)
@@ -218,7 +227,9 @@ base=$(col 0 1)
 		rss=$(cut -d' ' -f3 "$OUT/cmd$i.dat" | maxof)
 		cnt=$(cut -d' ' -f4 "$OUT/cmd$i.dat" | sort -u | paste -sd/ -)
 		[ "$cnt" = "$EXPECTED" ] || { cnt="**MISMATCH** $cnt (tree $EXPECTED)"; bad=1; }
-		echo "| \`${NAMES[$i]}\` | $wall | $min | $ratio | $(col "$i" 2) | $(awk -v k="${rss:-0}" 'BEGIN { printf "%.0f", k / 1024 }') | $cnt |"
+		walk=$(col "$i" 5)
+		wratio=$(awk -v a="$walk" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+		echo "| \`${NAMES[$i]}\` | $wall | $min | $ratio | $walk | $wratio | $(col "$i" 2) | $(awk -v k="${rss:-0}" 'BEGIN { printf "%.0f", k / 1024 }') | $cnt |"
 	done
 } | tee "$OUT/results.md"
 
