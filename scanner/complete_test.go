@@ -356,3 +356,107 @@ func TestAcceptUnlisted(t *testing.T) {
 		t.Errorf("complete=%v %q", r.Complete, r.Incomplete)
 	}
 }
+
+// A listing of a directory whose path leaves no room for a long name
+// under the server's path limit is no proof: vsftpd and proftpd leave an
+// entry whose joined path is too long out of the listing without a
+// word, so an uploader who may create directories can nest them deep
+// enough to hide what is at the bottom. Such a listing makes the host
+// incomplete, and names the directory.
+func TestWalkLongPaths(t *testing.T) {
+	const pathMax = 600 // so paths of 88 bytes and more count
+	limit := pathMax - LongPathMargin
+	atLimit := strings.Repeat("a", limit-1) // "/" + it: limit bytes
+	below := strings.Repeat("b", limit-2)   // limit-1 bytes
+	deep := strings.Repeat("c", 200)        // nested: 201, 402, 603 bytes
+	refused := strings.Repeat("r", limit)   // refused, as Twisted does for its length
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{
+		"/":                                  {d(atLimit), d(below), d(deep), d(refused)},
+		"/" + atLimit:                        {f("x")},
+		"/" + below:                          {f("y")},
+		"/" + deep:                           {d(deep)},
+		"/" + deep + "/" + deep:              {d(deep)},
+		"/" + deep + "/" + deep + "/" + deep: {f("z")},
+	}, errs: map[string]error{"/" + refused: &ftpaudit.ReplyError{Code: 550, Msg: "Requested action not taken: internal server error"}}}
+	walkWith := func(pm int) *ftpaudit.HostResult {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return Walk(ctx, ftpaudit.Target{URL: "ftp://mem", Start: "/"}, m.connector(), WalkOptions{Backoff: time.Millisecond, Retries: 2, PathMax: pm})
+	}
+	r := walkWith(pathMax)
+	if r.Complete || !slices.Contains(r.Incomplete, reasonLongPath) {
+		t.Fatalf("complete=%v incomplete=%q", r.Complete, r.Incomplete)
+	}
+	var named []string
+	for _, e := range r.Errors {
+		if strings.Contains(e.Error, "may be missing entries") {
+			named = append(named, e.Path)
+		}
+	}
+	want := []string{"/" + atLimit, "/" + deep, "/" + deep + "/" + deep, "/" + deep + "/" + deep + "/" + deep, "/" + refused} // not below
+	slices.Sort(named)
+	slices.Sort(want)
+	if !slices.Equal(named, want) {
+		t.Errorf("named %q, want %q", named, want)
+	}
+	if n := r.Stats.Files; n != 3 {
+		t.Errorf("%d files, want 3: the listings are kept", n)
+	}
+	// Linux's limit leaves room for all of them (the refusal is then
+	// taken for what it says).
+	if r := walkWith(4096); !r.Complete {
+		t.Errorf("--path-max 4096: incomplete %q, errors %v", r.Incomplete, r.Errors)
+	}
+}
+
+// An uploader can nest thousands of such directories: past
+// maxLongPathsKept they are counted, not named one by one.
+func TestWalkLongPathsBounded(t *testing.T) {
+	long := strings.Repeat("l", 600)
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d(long)}}}
+	var sub []ftpaudit.Entry
+	for i := range maxLongPathsKept + 5 {
+		name := fmt.Sprintf("s%03d", i)
+		sub = append(sub, d(name))
+		m.dirs["/"+long+"/"+name] = []ftpaudit.Entry{f("x")}
+	}
+	m.dirs["/"+long] = sub
+	r := walkStart(t, m, "/")
+	named, more := 0, ""
+	for _, e := range r.Errors {
+		switch {
+		case strings.Contains(e.Error, "may be missing entries"):
+			named++
+		case strings.Contains(e.Error, "more directories, not named one by one"):
+			more = e.Error
+		}
+	}
+	if named != maxLongPathsKept || !strings.HasPrefix(more, "6 more directories") {
+		t.Errorf("named %d, then %q; want %d named and 6 more counted", named, more, maxLongPathsKept)
+	}
+	if r.Complete {
+		t.Error("complete")
+	}
+}
+
+// A syntax error refuses the command, not the directory: pyftpdlib
+// answers a LIST of a path over 2,048 bytes with "500 Command too long.".
+// It is an error that costs completeness, never a finding that the
+// directory is unreadable; a 550 is.
+func TestWalkSyntaxErrorNotUnreadable(t *testing.T) {
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d("long"), d("denied")}, "/long": {f("x")}, "/denied": {f("y")}},
+		errs: map[string]error{
+			"/long":   &ftpaudit.ReplyError{Code: 500, Msg: "Command too long."},
+			"/denied": &ftpaudit.ReplyError{Code: 550, Msg: "Permission denied."},
+		}}
+	r := walkStart(t, m, "/")
+	wantNotListed(t, r,
+		ftpaudit.Unlisted{Path: "/long", Kind: ftpaudit.UnlistedError, Reason: "500"},
+		ftpaudit.Unlisted{Path: "/denied", Kind: ftpaudit.UnlistedUnreadable, Reason: "550"})
+	if r.Complete || !slices.Contains(r.Incomplete, causeFailed) {
+		t.Errorf("complete=%v incomplete=%q", r.Complete, r.Incomplete)
+	}
+	if slices.ContainsFunc(r.Unreadable, func(e ftpaudit.PathError) bool { return e.Path == "/long" }) {
+		t.Errorf("/long reported unreadable: %v", r.Unreadable)
+	}
+}

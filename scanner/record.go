@@ -141,6 +141,9 @@ func (w *walker) file(ctx context.Context, j dirJob, l *ftpaudit.Listing, err er
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r := w.res
+	// Whatever the server made of a directory this deep (a listing, a
+	// refusal, an error) proves nothing about what is in it.
+	w.noteLongPath(j)
 	if err != nil {
 		w.recordFailure(ctx, j, err)
 		return 0, false
@@ -238,7 +241,10 @@ func startReason(start, why string) string {
 
 // recordFailure files a directory that could not be listed: a refusal
 // (5xx) makes it unreadable, any other error incomplete; after
-// cancellation it is left to be reported as never listed.
+// cancellation it is left to be reported as never listed. A syntax
+// error (500-504: "command line too long", "not implemented") refuses
+// the command, not the directory, and is an error: pyftpdlib answers
+// "500 Command too long." for a path of over 2,048 bytes.
 func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 	r := w.res
 	var re *ftpaudit.ReplyError
@@ -246,7 +252,7 @@ func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 	switch {
 	case ctx.Err() != nil:
 		w.queue = append(w.queue, j) // reported as never listed
-	case errors.As(err, &re) && re.Code >= 500 && !errors.Is(err, ftpaudit.ErrConnLost):
+	case errors.As(err, &re) && re.Code >= 505 && !errors.Is(err, ftpaudit.ErrConnLost):
 		w.unreadable(j, re.Error())
 	case errors.As(err, &de):
 		// Success, and an error message for data: refused, in the
@@ -291,6 +297,49 @@ func (w *walker) refusal(j dirJob, l *ftpaudit.Listing) (why string, ok bool) {
 		return "empty listing, and its attributes (" + attrSummary(j.entry) + ") do not let anonymous users read it", true
 	}
 	return "", false
+}
+
+// Causes of incompleteness filed by noteLongPath.
+const (
+	reasonLongPath = "listings of directories whose paths are too long to prove them whole (--path-max)"
+	// maxLongPathsKept bounds the directories noteLongPath names one by
+	// one: an uploader who may create directories can nest thousands.
+	maxLongPathsKept = 100
+)
+
+// noteLongPath files the outcome of listing a directory whose path
+// leaves less than LongPathMargin of the server's path limit (PathMax):
+// a server that joins the directory's path and an entry's name to look
+// the entry up (vsftpd, proftpd, pyftpdlib) leaves out, without a word,
+// every entry whose joined path is too long for it, and one may refuse
+// the directory itself for its length (Twisted: "550 ... internal
+// server error"), so neither its listing nor a refusal is proof of what
+// it holds. An anonymous uploader who may create directories can nest
+// them that deep, and hide files at the bottom; the host is made
+// incomplete, with each such directory named (the first
+// maxLongPathsKept; finishLongPaths counts the rest). Called with w.mu
+// held.
+func (w *walker) noteLongPath(j dirJob) {
+	if len(j.path) < w.opt.PathMax-LongPathMargin {
+		return
+	}
+	r := w.res
+	w.longPaths++
+	if w.longPaths <= maxLongPathsKept {
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: strings.Clone(j.path), Error: fmt.Sprintf(
+			"this directory's path is %d bytes long: a server leaves out of a listing, without a word, an entry whose path would pass its limit (taken as --path-max %d, less %d bytes for a name and the server's root), or refuses a path that long, so what it showed of this directory may be missing entries",
+			len(j.path), w.opt.PathMax, LongPathMargin)})
+	}
+	r.Incomplete = appendReason(r.Incomplete, reasonLongPath)
+}
+
+// finishLongPaths files how many directories noteLongPath did not name.
+func (w *walker) finishLongPaths() {
+	if n := w.longPaths - maxLongPathsKept; n > 0 {
+		r := w.res
+		r.Errors = append(r.Errors, ftpaudit.PathError{Path: r.Target.Start, Error: fmt.Sprintf(
+			"%d more directories, not named one by one, have paths too long for their listings to be proof of their entries (--path-max %d)", n, w.opt.PathMax)})
+	}
 }
 
 // noteProblems files what a listing says beside its entries: the

@@ -75,6 +75,11 @@ type WalkOptions struct {
 	// NoTree turns off recursive listing (LIST -aR) of subtrees: every
 	// directory is listed on its own.
 	NoTree bool
+	// PathMax is the longest path, in bytes, the server is taken to
+	// handle (0: DefaultPathMax). A listing of a directory whose path
+	// comes within LongPathMargin of it is not proof of the directory's
+	// entries (see noteLongPath) and makes the scan incomplete.
+	PathMax int
 	// LoginInterval is the least time between two logins to the host
 	// (DefaultLoginInterval when zero). CapHold is how long a limit
 	// learned from a "too many connections" refusal holds before one
@@ -102,6 +107,19 @@ const (
 
 // DefaultMaxDepth is the default depth bound.
 const DefaultMaxDepth = 128
+
+// DefaultPathMax is the path limit the walk assumes of a server: the
+// BSDs' and macOS's PATH_MAX (MAXPATHLEN), the smallest of the Unix
+// systems anonymous archives run on; Linux's is 4096.
+const DefaultPathMax = 1024
+
+// LongPathMargin is how far below PathMax a directory's path must end for
+// its listing to count as proof of its entries: room for a slash and a
+// name of 255 bytes (NAME_MAX) after it, and 256 bytes for the server's
+// own root before it, when the server does not chroot (pyftpdlib and
+// Twisted join their root and the path; vsftpd and proftpd, chrooted,
+// do not).
+const LongPathMargin = 1 + 255 + 256
 
 // dirJob is one directory waiting to be listed.
 type dirJob struct {
@@ -156,7 +174,10 @@ type walker struct {
 	nlists int
 	nent   int
 	nbytes int64 // paths and lines of the entries kept
-	tree   treeGate
+	// longPaths counts the listings of directories whose paths are too
+	// long for the listing to be proof (noteLongPath).
+	longPaths int
+	tree      treeGate
 	// treeDepth is the depth from which subtrees are listed recursively.
 	treeDepth int
 	pool      poolState
@@ -213,6 +234,9 @@ func walk(ctx context.Context, t ftpaudit.Target, connect ftpaudit.Connector, op
 	}
 	if opt.IdleReconnect <= 0 {
 		opt.IdleReconnect = DefaultIdleReconnect
+	}
+	if opt.PathMax <= 0 {
+		opt.PathMax = DefaultPathMax
 	}
 	w := &walker{
 		opt:     opt,
@@ -291,6 +315,7 @@ func (w *walker) finish(ctx context.Context) {
 	if r.LoginError != "" {
 		r.Incomplete = append(r.Incomplete, "no session: "+r.LoginError)
 	}
+	w.finishLongPaths()
 	w.poolNote()
 	r.Source = w.store.Seal()
 	sortPathErrors(r.Errors)

@@ -24,6 +24,25 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// serveSpec starts an in-process server over a memftp archive spec (nil:
+// the demo archive's), stopped when the test ends.
+func serveSpec(t *testing.T, spec []byte, opt memftp.Options) *memftp.Server {
+	t.Helper()
+	if spec == nil {
+		spec = demoArchive
+	}
+	root, err := memftp.ParseSpec(bytes.NewReader(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := memftp.Start(context.Background(), root, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

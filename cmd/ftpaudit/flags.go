@@ -28,6 +28,7 @@ import (
 type scanFlags struct {
 	connections    int
 	maxDepth       int
+	pathMax        int
 	maxEntries     int
 	maxEntryBytes  int64
 	maxDirEntries  int
@@ -107,6 +108,7 @@ func (f *scanFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxEntries, "max-entries", scanner.DefaultMaxEntries, "most entries kept per host; reaching it stops the walk and makes the scan incomplete")
 	fs.Int64Var(&f.maxEntryBytes, "max-entry-bytes", scanner.DefaultMaxEntryBytes, "most bytes of paths and listing lines kept per host (deep trees of long names); reaching it stops the walk and makes the scan incomplete")
 	fs.IntVar(&f.maxDirEntries, "max-dir-entries", scanner.DefaultMaxDirEntries, "most entries kept from one directory; more makes the scan incomplete")
+	fs.IntVar(&f.pathMax, "path-max", scanner.DefaultPathMax, fmt.Sprintf("longest path, in bytes, the server handles (PATH_MAX: 1024 on the BSDs and macOS, 4096 on Linux): a directory whose path comes within %d bytes of it may have entries its listing leaves out, and makes the scan incomplete", scanner.LongPathMargin))
 	def, err := spillAfterDefault()
 	f.spillEnvErr = err
 	fs.Int64Var(&f.spillAfter, "spill-after", def, "bytes of entries a host's walk holds in memory before it writes them, compactly, to a temporary file in --spill-dir and reads them back for the report (0: every entry, -1: never; default: $FTPAUDIT_SPILL_AFTER when set)")
@@ -155,6 +157,8 @@ func (f *scanFlags) check() error {
 		return usageError{fmt.Errorf("--spill-dir %s: not a directory", f.spillDir)}
 	case f.maxDepth < 1:
 		return usageError{fmt.Errorf("--max-depth %d: want at least 1", f.maxDepth)}
+	case f.pathMax <= scanner.LongPathMargin:
+		return usageError{fmt.Errorf("--path-max %d: want more than %d (a name of 255 bytes, and room for the server's root)", f.pathMax, scanner.LongPathMargin)}
 	case f.retries < 1:
 		return usageError{fmt.Errorf("--retries %d: want at least 1", f.retries)}
 	case f.loginInterval <= 0:
@@ -251,7 +255,7 @@ var flagGroups = []flagGroup{
 		[]string{"format", "o", "fail-on", "verbose", "inventory", "no-color", "quiet", "metrics-file", "log-format", "log-level"}},
 	{"walk", "Walk", "how the tree is listed, its bounds and timeouts",
 		[]string{"connections", "login-interval", "retries", "connect-timeout", "idle-timeout", "timeout",
-			"max-depth", "max-entries", "max-entry-bytes", "max-dir-entries", "spill-after", "spill-dir", "no-mlsd", "no-stat", "no-recursive-list"}},
+			"max-depth", "max-entries", "max-entry-bytes", "max-dir-entries", "path-max", "spill-after", "spill-dir", "no-mlsd", "no-stat", "no-recursive-list"}},
 	{"probe", "Probe", "checks beyond the listing",
 		[]string{"probe", "manifest"}},
 	{"history", "History", "the history database",

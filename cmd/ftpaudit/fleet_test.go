@@ -110,6 +110,7 @@ func TestHostsFileErrors(t *testing.T) {
 		{"version: 1\nhosts:\n  - url: ftp://a\n    connections: many\n", `:4: hosts[0].connections: want a whole number from 1 to 64, got the string "many"`},
 		{"version: 1\nhosts:\n  - url: ftp://a\n    connections: 65\n", `:4: hosts[0].connections: want a whole number from 1 to 64, got 65`},
 		{"version: 1\nmax_connections: 1\nhosts: [{url: ftp://a}]\n", `:2: max_connections: want a whole number of at least 2, got 1`},
+		{"version: 1\nhosts:\n  - url: ftp://a\n    path_max: 512\n", `:4: hosts[0].path_max: want a whole number from 513 to 1048576, got 512`},
 		{"version: 1\nhosts:\n  - url: ftp://a\n    verify: nope\n", `:4: hosts[0].verify: want true or false, got the string "nope"`},
 		{"version: 1\nhosts:\n  - url: [ftp://a]\n", `:3: hosts[0].url: want a string, got a list`},
 		{"version: 1\nhosts:\n  - url: ftp://a\n    tls: yes-please\n", `:4: hosts[0].tls: "yes-please": want none, explicit or implicit`},
@@ -158,6 +159,7 @@ func TestHostsFileDefaultsAndPolicy(t *testing.T) {
 	writeFile(t, p, `version: 1
 defaults:
   connections: 3
+  path_max: 4096
   drop_boxes: [/incoming]
   anonymous: {names: [ftp], uids: ["014"]}
   exclude: ["/pub/iso/**"]
@@ -170,6 +172,7 @@ hosts:
   - url: ftp://c
     drop_boxes: []
     ignore: [/scratch]
+    path_max: 1024
 `, 0o644)
 	fl, err := loadHosts(p)
 	if err != nil {
@@ -181,6 +184,9 @@ hosts:
 	a, b, c := fl.hosts[0], fl.hosts[1], fl.hosts[2]
 	if a.conns != 3 || b.conns != 5 || c.conns != 3 || len(a.exclude) != 1 || len(b.exclude) != 0 {
 		t.Errorf("connections %d %d %d, excludes %d %d", a.conns, b.conns, c.conns, len(a.exclude), len(b.exclude))
+	}
+	if a.pathMax != 4096 || b.pathMax != 4096 || c.pathMax != 1024 {
+		t.Errorf("path_max %d %d %d", a.pathMax, b.pathMax, c.pathMax)
 	}
 	pol := rules.DefaultPolicy()
 	for _, h := range fl.hosts {

@@ -16,6 +16,7 @@ import (
 	"github.com/ftpaudit/ftpaudit"
 	"github.com/ftpaudit/ftpaudit/internal/glob"
 	"github.com/ftpaudit/ftpaudit/rules"
+	"github.com/ftpaudit/ftpaudit/scanner"
 )
 
 // The hosts file (--hosts FILE): the fleet to scan, in YAML. The format is
@@ -33,6 +34,7 @@ type fleetHost struct {
 	insecure bool
 	conns    int
 	noTree   bool
+	pathMax  int // 0: the flag's
 	exclude  []*glob.Glob
 	policy   *rules.HostPolicy
 }
@@ -63,7 +65,7 @@ var (
 	// hostKeys are a host's keys, the policy's (rules.HostPolicyKeys)
 	// included. defaults takes them all but url and start.
 	hostKeys = append([]string{"url", "start", "user", "password_env", "password_file", "netrc", "password", "tls", "ca_file",
-		"verify", "connections", "recursive_list", "exclude"}, rules.HostPolicyKeys...)
+		"verify", "connections", "recursive_list", "path_max", "exclude"}, rules.HostPolicyKeys...)
 )
 
 // loadHosts reads and checks a hosts file. Relative paths in it (ca_file,
@@ -195,7 +197,7 @@ type hostEntry struct {
 	PasswordEnv, PasswordFile, Password string
 	Netrc, Verify, RecursiveList        *bool
 	TLS, CAFile                         string
-	Connections                         int
+	Connections, PathMax                int
 	Exclude                             []*glob.Glob
 	policy                              *rules.HostPolicy // nil when no policy key is set
 }
@@ -248,6 +250,8 @@ func (e *hostEntry) decode() error {
 			e.CAFile, err = p.String(v, what)
 		case "connections":
 			e.Connections, err = p.Int(v, what, 1, 64)
+		case "path_max":
+			e.PathMax, err = p.Int(v, what, scanner.LongPathMargin+1, 1<<20)
 		case "exclude":
 			e.Exclude, err = p.Globs(v, what, glob.Path)
 		default: // a policy key
@@ -293,7 +297,7 @@ func (e *hostEntry) resolve(base string) ([]fleetHost, error) {
 	if err != nil {
 		return nil, err
 	}
-	fh := fleetHost{target: t, conns: e.Connections, noTree: e.RecursiveList != nil && !*e.RecursiveList, exclude: e.Exclude}
+	fh := fleetHost{target: t, conns: e.Connections, noTree: e.RecursiveList != nil && !*e.RecursiveList, pathMax: e.PathMax, exclude: e.Exclude}
 	if fh.password, err = e.credentials(t, base); err != nil {
 		return nil, err
 	}

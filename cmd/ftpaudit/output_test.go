@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"io/fs"
 	"os"
@@ -193,15 +192,7 @@ func TestFormatFollowsOutputExtension(t *testing.T) {
 // TestFailOnNoneAndCase: --fail-on takes any case, and none never fails
 // the run on findings (the demo archive has critical ones).
 func TestFailOnNoneAndCase(t *testing.T) {
-	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := memftp.Start(context.Background(), root, memftp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := serveSpec(t, nil, memftp.Options{})
 	for level, want := range map[string]int{
 		"HIGH":     exitFindings,
 		"Critical": exitFindings,

@@ -276,6 +276,7 @@ func (f *scanFlags) jobs(targets []ftpaudit.Target, passwords map[string]string,
 		MaxEntries:    f.maxEntries,
 		MaxEntryBytes: f.maxEntryBytes,
 		MaxDirEntries: f.maxDirEntries,
+		PathMax:       f.pathMax,
 		SpillAfter:    spillAfter(f.spillAfter),
 		SpillDir:      f.spillDir,
 		Retries:       f.retries,
@@ -295,6 +296,9 @@ func (f *scanFlags) jobs(targets []ftpaudit.Target, passwords map[string]string,
 				w.Connections = h.conns
 			}
 			w.NoTree = w.NoTree || h.noTree
+			if h.pathMax > 0 {
+				w.PathMax = h.pathMax
+			}
 			w.Exclude = h.exclude
 		} else {
 			d.Password = passwords[t.URL]

@@ -69,15 +69,7 @@ var keyValue = regexp.MustCompile(`(^|\s)[a-z_]+=\S`)
 // (its own call sites: runScanCore, logHosts) reads as sentences, one per
 // line, with plurals right and server text escaped, and never key=value.
 func TestLogSentences(t *testing.T) {
-	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := memftp.Start(t.Context(), root, memftp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := serveSpec(t, nil, memftp.Options{})
 	target, err := ftpaudit.ParseTarget("ftp://" + srv.Addr + "/pub")
 	if err != nil {
 		t.Fatal(err)

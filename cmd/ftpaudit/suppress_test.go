@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -16,15 +14,7 @@ import (
 // line that did it), not counted, and not dropped; an expired line stops
 // suppressing and says so.
 func TestIgnoreFile(t *testing.T) {
-	root, err := memftp.ParseSpec(bytes.NewReader(demoArchive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := memftp.Start(context.Background(), root, memftp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := serveSpec(t, nil, memftp.Options{})
 	ignore := filepath.Join(t.TempDir(), "ftpaudit.ignore")
 	if err := os.WriteFile(ignore, []byte("# known\nrule=writable-dir host=* path=/incoming reason=\"drop box, being closed\"\nrule=dropbox-dir host=* path=/ exp=2020-01-01\n"), 0o644); err != nil {
 		t.Fatal(err)
