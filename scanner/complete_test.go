@@ -370,14 +370,19 @@ func TestWalkLongPaths(t *testing.T) {
 	below := strings.Repeat("b", limit-2)   // limit-1 bytes
 	deep := strings.Repeat("c", 200)        // nested: 201, 402, 603 bytes
 	refused := strings.Repeat("r", limit)   // refused, as Twisted does for its length
+	self := strings.Repeat("s", limit)      // lists only itself; its own subdirectory is refused
 	m := &memTree{dirs: map[string][]ftpaudit.Entry{
-		"/":                                  {d(atLimit), d(below), d(deep), d(refused)},
+		"/":                                  {d(atLimit), d(below), d(deep), d(refused), dirAt(self, "drwxr-xr-x", "root")},
+		"/" + self:                           {dirAt(self, "drwxr-xr-x", "root")},
 		"/" + atLimit:                        {f("x")},
 		"/" + below:                          {f("y")},
 		"/" + deep:                           {d(deep)},
 		"/" + deep + "/" + deep:              {d(deep)},
 		"/" + deep + "/" + deep + "/" + deep: {f("z")},
-	}, errs: map[string]error{"/" + refused: &ftpaudit.ReplyError{Code: 550, Msg: "Requested action not taken: internal server error"}}}
+	}, errs: map[string]error{
+		"/" + refused:           &ftpaudit.ReplyError{Code: 550, Msg: "Requested action not taken: internal server error"},
+		"/" + self + "/" + self: &ftpaudit.ReplyError{Code: 550, Msg: "Requested action not taken: internal server error"},
+	}}
 	walkWith := func(pm int) *ftpaudit.HostResult {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -393,7 +398,7 @@ func TestWalkLongPaths(t *testing.T) {
 			named = append(named, e.Path)
 		}
 	}
-	want := []string{"/" + atLimit, "/" + deep, "/" + deep + "/" + deep, "/" + deep + "/" + deep + "/" + deep, "/" + refused} // not below
+	want := []string{"/" + atLimit, "/" + deep, "/" + deep + "/" + deep, "/" + deep + "/" + deep + "/" + deep, "/" + refused, "/" + self, "/" + self + "/" + self} // not below
 	slices.Sort(named)
 	slices.Sort(want)
 	if !slices.Equal(named, want) {
@@ -444,15 +449,20 @@ func TestWalkLongPathsBounded(t *testing.T) {
 // It is an error that costs completeness, never a finding that the
 // directory is unreadable; a 550 is.
 func TestWalkSyntaxErrorNotUnreadable(t *testing.T) {
-	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d("long"), d("denied")}, "/long": {f("x")}, "/denied": {f("y")}},
+	// /self lists only itself, as vsftpd lists an unreadable directory:
+	// only a refusal of /self/self would settle that it is one.
+	m := &memTree{dirs: map[string][]ftpaudit.Entry{"/": {d("long"), d("denied"), dirAt("self", "drwxr-xr-x", "root")},
+		"/long": {f("x")}, "/denied": {f("y")}, "/self": {dirAt("self", "drwxr-xr-x", "root")}},
 		errs: map[string]error{
-			"/long":   &ftpaudit.ReplyError{Code: 500, Msg: "Command too long."},
-			"/denied": &ftpaudit.ReplyError{Code: 550, Msg: "Permission denied."},
+			"/long":      &ftpaudit.ReplyError{Code: 500, Msg: "Command too long."},
+			"/denied":    &ftpaudit.ReplyError{Code: 550, Msg: "Permission denied."},
+			"/self/self": &ftpaudit.ReplyError{Code: 500, Msg: "Command too long."},
 		}}
 	r := walkStart(t, m, "/")
 	wantNotListed(t, r,
 		ftpaudit.Unlisted{Path: "/long", Kind: ftpaudit.UnlistedError, Reason: "500"},
-		ftpaudit.Unlisted{Path: "/denied", Kind: ftpaudit.UnlistedUnreadable, Reason: "550"})
+		ftpaudit.Unlisted{Path: "/denied", Kind: ftpaudit.UnlistedUnreadable, Reason: "550"},
+		ftpaudit.Unlisted{Path: "/self", Kind: ftpaudit.UnlistedUndecided, Reason: "500"})
 	if r.Complete || !slices.Contains(r.Incomplete, causeFailed) {
 		t.Errorf("complete=%v incomplete=%q", r.Complete, r.Incomplete)
 	}

@@ -236,7 +236,7 @@ func (w *walker) proveSelf(ctx context.Context, s ftpaudit.Session, j dirJob, l 
 		switch {
 		case cerr != nil && (errors.Is(cerr, ftpaudit.ErrConnLost) || ctx.Err() != nil):
 			return false, cerr
-		case cerr != nil && errors.As(cerr, &re) && re.Code >= 500:
+		case cerr != nil && refusedBy(cerr, &re):
 			return true, w.fileChain(ctx, chain, bottom{child: child, refused: re.Error()})
 		case cerr != nil:
 			return true, w.fileChain(ctx, chain, bottom{child: child, other: "listing it failed: " + cerr.Error()})
@@ -307,8 +307,14 @@ func (w *walker) fileChain(ctx context.Context, chain []selfLink, b bottom) erro
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	r := w.res
+	if b.child.path != "" {
+		// The subdirectory's refusal or failure proves nothing about
+		// the chain if its path is too long (noteLongPath).
+		w.noteLongPath(b.child)
+	}
 	for i := last; i >= 0; i-- {
 		c := chain[i]
+		w.noteLongPath(c.j)
 		var why string
 		switch {
 		case i == last && b.refused != "" && b.child.path == "":

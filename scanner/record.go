@@ -252,7 +252,7 @@ func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 	switch {
 	case ctx.Err() != nil:
 		w.queue = append(w.queue, j) // reported as never listed
-	case errors.As(err, &re) && re.Code >= 505 && !errors.Is(err, ftpaudit.ErrConnLost):
+	case refusedBy(err, &re):
 		w.unreadable(j, re.Error())
 	case errors.As(err, &de):
 		// Success, and an error message for data: refused, in the
@@ -264,6 +264,13 @@ func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 			r.Incomplete = appendReason(r.Incomplete, startReason(j.path, err.Error()))
 		}
 	}
+}
+
+// refusedBy reports whether err is the server's refusal of a directory
+// (a 5xx reply on a live connection, but not a syntax error, 500-504),
+// and sets *re to the reply.
+func refusedBy(err error, re **ftpaudit.ReplyError) bool {
+	return errors.As(err, re) && (*re).Code >= 505 && !errors.Is(err, ftpaudit.ErrConnLost)
 }
 
 // noteCut files a listing that was cut short: by the byte bound on a
