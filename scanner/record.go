@@ -243,8 +243,9 @@ func startReason(start, why string) string {
 // (5xx) makes it unreadable, any other error incomplete; after
 // cancellation it is left to be reported as never listed. A syntax
 // error (500-504: "command line too long", "not implemented") refuses
-// the command, not the directory, and is an error: pyftpdlib answers
-// "500 Command too long." for a path of over 2,048 bytes.
+// the command, not the directory, and is an error (pyftpdlib answers
+// "500 Command too long." for a path of over 2,048 bytes), as is a 53x
+// (refusedBy).
 func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 	r := w.res
 	var re *ftpaudit.ReplyError
@@ -267,10 +268,12 @@ func (w *walker) recordFailure(ctx context.Context, j dirJob, err error) {
 }
 
 // refusedBy reports whether err is the server's refusal of a directory
-// (a 5xx reply on a live connection, but not a syntax error, 500-504),
-// and sets *re to the reply.
+// (a 5xx reply on a live connection), and sets *re to the reply. A
+// syntax error (500-504) refuses the command, and a 53x the session (530
+// not logged in, 534 the TLS policy): neither says anything about the
+// directory.
 func refusedBy(err error, re **ftpaudit.ReplyError) bool {
-	return errors.As(err, re) && (*re).Code >= 505 && !errors.Is(err, ftpaudit.ErrConnLost)
+	return errors.As(err, re) && (*re).Code >= 505 && (*re).Code/10 != 53 && !errors.Is(err, ftpaudit.ErrConnLost)
 }
 
 // noteCut files a listing that was cut short: by the byte bound on a
@@ -306,13 +309,8 @@ func (w *walker) refusal(j dirJob, l *ftpaudit.Listing) (why string, ok bool) {
 	return "", false
 }
 
-// Causes of incompleteness filed by noteLongPath.
-const (
-	reasonLongPath = "listings of directories whose paths are too long to prove them whole (--path-max)"
-	// maxLongPathsKept bounds the directories noteLongPath names one by
-	// one: an uploader who may create directories can nest thousands.
-	maxLongPathsKept = 100
-)
+// reasonLongPath is the cause of incompleteness filed by noteLongPath.
+const reasonLongPath = "listings of directories whose paths are too long to prove them whole (--path-max)"
 
 // noteLongPath files the outcome of listing a directory whose path
 // leaves less than LongPathMargin of the server's path limit (PathMax):
@@ -323,30 +321,23 @@ const (
 // server error"), so neither its listing nor a refusal is proof of what
 // it holds. An anonymous uploader who may create directories can nest
 // them that deep, and hide files at the bottom; the host is made
-// incomplete, with each such directory named (the first
-// maxLongPathsKept; finishLongPaths counts the rest). Called with w.mu
-// held.
+// incomplete, and every such directory is named in Errors, the list
+// that verify, the baseline and the manifest comparison read as not
+// seen in full (each checks the directories above an entry only up to
+// the nearest one seen, so naming the topmost would not do). The text
+// is one string for all of them: a directory costs its path. Called
+// with w.mu held.
 func (w *walker) noteLongPath(j dirJob) {
 	if len(j.path) < w.opt.PathMax-LongPathMargin {
 		return
 	}
 	r := w.res
-	w.longPaths++
-	if w.longPaths <= maxLongPathsKept {
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: strings.Clone(j.path), Error: fmt.Sprintf(
-			"this directory's path is %d bytes long: a server leaves out of a listing, without a word, an entry whose path would pass its limit (taken as --path-max %d, less %d bytes for a name and the server's root), or refuses a path that long, so what it showed of this directory may be missing entries",
-			len(j.path), w.opt.PathMax, LongPathMargin)})
+	if w.longPathErr == "" {
+		w.longPathErr = fmt.Sprintf("this directory's path leaves %d bytes or less of the server's path limit (taken as --path-max %d): a server leaves out of a listing, without a word, an entry whose path would pass its limit, or refuses a path that long, so what it showed of this directory may be missing entries",
+			LongPathMargin, w.opt.PathMax)
 	}
+	r.Errors = append(r.Errors, ftpaudit.PathError{Path: strings.Clone(j.path), Error: w.longPathErr})
 	r.Incomplete = appendReason(r.Incomplete, reasonLongPath)
-}
-
-// finishLongPaths files how many directories noteLongPath did not name.
-func (w *walker) finishLongPaths() {
-	if n := w.longPaths - maxLongPathsKept; n > 0 {
-		r := w.res
-		r.Errors = append(r.Errors, ftpaudit.PathError{Path: r.Target.Start, Error: fmt.Sprintf(
-			"%d more directories, not named one by one, have paths too long for their listings to be proof of their entries (--path-max %d)", n, w.opt.PathMax)})
-	}
 }
 
 // noteProblems files what a listing says beside its entries: the

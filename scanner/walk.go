@@ -174,10 +174,9 @@ type walker struct {
 	nlists int
 	nent   int
 	nbytes int64 // paths and lines of the entries kept
-	// longPaths counts the listings of directories whose paths are too
-	// long for the listing to be proof (noteLongPath).
-	longPaths int
-	tree      treeGate
+	// longPathErr is noteLongPath's text, made once.
+	longPathErr string
+	tree        treeGate
 	// treeDepth is the depth from which subtrees are listed recursively.
 	treeDepth int
 	pool      poolState
@@ -315,7 +314,6 @@ func (w *walker) finish(ctx context.Context) {
 	if r.LoginError != "" {
 		r.Incomplete = append(r.Incomplete, "no session: "+r.LoginError)
 	}
-	w.finishLongPaths()
 	w.poolNote()
 	r.Source = w.store.Seal()
 	sortPathErrors(r.Errors)
