@@ -177,10 +177,19 @@ func readAhead[T any](seq iter.Seq2[T, error], size int) (iter.Seq2[T, error], f
 	const ahead = 4
 	ch := make(chan batch, ahead)
 	free := make(chan []T, ahead+2) // every buffer there is fits
-	done := make(chan struct{})
+	done := make(chan struct{})     // closed by stop
+	exited := make(chan struct{})   // closed when the goroutine returns
 	go func() {
+		defer close(exited)
 		defer close(ch)
 		send := func(bt batch) bool {
+			// Once stopped, nothing more is sent (and so read): a
+			// select with room in ch and done closed picks either.
+			select {
+			case <-done:
+				return false
+			default:
+			}
 			select {
 			case ch <- bt:
 				return true
@@ -226,9 +235,10 @@ func readAhead[T any](seq iter.Seq2[T, error], size int) (iter.Seq2[T, error], f
 	stop := func() {
 		if !once {
 			once = true
+			// Not a drain of ch, which would make room for the
+			// goroutine to send, and read, more.
 			close(done)
-			for range ch { // let the goroutine finish
-			}
+			<-exited
 		}
 	}
 	return func(yield func(T, error) bool) {
