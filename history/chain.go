@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"iter"
 	"strings"
-	"sync"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/readahead"
 )
 
 // Change-only storage (schema version 5).
@@ -432,7 +432,7 @@ func (s *Store) planDelta(ctx context.Context, baseID int64, h *ftpaudit.HostRes
 	defer func() { _ = tx.Rollback() }()
 	// The base is read ahead on the other core, while the new entries
 	// are fingerprinted on this one.
-	ahead, stopAhead := readAhead(readFingerprints(ctx, tx, baseID, s.key, false))
+	ahead, stopAhead := readahead.Seq(readFingerprints(ctx, tx, baseID, s.key, false), fingerprintBatch)
 	defer stopAhead() // before the rollback
 	next, stop := iter.Pull2(ahead)
 	defer stop()
@@ -597,84 +597,6 @@ func (s *Store) saveHostEntries(ctx context.Context, t *saveTx, hostID int64, h 
 	return nil
 }
 
-// readAhead reads seq in its own goroutine, a few batches ahead of what
-// the returned sequence yields; stop ends the goroutine and waits for it,
-// and must be called before seq's resources are released. The batches'
-// buffers go back to the goroutine once yielded.
-func readAhead(seq iter.Seq2[keyedEntry, error]) (iter.Seq2[keyedEntry, error], func()) {
-	type batch struct {
-		ks  []keyedEntry
-		err error
-	}
-	const size, ahead = 256, 4
-	ch := make(chan batch, ahead)
-	free := make(chan []keyedEntry, ahead+2) // every buffer there is fits
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(ch)
-		send := func(b batch) bool {
-			select {
-			case ch <- b:
-				return true
-			case <-done:
-				return false
-			}
-		}
-		buffer := func() []keyedEntry {
-			select {
-			case b := <-free:
-				return b[:0]
-			default:
-				return make([]keyedEntry, 0, size)
-			}
-		}
-		buf := buffer()
-		for k, err := range seq {
-			if err != nil {
-				send(batch{err: err})
-				return
-			}
-			buf = append(buf, k)
-			if len(buf) == size {
-				if !send(batch{ks: buf}) {
-					return
-				}
-				buf = buffer()
-			}
-		}
-		if len(buf) > 0 {
-			send(batch{ks: buf})
-		}
-	}()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			close(done)
-			wg.Wait()
-		})
-	}
-	out := func(yield func(keyedEntry, error) bool) {
-		for b := range ch {
-			if b.err != nil {
-				yield(keyedEntry{}, b.err)
-				return
-			}
-			for i := range b.ks {
-				if !yield(b.ks[i], nil) {
-					return
-				}
-			}
-			// Yielded as copies: the buffer is free again, cleared so
-			// that it holds no strings for the collector.
-			clear(b.ks)
-			select {
-			case free <- b.ks:
-			default:
-			}
-		}
-	}
-	return out, stop
-}
+// fingerprintBatch is how many keys and fingerprints readahead.Seq hands
+// over at once.
+const fingerprintBatch = 256

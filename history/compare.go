@@ -8,6 +8,7 @@ import (
 	"iter"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/readahead"
 )
 
 // Reading a saved host for a comparison with a walk, by fingerprint.
@@ -101,7 +102,7 @@ func (s *Store) EntryAttrsBeside(ctx context.Context, hostID int64, cur iter.Seq
 
 		// The keys and fingerprints are read ahead on another core,
 		// while cur's are computed on this one.
-		ahead, stopAhead := readAhead(readFingerprints(ctx, tx, hostID, s.key, true))
+		ahead, stopAhead := readahead.Seq(readFingerprints(ctx, tx, hostID, s.key, true), fingerprintBatch)
 		defer stopAhead() // before the rollback
 		p := newRowPacker(0, s.key)
 		nextCur, stopCur := iter.Pull2(withDups(cur))

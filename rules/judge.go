@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/ftpaudit/ftpaudit"
+	"github.com/ftpaudit/ftpaudit/internal/readahead"
 )
 
 // JudgeResult judges every host of r with p (nil: DefaultPolicy), the
@@ -394,7 +395,7 @@ func (j *judge) readAhead() iter.Seq[*ftpaudit.Entry] {
 		return j.all()
 	}
 	return func(yield func(*ftpaudit.Entry) bool) {
-		seq, stop := readAhead(func(y func(*ftpaudit.Entry, error) bool) {
+		seq, stop := readahead.Seq(func(y func(*ftpaudit.Entry, error) bool) {
 			for e := range j.all() {
 				if !y(e, nil) {
 					return

@@ -38,7 +38,11 @@ package ftpconn
 // CommandBufferSize, 4,103 bytes by default, is ignored); so a batch
 // takes only STAT lines no longer than the longest the server answered
 // on its own, with its nonce after it (statState.batchable). A deeper
-// directory is listed on its own first, and raises the bound.
+// directory is listed on its own first, and raises the bound. And a
+// batch whose nonce comes back early (fewer replies than STATs, or the
+// nonce inside a reply) stops batches on the host for good: a server
+// that leaves a STAT unanswered for any other reason is caught the first
+// time it does, before names that make up for the missing reply can.
 //
 // Anything else (an error reply, another code, a faked end, a server that
 // does not echo the nonce) refuses the whole batch, with the stream read
@@ -53,6 +57,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ftpaudit/ftpaudit"
@@ -84,18 +89,16 @@ func (s *ftpSession) Prefetch(ctx context.Context, dirs []string) error {
 	if !s.Prefetches() {
 		return nil
 	}
-	var batch []string
-	seen := map[string]bool{}
+	batch := make([]string, 0, min(len(dirs), maxPrefetch))
 	for _, d := range dirs {
 		if len(batch) == maxPrefetch {
 			break
 		}
 		// (A plain path holds no space, CR, LF, NUL or byte above
 		// ASCII: it goes on the command line as it is.)
-		if seen[d] || !ftppath.Plain(d) || !s.dialect.wouldSTAT(d) || !s.stat.batchable(len(statLine(d))) {
+		if slices.Contains(batch, d) || !ftppath.Plain(d) || !s.dialect.wouldSTAT(d) || !s.stat.batchable(len(statLine(d))) {
 			continue
 		}
-		seen[d] = true
 		batch = append(batch, d)
 	}
 	if len(batch) < 2 {
@@ -122,7 +125,7 @@ func (s *ftpSession) Prefetch(ctx context.Context, dirs []string) error {
 // Prefetches reports whether Prefetch can list anything on this session:
 // STAT is in use, by path (not a session that lists with MLSD).
 func (s *ftpSession) Prefetches() bool {
-	return s.stat != nil && !s.mlsd && s.stat.on()
+	return s.stat != nil && !s.mlsd && s.stat.batching()
 }
 
 // takePre returns what Prefetch read for dir, and forgets it.
@@ -173,6 +176,7 @@ func (s *ftpSession) statBatch(dirs []string) (map[string]preListing, error) {
 		}
 		if isNonce(first, n) {
 			s.stat.refusedB.Add(1)
+			s.stat.stopBatching()
 			return nil, s.inStep() // the replies ended early
 		}
 		if !isCode(string(first)) || first[3] != '-' || (code != "" && string(first[:3]) != code) {
@@ -187,6 +191,7 @@ func (s *ftpSession) statBatch(dirs []string) (map[string]preListing, error) {
 		}
 		if sawNonce {
 			s.stat.refusedB.Add(1)
+			s.stat.stopBatching()
 			return nil, s.inStep() // the sentinel inside a reply
 		}
 		held += r.lines.Len()

@@ -95,6 +95,9 @@ type statState struct {
 	// lineLen is the length of the longest "STAT -a DIR" line the server
 	// answered on its own (see Prefetch).
 	lineLen int
+	// noBatch is set once a batch's nonce came back early: the server
+	// answered fewer replies than it was sent STATs (see Prefetch).
+	noBatch bool
 }
 
 // statSize is the size of a STAT listing: its listing lines (the "." and
@@ -206,11 +209,26 @@ func (st *statState) answered(n int) {
 }
 
 // batchable reports whether a STAT command line n bytes long may go in a
-// batch: the server answered one at least as long on its own.
+// batch: the server answered one at least as long on its own, and has
+// not been found answering a batch short.
 func (st *statState) batchable(n int) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.verdict == statOn && n <= st.lineLen
+	return st.verdict == statOn && !st.noBatch && n <= st.lineLen
+}
+
+// batching reports whether batches are still sent on the host.
+func (st *statState) batching() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.verdict == statOn && !st.noBatch
+}
+
+// stopBatching stops batches on the host: one came back short.
+func (st *statState) stopBatching() {
+	st.mu.Lock()
+	st.noBatch = true
+	st.mu.Unlock()
 }
 
 // on reports whether STAT is in use for the host.
