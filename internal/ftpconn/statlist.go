@@ -231,13 +231,6 @@ func (st *statState) stopBatching() {
 	st.mu.Unlock()
 }
 
-// on reports whether STAT is in use for the host.
-func (st *statState) on() bool {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.verdict == statOn
-}
-
 // disable turns STAT off for the host after a protocol surprise.
 func (st *statState) disable(note string) {
 	st.mu.Lock()
