@@ -22,12 +22,27 @@ import (
 // h.EntriesErr after JudgeResult and fail the run rather than report the
 // host as judged in full.
 func JudgeResult(r *ftpaudit.Result, p *Policy) {
+	JudgeWalk(r, p, nil)
+}
+
+// JudgeWalk is JudgeResult for a walk's result whose listings pre
+// observed as the walk kept them (pre[i] for r.Hosts[i]; a nil or
+// missing one for none), each made with p (NewPrejudge): a host's
+// per-entry rules then need no pass over its entries after the walk
+// where what its Prejudge speculated holds, and the findings are the
+// same either way.
+func JudgeWalk(r *ftpaudit.Result, p *Policy, pre []*Prejudge) {
+	given := p
 	if p == nil {
 		p = DefaultPolicy()
 	}
 	r.Findings = nil
-	for _, h := range r.Hosts {
-		r.Findings = append(r.Findings, Judge(h, p)...)
+	for i, h := range r.Hosts {
+		var pj *Prejudge
+		if i < len(pre) {
+			pj = pre[i]
+		}
+		r.Findings = append(r.Findings, judgeHost(h, given, pj)...)
 		if len(h.Manifests) > 0 {
 			r.Findings = append(r.Findings, ManifestFindings(h, h.Manifests, p)...)
 		}
@@ -47,14 +62,21 @@ func JudgeResult(r *ftpaudit.Result, p *Policy) {
 // that says so: the caller checks h.EntriesErr() after Judge and must
 // not present the result as complete (the CLI fails the run).
 func Judge(h *ftpaudit.HostResult, p *Policy) []ftpaudit.Finding {
+	return judgeHost(h, p, nil)
+}
+
+// judgeHost is Judge, with what pre observed of h's walk (nil: nothing);
+// pre is used only when it was made with p, as given (nil included).
+func judgeHost(h *ftpaudit.HostResult, p *Policy, pre *Prejudge) []ftpaudit.Finding {
 	if h == nil {
 		return nil
 	}
+	pre = pre.usable(h, p)
 	if p == nil {
 		p = DefaultPolicy()
 	}
 	j := newJudge(h, p)
-	j.run()
+	j.run(pre)
 	return j.c.finish()
 }
 
@@ -99,19 +121,8 @@ type judge struct {
 }
 
 func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
-	hp := p.forHost(h.Target.URL)
-	j := &judge{
-		h:          h,
-		hp:         hp,
-		c:          newCollector(h.Target.URL, hp),
-		unreadable: map[string]string{},
-		probes:     map[string][]*ftpaudit.ProbeResult{},
-		learned:    map[string]string{},
-		learnedGrp: map[string]string{},
-		dirs:       map[string]*dirVerdict{},
-		areas:      map[string]*dirVerdict{},
-		totals:     map[string]*areaTotals{},
-	}
+	j := blankJudge(p, h.Target.URL)
+	j.h = h
 	for _, u := range h.Unreadable {
 		if _, ok := j.unreadable[u.Path]; !ok {
 			j.unreadable[u.Path] = u.Error
@@ -123,6 +134,23 @@ func newJudge(h *ftpaudit.HostResult, p *Policy) *judge {
 		j.uploaded = j.uploaded || pr.File.Accepted || pr.Mkdir.Accepted
 	}
 	return j
+}
+
+// blankJudge is a judge of the host at url with p, that has learned
+// nothing yet (and has no host result).
+func blankJudge(p *Policy, url string) *judge {
+	hp := p.forHost(url)
+	return &judge{
+		hp:         hp,
+		c:          newCollector(url, hp),
+		unreadable: map[string]string{},
+		probes:     map[string][]*ftpaudit.ProbeResult{},
+		learned:    map[string]string{},
+		learnedGrp: map[string]string{},
+		dirs:       map[string]*dirVerdict{},
+		areas:      map[string]*dirVerdict{},
+		totals:     map[string]*areaTotals{},
+	}
 }
 
 // entry returns the entry at path p, or nil; of entries sharing a path,
@@ -153,25 +181,46 @@ func (j *judge) all() iter.Seq[*ftpaudit.Entry] {
 // account, how far ownership and MLSD perm facts can be trusted, which
 // directories are writable and what is in them), then every entry, then
 // what the scan fetched and probed.
-func (j *judge) run() {
+//
+// pre, when not nil, observed every entry as the walk kept it: its
+// counts stand in for the survey's pass where nothing could be learned
+// from an upload (canSurveyFrom), and its findings for the per-entry
+// rules' pass where what it speculated holds (speculationHolds).
+func (j *judge) run(pre *Prejudge) {
 	j.anonymousLogin()
-	j.decideDirs(j.survey())
+	if pre != nil && j.canSurveyFrom(pre) {
+		j.decideDirs(j.surveyFrom(pre))
+	} else {
+		j.decideDirs(j.survey())
+	}
 	j.computeTotals()
 	j.dirFindings()
-	j.eachEntry(func(j *judge, e *ftpaudit.Entry) {
-		j.hiddenName(e)
-		j.worldWritableFile(e)
-		j.uploadOwner(e)
-		j.inWritableArea(e)
-		j.suspiciousName(e)
-		j.readableUploadListed(e)
-		j.symlinkEscape(e)
-		j.canaryEntry(e)
-	})
-	j.serverPermFacts()
+	permFiles := j.all()
+	if pre != nil && j.speculationHolds(pre) {
+		permFiles = pre.replay(j)
+	} else {
+		pre.drop()
+		j.eachEntry(perEntry)
+	}
+	j.serverPermFacts(permFiles)
 	j.probeFindings()
 	j.passwdHashes()
 	j.unreadableDirs()
+}
+
+// perEntry applies the per-entry rules to e. Each reads e and what the
+// steps before it learned (the anonymous account's ids, the
+// directories' verdicts and areas, the perm pattern), and writes nothing
+// but its findings.
+func perEntry(j *judge, e *ftpaudit.Entry) {
+	j.hiddenName(e)
+	j.worldWritableFile(e)
+	j.uploadOwner(e)
+	j.inWritableArea(e)
+	j.suspiciousName(e)
+	j.readableUploadListed(e)
+	j.symlinkEscape(e)
+	j.canaryEntry(e)
 }
 
 // survey reads every entry once for what the later steps rely on: the

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -382,13 +383,17 @@ func describeLetters(letters string) string {
 // (server-perm-facts) once for the host, when it grants anonymous users
 // what the files' modes and owners do not: medium when it claims write
 // or append, low for delete and rename alone.
-func (j *judge) serverPermFacts() {
+//
+// files yields the entries in path order: every one, or at least every
+// file whose perm facts grant a letter of fileWriteLetters (the pattern's
+// are among them).
+func (j *judge) serverPermFacts(files iter.Seq[*ftpaudit.Entry]) {
 	if j.permPattern == "" {
 		return
 	}
 	contra := 0
 	var examples []string
-	for e := range j.all() {
+	for e := range files {
 		if e.Type != ftpaudit.TypeFile || !strings.ContainsAny(e.Perm(), j.permPattern) {
 			continue
 		}

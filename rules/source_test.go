@@ -60,11 +60,15 @@ func sameFindings(t *testing.T, what string, got, want []ftpaudit.Finding) {
 }
 
 // judgeBothWays is Judge(h, p), checked to be the same with h's entries
-// in a Source.
+// in a Source, and after a Prejudge observed them (judgePrejudged).
 func judgeBothWays(t *testing.T, h *ftpaudit.HostResult, p *Policy) []ftpaudit.Finding {
 	t.Helper()
 	want := Judge(h, p)
 	sameFindings(t, "Judge from a Source", Judge(viaSource(h), p), want)
+	got, _ := judgePrejudged(t, h, p, 2)
+	sameFindings(t, "Judge after a Prejudge", got, want)
+	got, _ = judgePrejudged(t, viaSource(h), p, 3)
+	sameFindings(t, "Judge from a Source after a Prejudge", got, want)
 	return want
 }
 

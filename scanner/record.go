@@ -125,6 +125,9 @@ func (w *walker) record(ctx context.Context, j dirJob, l *ftpaudit.Listing, err 
 		w.mu.Unlock()
 		return
 	}
+	if w.opt.Observe != nil {
+		w.opt.Observe(seq, p.kept)
+	}
 	// AfterWalk's candidates, noted only once the entries are filed:
 	// AfterWalk then need not read every entry back.
 	if c := p.after; c.fetch != nil || c.manifests != nil {

@@ -36,6 +36,13 @@ type WalkOptions struct {
 	// means the usual names, "ftp" and "anonymous". The walk uses them to
 	// tell whether an empty listing of a directory can be believed.
 	AnonymousOwner, AnonymousGroup func(id string) bool
+	// Observe, when set, is given each listing's entries once the walk
+	// has kept them (every entry the result holds, once), with the order
+	// in which the walk filed the listing: the order in which entries of
+	// one path are read back (ftpaudit.EntrySource). It is called from
+	// the walk's sessions at once, and must neither keep nor change the
+	// entries (rules.Prejudge).
+	Observe func(seq int, es []ftpaudit.Entry)
 	// Connections is the number of sessions listing in parallel.
 	Connections int
 	// MaxDepth bounds how deep below the start the walk goes; reaching it

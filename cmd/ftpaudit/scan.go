@@ -194,6 +194,14 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	}
 	prog := newProgress(stderr, f.quiet)
 	jobs := f.jobs(targets, passwords, pol, prog, log)
+	// Each host's per-entry rules run on its listings as the walk keeps
+	// them (rules.Prejudge); the judging after the walk checks that what
+	// they assumed holds, and judges every entry again where it does not.
+	pre := make([]*rules.Prejudge, len(jobs))
+	for i := range jobs {
+		pre[i] = rules.NewPrejudge(pol, jobs[i].Target.URL)
+		jobs[i].Walk.Observe = pre[i].Observe
+	}
 	opt := scanner.Options{Probe: f.probe.mode, Manifest: f.manifest, Budget: scanner.NewBudget(f.maxConnections())}
 	for _, t := range targets {
 		log.Info("scan start", "host", t.URL, "start", t.Start, "user", t.User, "tls", t.TLS != ftpaudit.TLSNone)
@@ -201,7 +209,7 @@ func runScanCore(ctx context.Context, targets []ftpaudit.Target, passwords map[s
 	res := scanner.Scan(ctx, jobs, opt)
 	prog.Stage("judging")
 	rules.AcceptUnlisted(res, pol)
-	rules.JudgeResult(res, pol)
+	rules.JudgeWalk(res, pol, pre)
 	for _, m := range f.suppress.Apply(res, time.Now()) {
 		log.Warn("suppression expired: " + m)
 	}
