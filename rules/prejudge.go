@@ -30,8 +30,8 @@ import (
 //     whose owner or group is the anonymous account's, and the server's
 //     perm pattern (settlePerms) only for files whose perm facts grant
 //     write, append, delete or rename. Such entries are not judged
-//     during the walk but kept (a copy, up to maxDeferred of them) and
-//     judged after it, with what was settled;
+//     during the walk but kept (a copy) and judged after it, with what
+//     was settled;
 //   - owners and groups learned from uploads (learnAnonymous) may make
 //     any entry the anonymous account's: the speculation is that none is
 //     learned;
@@ -42,15 +42,18 @@ import (
 //
 // Once the walk has ended, Judge settles the same things from the
 // counts (and the directories' entries), judges the entries kept, and
-// checks the speculation (speculationHolds); where it fails, where more
-// than maxDeferred entries were kept, or where the entries could not all
-// be read back, it drops the findings and runs the per-entry rules over
-// every entry as before. Where it holds, each rule read what it would
-// have read after the walk, so the findings are the pass's findings:
-// they are put in the pass's order (by path, then in the order the
-// listings were filed, as the walk's entries are read back) and given
-// each path's size and date from the finder, as the pass gives them.
-//
+// checks the speculation (speculationHolds); where it fails, where the
+// Prejudge gave up (past its bounds: maxDeferred entries kept, or
+// maxPrejudgeBytes of them and of findings, a walk's memory being
+// bounded), or where the entries could not all be read back, it drops
+// the findings and runs the per-entry rules over every entry as before.
+// Where it holds, each rule read what it would have read after the walk,
+// so the findings are the pass's findings: they are put in the pass's
+// order (by path, then as the walk's entries are read back: in the order
+// the listings were filed, and in each listing's order) and given each
+// path's size and date from the finder, as the pass gives them. A
+// Prejudge is used by one judging only.
+
 // A write-only drop box, the recommended layout, keeps the speculation:
 // it holds no listed entry. A listable writable directory with entries,
 // or a server that shows every owner as the anonymous account, costs the
@@ -73,33 +76,68 @@ type Prejudge struct {
 	permCount [len(fileWriteLetters)]int
 	grants    bool     // a directory grants anonymous users uploads (grantsUpload)
 	dirs      []string // the paths of directory entries, as observed
+	dirBytes  int
+	// dirsOff is set once the paths passed maxPrejudgeBytes: the survey's
+	// pass is not spared then (canSurveyFrom).
+	dirsOff   bool
 	adds      []seqFinding
 	deferred  []seqEntry // entries to judge after the walk (a copy)
-	// off is set once more than maxDeferred entries were deferred: the
-	// speculation is given up, and Observe only counts.
+	heldBytes int        // about what adds and deferred hold
+	// off is set once adds and deferred passed maxPrejudgeBytes, or more
+	// than maxDeferred entries were deferred: the speculation is given
+	// up, and Observe only counts.
 	off bool
+	// used is set once a judging took pj (usable): what it held is gone.
+	used bool
 
 	// held is set once JudgeWalk used the findings (for tests).
 	held bool
 }
 
-// seqFinding is a speculative finding, and the filing order of the
-// listing whose entry made it.
+// seqFinding is a speculative finding, with where its entry was read:
+// the filing order of its listing (seq) and its index in it.
 type seqFinding struct {
-	seq int
-	f   ftpaudit.Finding
+	seq, idx int
+	f        ftpaudit.Finding
 }
 
-// seqEntry is an entry judged after the walk, and the filing order of
-// its listing.
+// seqEntry is an entry judged after the walk, with where it was read.
 type seqEntry struct {
-	seq int
-	e   ftpaudit.Entry
+	seq, idx int
+	e        ftpaudit.Entry
 }
 
-// maxDeferred bounds the entries a Prejudge keeps to judge after the
-// walk (a variable for tests): a few hundred bytes each.
-var maxDeferred = 1 << 16
+// readOrder orders by path, then as the walk's entries are read back:
+// entries of one path in the order of their listings' filing, and in
+// their listing's order.
+func readOrder(pa, pb string, sa, sb, ia, ib int) int {
+	if c := strings.Compare(pa, pb); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(sa, sb); c != 0 {
+		return c
+	}
+	return cmp.Compare(ia, ib)
+}
+
+// The Prejudge's own memory, per host, beside what the walk holds
+// (variables for tests): at most maxDeferred entries deferred, and
+// maxPrejudgeBytes (about) of deferred entries and findings, and again
+// of directory paths. Past either, it gives up what it spares (the
+// per-entry pass, or the survey's), never the findings.
+var (
+	maxDeferred      = 1 << 16
+	maxPrejudgeBytes = 64 << 20
+)
+
+// findingBytes is about what a finding holds.
+func findingBytes(f *ftpaudit.Finding) int {
+	n := 200 + len(f.Path)
+	for _, ev := range f.Evidence {
+		n += 16 + len(ev)
+	}
+	return n
+}
 
 // NewPrejudge returns a Prejudge for the host at url, judged with p
 // (nil: DefaultPolicy): JudgeWalk uses it only when given the same p.
@@ -138,24 +176,35 @@ func (pj *Prejudge) Observe(seq int, es []ftpaudit.Entry) {
 	c := *pj.spec.c
 	j.c = &c
 	var dirs []string
+	var adds []seqFinding
 	var deferred []seqEntry
 	grants := false
+	held, dirBytes := 0, 0
 	for i := range es {
 		e := &es[i]
 		j.checkOwnership(e)
 		j.checkFilePerms(e)
 		if e.Type == ftpaudit.TypeDir {
 			dirs = append(dirs, strings.Clone(e.Path))
+			dirBytes += 16 + len(e.Path)
 			grants = grants || grantsUpload(e)
 		}
-		switch {
-		case !judging:
-		case j.settledMatters(e):
-			if deferred = append(deferred, seqEntry{seq: seq, e: e.Clone()}); len(deferred) > maxDeferred {
-				judging, deferred, c.out = false, nil, nil
-			}
-		default:
+		if !judging {
+			continue
+		}
+		if j.settledMatters(e) {
+			deferred = append(deferred, seqEntry{seq: seq, idx: i, e: e.Clone()})
+			held += entryBytes(e)
+		} else {
+			c.out = c.out[:0]
 			perEntry(&j, e)
+			for k := range c.out {
+				adds = append(adds, seqFinding{seq: seq, idx: i, f: c.out[k]})
+				held += findingBytes(&c.out[k])
+			}
+		}
+		if len(deferred) > maxDeferred || held > maxPrejudgeBytes {
+			judging, adds, deferred = false, nil, nil
 		}
 	}
 	pj.mu.Lock()
@@ -168,15 +217,27 @@ func (pj *Prejudge) Observe(seq int, es []ftpaudit.Entry) {
 		pj.permCount[k] += j.permCount[k]
 	}
 	pj.grants = pj.grants || grants
-	pj.dirs = append(pj.dirs, dirs...)
-	if pj.off || !judging || len(pj.deferred)+len(deferred) > maxDeferred {
+	if pj.dirBytes += dirBytes; pj.dirsOff || pj.dirBytes > maxPrejudgeBytes {
+		pj.dirsOff, pj.dirs = true, nil
+	} else {
+		pj.dirs = append(pj.dirs, dirs...)
+	}
+	pj.heldBytes += held
+	if pj.off || !judging || len(pj.deferred)+len(deferred) > maxDeferred || pj.heldBytes > maxPrejudgeBytes {
 		pj.off, pj.adds, pj.deferred = true, nil, nil
 		return
 	}
 	pj.deferred = append(pj.deferred, deferred...)
-	for _, f := range c.out {
-		pj.adds = append(pj.adds, seqFinding{seq: seq, f: f})
+	pj.adds = append(pj.adds, adds...)
+}
+
+// entryBytes is about what a copy of e holds.
+func entryBytes(e *ftpaudit.Entry) int {
+	n := 200 + len(e.Path) + len(e.Raw)
+	if x := e.Extra; x != nil {
+		n += len(x.ListRaw) + len(x.FactsRaw) + len(x.Target) + len(x.Perm) + len(x.Unique)
 	}
+	return n
 }
 
 // settledMatters reports whether e's findings may depend on what is
@@ -202,17 +263,19 @@ func (pj *Prejudge) usable(h *ftpaudit.HostResult, p *Policy) *Prejudge {
 	if pj == nil {
 		return nil
 	}
-	if pj.pol != p || pj.url != h.Target.URL || pj.n != h.NumEntries() {
+	if pj.used || pj.pol != p || pj.url != h.Target.URL || pj.n != h.NumEntries() {
 		pj.drop()
 		return nil
 	}
+	pj.used = true // (what it holds goes with this judging)
 	return pj
 }
 
-// drop lets the speculative findings and the deferred entries go.
+// drop lets what pj holds go: the findings, the deferred entries and
+// the directories' paths. A Prejudge dropped is used.
 func (pj *Prejudge) drop() {
 	if pj != nil {
-		pj.adds, pj.deferred = nil, nil
+		pj.adds, pj.deferred, pj.dirs, pj.used = nil, nil, nil, true
 	}
 }
 
@@ -241,11 +304,12 @@ func (j *judge) surveyFrom(pre *Prejudge) *seenDirs {
 }
 
 // canSurveyFrom reports whether pre's counts can stand in for survey's
-// pass: learnAnonymous learns nothing from any entry when the policy
-// learns nothing, or when no directory grants uploads and no probe's
-// upload was accepted (it reads an entry only inside such a directory).
+// pass: pre kept every directory's path, and learnAnonymous learns
+// nothing from any entry (the policy learns nothing, or no directory
+// grants uploads and no probe's upload was accepted: it reads an entry
+// only inside such a directory).
 func (j *judge) canSurveyFrom(pre *Prejudge) bool {
-	return !(j.hp.learn || j.hp.learnGIDs) || !pre.grants && !j.uploaded
+	return !pre.dirsOff && (!(j.hp.learn || j.hp.learnGIDs) || !pre.grants && !j.uploaded)
 }
 
 // speculationHolds checks, once the directories are decided, the
@@ -283,15 +347,12 @@ func (j *judge) speculationHolds(pre *Prejudge) bool {
 // that order: among them every file whose perm facts grant a letter of
 // fileWriteLetters, which is what serverPermFacts reads.
 func (pj *Prejudge) replay(j *judge) iter.Seq[*ftpaudit.Entry] {
-	byPath := func(pa, pb string, sa, sb int) int {
-		if c := strings.Compare(pa, pb); c != 0 {
-			return c
-		}
-		return cmp.Compare(sa, sb)
-	}
 	deferred := pj.deferred
-	slices.SortStableFunc(deferred, func(a, b seqEntry) int { return byPath(a.e.Path, b.e.Path, a.seq, b.seq) })
+	slices.SortFunc(deferred, func(a, b seqEntry) int { return readOrder(a.e.Path, b.e.Path, a.seq, b.seq, a.idx, b.idx) })
 	adds := pj.adds
+	if j.find == nil {
+		j.find = j.h.EntryFinder() // (once: the copies below share it)
+	}
 	for i := range deferred {
 		d := &deferred[i]
 		c := *j.c
@@ -301,11 +362,12 @@ func (pj *Prejudge) replay(j *judge) iter.Seq[*ftpaudit.Entry] {
 		perEntry(&jk, &d.e)
 		j.owners, j.groups, j.box = jk.owners, jk.groups, jk.box // (memos: kept for the next)
 		for _, f := range c.out {
-			adds = append(adds, seqFinding{seq: d.seq, f: f})
+			adds = append(adds, seqFinding{seq: d.seq, idx: d.idx, f: f})
 		}
 	}
 	pj.adds, pj.deferred, pj.held = nil, nil, true
-	slices.SortStableFunc(adds, func(a, b seqFinding) int { return byPath(a.f.Path, b.f.Path, a.seq, b.seq) })
+	// Stable: an entry's findings stay in the order its rules added them.
+	slices.SortStableFunc(adds, func(a, b seqFinding) int { return readOrder(a.f.Path, b.f.Path, a.seq, b.seq, a.idx, b.idx) })
 	for _, a := range adds {
 		f := a.f
 		if e := j.entry(f.Path); e != nil {

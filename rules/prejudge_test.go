@@ -220,3 +220,80 @@ func TestPrejudgeNotUsable(t *testing.T) {
 		}
 	}
 }
+
+// TestPrejudgeUsedOnce checks that a second judging with the same
+// Prejudge (whose findings and paths the first took) judges every entry
+// itself, with the same findings. (Found by review: it replayed nothing.)
+func TestPrejudgeUsedOnce(t *testing.T) {
+	h := withUnreadable(hostOf(
+		dirE("/pub", "drwxr-xr-x", "root"),
+		fileE("/pub/keygen.exe", "-rw-r--r--", "root", 1),
+		dirE("/pub/upload", "drwx-wx-wx", "root"),
+	), "/pub/upload")
+	p := DefaultPolicy()
+	want := Judge(h, p)
+	pj := NewPrejudge(p, h.Target.URL)
+	pj.Observe(0, h.Entries)
+	sameFindings(t, "first judging", judgeHost(h, p, pj), want)
+	if !pj.held {
+		t.Fatal("the first judging did not use the Prejudge")
+	}
+	pj.held = false
+	sameFindings(t, "second judging with the same Prejudge", judgeHost(h, p, pj), want)
+	if pj.held {
+		t.Error("the second judging used the Prejudge again")
+	}
+}
+
+// TestPrejudgeSamePathInOneListing checks the order of the findings of
+// two entries at one path in one listing, the first deferred (a walk
+// keeps a path once per listing; Observe does not count on it). (Found
+// by review: the deferred entry's findings came second.)
+func TestPrejudgeSamePathInOneListing(t *testing.T) {
+	h := hostOf(
+		dirE("/pub", "drwxr-xr-x", "root"),
+		fileE("/pub/x", "-rw-rw-rw-", "ftp", 1),
+		fileE("/pub/x", "-rwxrwxrwx", "root", 1),
+	)
+	p := DefaultPolicy()
+	want := Judge(h, p)
+	pj := NewPrejudge(p, h.Target.URL)
+	pj.Observe(0, h.Entries)
+	sameFindings(t, "one path twice in one listing", judgeHost(h, p, pj), want)
+	if !pj.held {
+		t.Error("the speculation did not hold")
+	}
+}
+
+// TestPrejudgeBounds checks that past maxPrejudgeBytes the Prejudge
+// gives up what it spares (the per-entry pass: its findings and copies;
+// the survey's pass: the directories' paths), with the same findings.
+func TestPrejudgeBounds(t *testing.T) {
+	old := maxPrejudgeBytes
+	defer func() { maxPrejudgeBytes = old }()
+	var es []ftpaudit.Entry
+	for i := range 40 {
+		d := fmt.Sprintf("/pub/d%02d", i)
+		es = append(es, dirE(d, "drwxr-xr-x", "root"), fileE(d+"/keygen.exe", "-rw-r--r--", "root", 1), fileE(d+"/up", "-rw-rw-r--", "ftp", 1))
+	}
+	h := hostOf(append(es, dirE("/pub", "drwxr-xr-x", "root"))...)
+	p := DefaultPolicy()
+	want := Judge(h, p)
+	for _, c := range []struct {
+		bytes           int
+		held, dirsSpare bool
+	}{{64 << 20, true, true}, {2000, false, true}, {200, false, false}} {
+		maxPrejudgeBytes = c.bytes
+		pj := NewPrejudge(p, h.Target.URL)
+		for i := range h.Entries {
+			pj.Observe(i, h.Entries[i:i+1])
+		}
+		if pj.dirsOff == c.dirsSpare {
+			t.Errorf("%d bytes: the directories' paths kept: %v, want %v", c.bytes, !pj.dirsOff, c.dirsSpare)
+		}
+		sameFindings(t, fmt.Sprintf("%d bytes", c.bytes), judgeHost(h, p, pj), want)
+		if pj.held != c.held {
+			t.Errorf("%d bytes: the speculation stood in for the pass: %v, want %v", c.bytes, pj.held, c.held)
+		}
+	}
+}
