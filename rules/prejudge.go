@@ -146,21 +146,10 @@ func NewPrejudge(p *Policy, url string) *Prejudge {
 	if p == nil {
 		p = DefaultPolicy()
 	}
-	hp := p.forHost(url)
-	pj.spec = judge{
-		hp:         hp,
-		c:          newCollector(url, hp),
-		unreadable: map[string]string{},
-		probes:     map[string][]*ftpaudit.ProbeResult{},
-		learned:    map[string]string{},
-		learnedGrp: map[string]string{},
-		dirs:       map[string]*dirVerdict{},
-		areas:      map[string]*dirVerdict{},
-		totals:     map[string]*areaTotals{},
-		// No finder during the walk: replay gives each finding its
-		// path's size and date.
-		find: func(string) *ftpaudit.Entry { return nil },
-	}
+	pj.spec = *blankJudge(p, url)
+	// No finder during the walk: replay gives each finding its path's
+	// size and date.
+	pj.spec.find = func(string) *ftpaudit.Entry { return nil }
 	return pj
 }
 

@@ -221,6 +221,14 @@ func TestPrejudgeNotUsable(t *testing.T) {
 	}
 }
 
+// observedAtOnce is a Prejudge for p that observed h's entries as one
+// listing.
+func observedAtOnce(p *Policy, h *ftpaudit.HostResult) *Prejudge {
+	pj := NewPrejudge(p, h.Target.URL)
+	pj.Observe(0, h.Entries)
+	return pj
+}
+
 // TestPrejudgeUsedOnce checks that a second judging with the same
 // Prejudge (whose findings and paths the first took) judges every entry
 // itself, with the same findings. (Found by review: it replayed nothing.)
@@ -231,9 +239,7 @@ func TestPrejudgeUsedOnce(t *testing.T) {
 		dirE("/pub/upload", "drwx-wx-wx", "root"),
 	), "/pub/upload")
 	p := DefaultPolicy()
-	want := Judge(h, p)
-	pj := NewPrejudge(p, h.Target.URL)
-	pj.Observe(0, h.Entries)
+	want, pj := Judge(h, p), observedAtOnce(p, h)
 	sameFindings(t, "first judging", judgeHost(h, p, pj), want)
 	if !pj.held {
 		t.Fatal("the first judging did not use the Prejudge")
@@ -256,9 +262,7 @@ func TestPrejudgeSamePathInOneListing(t *testing.T) {
 		fileE("/pub/x", "-rwxrwxrwx", "root", 1),
 	)
 	p := DefaultPolicy()
-	want := Judge(h, p)
-	pj := NewPrejudge(p, h.Target.URL)
-	pj.Observe(0, h.Entries)
+	want, pj := Judge(h, p), observedAtOnce(p, h)
 	sameFindings(t, "one path twice in one listing", judgeHost(h, p, pj), want)
 	if !pj.held {
 		t.Error("the speculation did not hold")
