@@ -128,6 +128,22 @@ func TestPrejudgeHolds(t *testing.T) {
 			}
 			return hostOf(es...)
 		}, true},
+		{"an owner learned in a latent directory (no writable area)", func() *ftpaudit.HostResult {
+			// /w grants uploads by its mode, but the probe's canaries
+			// were both refused: latent, not a writable area, so
+			// nothing lies below an area; yet 117 is learned from
+			// /w/up.txt, and /pub/stray.zip is its upload.
+			h := hostOf(
+				dirE("/w", "drwxrwxrwx", "root"),
+				fileE("/w/up.txt", "-rw-r--r--", "117", 1),
+				dirE("/pub", "drwxr-xr-x", "root"),
+				fileE("/pub/stray.zip", "-rw-r--r--", "117", 1),
+			)
+			h.Probes = []ftpaudit.ProbeResult{{Dir: "/w",
+				File:  ftpaudit.ProbeStep{Tried: true, Reply: "553 Could not create file."},
+				Mkdir: ftpaudit.ProbeStep{Tried: true, Reply: "550 Create directory operation failed."}}}
+			return h
+		}, false},
 		{"perm facts granting delete and rename on every file (a pattern)", func() *ftpaudit.HostResult {
 			es := []ftpaudit.Entry{dirE("/pub", "drwxr-xr-x", "root"), dirE("/pub/sub", "drwxr-xr-x", "root")}
 			for _, n := range []string{"/pub/z", "/pub/sub/b", "/pub/a", "/pub/sub/a", "/pub/m"} {
