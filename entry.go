@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // EntryType is the kind of a directory entry. Its text form (String,
@@ -319,18 +320,37 @@ func ListLimit(ctx context.Context) int {
 	return n
 }
 
+// cloneText is the bytes of e's strings, which Clone copies into one
+// allocation.
+func (e *Entry) cloneText() int {
+	n := len(e.Path) + len(e.Name) + len(e.Mode) + len(e.Owner) + len(e.Group) + len(e.Raw)
+	if x := e.Extra; x != nil {
+		n += len(x.Perm) + len(x.Unique) + len(x.FactsRaw) + len(x.ListRaw) + len(x.Target)
+	}
+	return n
+}
+
+// CloneSize is about the memory a Clone of e holds: the struct, its
+// strings, and its Extra with its facts.
+func (e *Entry) CloneSize() int {
+	n := int(unsafe.Sizeof(Entry{})) + e.cloneText()
+	if x := e.Extra; x != nil {
+		n += int(unsafe.Sizeof(EntryExtra{}))
+		for k, v := range x.Facts {
+			n += 48 + len(k) + len(v) // (a map slot's share, about)
+		}
+	}
+	return n
+}
+
 // Clone returns a copy of e that shares no memory with it: its strings
 // are copied into one allocation (Extra and its Facts copied too), so
 // that a copy kept for long (a directory waiting to be listed) does not
 // keep the listing it came from in memory.
 func (e *Entry) Clone() Entry {
 	c := *e
-	n := len(e.Path) + len(e.Name) + len(e.Mode) + len(e.Owner) + len(e.Group) + len(e.Raw)
-	if x := e.Extra; x != nil {
-		n += len(x.Perm) + len(x.Unique) + len(x.FactsRaw) + len(x.ListRaw) + len(x.Target)
-	}
 	var b strings.Builder
-	b.Grow(n)
+	b.Grow(e.cloneText())
 	put := func(s *string) {
 		if *s == "" {
 			return

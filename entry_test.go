@@ -35,4 +35,16 @@ func TestEntryClone(t *testing.T) {
 	if z := (&Entry{Size: -1}).Clone(); !reflect.DeepEqual(z, Entry{Size: -1}) {
 		t.Errorf("empty entry: %+v", z)
 	}
+
+	// CloneSize counts the struct, every string the clone copies, and
+	// Extra with its facts.
+	base := int(unsafe.Sizeof(Entry{}))
+	if n := (&Entry{}).CloneSize(); n != base {
+		t.Errorf("CloneSize of an empty entry %d, want %d", n, base)
+	}
+	text := len(e.Path) + len(e.Name) + len(e.Mode) + len(e.Owner) + len(e.Group) + len(e.Raw) +
+		len(e.Extra.Perm) + len(e.Extra.Unique) + len(e.Extra.FactsRaw) + len(e.Extra.ListRaw) + len(e.Extra.Target)
+	if n, least := e.CloneSize(), base+int(unsafe.Sizeof(EntryExtra{}))+text+len("type")+len("file"); n < least {
+		t.Errorf("CloneSize %d, want at least %d", n, least)
+	}
 }

@@ -296,16 +296,18 @@ func grantsUpload(e *ftpaudit.Entry) bool {
 
 // checkOwnership counts the entries with an owner, and those shown as
 // owned by the anonymous account, to detect servers that show every owner
-// that way (settleOwnership).
-func (j *judge) checkOwnership(e *ftpaudit.Entry) {
+// that way (settleOwnership). It reports whether e is shown so (by the
+// policy's names and ids: anonOwner without the learned ones).
+func (j *judge) checkOwnership(e *ftpaudit.Entry) (anon bool) {
 	m := j.owners.of(ownerKey(e))
 	if m.n == 0 {
-		return
+		return false
 	}
 	j.ownTotal++
-	if _, ok := j.anonOwnerOf(m, false); ok {
+	if _, anon = j.anonOwnerOf(m, false); anon {
 		j.ownAnon++
 	}
+	return anon
 }
 
 // settleOwnership decides, once every entry was counted

@@ -171,7 +171,7 @@ func (pj *Prejudge) Observe(seq int, es []ftpaudit.Entry) {
 	held, dirBytes := 0, 0
 	for i := range es {
 		e := &es[i]
-		j.checkOwnership(e)
+		ownerAnon := j.checkOwnership(e)
 		j.checkFilePerms(e)
 		if e.Type == ftpaudit.TypeDir {
 			dirs = append(dirs, strings.Clone(e.Path))
@@ -181,9 +181,9 @@ func (pj *Prejudge) Observe(seq int, es []ftpaudit.Entry) {
 		if !judging {
 			continue
 		}
-		if j.settledMatters(e) {
+		if j.settledMatters(e, ownerAnon) {
 			deferred = append(deferred, seqEntry{seq: seq, idx: i, e: e.Clone()})
-			held += entryBytes(e)
+			held += e.CloneSize()
 		} else {
 			c.out = c.out[:0]
 			perEntry(&j, e)
@@ -220,25 +220,14 @@ func (pj *Prejudge) Observe(seq int, es []ftpaudit.Entry) {
 	pj.adds = append(pj.adds, adds...)
 }
 
-// entryBytes is about what a copy of e holds.
-func entryBytes(e *ftpaudit.Entry) int {
-	n := 200 + len(e.Path) + len(e.Raw)
-	if x := e.Extra; x != nil {
-		n += len(x.ListRaw) + len(x.FactsRaw) + len(x.Target) + len(x.Perm) + len(x.Unique)
-	}
-	return n
-}
-
 // settledMatters reports whether e's findings may depend on what is
 // settled only once every entry was counted: ownership as weak evidence
 // (an entry whose owner or group is the anonymous account's, by the
-// policy's names and ids) or the server's perm pattern (a file whose perm
-// facts grant write, append, delete or rename).
-func (j *judge) settledMatters(e *ftpaudit.Entry) bool {
-	if e.Type == ftpaudit.TypeFile && permGrants(e.Perm(), fileWriteLetters) != "" {
-		return true
-	}
-	if _, ok := j.anonOwner(e, false); ok {
+// policy's names and ids; ownerAnon: checkOwnership's answer for its
+// owner) or the server's perm pattern (a file whose perm facts grant
+// write, append, delete or rename).
+func (j *judge) settledMatters(e *ftpaudit.Entry, ownerAnon bool) bool {
+	if ownerAnon || e.Type == ftpaudit.TypeFile && strings.ContainsAny(e.Perm(), fileWriteLetters) {
 		return true
 	}
 	_, ok, _ := j.anonGroup(e)

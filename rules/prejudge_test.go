@@ -317,3 +317,35 @@ func TestPrejudgeBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestPrejudgeDeferredBytes checks the bound on the deferred copies by
+// their size (CloneSize), apart from the findings: past it, the
+// speculation is given up, with the same findings.
+func TestPrejudgeDeferredBytes(t *testing.T) {
+	old := maxPrejudgeBytes
+	defer func() { maxPrejudgeBytes = old }()
+	es := []ftpaudit.Entry{dirE("/pub", "drwxr-xr-x", "root")}
+	size := 0
+	for i := range 40 {
+		e := fileE(fmt.Sprintf("/pub/upload-%02d.txt", i), "-rw-r--r--", "ftp:root", 1)
+		size += e.CloneSize()
+		es = append(es, e)
+	}
+	h := hostOf(es...)
+	p := DefaultPolicy()
+	want := Judge(h, p)
+	for _, c := range []struct {
+		bytes int
+		held  bool
+	}{{size + 1000, true}, {size / 2, false}} {
+		maxPrejudgeBytes = c.bytes
+		pj := NewPrejudge(p, h.Target.URL)
+		for i := range h.Entries {
+			pj.Observe(i, h.Entries[i:i+1])
+		}
+		sameFindings(t, fmt.Sprintf("%d bytes", c.bytes), judgeHost(h, p, pj), want)
+		if pj.held != c.held {
+			t.Errorf("%d bytes for %d bytes of copies: the speculation stood in for the pass: %v, want %v", c.bytes, size, pj.held, c.held)
+		}
+	}
+}
